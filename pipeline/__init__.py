@@ -1,0 +1,1 @@
+"""deductive: NLP-assisted deductive qualitative coding, as a plain library."""

@@ -1,0 +1,1 @@
+"""Ingest: read documents and transcripts into normalised text with located blocks."""
