@@ -1,0 +1,324 @@
+"""Codebooks: load YAML, CSV or XLSX into a validated, versioned ``Codebook``.
+
+Every format has the same fields per code: id, parent, label, definition, inclusion,
+exclusion, examples (several), codable (default true) and exclusive (a parent whose
+children are mutually exclusive: one choice per segment). The hierarchy may be of any
+depth. A codebook's version is the hash of its content, so the same codes give the same
+version whatever file format they came in.
+
+Validation collects every problem it can find, each located by file and row (tabular)
+or by ``codes[i]`` and id (YAML), and raises one ``CodebookError`` listing them all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+import pandas as pd
+import yaml
+
+from pipeline.errors import CodebookError
+
+__all__ = ["Code", "Codebook", "load_codebook", "save_codebook", "stored_codebook", "write_codebook_yaml", "FIELDS"]
+
+FIELDS = ("id", "parent", "label", "definition", "inclusion", "exclusion", "examples", "codable", "exclusive")
+_TRUE = {"true", "yes", "y", "1", "x"}
+_FALSE = {"false", "no", "n", "0", ""}
+
+
+@dataclass(frozen=True)
+class Code:
+    id: str
+    label: str
+    parent: str | None = None
+    definition: str = ""
+    inclusion: str = ""
+    exclusion: str = ""
+    examples: tuple[str, ...] = ()
+    codable: bool = True
+    exclusive: bool = False
+
+
+@dataclass(frozen=True)
+class Codebook:
+    name: str
+    codes: tuple[Code, ...]
+    source: str = ""
+    description: str = ""
+
+    @property
+    def version(self) -> str:
+        """Content hash of the codes (format- and order-of-keys independent)."""
+        payload = json.dumps([asdict(c) for c in self.codes], sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
+
+    def get(self, code_id: str) -> Code:
+        for code in self.codes:
+            if code.id == code_id:
+                return code
+        raise KeyError(code_id)
+
+    @property
+    def codable(self) -> tuple[Code, ...]:
+        return tuple(c for c in self.codes if c.codable)
+
+    def children(self, code_id: str | None) -> tuple[Code, ...]:
+        return tuple(c for c in self.codes if c.parent == code_id)
+
+    def ancestors(self, code_id: str) -> tuple[Code, ...]:
+        """Parent first, root last."""
+        chain, current = [], self.get(code_id).parent
+        while current is not None:
+            node = self.get(current)
+            chain.append(node)
+            current = node.parent
+        return tuple(chain)
+
+    def exclusive_groups(self) -> dict[str, tuple[str, ...]]:
+        """Parent id -> ids of its codable children, for parents marked exclusive."""
+        return {
+            c.id: tuple(k.id for k in self.children(c.id) if k.codable)
+            for c in self.codes
+            if c.exclusive
+        }
+
+    def depth(self, code_id: str) -> int:
+        return len(self.ancestors(code_id))
+
+
+def load_codebook(path: Path | str) -> Codebook:
+    """Read and validate a codebook file (.yaml/.yml, .csv or .xlsx)."""
+    path = Path(path)
+    if not path.is_file():
+        raise CodebookError(path, "file not found; give the path of a .yaml, .csv or .xlsx codebook")
+    suffix = path.suffix.lower()
+    if suffix in (".yaml", ".yml"):
+        name, description, rows = _read_yaml(path)
+    elif suffix in (".csv", ".xlsx"):
+        name, description, rows = path.stem, "", _read_table(path)
+    else:
+        raise CodebookError(path, f"unsupported codebook format '{suffix}'; use .yaml, .csv or .xlsx")
+    codes = _build_codes(path, rows)
+    return Codebook(name=name, codes=codes, source=str(path), description=description)
+
+
+def _read_yaml(path: Path) -> tuple[str, str, list[tuple[str, dict[str, Any]]]]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise CodebookError(path, f"not valid YAML: {exc}") from exc
+    if data is None:
+        raise CodebookError(path, "the file is empty; add a `codes:` list")
+    if isinstance(data, list):
+        data = {"codes": data}
+    if not isinstance(data, dict):
+        raise CodebookError(path, "expected a mapping with a `codes:` list of codes")
+    rows = _included_rows(path, data.get("include") or [])
+    codes = data.get("codes") or []
+    if not isinstance(codes, list):
+        raise CodebookError(path, "`codes:` must be a list of codes")
+    if not codes and not rows:
+        raise CodebookError(path, "`codes:` is empty; a codebook needs at least one code")
+    for i, entry in enumerate(codes):
+        where = f"codes[{i}]"
+        if not isinstance(entry, dict):
+            raise CodebookError(path, f"{where}: expected a mapping with id, label, definition, ...")
+        if entry.get("id"):
+            where += f" (id '{entry['id']}')"
+        rows.append((where, entry))
+    return str(data.get("name") or path.stem), str(data.get("description") or "").strip(), rows
+
+
+def _included_rows(path: Path, includes: Any) -> list[tuple[str, dict[str, Any]]]:
+    """Codes of other codebook files named under `include:` (paths relative to this one)."""
+    if not isinstance(includes, list):
+        raise CodebookError(path, "`include:` must be a list of codebook files")
+    rows: list[tuple[str, dict[str, Any]]] = []
+    for name in includes:
+        other = (path.parent / str(name)).resolve()
+        if other == path.resolve():
+            raise CodebookError(path, f"`include:` names the file itself ({name})")
+        for code in load_codebook(other).codes:
+            rows.append((f"{name}: id '{code.id}'", {**asdict(code), "examples": list(code.examples)}))
+    return rows
+
+
+def _read_table(path: Path) -> list[tuple[str, dict[str, Any]]]:
+    try:
+        if path.suffix.lower() == ".csv":
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        else:
+            frame = pd.read_excel(path, dtype=str, keep_default_na=False)
+    except pd.errors.EmptyDataError as exc:
+        raise CodebookError(path, "the file is empty; add a header row and one row per code") from exc
+    except Exception as exc:  # pandas raises many types for unreadable files
+        raise CodebookError(path, f"cannot read the table: {exc}") from exc
+    frame.columns = [str(c).strip().lower() for c in frame.columns]
+    if "id" not in frame.columns:
+        raise CodebookError(path, f"no 'id' column; found columns: {', '.join(frame.columns)}")
+    if frame.empty:
+        raise CodebookError(path, "no codes: the table has a header but no rows")
+    example_cols = [c for c in frame.columns if c.startswith("example")]
+    rows = []
+    for i, record in enumerate(frame.to_dict("records")):
+        examples: list[str] = []
+        for col in example_cols:
+            examples += _split_examples(record.pop(col))
+        record["examples"] = examples
+        rows.append((f"row {i + 2}" + (f" (id '{record['id']}')" if record.get("id") else ""), record))
+    return rows
+
+
+def _split_examples(value: Any) -> list[str]:
+    """A tabular cell may hold several examples, one per line or separated by ' | '."""
+    text = str(value or "")
+    parts = text.replace(" | ", "\n").split("\n")
+    return [p.strip() for p in parts if p.strip()]
+
+
+def _flag(value: Any, default: bool) -> bool | None:
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text == "":
+        return default
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    return None
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    return " ".join(str(value).split())
+
+
+def _build_codes(path: Path, rows: list[tuple[str, dict[str, Any]]]) -> tuple[Code, ...]:
+    problems: list[str] = []
+    codes: list[Code] = []
+    seen: dict[str, str] = {}
+    for where, raw in rows:
+        unknown = set(raw) - set(FIELDS)
+        if unknown:
+            problems.append(f"{where}: unknown field(s) {', '.join(sorted(map(str, unknown)))}; valid: {', '.join(FIELDS)}")
+        code_id = _text(raw.get("id"))
+        if not code_id:
+            problems.append(f"{where}: missing id")
+            continue
+        if code_id in seen:
+            problems.append(f"{where}: duplicate id '{code_id}' (first defined at {seen[code_id]}); ids must be unique")
+            continue
+        seen[code_id] = where
+        codable, exclusive = _flag(raw.get("codable"), True), _flag(raw.get("exclusive"), False)
+        if codable is None or exclusive is None:
+            problems.append(f"{where}: codable/exclusive must be true or false")
+            continue
+        examples = raw.get("examples") or []
+        if isinstance(examples, str):
+            examples = _split_examples(examples)
+        code = Code(
+            id=code_id,
+            label=_text(raw.get("label")) or code_id,
+            parent=_text(raw.get("parent")) or None,
+            definition=_text(raw.get("definition")),
+            inclusion=_text(raw.get("inclusion")),
+            exclusion=_text(raw.get("exclusion")),
+            examples=tuple(_text(e) for e in examples if _text(e)),
+            codable=codable,
+            exclusive=exclusive,
+        )
+        if code.codable and not code.definition:
+            problems.append(f"{where}: codable code '{code_id}' has no definition; write one or set codable: false")
+        codes.append(code)
+    problems += _hierarchy_problems(codes, seen)
+    if problems:
+        raise CodebookError(path, problems)
+    if not codes:
+        raise CodebookError(path, "no codes found")
+    return tuple(codes)
+
+
+def _hierarchy_problems(codes: Iterable[Code], where: dict[str, str]) -> list[str]:
+    parents = {c.id: c.parent for c in codes}
+    problems = [
+        f"{where[c]}: unknown parent '{p}'; use the id of another code or leave it empty"
+        for c, p in parents.items()
+        if p is not None and p not in parents
+    ]
+    reported: set[str] = set()
+    for start in parents:
+        path, node = [start], parents[start]
+        while node is not None and node in parents:
+            if node in path:
+                cycle = path[path.index(node):] + [node]
+                if not reported & set(cycle):
+                    problems.append(f"{where[start]}: parent cycle {' -> '.join(cycle)}; a code cannot be its own ancestor")
+                    reported |= set(cycle)
+                break
+            path.append(node)
+            node = parents[node]
+    return problems
+
+
+def save_codebook(conn: Any, codebook: Codebook) -> bool:
+    """Store a codebook version (inside a transaction); False if it was already there."""
+    if conn.execute("SELECT 1 FROM codebooks WHERE version = ?", (codebook.version,)).fetchone():
+        return False
+    conn.execute(
+        "INSERT INTO codebooks(version, name, source_path) VALUES (?, ?, ?)",
+        (codebook.version, codebook.name, codebook.source),
+    )
+    conn.executemany(
+        "INSERT INTO codes(codebook_version, id, parent, label, definition, inclusion, exclusion,"
+        " examples, codable, exclusive, position) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        [
+            (codebook.version, c.id, c.parent, c.label, c.definition, c.inclusion, c.exclusion,
+             json.dumps(list(c.examples), ensure_ascii=False), int(c.codable), int(c.exclusive), i)
+            for i, c in enumerate(codebook.codes)
+        ],
+    )
+    return True
+
+
+def stored_codebook(conn: Any, version: str | None = None) -> Codebook | None:
+    """A stored codebook by version (a unique prefix is enough); the latest when None."""
+    if version is None:
+        row = conn.execute("SELECT * FROM codebooks ORDER BY loaded_at DESC, rowid DESC LIMIT 1").fetchone()
+    else:
+        rows = conn.execute("SELECT * FROM codebooks WHERE version LIKE ?", (version + "%",)).fetchall()
+        row = rows[0] if len(rows) == 1 else None
+    if row is None:
+        return None
+    codes = conn.execute(
+        "SELECT * FROM codes WHERE codebook_version = ? ORDER BY position", (row["version"],)
+    ).fetchall()
+    return Codebook(
+        name=row["name"],
+        source=row["source_path"],
+        codes=tuple(
+            Code(id=c["id"], label=c["label"], parent=c["parent"], definition=c["definition"],
+                 inclusion=c["inclusion"], exclusion=c["exclusion"], examples=tuple(json.loads(c["examples"])),
+                 codable=bool(c["codable"]), exclusive=bool(c["exclusive"]))
+            for c in codes
+        ),
+    )
+
+
+def write_codebook_yaml(codebook: Codebook, path: Path) -> None:
+    """Write a codebook as one self-contained YAML file that `load_codebook` reads back."""
+    codes = []
+    for code in codebook.codes:
+        entry = {k: v for k, v in asdict(code).items() if v not in (None, "", ())}
+        entry["examples"] = list(code.examples)
+        entry["codable"], entry["exclusive"] = code.codable, code.exclusive
+        codes.append(entry)
+    data = {"name": codebook.name, "description": codebook.description, "codes": codes}
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100), encoding="utf-8")

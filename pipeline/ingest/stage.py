@@ -1,0 +1,227 @@
+"""The ingest stage: find files, assign cases, store documents and segment them.
+
+Each file is stored in its own transaction, so in a batch the good files are ingested,
+the bad ones are reported with their reason, and the store stays consistent. A file
+whose text is unchanged is not stored again; a changed file becomes a new version and
+the older versions stay.
+
+Cases come from a cases CSV (``--cases``, or a ``cases.csv`` at the top of an ingested
+folder), from ``--case``, from a tabular case column, or from the first-level folder
+name. Once a study has a cases CSV, a document naming any other case is an error.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from pipeline.config import SegmentSettings
+from pipeline.documents import current_segmentation, insert_document, latest_version, sha256, write_segments
+from pipeline.errors import IngestError, InputError
+from pipeline.ingest.decode import decode_bytes
+from pipeline.ingest.read import SUPPORTED_EXTENSIONS, ReadOptions, read_file
+from pipeline.records import ParsedDocument
+from pipeline.segment import segmentation_id
+from pipeline.store import Store, from_json, to_json
+
+__all__ = ["IngestOptions", "FileOutcome", "IngestReport", "ingest", "read_cases_file", "CASES_FILE"]
+
+CASES_FILE = "cases.csv"
+_CASE_COLUMNS = ("case", "case_id", "case_name")
+
+
+@dataclass(frozen=True)
+class IngestOptions:
+    read: ReadOptions = field(default_factory=ReadOptions)
+    segment: SegmentSettings = field(default_factory=SegmentSettings)
+    cases_file: Path | None = None
+    case: str | None = None
+
+
+@dataclass(frozen=True)
+class FileOutcome:
+    """What happened to one file: new | new version | unchanged | resegmented | failed."""
+
+    path: str
+    status: str
+    documents: int = 0
+    segments: int = 0
+    reason: str = ""
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    outcomes: tuple[FileOutcome, ...]
+    cases_added: tuple[str, ...] = ()
+
+    @property
+    def failed(self) -> tuple[FileOutcome, ...]:
+        return tuple(o for o in self.outcomes if o.status == "failed")
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    path: Path
+    rest: str  # path inside its case folder (or the file name), used in the source key
+    folder_case: str | None
+
+
+def read_cases_file(path: Path) -> dict[str, dict[str, str]]:
+    """Case name -> attributes, from a CSV whose case column is case/case_id/case_name."""
+    try:
+        text = decode_bytes(path.read_bytes(), path).text
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the cases file ({exc})") from exc
+    except IngestError as exc:
+        raise InputError(f"{path}: cannot read the cases file: {exc.reason}") from exc
+    rows = list(csv.DictReader(io.StringIO(text)))
+    header = list(rows[0].keys()) if rows else []
+    key = next((c for c in header if c.strip().lower() in _CASE_COLUMNS), None)
+    if key is None:
+        raise InputError(
+            f"{path}: no case column; name one of the columns {' or '.join(_CASE_COLUMNS)} "
+            f"(found: {', '.join(header) or 'no rows'})"
+        )
+    cases: dict[str, dict[str, str]] = {}
+    for number, row in enumerate(rows, start=2):
+        name = (row.get(key) or "").strip()
+        if not name:
+            raise InputError(f"{path}: row {number}: empty case name; fill it in or delete the row")
+        if name in cases:
+            raise InputError(f"{path}: row {number}: duplicate case name '{name}'; case names must be unique")
+        cases[name] = {k.strip(): (v or "").strip() for k, v in row.items() if k != key and k and (v or "").strip()}
+    return cases
+
+
+def ingest(store: Store, paths: Sequence[Path], options: IngestOptions) -> IngestReport:
+    """Ingest files and folders into the store; see the module docstring."""
+    candidates, cases_file, skipped = _discover(paths, options.cases_file)
+    added = _register_cases(store, cases_file) if cases_file else ()
+    outcomes = list(skipped)
+    for candidate in candidates:
+        outcomes.append(_ingest_one(store, candidate, options))
+    return IngestReport(tuple(outcomes), added)
+
+
+def _discover(paths: Sequence[Path], cases_file: Path | None) -> tuple[list[_Candidate], Path | None, list[FileOutcome]]:
+    found: list[_Candidate] = []
+    skipped: list[FileOutcome] = []
+    for root in map(Path, paths):
+        if root.is_file():
+            found.append(_Candidate(root, root.name, None))
+        elif root.is_dir():
+            if cases_file is None and (root / CASES_FILE).is_file():
+                cases_file = root / CASES_FILE
+            for path in sorted(_walk(root)):
+                rel = path.relative_to(root)
+                if rel.as_posix() == CASES_FILE:
+                    continue
+                folder_case = rel.parts[0] if len(rel.parts) > 1 else None
+                rest = Path(*rel.parts[1:]).as_posix() if folder_case else rel.as_posix()
+                found.append(_Candidate(path, rest, folder_case))
+        else:
+            skipped.append(FileOutcome(str(root), "failed", reason="no such file or folder"))
+    return found, cases_file, skipped
+
+
+def _walk(root: Path) -> Iterable[Path]:
+    for path in root.rglob("*"):
+        rel = path.relative_to(root)
+        hidden = any(p.startswith(".") or p.startswith("~$") for p in rel.parts)
+        if path.is_file() and not hidden:
+            yield path
+
+
+def _register_cases(store: Store, cases_file: Path) -> tuple[str, ...]:
+    cases = read_cases_file(cases_file)
+    added = []
+    with store.transaction() as conn:
+        for name, attributes in cases.items():
+            row = conn.execute("SELECT attributes FROM cases WHERE name = ?", (name,)).fetchone()
+            if row is None:
+                added.append(name)
+                conn.execute("INSERT INTO cases(name, attributes) VALUES (?, ?)", (name, to_json(attributes)))
+            else:
+                merged = {**from_json(row["attributes"]), **attributes}
+                conn.execute("UPDATE cases SET attributes = ? WHERE name = ?", (to_json(merged), name))
+        store.set_meta("cases_declared", str(cases_file))
+    return tuple(added)
+
+
+def _ingest_one(store: Store, candidate: _Candidate, options: IngestOptions) -> FileOutcome:
+    path = candidate.path
+    if path.suffix.lower() not in SUPPORTED_EXTENSIONS:
+        return FileOutcome(
+            str(path), "failed",
+            reason=f"unsupported file type '{path.suffix}'; supported: {', '.join(sorted(SUPPORTED_EXTENSIONS))}",
+        )
+    try:
+        parsed = read_file(path, options.read)
+        file_hash = sha256(path.read_bytes())
+        with store.transaction() as conn:
+            statuses, segments = [], 0
+            for doc in parsed:
+                case = _case_for(store, candidate, doc, options)
+                key = f"{case}/{candidate.rest}" + (f"#{doc.key_suffix}" if doc.key_suffix and doc.key_suffix != case else "")
+                status, count = _store_document(conn, doc, key, str(path.resolve()), file_hash, case, options.segment)
+                statuses.append(status)
+                segments += count
+    except IngestError as exc:
+        return FileOutcome(str(path), "failed", reason=exc.reason)
+    except InputError as exc:
+        return FileOutcome(str(path), "failed", reason=str(exc))
+    status = _overall(statuses)
+    warnings = tuple(w for doc in parsed for w in doc.warnings)
+    return FileOutcome(str(path), status, len(parsed), segments, warnings=warnings)
+
+
+def _overall(statuses: list[str]) -> str:
+    for status in ("new", "new version", "resegmented"):
+        if status in statuses:
+            return status
+    return "unchanged"
+
+
+def _case_for(store: Store, candidate: _Candidate, doc: ParsedDocument, options: IngestOptions) -> str:
+    case = options.case or doc.case or candidate.folder_case
+    if not case:
+        raise IngestError(
+            candidate.path,
+            "no case for this file: give --case NAME, a case column, or put it in a folder named after its case",
+        )
+    row = store.conn.execute("SELECT attributes FROM cases WHERE name = ?", (case,)).fetchone()
+    if row is None:
+        declared = store.get_meta("cases_declared")
+        if declared:
+            raise IngestError(
+                candidate.path, f"case '{case}' is not in the cases file {declared}; add a row for it there"
+            )
+        store.conn.execute("INSERT INTO cases(name, attributes) VALUES (?, ?)", (case, to_json(dict(doc.attributes))))
+    elif doc.attributes:
+        merged = {**dict(doc.attributes), **from_json(row["attributes"])}
+        store.conn.execute("UPDATE cases SET attributes = ? WHERE name = ?", (to_json(merged), case))
+    return case
+
+
+def _store_document(conn, doc: ParsedDocument, key: str, source_path: str, file_hash: str,
+                    case: str, settings: SegmentSettings) -> tuple[str, int]:
+    previous = latest_version(conn, key)
+    if previous is not None and previous["content_hash"] == sha256(doc.text):
+        doc_id = previous["id"]
+        if current_segmentation(conn, doc_id) == segmentation_id(settings):
+            count = conn.execute(
+                "SELECT COUNT(*) FROM current_segments WHERE document_id = ?", (doc_id,)
+            ).fetchone()[0]
+            return "unchanged", int(count)
+        return "resegmented", write_segments(conn, doc_id, doc.text, doc.blocks, settings)
+    doc_id = insert_document(conn, doc, source_key=key, source_path=source_path, file_hash=file_hash, case=case)
+    count = write_segments(conn, doc_id, doc.text, doc.blocks, settings)
+    return ("new" if previous is None else "new version"), count

@@ -1,0 +1,223 @@
+"""The study store: one SQLite file per study, the single source of truth.
+
+WAL journal, foreign keys on, a schema version in ``PRAGMA user_version`` and ordered
+migrations from the first release on. Every write goes through ``Store.transaction()``
+so that a failed or killed command leaves the store exactly as it was.
+
+Tables (schema 1):
+    meta           key/value facts about the study (e.g. whether cases are declared)
+    cases          name, attributes (JSON)
+    documents      one row per *version* of a source; ``source_key`` + ``version`` unique
+    blocks         the turns/paragraphs/rows a reader found, offsets into documents.text
+    segmentations  a unit plus the parameters that cut it (id = hash of both)
+    segments       document, segmentation, offsets, speaker, turn, timestamp, page, ...
+    codebooks      one row per codebook version (content hash)
+    codes          the codes of each codebook version
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+from pipeline.errors import StudyError
+
+__all__ = ["Store", "SCHEMA_VERSION", "STORE_FILE"]
+
+STORE_FILE = "study.sqlite"
+
+_SCHEMA_1 = """
+CREATE TABLE meta (
+    key    TEXT PRIMARY KEY,
+    value  TEXT NOT NULL
+);
+CREATE TABLE cases (
+    name        TEXT PRIMARY KEY,
+    attributes  TEXT NOT NULL DEFAULT '{}',
+    created_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+);
+CREATE TABLE documents (
+    id            TEXT PRIMARY KEY,
+    source_key    TEXT NOT NULL,
+    version       INTEGER NOT NULL,
+    source_path   TEXT NOT NULL,
+    format        TEXT NOT NULL,
+    encoding      TEXT,
+    file_hash     TEXT NOT NULL,
+    content_hash  TEXT NOT NULL,
+    case_name     TEXT NOT NULL REFERENCES cases(name),
+    text          TEXT NOT NULL,
+    attributes    TEXT NOT NULL DEFAULT '{}',
+    warnings      TEXT NOT NULL DEFAULT '[]',
+    ingested_at   TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+    UNIQUE (source_key, version)
+);
+CREATE TABLE blocks (
+    document_id  TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    seq          INTEGER NOT NULL,
+    start        INTEGER NOT NULL,
+    end          INTEGER NOT NULL,
+    kind         TEXT NOT NULL,
+    speaker      TEXT,
+    turn         INTEGER,
+    timestamp    TEXT,
+    page         INTEGER,
+    external_id  TEXT,
+    attributes   TEXT NOT NULL DEFAULT '{}',
+    PRIMARY KEY (document_id, seq)
+);
+CREATE TABLE segmentations (
+    id          TEXT PRIMARY KEY,
+    unit        TEXT NOT NULL,
+    params      TEXT NOT NULL
+);
+CREATE TABLE segments (
+    id               TEXT PRIMARY KEY,
+    document_id      TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    segmentation_id  TEXT NOT NULL REFERENCES segmentations(id),
+    seq              INTEGER NOT NULL,
+    start            INTEGER NOT NULL,
+    end              INTEGER NOT NULL,
+    text             TEXT NOT NULL,
+    speaker          TEXT,
+    turn             INTEGER,
+    timestamp        TEXT,
+    page             INTEGER,
+    external_id      TEXT,
+    attributes       TEXT NOT NULL DEFAULT '{}',
+    created_at       TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+    UNIQUE (document_id, segmentation_id, seq)
+);
+CREATE INDEX segments_by_document ON segments(document_id, segmentation_id);
+CREATE INDEX segments_by_external_id ON segments(external_id);
+CREATE TABLE codebooks (
+    version      TEXT PRIMARY KEY,
+    name         TEXT NOT NULL,
+    source_path  TEXT NOT NULL,
+    loaded_at    TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+);
+CREATE TABLE codes (
+    codebook_version  TEXT NOT NULL REFERENCES codebooks(version) ON DELETE CASCADE,
+    id                TEXT NOT NULL,
+    parent            TEXT,
+    label             TEXT NOT NULL,
+    definition        TEXT NOT NULL,
+    inclusion         TEXT NOT NULL,
+    exclusion         TEXT NOT NULL,
+    examples          TEXT NOT NULL,
+    codable           INTEGER NOT NULL,
+    exclusive         INTEGER NOT NULL,
+    position          INTEGER NOT NULL,
+    PRIMARY KEY (codebook_version, id)
+);
+-- The current version of each source, and the segmentation each document last got.
+CREATE VIEW current_documents AS
+    SELECT d.* FROM documents d
+    WHERE d.version = (SELECT MAX(version) FROM documents x WHERE x.source_key = d.source_key);
+CREATE TABLE document_segmentation (
+    document_id      TEXT PRIMARY KEY REFERENCES documents(id) ON DELETE CASCADE,
+    segmentation_id  TEXT NOT NULL REFERENCES segmentations(id)
+);
+CREATE VIEW current_segments AS
+    SELECT s.* FROM segments s
+    JOIN current_documents d ON d.id = s.document_id
+    JOIN document_segmentation ds
+      ON ds.document_id = s.document_id AND ds.segmentation_id = s.segmentation_id;
+"""
+
+# Migration n takes a store from schema n-1 to n. Append, never edit a released one.
+MIGRATIONS: tuple[str, ...] = (_SCHEMA_1,)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class Store:
+    """A connection to one study's SQLite file, with its schema migrated up to date."""
+
+    def __init__(self, path: Path, *, create: bool = False) -> None:
+        self.path = Path(path)
+        if not create and not self.path.exists():
+            raise StudyError(
+                f"{self.path}: no study store here; run `deductive init` on the study folder first"
+            )
+        try:
+            self.conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+            self.conn.row_factory = sqlite3.Row
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA foreign_keys=ON")
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise StudyError(f"{self.path}: not a usable study store ({exc})") from exc
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def schema_version(self) -> int:
+        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def _migrate(self) -> None:
+        current = self.schema_version
+        if current > SCHEMA_VERSION:
+            raise StudyError(
+                f"{self.path}: store schema {current} is newer than this deductive "
+                f"(schema {SCHEMA_VERSION}); upgrade deductive to open it"
+            )
+        for number in range(current + 1, SCHEMA_VERSION + 1):
+            with self.transaction():
+                for statement in _statements(MIGRATIONS[number - 1]):
+                    self.conn.execute(statement)
+                self.conn.execute(f"PRAGMA user_version = {number}")
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One atomic write: commits on success, rolls back on any exception."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    def query(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> list[sqlite3.Row]:
+        return self.conn.execute(sql, params).fetchall()
+
+
+    def get_meta(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Call inside a transaction."""
+        self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+
+def _statements(script: str) -> list[str]:
+    """Split a schema script into statements (sqlite3's executescript would COMMIT)."""
+    parts, buf = [], []
+    for line in script.splitlines():
+        if line.strip().startswith("--"):
+            continue
+        buf.append(line)
+        if line.rstrip().endswith(";") and sqlite3.complete_statement("\n".join(buf)):
+            parts.append("\n".join(buf))
+            buf = []
+    return parts
+
+
+def to_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def from_json(text: str | None) -> Any:
+    return json.loads(text) if text else {}

@@ -1,0 +1,186 @@
+"""The ``Study``: one folder, its settings and its store, for the CLI and for notebooks.
+
+    study = Study.create("my-study", codebook="codebook/cfir2.yaml")
+    study.ingest(["interviews/"], cases="interviews/cases.csv")
+    study.segments()          # a pandas DataFrame, one row per current segment
+
+Methods return data (dataclasses or DataFrames); nothing prints.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Sequence
+
+import pandas as pd
+
+from pipeline.codebook import Codebook, load_codebook, save_codebook, stored_codebook, write_codebook_yaml
+from pipeline.config import SETTINGS_FILE, Settings, default_settings_text, load_settings
+from pipeline.documents import current_segmentation, load_blocks, write_segments
+from pipeline.errors import StudyError
+from pipeline.ingest.read import ReadOptions
+from pipeline.ingest.stage import IngestOptions, IngestReport, ingest
+from pipeline.segment import segmentation_id
+from pipeline.store import STORE_FILE, Store, from_json
+
+__all__ = ["Study", "STUDY_FOLDERS"]
+
+STUDY_FOLDERS = ("codebook", "data", "models")
+
+
+class Study:
+    """An existing study folder. Use ``Study.create`` to make a new one."""
+
+    def __init__(self, root: Path | str, settings: Settings | None = None) -> None:
+        self.root = Path(root)
+        store_path = self.root / "data" / STORE_FILE
+        if not store_path.exists():
+            raise StudyError(f"{self.root}: not a deductive study (no data/{STORE_FILE}); create one with `deductive init {self.root}`")
+        self.settings = settings or load_settings(self.root / SETTINGS_FILE)
+        self.store = Store(store_path)
+
+    @classmethod
+    def create(cls, root: Path | str, codebook: Path | str | None = None) -> "Study":
+        """Lay out a new study folder and its store; optionally load a first codebook."""
+        root = Path(root)
+        if (root / "data" / STORE_FILE).exists():
+            raise StudyError(f"{root}: already a study; nothing was changed")
+        book = load_codebook(codebook) if codebook else None  # validate before creating anything
+        for folder in STUDY_FOLDERS:
+            (root / folder).mkdir(parents=True, exist_ok=True)
+        if not (root / SETTINGS_FILE).exists():
+            (root / SETTINGS_FILE).write_text(default_settings_text(), encoding="utf-8")
+        Store(root / "data" / STORE_FILE, create=True).close()
+        study = cls(root)
+        if book is not None:
+            # A self-contained copy (includes resolved), so the study folder travels alone.
+            target = root / "codebook" / (Path(str(codebook)).stem + ".yaml")
+            if not target.exists():
+                write_codebook_yaml(book, target)
+            study.add_codebook(target)
+        return study
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> "Study":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- writing -----------------------------------------------------------------
+
+    def ingest(
+        self,
+        paths: Sequence[Path | str],
+        *,
+        cases: Path | str | None = None,
+        case: str | None = None,
+        read: ReadOptions | None = None,
+    ) -> IngestReport:
+        """Ingest files and folders; segment them with the study's segment settings."""
+        if read is None:
+            read = ReadOptions(**({"speaker_pattern": self.settings.ingest.speaker_pattern} if self.settings.ingest.speaker_pattern else {}))
+        options = IngestOptions(
+            read=read,
+            segment=self.settings.segment,
+            cases_file=Path(cases) if cases else None,
+            case=case,
+        )
+        return ingest(self.store, [Path(p) for p in paths], options)
+
+    def segment(self) -> int:
+        """(Re)segment every current document with the study's segment settings.
+
+        Documents already cut this way are left alone. Returns the number of documents
+        that got a new segmentation.
+        """
+        changed = 0
+        docs = self.store.query("SELECT id, text FROM current_documents")
+        target = segmentation_id(self.settings.segment)
+        for doc in docs:
+            if current_segmentation(self.store.conn, doc["id"]) == target:
+                continue
+            with self.store.transaction() as conn:
+                write_segments(conn, doc["id"], doc["text"], load_blocks(conn, doc["id"]), self.settings.segment)
+            changed += 1
+        return changed
+
+    def add_codebook(self, path: Path | str) -> Codebook:
+        """Validate and store a codebook version (a no-op if that version is stored)."""
+        book = load_codebook(path)
+        with self.store.transaction() as conn:
+            save_codebook(conn, book)
+        return book
+
+    # --- reading -----------------------------------------------------------------
+
+    def codebook(self, version: str | None = None) -> Codebook:
+        book = stored_codebook(self.store.conn, version)
+        if book is None:
+            what = f"codebook version '{version}'" if version else "a codebook"
+            raise StudyError(f"{self.root}: the study has no {what}; add one with `deductive codebook add {self.root} FILE`")
+        return book
+
+    def cases(self) -> pd.DataFrame:
+        rows = self.store.query("SELECT name, attributes FROM cases ORDER BY name")
+        return pd.DataFrame([{"case": r["name"], **from_json(r["attributes"])} for r in rows], columns=None if rows else ["case"])
+
+    def documents(self, all_versions: bool = False) -> pd.DataFrame:
+        table = "documents" if all_versions else "current_documents"
+        rows = self.store.query(
+            f"SELECT id, case_name AS 'case', source_key, version, format, encoding, source_path,"
+            f" length(text) AS characters, warnings, ingested_at FROM {table} ORDER BY case_name, source_key, version"
+        )
+        return pd.DataFrame([dict(r) for r in rows], columns=_DOC_COLUMNS)
+
+    def segments(self) -> pd.DataFrame:
+        rows = self.store.query(
+            "SELECT s.id, d.case_name AS 'case', s.document_id, d.source_key, g.unit, s.seq, s.start, s.end,"
+            " s.text, s.speaker, s.turn, s.timestamp, s.page, s.external_id, s.attributes"
+            " FROM current_segments s JOIN documents d ON d.id = s.document_id"
+            " JOIN segmentations g ON g.id = s.segmentation_id ORDER BY d.case_name, d.source_key, s.seq"
+        )
+        frame = pd.DataFrame([dict(r) for r in rows], columns=_SEGMENT_COLUMNS)
+        frame["attributes"] = frame["attributes"].map(from_json)
+        return frame
+
+    def codebooks(self) -> pd.DataFrame:
+        rows = self.store.query(
+            "SELECT b.version, b.name, b.source_path, b.loaded_at, COUNT(c.id) AS codes, SUM(c.codable) AS codable"
+            " FROM codebooks b LEFT JOIN codes c ON c.codebook_version = b.version GROUP BY b.version ORDER BY b.loaded_at"
+        )
+        return pd.DataFrame([dict(r) for r in rows], columns=["version", "name", "source_path", "loaded_at", "codes", "codable"])
+
+    def status(self) -> dict[str, Any]:
+        """Counts for `deductive status`: cases, documents, segments per case and unit, codebooks."""
+        per_case = self.store.query(
+            "SELECT c.name AS 'case', COUNT(DISTINCT d.id) AS documents FROM cases c"
+            " LEFT JOIN current_documents d ON d.case_name = c.name GROUP BY c.name ORDER BY c.name"
+        )
+        segs = self.store.query(
+            "SELECT d.case_name AS 'case', g.unit, COUNT(*) AS n FROM current_segments s"
+            " JOIN documents d ON d.id = s.document_id JOIN segmentations g ON g.id = s.segmentation_id"
+            " GROUP BY d.case_name, g.unit"
+        )
+        by_case: dict[str, dict[str, Any]] = {r["case"]: {"documents": r["documents"], "segments": {}} for r in per_case}
+        for r in segs:
+            by_case.setdefault(r["case"], {"documents": 0, "segments": {}})["segments"][r["unit"]] = r["n"]
+        versions = self.store.query("SELECT COUNT(*) FROM documents")[0][0]
+        current = sum(v["documents"] for v in by_case.values())
+        return {
+            "study": str(self.root),
+            "cases": len(by_case),
+            "documents": current,
+            "older_versions": int(versions) - current,
+            "segments": sum(n for v in by_case.values() for n in v["segments"].values()),
+            "by_case": by_case,
+            "codebooks": self.codebooks().drop(columns=["source_path"]).to_dict("records"),
+            "schema_version": self.store.schema_version,
+        }
+
+
+_DOC_COLUMNS = ["id", "case", "source_key", "version", "format", "encoding", "source_path", "characters", "warnings", "ingested_at"]
+_SEGMENT_COLUMNS = ["id", "case", "document_id", "source_key", "unit", "seq", "start", "end", "text",
+                    "speaker", "turn", "timestamp", "page", "external_id", "attributes"]

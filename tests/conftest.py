@@ -1,0 +1,101 @@
+"""Shared fixtures: small in-memory inputs and temporary studies."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+
+
+def shared_file(*parts: str) -> Path:
+    """A file under ../shared, or skip the test with the reason."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"needs {path} (the shared benchmark data beside the repository)")
+    return path
+
+
+MINI_CODEBOOK = """
+name: mini
+codes:
+  - id: setting
+    label: Setting
+    codable: false
+    definition: Where the work happens.
+  - id: culture
+    parent: setting
+    label: Culture
+    definition: Shared values and norms of the team.
+    inclusion: Talk about how things are done here.
+    exclusion: Formal rules go to policy.
+    examples: ["We always help each other out.", "Nobody questions the consultant here."]
+  - id: policy
+    parent: setting
+    label: Policy
+    definition: Formal rules and guidance.
+    examples: ["The national guideline says so.", "Our trust policy requires two signatures."]
+  - id: phase
+    label: Phase
+    codable: false
+    exclusive: true
+    definition: Stage of the work.
+  - id: adoption
+    parent: phase
+    label: Adoption
+    definition: Deciding to take the innovation up.
+    examples: ["The board agreed to buy it.", "We decided to go ahead in May."]
+  - id: implementation
+    parent: phase
+    label: Implementation
+    definition: Putting it into use.
+    examples: ["We trained the nurses in June.", "Go-live was in the autumn."]
+"""
+
+
+@pytest.fixture
+def mini_codebook(tmp_path: Path) -> Path:
+    path = tmp_path / "mini.yaml"
+    path.write_text(MINI_CODEBOOK, encoding="utf-8")
+    return path
+
+
+TRANSCRIPT = """Interview P3 - ward manager - 3 May 2024
+
+I: Can you tell me how the programme started?
+
+P3: It started with the board. They decided in May... and then we had to find nurses. Yeah.
+
+I: And the training?
+
+P3: The training was short. We meet at 10:30 every day to look at alerts.
+
+Sometimes the dashboard is slow. Dr. Smith complained about it approx. twice a week.
+"""
+
+
+@pytest.fixture
+def study_dir(tmp_path: Path, mini_codebook: Path) -> Path:
+    from pipeline.study import Study
+
+    root = tmp_path / "study"
+    Study.create(root, codebook=mini_codebook).close()
+    return root
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    """Two cases as folders, one transcript and one plain document each."""
+    root = tmp_path / "corpus"
+    for case in ("alpha", "beta"):
+        (root / case).mkdir(parents=True)
+        (root / case / "interview_P3.txt").write_text(TRANSCRIPT.replace("P3", f"P3{case[0]}"), encoding="utf-8")
+        (root / case / "notes.md").write_text(
+            f"# Notes for {case}\n\nThe team adopted the tool in spring. Funding came from a grant.\n\n"
+            "Culture matters here. People help each other.\n",
+            encoding="utf-8",
+        )
+    (root / "cases.csv").write_text("case,country\nalpha,UK\nbeta,Norway\n", encoding="utf-8")
+    return root

@@ -1,0 +1,59 @@
+"""The layering, enforced: the library never imports Prefect, and each heavy
+third-party library is imported by the one module that wraps it."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PIPELINE = Path(__file__).resolve().parents[1] / "pipeline"
+
+# library -> the only module(s) allowed to import it
+OWNERS = {
+    "spacy": {"segment.py"},
+    "sentence_transformers": {"embed.py"},
+    "onnxruntime": {"embed_onnx.py"},
+    "tokenizers": {"embed_onnx.py"},
+    "openpyxl": {"review.py", "review"},
+    "docx": {"ingest/docx_file.py"},
+    "pypdf": {"ingest/pdf_file.py"},
+}
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+MODULES = sorted(PIPELINE.rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(PIPELINE)))
+def test_library_layering(path: Path) -> None:
+    rel = path.relative_to(PIPELINE).as_posix()
+    imported = _imports(path)
+    assert "prefect" not in imported, f"{rel} imports prefect: orchestration belongs in flows/"
+    for library, owners in OWNERS.items():
+        if library in imported:
+            allowed = rel in owners or rel.split("/")[0] in owners
+            assert allowed, f"{rel} imports {library}; only {sorted(owners)} may"
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(PIPELINE)))
+def test_library_never_prints_or_exits(path: Path) -> None:
+    if path.name == "cli.py":
+        return
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            assert node.func.id not in ("print", "exit", "quit"), f"{path.name} calls {node.func.id}()"
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            assert (node.value.id, node.attr) != ("sys", "exit"), f"{path.name} calls sys.exit"

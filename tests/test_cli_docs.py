@@ -1,0 +1,41 @@
+"""Every CLI command has help text and appears in the README."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from pipeline.cli import cli
+
+README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+
+
+def _commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Command]]:
+    out = []
+    for name, command in group.commands.items():
+        out.append((prefix + name, command))
+        if isinstance(command, click.Group):
+            out += _commands(command, prefix + name + " ")
+    return out
+
+
+COMMANDS = _commands(cli)
+
+
+@pytest.mark.parametrize("name, command", COMMANDS, ids=[n for n, _ in COMMANDS])
+def test_command_has_help(name: str, command: click.Command) -> None:
+    assert command.help and len(command.help.strip()) > 20, f"`deductive {name}` has no help text"
+    for param in command.params:
+        if isinstance(param, click.Option):
+            assert param.help, f"`deductive {name}` option {param.opts} has no help"
+    result = CliRunner().invoke(cli, name.split() + ["--help"])
+    assert result.exit_code == 0 and "Usage:" in result.output
+
+
+@pytest.mark.parametrize("name", [n for n, _ in COMMANDS])
+def test_command_is_in_readme(name: str) -> None:
+    assert re.search(rf"deductive {re.escape(name)}\b", README), f"`deductive {name}` is missing from README.md"
