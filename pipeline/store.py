@@ -13,6 +13,8 @@ Tables (schema 1):
     segments       document, segmentation, offsets, speaker, turn, timestamp, page, ...
     codebooks      one row per codebook version (content hash)
     codes          the codes of each codebook version
+Schema 2: embeddings (cache), suggestion_runs, suggestions.
+Schema 3: workbooks, workbook_items, imports, decisions (append-only log).
 """
 
 from __future__ import annotations
@@ -128,8 +130,97 @@ CREATE VIEW current_segments AS
       ON ds.document_id = s.document_id AND ds.segmentation_id = s.segmentation_id;
 """
 
+_SCHEMA_2 = """
+-- Embedding cache: a text is embedded once per model identity.
+CREATE TABLE embeddings (
+    text_hash  TEXT NOT NULL,
+    model      TEXT NOT NULL,
+    dimension  INTEGER NOT NULL,
+    vector     BLOB NOT NULL,
+    PRIMARY KEY (text_hash, model)
+);
+-- A suggestion run: same codebook, model, method and parameters -> same id.
+CREATE TABLE suggestion_runs (
+    id                TEXT PRIMARY KEY,
+    codebook_version  TEXT NOT NULL REFERENCES codebooks(version),
+    model             TEXT NOT NULL,
+    method            TEXT NOT NULL,
+    params            TEXT NOT NULL,
+    created_at        TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+-- One row per (run, segment, rank); code_id NULL is the explicit "no code".
+CREATE TABLE suggestions (
+    id          TEXT PRIMARY KEY,
+    run_id      TEXT NOT NULL REFERENCES suggestion_runs(id),
+    segment_id  TEXT NOT NULL REFERENCES segments(id),
+    code_id     TEXT,
+    rank        INTEGER NOT NULL,
+    raw_score   REAL,
+    score       REAL,
+    UNIQUE (run_id, segment_id, rank)
+);
+CREATE INDEX suggestions_by_segment ON suggestions(segment_id);
+"""
+
+_SCHEMA_3 = """
+-- Review workbooks written by `queue`, and what each one showed.
+CREATE TABLE workbooks (
+    id                TEXT PRIMARY KEY,
+    coder             TEXT NOT NULL,
+    created_at        TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    path              TEXT NOT NULL,
+    codebook_version  TEXT NOT NULL REFERENCES codebooks(version),
+    run_id            TEXT REFERENCES suggestion_runs(id),
+    params            TEXT NOT NULL DEFAULT '{}'
+);
+CREATE TABLE workbook_items (
+    workbook_id     TEXT NOT NULL REFERENCES workbooks(id),
+    segment_id      TEXT NOT NULL REFERENCES segments(id),
+    position        INTEGER NOT NULL,
+    text_hash       TEXT NOT NULL,
+    suggestion_ids  TEXT NOT NULL DEFAULT '[]',
+    PRIMARY KEY (workbook_id, segment_id)
+);
+-- Each import of a workbook file (or of a decisions CSV).
+CREATE TABLE imports (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind         TEXT NOT NULL,
+    workbook_id  TEXT,
+    file_hash    TEXT NOT NULL,
+    path         TEXT NOT NULL,
+    imported_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    UNIQUE (kind, file_hash)
+);
+-- The append-only decision log. verdict 'none' (code_id NULL): the coder reviewed the
+-- segment and no code applies. The current decision of a coder on (segment, code) is
+-- the latest row; earlier rows stay.
+CREATE TABLE decisions (
+    id                INTEGER PRIMARY KEY AUTOINCREMENT,
+    coder             TEXT NOT NULL,
+    decided_at        TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    import_id         INTEGER NOT NULL REFERENCES imports(id),
+    workbook_id       TEXT,
+    segment_id        TEXT NOT NULL REFERENCES segments(id),
+    code_id           TEXT,
+    codebook_version  TEXT NOT NULL,
+    verdict           TEXT NOT NULL CHECK (verdict IN ('accepted', 'rejected', 'added', 'none')),
+    memo              TEXT NOT NULL DEFAULT '',
+    suggestion_id     TEXT
+);
+CREATE INDEX decisions_by_key ON decisions(coder, segment_id, code_id);
+CREATE TRIGGER decisions_are_append_only_update BEFORE UPDATE ON decisions
+    BEGIN SELECT RAISE(ABORT, 'the decision log is append-only'); END;
+CREATE TRIGGER decisions_are_append_only_delete BEFORE DELETE ON decisions
+    BEGIN SELECT RAISE(ABORT, 'the decision log is append-only'); END;
+CREATE VIEW current_decisions AS
+    SELECT d.* FROM decisions d
+    WHERE d.id = (SELECT MAX(x.id) FROM decisions x
+                  WHERE x.coder = d.coder AND x.segment_id = d.segment_id
+                    AND COALESCE(x.code_id, '') = COALESCE(d.code_id, ''));
+"""
+
 # Migration n takes a store from schema n-1 to n. Append, never edit a released one.
-MIGRATIONS: tuple[str, ...] = (_SCHEMA_1,)
+MIGRATIONS: tuple[str, ...] = (_SCHEMA_1, _SCHEMA_2, _SCHEMA_3)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
