@@ -148,7 +148,9 @@ CREATE TABLE suggestion_runs (
     params            TEXT NOT NULL,
     created_at        TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
 );
--- One row per (run, segment, rank); code_id NULL is the explicit "no code".
+-- One row per (run, segment, rank). suggested = 1: shown to coders (passes the
+-- threshold, best of its exclusive group, within top-k); suggested = 0: a runner-up kept
+-- for top-k evaluation. code_id NULL (suggested = 1) is the explicit "no code".
 CREATE TABLE suggestions (
     id          TEXT PRIMARY KEY,
     run_id      TEXT NOT NULL REFERENCES suggestion_runs(id),
@@ -157,6 +159,7 @@ CREATE TABLE suggestions (
     rank        INTEGER NOT NULL,
     raw_score   REAL,
     score       REAL,
+    suggested   INTEGER NOT NULL DEFAULT 1,
     UNIQUE (run_id, segment_id, rank)
 );
 CREATE INDEX suggestions_by_segment ON suggestions(segment_id);
