@@ -10,10 +10,10 @@ at a blank line. Words hyphenated at a line end are rejoined.
 from __future__ import annotations
 
 import re
-import statistics
 import struct
 import unicodedata
 import zlib
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +27,7 @@ from pipeline.records import ParsedDocument
 __all__ = ["read_pdf"]
 
 PARAGRAPH_SEPARATOR = "\n\n"
-# A line gap this many times the page's median line spacing ends a paragraph.
+# A line gap this many times the page's usual line spacing ends a paragraph.
 _GAP_FACTOR = 1.5
 _LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl",
                             "\u00ad": None})
@@ -140,7 +140,7 @@ def _drop_page_numbers(lines: list[_Line]) -> list[_Line]:
 
 
 def _paragraphs(lines: list[_Line], pattern: re.Pattern[str]) -> list[str]:
-    spacing = _median_spacing(lines)
+    spacing = _line_spacing(lines)
     paragraphs: list[str] = []
     current = ""
     previous: _Line | None = None
@@ -158,10 +158,16 @@ def _paragraphs(lines: list[_Line], pattern: re.Pattern[str]) -> list[str]:
     return [p for p in paragraphs if p.strip()]
 
 
-def _median_spacing(lines: list[_Line]) -> float | None:
-    gaps = [a.y - b.y for a, b in zip(lines, lines[1:])
-            if a.y is not None and b.y is not None and a.y > b.y]
-    return statistics.median(gaps) if gaps else None
+def _line_spacing(lines: list[_Line]) -> float | None:
+    """The page's usual distance between lines: the most common gap, the smaller on a tie.
+
+    A median would be pulled up by paragraph gaps on pages with few lines.
+    """
+    gaps = Counter(round(a.y - b.y) for a, b in zip(lines, lines[1:])
+                   if a.y is not None and b.y is not None and a.y - b.y >= 1)
+    if not gaps:
+        return None
+    return float(min(gaps, key=lambda gap: (-gaps[gap], gap)))
 
 
 def _breaks(previous: _Line, line: _Line, spacing: float | None,
