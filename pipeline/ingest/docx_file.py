@@ -26,6 +26,9 @@ __all__ = ["read_docx"]
 CELL_SEPARATOR = " | "
 PARAGRAPH_SEPARATOR = "\n\n"
 _WHITESPACE_RUN = re.compile(r"\s+")
+# python-docx lets these through on damaged packages besides its own OpcError.
+_DAMAGED = (OpcError, zipfile.BadZipFile, LxmlError, KeyError, ValueError, AttributeError,
+            TypeError, IndexError)
 
 
 def read_docx(path: Path, pattern: re.Pattern[str]) -> list[ParsedDocument]:
@@ -59,7 +62,7 @@ def _pieces(path: Path) -> list[tuple[str, bool]]:
             elif isinstance(item, Table):
                 pieces.extend((row, True) for row in _table_rows(item))
         return pieces
-    except (OpcError, zipfile.BadZipFile, KeyError, LxmlError, ValueError) as exc:
+    except _DAMAGED as exc:
         raise IngestError(
             path,
             f"is not a readable Word document ({type(exc).__name__}: {exc}): open it in "

@@ -9,6 +9,7 @@ at a blank line. Words hyphenated at a line end are rejoined.
 
 from __future__ import annotations
 
+import logging
 import re
 import struct
 import unicodedata
@@ -37,6 +38,10 @@ _HYPHENATED = re.compile(r"[^\W\d_]-$")
 # Exceptions pypdf lets through on damaged files besides its own PyPdfError.
 _DAMAGED = (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError,
             OSError, RecursionError, zlib.error, struct.error)
+
+# pypdf logs damage it works around ("EOF marker not found"); without a handler Python
+# would print that on stderr. Applications that configure logging still receive it.
+logging.getLogger("pypdf").addHandler(logging.NullHandler())
 
 
 @dataclass(frozen=True)
