@@ -67,8 +67,8 @@ def read_xlsx(path: Path, columns: TableColumns, sheet: str | None) -> list[Pars
         if sheet is not None and sheet not in book.sheet_names:
             raise IngestError(path, f"has no sheet named {sheet!r}; its sheets are: "
                                     + ", ".join(map(repr, book.sheet_names)))
-        frame = book.parse(sheet if sheet is not None else 0, dtype=str,
-                           keep_default_na=False)
+        frame = pd.read_excel(book, sheet_name=sheet if sheet is not None else 0, dtype=str,
+                              keep_default_na=False)
     except IngestError:
         raise
     except Exception as exc:  # openpyxl and zipfile raise many types on damaged files
