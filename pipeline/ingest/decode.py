@@ -16,7 +16,14 @@ from pathlib import Path
 
 from pipeline.errors import IngestError
 
-__all__ = ["CP1252_WARNING", "DecodedText", "decode_bytes", "normalise_text", "read_text"]
+__all__ = [
+    "CP1252_WARNING",
+    "DecodedText",
+    "decode_bytes",
+    "normalise_text",
+    "read_decoded",
+    "read_text",
+]
 
 CP1252_WARNING = "decoded as cp1252 (not valid UTF-8): check special characters"
 
@@ -76,13 +83,18 @@ def normalise_text(text: str) -> str:
     return text.strip("\n")
 
 
-def read_text(path: Path) -> DecodedText:
-    """Read a text file and return its decoded, normalised content."""
+def read_decoded(path: Path) -> DecodedText:
+    """Read and decode a file without normalising it (line numbers stay as in the file)."""
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise IngestError(path, f"cannot be read ({exc.strerror or exc})") from exc
-    decoded = decode_bytes(data, path)
+    return decode_bytes(data, path)
+
+
+def read_text(path: Path) -> DecodedText:
+    """Read a text file and return its decoded, normalised content."""
+    decoded = read_decoded(path)
     text = normalise_text(decoded.text)
     if not text.strip():
         raise IngestError(path, "is empty: there is no text to ingest")

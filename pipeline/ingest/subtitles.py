@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.errors import IngestError
-from pipeline.ingest.decode import read_text
+from pipeline.ingest.decode import read_decoded
 from pipeline.ingest.transcript import label_match
 from pipeline.records import Block, ParsedDocument
 
@@ -48,8 +49,9 @@ class _Cue:
 
 def read_subtitles(path: Path, pattern: re.Pattern[str], fmt: str) -> list[ParsedDocument]:
     """Read a .vtt or .srt file (``fmt`` "vtt" or "srt") into one document."""
-    decoded = read_text(path)
-    cues = _parse_cues(decoded.text, path, fmt, pattern)
+    decoded = read_decoded(path)  # not normalised, so that line numbers match the file
+    text = decoded.text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    cues = _parse_cues(text, path, fmt, pattern)
     if not cues:
         raise IngestError(path, "has no subtitle cues with text: check that it is a "
                                 f"{fmt.upper()} file")
@@ -80,8 +82,8 @@ def read_subtitles(path: Path, pattern: re.Pattern[str], fmt: str) -> list[Parse
 
 def _parse_cues(text: str, path: Path, fmt: str, pattern: re.Pattern[str]) -> list[_Cue]:
     cues: list[_Cue] = []
-    for first_line, lines in _chunks(text):
-        if fmt == "vtt" and (first_line == 1 and lines[0].startswith("WEBVTT")
+    for index, (first_line, lines) in enumerate(_chunks(text)):
+        if fmt == "vtt" and (index == 0 and lines[0].startswith("WEBVTT")
                              or lines[0].split(" ")[0] in _SKIPPED_VTT_BLOCKS):
             continue
         timing_index = _timing_index(lines)
@@ -159,8 +161,8 @@ def _cue(lines: list[str], timing_index: int, first_line: int, path: Path,
 
 
 def _cue_text(lines: list[str]) -> str:
-    text = _TAG.sub("", " ".join(lines))
-    return _SPACES.sub(" ", html.unescape(text)).strip()
+    text = html.unescape(_TAG.sub("", " ".join(lines)))
+    return _SPACES.sub(" ", unicodedata.normalize("NFC", text)).strip()
 
 
 def _clock(value: str) -> tuple[str, float]:

@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.errors import IngestError
-from pipeline.ingest.decode import decode_bytes
+from pipeline.ingest.decode import read_decoded
 from pipeline.records import Block, ParsedDocument
 
 __all__ = ["TableColumns", "read_csv", "read_xlsx", "table_documents"]
@@ -44,11 +44,7 @@ class TableColumns:
 
 def read_csv(path: Path, columns: TableColumns) -> list[ParsedDocument]:
     """Read a CSV file (comma, semicolon or tab separated, any supported encoding)."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise IngestError(path, f"cannot be read ({exc.strerror or exc})") from exc
-    decoded = decode_bytes(data, path)
+    decoded = read_decoded(path)
     text = decoded.text.lstrip("\ufeff")
     try:
         frame = pd.read_csv(io.StringIO(text), sep=_sniff_delimiter(text), dtype=str,

@@ -107,6 +107,9 @@ def test_cues_without_speakers_split_at_pauses(tmp_path: Path) -> None:
         ("bad.vtt", "WEBVTT\n\n00:00:01.000 --> soon\nHi\n", "line 3: malformed cue timing"),
         # a numbered SRT cue whose timing line is missing altogether
         ("missing.srt", "1\nHello there\n", "line 2: expected a cue timing line"),
+        # blank lines and CRLF before the first cue: the number still matches the file
+        ("lead.srt", "\r\n\r\n1\r\n00:00:01,000 -> 00:00:02,000\r\nHi\r\n",
+         "line 4: expected a cue timing line"),
         ("empty.vtt", "WEBVTT\n\nNOTE nothing here\n", "has no subtitle cues"),
     ],
 )
