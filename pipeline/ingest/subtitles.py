@@ -167,7 +167,9 @@ def _cue_text(lines: list[str]) -> str:
 
 def _clock(value: str) -> tuple[str, float]:
     """("HH:MM:SS.mmm" with the fraction as written, seconds) for a cue time."""
-    hours, minutes, seconds, fraction = _CLOCK_PARTS.fullmatch(value).groups()  # type: ignore[union-attr]
+    match = _CLOCK_PARTS.fullmatch(value)
+    assert match is not None  # value was matched by _TIMING already
+    hours, minutes, seconds, fraction = match.groups()
     h = int(hours or 0)
     total = h * 3600 + int(minutes) * 60 + int(seconds) + int(fraction) / 10 ** len(fraction)
     return f"{h:02d}:{int(minutes):02d}:{seconds}.{fraction}", total

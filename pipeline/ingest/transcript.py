@@ -209,53 +209,48 @@ def _is_transcript(lines: list[_Line], spans: list[Span]) -> bool:
     return len(labelled) == 2 or len(speakers) < len(labelled)
 
 
+@dataclass
+class _Region:
+    """A turn (opened by a labelled line) or a paragraph outside turns, being collected."""
+
+    first: _Line
+    end: int
+    span: Span  # the span of the region's last line
+
+
 def _turn_blocks(text: str, lines: list[_Line]) -> Iterator[Block]:
     """Labelled lines open turns; unlabelled lines continue the open turn.
 
     Before the first turn, and after a fixed span, unlabelled lines form paragraphs.
     """
-    turn: _Line | None = None
-    turn_end = 0
-    turn_number = 0
-    para: tuple[int, int, Span] | None = None  # pending paragraph outside any turn
-
-    def close_turn() -> Iterator[Block]:
-        nonlocal turn, turn_number
-        if turn is not None:
-            span = trimmed(text, turn.content_start, turn_end)
-            if span is not None:
-                turn_number += 1
-                yield Block(span[0], span[1], "turn", turn.speaker, turn_number,
-                            turn.timestamp, turn.span.page)
-        turn = None
-
-    def close_para() -> Iterator[Block]:
-        nonlocal para
-        if para is not None:
-            block = _paragraph(text, para[0], para[1], para[2].page)
+    regions: list[_Region] = []
+    for line in lines:
+        if regions and line.speaker is None and _continues(regions[-1], line):
+            regions[-1].end, regions[-1].span = line.end, line.span
+        else:
+            regions.append(_Region(line, line.end, line.span))
+    number = 0
+    for region in regions:
+        first = region.first
+        if first.speaker is None:
+            block = _paragraph(text, first.start, region.end, first.span.page)
             if block is not None:
                 yield block
-        para = None
+            continue
+        span = trimmed(text, first.content_start, region.end)
+        if span is not None:  # a label with nothing said is not a turn
+            number += 1
+            yield Block(span[0], span[1], "turn", first.speaker, number, first.timestamp,
+                        first.span.page)
 
-    previous_span: Span | None = None
-    for line in lines:
-        if line.span is not previous_span:
-            yield from close_para()
-            if line.span.fixed:
-                yield from close_turn()
-        previous_span = line.span
-        if line.speaker is not None:
-            yield from close_para()
-            yield from close_turn()
-            turn, turn_end = line, line.end
-        elif turn is not None:
-            turn_end = line.end
-        elif para is None:
-            para = (line.start, line.end, line.span)
-        else:
-            para = (para[0], line.end, para[2])
-    yield from close_para()
-    yield from close_turn()
+
+def _continues(region: _Region, line: _Line) -> bool:
+    """Whether an unlabelled line belongs to the region before it."""
+    if line.span.fixed or region.span.fixed:
+        return False  # a table row stands alone and closes the turn before it
+    if region.first.speaker is not None:
+        return True  # later paragraphs of an answer
+    return line.span is region.span  # a paragraph outside turns ends at a blank line
 
 
 def _paragraph(text: str, start: int, end: int, page: int | None) -> Block | None:

@@ -103,7 +103,8 @@ def _truncated(path: Path) -> None:
     path.write_bytes(path.read_bytes()[:500])
 
 
-@pytest.mark.parametrize("make", [_random_bytes, _zip_of_something_else, _zip_without_document, _truncated])
+@pytest.mark.parametrize(
+    "make", [_random_bytes, _zip_of_something_else, _zip_without_document, _truncated])
 def test_broken_docx_raises(tmp_path: Path, make) -> None:
     path = tmp_path / "broken.docx"
     make(path)

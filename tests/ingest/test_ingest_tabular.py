@@ -13,7 +13,8 @@ from pipeline.errors import IngestError
 from pipeline.ingest.decode import CP1252_WARNING
 from pipeline.ingest.read import ReadOptions, read_file
 
-ANNOMI = Path(__file__).resolve().parents[3] / "shared" / "benchmarks" / "annomi" / "AnnoMI-simple.csv"
+SHARED = Path(__file__).resolve().parents[3] / "shared"
+ANNOMI = SHARED / "benchmarks" / "annomi" / "AnnoMI-simple.csv"
 
 SURVEY = (
     "respondent,question,answer,site,age\n"
