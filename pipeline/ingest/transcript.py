@@ -12,7 +12,9 @@ blanks skipped). Its named groups:
   is the turn's timestamp, as written (``00:12:31``).
 
 The turn's text starts after the match (blanks skipped). A match whose ``speaker`` is a
-word from ``NON_SPEAKERS`` ("Date:", "Note:", "[Laughter]") is not a label.
+word from ``NON_SPEAKERS`` ("Date:", "Note:", "[Laughter]") is not a label. In a
+transcript, labels used only once before the first speaker who speaks twice are header
+fields ("Interviewer: Jane Smith" above the conversation), not turns.
 
 The transcript rule: a document is a transcript when (1) at least two lines carry a
 label, (2) labelled lines make up at least a third of its paragraphs (counting each
@@ -24,6 +26,7 @@ lines prose; rule 3 keeps a list of "Recommendation 1: ...", "Recommendation 2: 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -158,7 +161,7 @@ def build_blocks(
     """Turn blocks if the text is a transcript (see module docstring), else paragraphs."""
     lines = list(_labelled_lines(text, spans, pattern))
     if _is_transcript(lines, spans):
-        return tuple(_turn_blocks(text, lines))
+        return tuple(_turn_blocks(text, _header_fields_unlabelled(lines)))
     blocks = (_paragraph(text, s.start, s.end, s.page) for s in spans)
     return tuple(b for b in blocks if b is not None)
 
@@ -207,6 +210,21 @@ def _is_transcript(lines: list[_Line], spans: list[Span]) -> bool:
         return False
     speakers = {line.speaker for line in labelled}
     return len(labelled) == 2 or len(speakers) < len(labelled)
+
+
+def _header_fields_unlabelled(lines: list[_Line]) -> list[_Line]:
+    """Treat "Interviewer: Jane Smith" in a transcript's header as header text.
+
+    Labels used once, before the first speaker who speaks twice, are header fields.
+    """
+    counts = Counter(line.speaker for line in lines if line.speaker is not None)
+    first_repeated = next(
+        (i for i, line in enumerate(lines) if line.speaker and counts[line.speaker] > 1), 0)
+    return [
+        _Line(line.start, line.end, line.span, line.first_in_span)
+        if index < first_repeated and line.speaker and counts[line.speaker] == 1 else line
+        for index, line in enumerate(lines)
+    ]
 
 
 @dataclass

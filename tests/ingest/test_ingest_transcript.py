@@ -94,6 +94,18 @@ def test_transcript_turns_with_header_and_multi_paragraph_answer() -> None:
     ]
 
 
+def test_labelled_header_fields_are_not_turns() -> None:
+    # "Interviewer: JS" is used once, before JS (who speaks twice) starts: a header field
+    text = ("Project: Wave 2\nInterviewer: JS\nSite: Ward 3\n\nJS: Your role?\n\n"
+            "HS-02: Manager.\n\nJS: Thanks.")
+    assert [(b[0], b[1], b[4]) for b in _blocks(text)] == [
+        ("paragraph", None, "Project: Wave 2\nInterviewer: JS\nSite: Ward 3"),
+        ("turn", "JS", "Your role?"),
+        ("turn", "HS-02", "Manager."),
+        ("turn", "JS", "Thanks."),
+    ]
+
+
 def test_one_turn_per_line_without_blank_lines() -> None:
     text = "I: One?\nR: Two.\nI: Three?\nR: Four."
     assert [b[1:3] for b in _blocks(text)] == [("I", 1), ("R", 2), ("I", 3), ("R", 4)]
