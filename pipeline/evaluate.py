@@ -1,0 +1,128 @@
+"""Evaluate stored suggestions against gold labels, beside two simple baselines.
+
+Gold rows are joined to segments on the external id (the tabular id columns joined
+with ":"). Gold values that are not codes of the codebook, and ids that match no
+segment, are counted and reported, never silently dropped. The candidate codes are the
+known gold codes plus the rest of their exclusive group; the prediction for a segment
+is its shown suggestion among them ("no code" if none), and top-k recall asks whether
+the gold code is among the k best stored candidates.
+
+Baselines on the same segments: the majority code, and TF-IDF cosine to the same code
+texts the embedding method uses (scikit-learn), forced to choose among the candidates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.metrics import cohen_kappa_score, precision_recall_fscore_support
+
+from pipeline.codebook import Codebook
+from pipeline.errors import InputError
+from pipeline.store import Store
+from pipeline.suggest import code_texts
+
+__all__ = ["Evaluation", "evaluate_run", "metrics", "read_gold", "NO_CODE"]
+
+NO_CODE = "(no code)"
+
+
+@dataclass
+class Evaluation:
+    gold_column: str
+    rows: int
+    evaluated: int
+    unknown_values: dict[str, int]
+    unmatched_ids: int
+    unmatched_examples: list[str]
+    candidates: list[str]
+    methods: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.__dict__.copy()
+
+
+def read_gold(path: Any, gold_column: str, id_columns: Sequence[str]) -> pd.DataFrame:
+    """Gold file -> DataFrame(external_id, gold)."""
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read the gold file ({exc})") from exc
+    missing = [c for c in [gold_column, *id_columns] if c not in frame.columns]
+    if missing:
+        raise InputError(f"{path}: no column(s) {', '.join(missing)}; available: {', '.join(frame.columns)}")
+    if not id_columns:
+        raise InputError(f"{path}: give --id-column (one or more) to join gold rows to segments")
+    ids = frame[list(id_columns)].astype(str).agg(":".join, axis=1)
+    return pd.DataFrame({"external_id": ids, "gold": frame[gold_column].str.strip()})
+
+
+def metrics(gold: Sequence[str], predicted: Sequence[str], labels: Sequence[str]) -> dict[str, Any]:
+    """Per-code P/R/F1, macro-F1, accuracy, Cohen's kappa, confusion matrix."""
+    gold, predicted = list(gold), list(predicted)
+    p, r, f, support = precision_recall_fscore_support(gold, predicted, labels=list(labels), zero_division=0)
+    all_labels = list(labels) + ([NO_CODE] if NO_CODE in predicted else [])
+    confusion = pd.crosstab(pd.Series(gold, name="gold"), pd.Series(predicted, name="predicted")).reindex(
+        index=list(labels), columns=all_labels, fill_value=0)
+    return {
+        "n": len(gold),
+        "accuracy": float(np.mean([g == q for g, q in zip(gold, predicted)])) if gold else float("nan"),
+        "kappa": float(cohen_kappa_score(gold, predicted)) if len(set(gold) | set(predicted)) > 1 else float("nan"),
+        "macro_f1": float(np.mean(f)),
+        "per_code": {c: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]), "support": int(support[i])}
+                     for i, c in enumerate(labels)},
+        "confusion": confusion.to_dict(orient="index"),
+    }
+
+
+def evaluate_run(store: Store, run_id: str, codebook: Codebook, gold: pd.DataFrame, gold_column: str, top_k: int = 2) -> Evaluation:
+    codable = {c.id for c in codebook.codable}
+    known = gold[gold["gold"].isin(codable)]
+    unknown = gold.loc[~gold["gold"].isin(codable), "gold"].value_counts().to_dict()
+    segs = pd.DataFrame([dict(r) for r in store.query(
+        "SELECT id AS segment_id, external_id, text FROM current_segments WHERE external_id IS NOT NULL")],
+        columns=["segment_id", "external_id", "text"])
+    joined = known.merge(segs, on="external_id", how="left")
+    unmatched = joined[joined["segment_id"].isna()]
+    joined = joined.dropna(subset=["segment_id"])
+    if joined.empty:
+        raise InputError(f"no gold row of column '{gold_column}' matches a segment with a known code; check --id-column and the codes")
+    candidates = _candidates(codebook, set(joined["gold"]))
+    stored = pd.DataFrame([dict(r) for r in store.query(
+        "SELECT segment_id, code_id, rank, suggested FROM suggestions WHERE run_id = ? ORDER BY segment_id, rank", (run_id,))])
+    stored = stored[stored["code_id"].isin(candidates)]
+    shown = stored[stored["suggested"] == 1].groupby("segment_id")["code_id"].first()
+    ranked = stored.groupby("segment_id")["code_id"].apply(list)
+    predicted = joined["segment_id"].map(shown).fillna(NO_CODE)
+    result = Evaluation(gold_column, len(gold), len(joined), unknown, len(unmatched),
+                        unmatched["external_id"].head(5).tolist(), candidates)
+    embedding = metrics(joined["gold"], predicted, candidates)
+    lists = joined["segment_id"].map(ranked)
+    embedding[f"top{top_k}_recall"] = float(np.mean([
+        g in (lst[:top_k] if isinstance(lst, list) else []) for g, lst in zip(joined["gold"], lists)]))
+    result.methods["embedding"] = embedding
+    majority = joined["gold"].value_counts().idxmax()
+    result.methods["majority"] = metrics(joined["gold"], [majority] * len(joined), candidates)
+    result.methods["tfidf"] = metrics(joined["gold"], _tfidf_choice(codebook, candidates, joined["text"].tolist()), candidates)
+    return result
+
+
+def _candidates(codebook: Codebook, gold_codes: set[str]) -> list[str]:
+    """Gold codes plus their exclusive siblings, in codebook order."""
+    wanted = set(gold_codes)
+    for ids in codebook.exclusive_groups().values():
+        if wanted & set(ids):
+            wanted |= set(ids)
+    return [c.id for c in codebook.codable if c.id in wanted]
+
+
+def _tfidf_choice(codebook: Codebook, candidates: list[str], texts: list[str]) -> list[str]:
+    code_text = {c: " ".join(t.text for t in code_texts(codebook) if t.code == c and t.role != "exclusion") for c in candidates}
+    vectorizer = TfidfVectorizer(sublinear_tf=True).fit(list(code_text.values()) + texts)
+    codes = vectorizer.transform([code_text[c] for c in candidates])
+    sims = (vectorizer.transform(texts) @ codes.T).toarray()
+    return [candidates[j] for j in sims.argmax(axis=1)]
