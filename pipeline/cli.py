@@ -180,3 +180,74 @@ def codebook_add(study_dir: Path, path: Path) -> None:
     with Study(study_dir) as study:
         book = study.add_codebook(path)
     click.echo(f"codebook {book.name} version {book.version}: {len(book.codable)} codable codes")
+
+
+@cli.command()
+@STUDY
+@click.option("--codebook", "codebook_id", help="Codebook version (or a unique prefix, or its name); default: the latest added.")
+@click.option("--top-k", type=int, help="Show at most K suggestions per segment (default: deductive.toml).")
+@click.option("--threshold", type=float, help="Calibrated score (0-1) a code needs to be suggested (default: deductive.toml).")
+@click.option("--model", help="Embedding model: the packaged default, a local sentence-transformers path, or 'fake'.")
+@click.option("--backend", type=click.Choice(["torch", "onnx", "onnx-int8"]), help="Embedding backend for this run.")
+def suggest(study_dir: Path, codebook_id: str | None, top_k: int | None, threshold: float | None,
+            model: str | None, backend: str | None) -> None:
+    """Suggest codebook codes for every segment by embedding similarity (incremental, cached)."""
+    with Study(study_dir) as study:
+        study.settings = study.settings.override("suggest", top_k=top_k, threshold=threshold)
+        study.settings = study.settings.override("embedding", model=model, backend=backend)
+        report = study.suggest(codebook_id)
+    click.echo(f"run {report.run_id} (codebook {report.codebook_version}, model {report.model})")
+    click.echo(f"{report.new_segments} of {report.segments} segments suggested now ({report.embedded_now} texts embedded), "
+               f"{report.shown} suggestions shown, {report.no_code} segments with no code, {report.seconds:.1f} s")
+    if report.too_long:
+        click.echo(f"note: {report.too_long} segments are longer than the model's window (~256 word pieces); "
+                   "only their beginning is scored. Lower segment.max_chars to split them.")
+
+
+@cli.command()
+@STUDY
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="CSV file to write.")
+@click.option("--run", help="Suggestion run id (default: the latest).")
+@click.option("--all", "include_all", is_flag=True, help="Also export runners-up that are not shown to coders.")
+def suggestions(study_dir: Path, out: Path, run: str | None, include_all: bool) -> None:
+    """Export suggestions as CSV (segment id, external id, case, document, speaker, text, code, score, rank)."""
+    with Study(study_dir) as study:
+        frame = study.suggestions(run, shown_only=not include_all)
+    frame.to_csv(out, index=False)
+    click.echo(f"wrote {len(frame)} suggestions to {out}")
+
+
+@cli.command()
+@STUDY
+@click.option("--gold", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True, help="CSV with gold labels.")
+@click.option("--gold-column", required=True, help="Column of the gold file holding the code.")
+@click.option("--id-column", "id_columns", multiple=True, required=True, help="Id column(s) joined with ':' into the segments' external id; repeat for several.")
+@click.option("--run", help="Suggestion run id (default: the latest).")
+@click.option("--top-k", type=int, default=2, show_default=True, help="k for top-k recall.")
+@click.option("--json", "as_json", is_flag=True, help="Print the full evaluation as JSON.")
+def evaluate(study_dir: Path, gold: Path, gold_column: str, id_columns: tuple[str, ...], run: str | None,
+             top_k: int, as_json: bool) -> None:
+    """Compare stored suggestions with gold labels, beside majority and TF-IDF baselines."""
+    from pipeline.evaluate import read_gold
+
+    with Study(study_dir) as study:
+        result = study.evaluate(read_gold(gold, gold_column, id_columns), gold_column, run, top_k)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), indent=2, default=str))
+        return
+    click.echo(format_evaluation(result, top_k))
+
+
+def format_evaluation(result: Any, top_k: int) -> str:
+    lines = [f"gold column {result.gold_column}: {result.evaluated} of {result.rows} rows evaluated"]
+    if result.unknown_values:
+        lines.append("  values that are not codes (not evaluated): " + ", ".join(f"{k!r} x{v}" for k, v in result.unknown_values.items()))
+    if result.unmatched_ids:
+        lines.append(f"  ids matching no segment (not evaluated): {result.unmatched_ids}, e.g. {', '.join(result.unmatched_examples)}")
+    lines.append(f"  {'method':<10} {'kappa':>6} {'macroF1':>8} {'accuracy':>9} {'top' + str(top_k):>6}")
+    for name, m in result.methods.items():
+        topk = m.get(f"top{top_k}_recall")
+        lines.append(f"  {name:<10} {m['kappa']:>6.3f} {m['macro_f1']:>8.3f} {m['accuracy']:>9.3f} {'' if topk is None else format(topk, '.3f'):>6}")
+    lines.append("  per code (embedding): " + "; ".join(
+        f"{c} P {v['precision']:.2f} R {v['recall']:.2f} F1 {v['f1']:.2f} (n={v['support']})" for c, v in result.methods["embedding"]["per_code"].items()))
+    return "\n".join(lines)

@@ -289,11 +289,16 @@ def save_codebook(conn: Any, codebook: Codebook) -> bool:
 
 
 def stored_codebook(conn: Any, version: str | None = None) -> Codebook | None:
-    """A stored codebook by version (a unique prefix is enough); the latest when None."""
+    """A stored codebook by version (a unique prefix is enough) or by name (its latest
+    version); the latest codebook when ``version`` is None."""
     if version is None:
         row = conn.execute("SELECT * FROM codebooks ORDER BY loaded_at DESC, rowid DESC LIMIT 1").fetchone()
     else:
         rows = conn.execute("SELECT * FROM codebooks WHERE version LIKE ?", (version + "%",)).fetchall()
+        if not rows:
+            rows = conn.execute(
+                "SELECT * FROM codebooks WHERE name = ? ORDER BY loaded_at DESC, rowid DESC LIMIT 1", (version,)
+            ).fetchall()
         row = rows[0] if len(rows) == 1 else None
     if row is None:
         return None

@@ -21,7 +21,9 @@ from pipeline.errors import StudyError
 from pipeline.ingest.read import ReadOptions
 from pipeline.ingest.stage import IngestOptions, IngestReport, ingest
 from pipeline.segment import segmentation_id
+from pipeline.evaluate import Evaluation, evaluate_run
 from pipeline.store import STORE_FILE, Store, from_json
+from pipeline.suggestions import SuggestReport, latest_run, suggest_segments, suggestions_frame
 
 __all__ = ["Study", "STUDY_FOLDERS"]
 
@@ -113,6 +115,32 @@ class Study:
         with self.store.transaction() as conn:
             save_codebook(conn, book)
         return book
+
+    def embedder(self) -> Any:
+        """The embedding model named by the settings (loaded lazily; no fallback)."""
+        from pipeline.embed import EmbedSettings, load_embedder
+
+        e = self.settings.embedding
+        return load_embedder(EmbedSettings(model=e.model, backend=e.backend, batch_size=e.batch_size,
+                                           threads=e.threads or None))
+
+    def suggest(self, codebook: str | None = None, embedder: Any = None) -> SuggestReport:
+        """Suggest codes for all current segments (incremental within a run)."""
+        book = self.codebook(codebook)
+        return suggest_segments(self.store, book, embedder or self.embedder(), self.settings.suggest)
+
+    def suggestions(self, run: str | None = None, shown_only: bool = True) -> pd.DataFrame:
+        run_id = run or latest_run(self.store)
+        if run_id is None:
+            raise StudyError(f"{self.root}: no suggestions yet; run `deductive suggest {self.root}` first")
+        return suggestions_frame(self.store, run_id, shown_only)
+
+    def evaluate(self, gold: pd.DataFrame, gold_column: str, run: str | None = None, top_k: int = 2) -> Evaluation:
+        run_id = run or latest_run(self.store)
+        if run_id is None:
+            raise StudyError(f"{self.root}: no suggestions to evaluate; run `deductive suggest {self.root}` first")
+        version = self.store.conn.execute("SELECT codebook_version FROM suggestion_runs WHERE id = ?", (run_id,)).fetchone()[0]
+        return evaluate_run(self.store, run_id, self.codebook(version), gold, gold_column, top_k)
 
     # --- reading -----------------------------------------------------------------
 
