@@ -1,0 +1,159 @@
+"""The suggest stage on a small study with the fake embedder: runs, caching,
+reproducibility, export and evaluation against gold labels."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from pipeline.cli import cli
+from pipeline.embed import FakeEmbedder
+from pipeline.errors import InputError
+from pipeline.evaluate import read_gold
+from pipeline.study import Study
+
+ROWS = [
+    # id, site, text, gold
+    ("1", "s1", "The board agreed to buy the system in May.", "adoption"),
+    ("2", "s1", "We trained the nurses in June and went live.", "implementation"),
+    ("3", "s1", "The board decided to go ahead with buying it.", "adoption"),
+    ("4", "s2", "Go-live was in the autumn after the training.", "implementation"),
+    ("5", "s2", "We always help each other out in this team.", "culture"),
+    ("6", "s2", "Our trust policy requires two signatures.", "policy"),
+    ("7", "s2", "Nobody questions the consultant here.", "culture"),
+    ("8", "s2", "The national guideline says so.", "n/a"),
+]
+
+
+class CountingEmbedder(FakeEmbedder):
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[str] = []
+
+    def embed(self, texts):  # type: ignore[override]
+        self.seen += list(texts)
+        return super().embed(texts)
+
+
+@pytest.fixture
+def tabular_study(study_dir: Path, tmp_path: Path) -> tuple[Path, Path]:
+    table = tmp_path / "coded.csv"
+    pd.DataFrame(ROWS, columns=["rid", "site", "text", "gold"]).to_csv(table, index=False)
+    result = CliRunner().invoke(cli, ["ingest", str(study_dir), str(table), "--text-column", "text",
+                                      "--id-column", "rid", "--case-column", "site", "--unit", "row"])
+    assert result.exit_code == 0, result.output
+    return study_dir, table
+
+
+def test_suggest_stores_a_run_and_reuses_the_cache(tabular_study) -> None:
+    study_dir, _ = tabular_study
+    embedder = CountingEmbedder()
+    with Study(study_dir) as study:
+        first = study.suggest(embedder=embedder)
+        assert first.new_segments == 8 and first.segments == 8
+        n_texts = len(embedder.seen)
+        assert n_texts == first.embedded_now
+        again = study.suggest(embedder=embedder)
+        assert again.run_id == first.run_id and again.new_segments == 0 and again.embedded_now == 0
+        assert len(embedder.seen) == n_texts  # nothing embedded twice
+        shown = study.suggestions()
+        # every segment has at least one shown row: a code or the explicit no code
+        assert set(shown["segment_id"]) == set(study.segments()["id"])
+        # the phase group is exclusive: at most one phase per segment
+        phases = shown[shown["code"].isin(["adoption", "implementation"])]
+        assert not phases.duplicated("segment_id").any()
+
+
+def test_same_inputs_reproduce_and_a_new_codebook_makes_a_new_run(tabular_study, tmp_path: Path, mini_codebook: Path) -> None:
+    study_dir, _ = tabular_study
+    with Study(study_dir) as study:
+        run = study.suggest(embedder=FakeEmbedder())
+        before = study.suggestions(run.run_id, shown_only=False)
+    other = tmp_path / "other_study"
+    with Study.create(other, codebook=mini_codebook) as fresh:
+        fresh.ingest([tmp_path / "coded.csv"], read=_read())
+        again = fresh.suggest(embedder=FakeEmbedder())
+        assert again.run_id == run.run_id
+        pd.testing.assert_frame_equal(
+            before.drop(columns=["segment_id"]).reset_index(drop=True),
+            fresh.suggestions(again.run_id, shown_only=False).drop(columns=["segment_id"]).reset_index(drop=True),
+        )
+    changed = mini_codebook.read_text().replace("Formal rules and guidance.", "Formal written rules.")
+    (tmp_path / "changed.yaml").write_text(changed)
+    with Study(study_dir) as study:
+        study.add_codebook(tmp_path / "changed.yaml")
+        new = study.suggest(embedder=FakeEmbedder())
+        assert new.run_id != run.run_id
+        runs = study.store.query("SELECT COUNT(*) FROM suggestion_runs")[0][0]
+        assert runs == 2  # the old run is kept
+
+
+def _read():
+    from pipeline.ingest.read import ReadOptions
+
+    return ReadOptions(text_column="text", id_columns=("rid",), case_column="site")
+
+
+def test_evaluate_reports_unknown_values_and_baselines(tabular_study, tmp_path: Path) -> None:
+    study_dir, table = tabular_study
+    gold = pd.read_csv(table, dtype=str, keep_default_na=False)
+    gold.loc[len(gold)] = ["99", "s9", "not ingested", "adoption"]
+    gold_file = tmp_path / "gold.csv"
+    gold.to_csv(gold_file, index=False)
+    with Study(study_dir) as study:
+        study.settings = study.settings.override("suggest", threshold=0.0)
+        study.suggest(embedder=FakeEmbedder())
+        result = study.evaluate(read_gold(gold_file, "gold", ["rid"]), "gold")
+    assert result.unknown_values == {"n/a": 1}
+    assert result.unmatched_ids == 1 and result.unmatched_examples == ["99"]
+    assert result.evaluated == 7
+    assert set(result.methods) == {"embedding", "majority", "tfidf"}
+    assert result.candidates == ["culture", "policy", "adoption", "implementation"]
+    emb = result.methods["embedding"]
+    # the fake embedder shares words: these near-copies of the codebook examples are found
+    assert emb["accuracy"] >= 5 / 7
+    assert 0 <= emb["top2_recall"] <= 1 and emb["top2_recall"] >= emb["accuracy"]
+    assert result.methods["majority"]["kappa"] == pytest.approx(0.0)
+
+
+def test_cli_suggest_export_and_evaluate(tabular_study, tmp_path: Path) -> None:
+    study_dir, table = tabular_study
+    runner = CliRunner()
+    result = runner.invoke(cli, ["suggest", str(study_dir), "--model", "fake", "--threshold", "0"])
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "s.csv"
+    assert runner.invoke(cli, ["suggestions", str(study_dir), "--out", str(out)]).exit_code == 0
+    frame = pd.read_csv(out, dtype=str)
+    assert list(frame.columns[:9]) == ["segment_id", "external_id", "case", "document", "speaker", "text", "code", "score", "rank"]
+    result = runner.invoke(cli, ["evaluate", str(study_dir), "--gold", str(table), "--gold-column", "gold", "--id-column", "rid"])
+    assert result.exit_code == 0, result.output
+    assert "'n/a' x1" in result.output and "tfidf" in result.output and "majority" in result.output
+
+
+def test_no_segments_and_no_codable_codes_are_clear_errors(study_dir: Path, tmp_path: Path) -> None:
+    with Study(study_dir) as study:
+        with pytest.raises(InputError, match="no segments"):
+            study.suggest(embedder=FakeEmbedder())
+    empty = tmp_path / "groups.yaml"
+    empty.write_text("codes:\n - {id: g, codable: false}\n")
+    result = CliRunner().invoke(cli, ["codebook", "add", str(study_dir), str(empty)])
+    assert result.exit_code == 0
+    (tmp_path / "t.txt").write_text("A sentence long enough to be a segment.")
+    with Study(study_dir) as study:
+        study.ingest([tmp_path / "t.txt"], case="c1")
+        with pytest.raises(InputError, match="no codable codes"):
+            study.suggest(embedder=FakeEmbedder())
+        assert study.store.query("SELECT COUNT(*) FROM suggestions")[0][0] == 0
+
+
+def test_odd_segments_get_suggestions(study_dir: Path, tmp_path: Path) -> None:
+    doc = tmp_path / "odd.txt"
+    doc.write_text("🙂\n\n" + ("word " * 600).strip() + ".\n\nA normal sentence about the board.")
+    with Study(study_dir) as study:
+        study.settings = study.settings.override("segment", unit="paragraph", min_chars=0, max_chars=5000)
+        study.ingest([doc], case="c1")
+        report = study.suggest(embedder=FakeEmbedder())
+        assert report.new_segments == 3 and report.too_long == 1
