@@ -1,0 +1,124 @@
+"""The review commands: queue, confirm, decisions, import-decisions (thin wrappers)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from pipeline.cli import STUDY, cli
+from pipeline.errors import WorkbookError
+from pipeline.review import ImportOptions, QueueOptions, confirm, decision_table, import_decisions, queue
+from pipeline.study import Study
+
+__all__ = ["queue_command", "confirm_command", "decisions_command", "import_decisions_command"]
+
+
+def _names(values: tuple[str, ...]) -> tuple[str, ...]:
+    """Repeated options and comma-separated lists both work: --cases a,b --cases c."""
+    return tuple(part.strip() for value in values for part in value.split(",") if part.strip())
+
+
+@cli.command("queue")
+@STUDY
+@click.option("--coder", required=True, help="The coder who will review this workbook.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the .xlsx (default: DIR/data/review/queue-CODER-DATE-ID.xlsx).")
+@click.option("--cases", multiple=True, help="Only these cases (repeat or separate with commas).")
+@click.option("--codes", multiple=True, help="Only suggestions of these codes and their sub-codes (repeat or commas).")
+@click.option("--limit", type=int, help="At most this many segments.")
+@click.option("--order", type=click.Choice(["document", "score"]), default="document", show_default=True,
+              help="Document order, or the most confident suggestions first.")
+@click.option("--include-uncoded", is_flag=True, help="Also queue segments with no code suggested, to add codes by hand.")
+@click.option("--requeue", is_flag=True, help="Also queue segments sent to this coder before but never decided.")
+@click.option("--overlap", type=float, help="Share (0-1) of the queue that both --coder and --with review; the rest is split.")
+@click.option("--with", "with_coder", help="The second coder for --overlap (gets a workbook of their own).")
+@click.option("--run", "run_id", help="Suggestion run to queue (default: the latest for the codebook).")
+@click.option("--codebook", "codebook_version", help="Codebook version or name (default: the latest).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed for choosing the --overlap share.")
+def queue_command(study_dir: Path, coder: str, out: Path | None, cases: tuple[str, ...], codes: tuple[str, ...],
+                  limit: int | None, order: str, include_uncoded: bool, requeue: bool, overlap: float | None,
+                  with_coder: str | None, run_id: str | None, codebook_version: str | None, seed: int) -> None:
+    """Write a review workbook of suggestions for a coder to accept, reject or add to in Excel."""
+    options = QueueOptions(coder=coder, cases=_names(cases), codes=_names(codes), limit=limit, order=order,
+                           include_uncoded=include_uncoded, requeue=requeue, overlap=overlap, with_coder=with_coder,
+                           run_id=run_id, codebook_version=codebook_version, seed=seed)
+    with Study(study_dir) as study:
+        written = queue(study, options, out)
+    if not written:
+        click.echo("nothing to queue: every matching segment is decided or already queued for this coder "
+                   "(see --requeue, --include-uncoded)")
+    for book in written:
+        extra = f", {book.shared} shared with the other coder" if options.with_coder else ""
+        click.echo(f"queued {book.segments} segments ({book.suggestions} suggestions{extra}) for {book.coder}: "
+                   f"{book.path} (workbook {book.workbook_id})")
+
+
+@cli.command("confirm")
+@STUDY
+@click.argument("workbooks", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+def confirm_command(study_dir: Path, workbooks: tuple[Path, ...]) -> None:
+    """Read returned review workbooks and append their decisions to the decision log."""
+    failed = 0
+    with Study(study_dir) as study:
+        for path in workbooks:
+            try:
+                report = confirm(study, path)
+            except WorkbookError as exc:
+                failed += 1
+                click.echo(f"error: {exc}", err=True)
+                continue
+            if report.status == "already imported":
+                click.echo(f"{path}: already imported (workbook {report.workbook_id}); nothing changed")
+                continue
+            counts = ", ".join(f"{n} {v}" for v, n in sorted(report.counts.items())) or "no new decisions"
+            click.echo(f"{path}: workbook {report.workbook_id} ({report.coder}): {report.decided_rows} rows decided, "
+                       f"{report.blank_rows} blank (still queued); {counts}"
+                       + (f"; {report.unchanged} unchanged" if report.unchanged else ""))
+            for warning in report.warnings:
+                click.echo(f"warning: {warning}", err=True)
+    if failed:
+        sys.exit(1)
+
+
+@cli.command("decisions")
+@STUDY
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The CSV file to write.")
+@click.option("--coder", help="Only this coder's decisions.")
+@click.option("--history", is_flag=True, help="The whole append-only log, not just the current decisions.")
+def decisions_command(study_dir: Path, out: Path, coder: str | None, history: bool) -> None:
+    """Export the current decisions (or the whole log) as a UTF-8 CSV."""
+    with Study(study_dir) as study:
+        table = decision_table(study, coder=coder, history=history)
+    table.to_csv(out, index=False, encoding="utf-8")
+    click.echo(f"wrote {len(table)} {'logged' if history else 'current'} decisions to {out}")
+
+
+@cli.command("import-decisions")
+@STUDY
+@click.argument("table", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--coder", help="Record every row as decisions of this coder.")
+@click.option("--coder-column", help="The column naming each row's coder (instead of --coder).")
+@click.option("--code-column", required=True, help="The column with the code(s): id, 'Label [id]' or label; ';' between several.")
+@click.option("--id-column", "id_columns", multiple=True, required=True,
+              help="The column with the segment's external id (or segment id); repeat to join several with ':'.")
+@click.option("--verdict-column", help="Column with accepted/rejected/added/none (default: every row is 'added').")
+@click.option("--memo-column", help="Column with a memo for each row.")
+@click.option("--none-value", help="A code cell equal to this (e.g. 'none') records 'no code applies'.")
+@click.option("--codebook", "codebook_version", help="Codebook version or name the codes belong to (default: the latest).")
+def import_decisions_command(study_dir: Path, table: Path, coder: str | None, coder_column: str | None,
+                             code_column: str, id_columns: tuple[str, ...], verdict_column: str | None,
+                             memo_column: str | None, none_value: str | None, codebook_version: str | None) -> None:
+    """Record coding done elsewhere (another tool, gold labels) as decisions, validated like a workbook."""
+    options = ImportOptions(code_column=code_column, id_columns=id_columns, coder=coder, coder_column=coder_column,
+                            verdict_column=verdict_column, memo_column=memo_column, none_value=none_value,
+                            codebook_version=codebook_version)
+    with Study(study_dir) as study:
+        report = import_decisions(study, table, options)
+    if report.status == "already imported":
+        click.echo(f"{table}: already imported with these options; nothing changed")
+        return
+    counts = ", ".join(f"{n} {v}" for v, n in sorted(report.counts.items())) or "no new decisions"
+    click.echo(f"{table}: {report.rows} rows ({report.skipped_blank} without a code skipped) for "
+               f"{', '.join(report.coders) or 'nobody'}: {counts}" + (f"; {report.unchanged} unchanged" if report.unchanged else ""))

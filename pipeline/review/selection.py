@@ -1,0 +1,223 @@
+"""Which segments and suggestions go into a coder's queue (SQL only, no spreadsheet)."""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+from dataclasses import dataclass, field
+from typing import Sequence
+
+from pipeline.codebook import Codebook
+from pipeline.errors import ConfigError
+from pipeline.review.layout import NO_CODE_LABEL, text_hash
+
+__all__ = ["QueueOptions", "Suggested", "QueueItem", "latest_run", "select_items", "split_overlap"]
+
+ORDERS = ("document", "score")
+
+
+@dataclass(frozen=True)
+class QueueOptions:
+    """What to queue for one coder (and, with ``overlap``, for a second one).
+
+    cases/codes: only these cases / these codes and their sub-codes. order: "document"
+    (case, document, position) or "score" (best suggestion first). include_uncoded: also
+    queue segments for which nothing was suggested, so coders can add codes. requeue: also
+    queue segments sent to this coder before but never decided. overlap: the share of the
+    queue that both ``coder`` and ``with_coder`` review; the rest is split between them.
+    """
+
+    coder: str
+    cases: tuple[str, ...] = ()
+    codes: tuple[str, ...] = ()
+    limit: int | None = None
+    order: str = "document"
+    include_uncoded: bool = False
+    requeue: bool = False
+    overlap: float | None = None
+    with_coder: str | None = None
+    run_id: str | None = None
+    codebook_version: str | None = None
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class Suggested:
+    id: str
+    code_id: str | None  # None: the explicit "no code"
+    label: str
+    score: float | None
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    segment_id: str
+    case: str
+    document: str
+    location: str
+    speaker: str
+    text: str
+    before: str
+    after: str
+    suggestions: tuple[Suggested, ...]
+    text_hash: str
+    seq: int = 0
+
+    @property
+    def best_score(self) -> float:
+        return max((s.score or 0.0 for s in self.suggestions if s.code_id), default=0.0)
+
+
+@dataclass
+class _Context:
+    texts: dict[tuple[str, int], tuple[str, str]] = field(default_factory=dict)
+
+    def line(self, document_id: str, seq: int) -> str:
+        speaker, text = self.texts.get((document_id, seq), ("", ""))
+        return f"{speaker}: {text}" if speaker and text else text
+
+
+def latest_run(conn: sqlite3.Connection, codebook_version: str) -> str | None:
+    row = conn.execute(
+        "SELECT id FROM suggestion_runs WHERE codebook_version = ? ORDER BY created_at DESC, rowid DESC LIMIT 1",
+        (codebook_version,),
+    ).fetchone()
+    return None if row is None else str(row["id"])
+
+
+def select_items(conn: sqlite3.Connection, codebook: Codebook, run_id: str | None,
+                 options: QueueOptions) -> list[QueueItem]:
+    """The queue for ``options.coder`` (and ``with_coder``), in the requested order."""
+    if options.order not in ORDERS:
+        raise ConfigError(f"--order '{options.order}' is unknown; use one of: {', '.join(ORDERS)}")
+    wanted_codes = _expand_codes(codebook, options.codes)
+    segments = _current_segments(conn, options.cases)
+    suggestions = _suggestions(conn, run_id, codebook, wanted_codes, options.include_uncoded)
+    excluded = _excluded(conn, options.coder, codebook.version, options.requeue)
+    if options.with_coder:
+        excluded |= _excluded(conn, options.with_coder, codebook.version, options.requeue)
+    context = _context(conn, {row["document_id"] for row in segments})
+    items = []
+    for row in segments:
+        shown = suggestions.get(row["id"], ())
+        if row["id"] in excluded or not _wanted(shown, options.include_uncoded):
+            continue
+        items.append(_item(row, shown, context))
+    if options.order == "score":
+        items.sort(key=lambda item: -item.best_score)  # stable: document order within ties
+    return items[: options.limit] if options.limit else items
+
+
+def split_overlap(items: Sequence[QueueItem], fraction: float, seed: int) -> tuple[list[QueueItem], list[QueueItem]]:
+    """A random ``fraction`` of the items goes to both coders; the rest alternates.
+
+    Each coder's list keeps the queue's order.
+    """
+    if not 0.0 <= fraction <= 1.0:
+        raise ConfigError(f"--overlap {fraction} must be a share between 0 and 1 (e.g. 0.2 for 20%)")
+    order = list(range(len(items)))
+    random.Random(seed).shuffle(order)
+    shared = set(order[: round(fraction * len(items))])
+    rest = [i for i in order if i not in shared]
+    first = shared | set(rest[0::2])
+    second = shared | set(rest[1::2])
+    return [items[i] for i in sorted(first)], [items[i] for i in sorted(second)]
+
+
+def _expand_codes(codebook: Codebook, codes: Sequence[str]) -> set[str] | None:
+    if not codes:
+        return None
+    known = {c.id for c in codebook.codes}
+    unknown = [c for c in codes if c not in known]
+    if unknown:
+        raise ConfigError(f"--codes: {', '.join(unknown)} not in codebook {codebook.name} "
+                          f"(version {codebook.version}); known ids: {', '.join(sorted(known))}")
+    wanted = set(codes)
+    for code in codebook.codes:
+        if any(a.id in wanted for a in codebook.ancestors(code.id)):
+            wanted.add(code.id)
+    return wanted
+
+
+def _current_segments(conn: sqlite3.Connection, cases: Sequence[str]) -> list[sqlite3.Row]:
+    sql = ("SELECT s.id, s.document_id, s.seq, s.text, s.speaker, s.turn, s.timestamp, s.page,"
+           " d.case_name, d.source_key FROM current_segments s JOIN documents d ON d.id = s.document_id")
+    params: list[str] = []
+    if cases:
+        known = {r[0] for r in conn.execute("SELECT name FROM cases")}
+        unknown = [c for c in cases if c not in known]
+        if unknown:
+            raise ConfigError(f"--cases: {', '.join(unknown)} unknown; the study's cases are: {', '.join(sorted(known))}")
+        sql += f" WHERE d.case_name IN ({','.join('?' * len(cases))})"
+        params = list(cases)
+    return conn.execute(sql + " ORDER BY d.case_name, d.source_key, s.seq", params).fetchall()
+
+
+def _suggestions(conn: sqlite3.Connection, run_id: str | None, codebook: Codebook,
+                 wanted: set[str] | None, include_uncoded: bool) -> dict[str, tuple[Suggested, ...]]:
+    if run_id is None:
+        return {}
+    labels = {c.id: c.label for c in codebook.codes}
+    out: dict[str, list[Suggested]] = {}
+    rows = conn.execute("SELECT id, segment_id, code_id, score FROM suggestions"
+                        " WHERE run_id = ? AND suggested = 1 ORDER BY segment_id, rank", (run_id,))
+    for r in rows:
+        code = r["code_id"]
+        if code is None and not include_uncoded:
+            continue
+        if code is not None and wanted is not None and code not in wanted:
+            continue
+        label = NO_CODE_LABEL if code is None else labels.get(code, code)
+        out.setdefault(r["segment_id"], []).append(Suggested(r["id"], code, label, r["score"]))
+    return {seg: _drop_no_code_beside_codes(s) for seg, s in out.items()}
+
+
+def _drop_no_code_beside_codes(shown: list[Suggested]) -> tuple[Suggested, ...]:
+    # With --codes, a segment can keep a "no code" row next to filtered codes; the codes win.
+    coded = [s for s in shown if s.code_id is not None]
+    return tuple(coded or shown)
+
+
+def _wanted(shown: tuple[Suggested, ...], include_uncoded: bool) -> bool:
+    return include_uncoded or any(s.code_id is not None for s in shown)
+
+
+def _excluded(conn: sqlite3.Connection, coder: str, version: str, requeue: bool) -> set[str]:
+    """Segments this coder already decided, or (unless requeue) already received."""
+    decided = {r[0] for r in conn.execute(
+        "SELECT DISTINCT segment_id FROM decisions WHERE coder = ? AND codebook_version = ?", (coder, version))}
+    if requeue:
+        return decided
+    sent = {r[0] for r in conn.execute(
+        "SELECT wi.segment_id FROM workbook_items wi JOIN workbooks w ON w.id = wi.workbook_id"
+        " WHERE w.coder = ? AND w.codebook_version = ?", (coder, version))}
+    return decided | sent
+
+
+def _context(conn: sqlite3.Connection, documents: set[str]) -> _Context:
+    context = _Context()
+    for r in conn.execute("SELECT document_id, seq, speaker, text FROM current_segments"):
+        if r["document_id"] in documents:
+            context.texts[(r["document_id"], r["seq"])] = (r["speaker"] or "", r["text"])
+    return context
+
+
+def _item(row: sqlite3.Row, shown: tuple[Suggested, ...], context: _Context) -> QueueItem:
+    return QueueItem(
+        segment_id=row["id"], case=row["case_name"], document=row["source_key"],
+        location=_location(row), speaker=row["speaker"] or "", text=row["text"],
+        before=context.line(row["document_id"], row["seq"] - 1),
+        after=context.line(row["document_id"], row["seq"] + 1),
+        suggestions=shown, text_hash=text_hash(row["text"]), seq=row["seq"],
+    )
+
+
+def _location(row: sqlite3.Row) -> str:
+    parts = []
+    if row["page"] is not None:
+        parts.append(f"p. {row['page']}")
+    if row["turn"] is not None:
+        parts.append(f"turn {row['turn']}")
+    if row["timestamp"]:
+        parts.append(str(row["timestamp"]))
+    return " · ".join(parts) or f"seg. {row['seq'] + 1}"

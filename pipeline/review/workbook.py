@@ -1,0 +1,313 @@
+"""Write the review workbook and read its Queue sheet back: the one module that uses openpyxl.
+
+Safety rules kept here: any text that a spreadsheet could take for a formula is stored
+as a string; characters XML cannot hold are dropped from what is shown (the keys and the
+text hash always refer to the stored text); keys live in hidden, locked columns.
+"""
+
+from __future__ import annotations
+
+import math
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
+from openpyxl.formatting.rule import CellIsRule
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.utils import get_column_letter, quote_sheetname
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
+
+from pipeline.codebook import Codebook
+from pipeline.errors import WorkbookError
+from pipeline.review import layout as L
+from pipeline.review.instructions import instruction_rows
+from pipeline.review.selection import QueueItem
+
+__all__ = ["WorkbookMeta", "SheetRow", "write_workbook", "read_queue_sheet"]
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+MAX_CELL = 32_000  # Excel holds 32,767 characters per cell
+CHOICES_NAME = "CodeChoices"
+
+HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
+FONT = "Calibri"  # named everywhere: a nameless font renders as a serif in LibreOffice
+HEADER_FONT = Font(name=FONT, bold=True, color="FFFFFF")
+INPUT_FILL = PatternFill("solid", fgColor=L.INPUT_COLOUR)
+NO_CODE_FILL = PatternFill("solid", fgColor=L.NO_CODE_COLOUR)
+KEY_FONT = Font(name=FONT, color="A6A6A6", size=8)
+CONTEXT_FONT = Font(name=FONT, color="808080", italic=True, size=9)
+TEXT_FONT = Font(name=FONT, size=11)
+GRID = Border(bottom=Side(style="thin", color="D9D9D9"))
+WRAP_TOP = Alignment(wrap_text=True, vertical="top")
+UNLOCKED = Protection(locked=False)
+LINE_POINTS, CONTEXT_LINE_POINTS = 15.0, 12.5
+
+
+@dataclass(frozen=True)
+class WorkbookMeta:
+    workbook_id: str
+    coder: str
+    created_at: str
+    study: str
+    run_id: str | None
+
+
+@dataclass(frozen=True)
+class SheetRow:
+    """One non-empty row of a returned Queue sheet, as text keyed by header."""
+
+    row: int
+    values: dict[str, Any]
+    letters: dict[str, str]
+
+    def cell(self, header: str) -> str:
+        """'Decision 2 (cell L14)': where to look, for error messages."""
+        letter = self.letters.get(header)
+        return f"column '{header}'" + (f" (cell {letter}{self.row})" if letter else "")
+
+
+def safe_text(cell: Cell, value: str) -> None:
+    """Put text in a cell so that no spreadsheet ever evaluates it."""
+    text = ILLEGAL_CHARACTERS_RE.sub("", value)[:MAX_CELL]
+    cell.value = text
+    if text.startswith(FORMULA_STARTS):
+        cell.data_type = "s"  # openpyxl would otherwise store '=...' as a formula
+        cell.quotePrefix = True  # and Excel keeps it text when the cell is edited
+
+
+def write_workbook(path: Path, items: Sequence[QueueItem], codebook: Codebook, meta: WorkbookMeta) -> None:
+    """Write the Instructions, Queue and Codebook sheets to ``path``."""
+    columns = L.Columns(slots=max([len(i.suggestions) for i in items] + [1]))
+    book = Workbook()
+    _instructions(book.active, meta, codebook, columns)
+    _queue(book.create_sheet(L.QUEUE_SHEET), items, columns, meta)
+    choices = _codebook(book.create_sheet(L.CODEBOOK_SHEET), codebook)
+    ref = f"{quote_sheetname(L.CODEBOOK_SHEET)}!$A$2:$A${max(choices + 1, 2)}"
+    book.defined_names[CHOICES_NAME] = DefinedName(CHOICES_NAME, attr_text=ref)
+    book.active = 1
+    book.properties.creator = "deductive"
+    book.properties.title = f"Review queue {meta.workbook_id} for {meta.coder}"
+    book.properties.identifier = meta.workbook_id
+    try:
+        book.save(path)
+    except OSError as exc:
+        raise WorkbookError(f"{path}: cannot write the workbook ({exc}); check the folder exists and the file is not open") from exc
+
+
+def _instructions(sheet: Worksheet, meta: WorkbookMeta, codebook: Codebook, columns: L.Columns) -> None:
+    sheet.title = L.INSTRUCTIONS_SHEET
+    sheet.column_dimensions["A"].width = 26
+    sheet.column_dimensions["B"].width = 100
+    for r, (left, right, style) in enumerate(instruction_rows(meta, codebook, columns), start=1):
+        a, b = sheet.cell(r, 1), sheet.cell(r, 2)
+        safe_text(a, left)
+        safe_text(b, right)
+        a.alignment = b.alignment = WRAP_TOP
+        if style == "title":
+            a.font = Font(name=FONT, bold=True, size=16, color="1F4E78")
+            sheet.row_dimensions[r].height = 26
+            continue
+        elif style == "heading":
+            a.font = Font(name=FONT, bold=True, size=12, color="1F4E78")
+        elif style == "term":
+            a.font = Font(name=FONT, bold=True)
+        elif style.startswith("fill:"):
+            a.fill = PatternFill("solid", fgColor=style[5:])
+        sheet.row_dimensions[r].height = LINE_POINTS * max(1, math.ceil(len(right) / 95), right.count("\n") + 1)
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
+    sheet.protection.sheet = True
+
+
+def _queue(sheet: Worksheet, items: Sequence[QueueItem], columns: L.Columns, meta: WorkbookMeta) -> None:
+    headers = columns.headers
+    index = {name: i + 1 for i, name in enumerate(headers)}
+    for name, width in columns.visible:
+        sheet.column_dimensions[get_column_letter(index[name])].width = width
+    for name in L.KEY_COLUMNS:
+        sheet.column_dimensions[get_column_letter(index[name])].hidden = True
+    for name, col in index.items():
+        cell = sheet.cell(1, col, name)
+        cell.fill, cell.font, cell.alignment = HEADER_FILL, HEADER_FONT, Alignment(wrap_text=True, vertical="center")
+    sheet.row_dimensions[1].height = 30
+    for r, item in enumerate(items, start=2):
+        values = _row_values(item, meta, columns)
+        for name in headers:
+            cell = sheet.cell(r, index[name])
+            value = values.get(name)
+            if isinstance(value, str):
+                safe_text(cell, value)
+            elif value is not None:
+                cell.value = value
+            cell.alignment, cell.border = WRAP_TOP, GRID
+        for name in columns.editable_in(len(item.suggestions)):
+            cell = sheet.cell(r, index[name])
+            cell.protection, cell.fill, cell.alignment, cell.border = UNLOCKED, INPUT_FILL, WRAP_TOP, GRID
+            cell.font = TEXT_FONT
+        _style_row(sheet, r, item, index)
+    _validations(sheet, len(items), columns, index)
+    last_visible = get_column_letter(len(columns.visible))
+    sheet.auto_filter.ref = f"A1:{last_visible}{len(items) + 1}"
+    sheet.freeze_panes = "B2"
+    _page_setup(sheet)
+    _protect(sheet)
+
+
+def _row_values(item: QueueItem, meta: WorkbookMeta, columns: L.Columns) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "#": None, "Case": item.case, "Document": item.document, "Where": item.location,
+        "Speaker": item.speaker, "Before": item.before, "Segment": item.text, "After": item.after,
+        L.WORKBOOK_KEY: meta.workbook_id, L.SEGMENT_KEY: item.segment_id,
+        L.SUGGESTIONS_KEY: " ".join(s.id for s in item.suggestions), L.HASH_KEY: item.text_hash,
+    }
+    for slot, suggestion in enumerate(item.suggestions, start=1):
+        score = "" if suggestion.score is None else f" ({suggestion.score:.2f})"
+        values[L.suggestion_header(slot)] = suggestion.label + score
+    return values
+
+
+def _style_row(sheet: Worksheet, r: int, item: QueueItem, index: dict[str, int]) -> None:
+    sheet.cell(r, index["#"]).value = r - 1
+    for name in ("Before", "After"):
+        sheet.cell(r, index[name]).font = CONTEXT_FONT
+    for name in ("#", "Case", "Document", "Where", "Speaker", "Segment"):
+        sheet.cell(r, index[name]).font = TEXT_FONT
+    for name in L.KEY_COLUMNS:
+        sheet.cell(r, index[name]).font = KEY_FONT
+    for slot, suggestion in enumerate(item.suggestions, start=1):
+        colour = L.score_band(suggestion.score)
+        cell = sheet.cell(r, index[L.suggestion_header(slot)])
+        cell.font = Font(name=FONT, bold=suggestion.code_id is not None, italic=suggestion.code_id is None)
+        if suggestion.code_id is None:
+            cell.fill = NO_CODE_FILL
+        elif colour:
+            cell.fill = PatternFill("solid", fgColor=colour)
+    sheet.row_dimensions[r].height = _row_height(item)
+
+
+def _row_height(item: QueueItem) -> float:
+    """Explicit heights: spreadsheets do not grow wrapped rows on open (and PDFs overlap)."""
+    def lines(text: str, width: int) -> int:
+        return sum(max(1, math.ceil(len(part) / width)) for part in text.split("\n")) if text else 1
+
+    text = lines(item.text, 58) * LINE_POINTS
+    context = max(lines(item.before, 34), lines(item.after, 34)) * CONTEXT_LINE_POINTS
+    labels = max([lines(s.label, 20) for s in item.suggestions] + [1]) * LINE_POINTS
+    return min(409.0, max(text, context, labels, 2 * LINE_POINTS) + 4)
+
+
+def _validations(sheet: Worksheet, rows: int, columns: L.Columns, index: dict[str, int]) -> None:
+    last = max(rows + 1, 2)
+
+    def span(name: str) -> str:
+        letter = get_column_letter(index[name])
+        return f"{letter}2:{letter}{last}"
+
+    decide = DataValidation(type="list", formula1=f'"{L.ACCEPT},{L.REJECT}"', allow_blank=True,
+                            showErrorMessage=True, errorTitle="Decision",
+                            error=f"Choose {L.ACCEPT} or {L.REJECT}, or leave the cell blank.")
+    add = DataValidation(type="list", formula1=CHOICES_NAME, allow_blank=True, showErrorMessage=True,
+                         errorTitle="Add code", error="Pick a code from the list (the Codebook sheet).")
+    nothing = DataValidation(type="list", formula1=f'"{L.NOTHING_APPLIES}"', allow_blank=True,
+                             showErrorMessage=True, errorTitle=L.NOTHING_HEADER,
+                             error=f"Choose '{L.NOTHING_APPLIES}' when no code of the codebook applies.")
+    for slot in range(1, columns.slots + 1):
+        decide.add(span(L.decision_header(slot)))
+        sheet.conditional_formatting.add(span(L.decision_header(slot)), CellIsRule(
+            operator="equal", formula=[f'"{L.ACCEPT}"'], fill=PatternFill("solid", bgColor="A9D08E")))
+        sheet.conditional_formatting.add(span(L.decision_header(slot)), CellIsRule(
+            operator="equal", formula=[f'"{L.REJECT}"'], fill=PatternFill("solid", bgColor="F4B183")))
+    for slot in range(1, L.ADD_SLOTS + 1):
+        add.add(span(L.add_header(slot)))
+    nothing.add(span(L.NOTHING_HEADER))
+    for validation in (decide, add, nothing):
+        sheet.add_data_validation(validation)
+
+
+def _page_setup(sheet: Worksheet) -> None:
+    """Printing (and PDF) fits the visible columns to the page width, header on every page."""
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
+    sheet.print_title_rows = "1:1"
+    sheet.page_margins.left = sheet.page_margins.right = 0.4
+
+
+def _protect(sheet: Worksheet) -> None:
+    # No password: coders may unprotect to sort in Excel; confirm checks the keys anyway.
+    protection = sheet.protection
+    protection.sheet = True
+    protection.sort = protection.autoFilter = False
+    protection.formatColumns = protection.formatRows = False
+
+
+def _codebook(sheet: Worksheet, codebook: Codebook) -> int:
+    """The codable codes, one per row; column A feeds the add-code dropdowns."""
+    headers = [("Pick as", 30), ("ID", 20), ("Label", 24), ("Group", 26), ("Definition", 60),
+               ("Include when", 45), ("Exclude when", 45)]
+    for col, (name, width) in enumerate(headers, start=1):
+        cell = sheet.cell(1, col, name)
+        cell.fill, cell.font = HEADER_FILL, HEADER_FONT
+        sheet.column_dimensions[get_column_letter(col)].width = width
+    codes = codebook.codable
+    for r, code in enumerate(codes, start=2):
+        group = " › ".join(a.label for a in reversed(codebook.ancestors(code.id)))
+        row = [L.choice_text(code.label, code.id), code.id, code.label, group,
+               code.definition, code.inclusion, code.exclusion]
+        for col, value in enumerate(row, start=1):
+            cell = sheet.cell(r, col)
+            safe_text(cell, value)
+            cell.alignment, cell.border = WRAP_TOP, GRID
+        longest = max(len(code.definition) / 56, len(code.inclusion) / 42, len(code.exclusion) / 42, 1)
+        sheet.row_dimensions[r].height = min(409.0, LINE_POINTS * math.ceil(longest) + 4)
+    sheet.freeze_panes = "B2"
+    sheet.auto_filter.ref = f"A1:G{len(codes) + 1}"
+    sheet.protection.sheet = True
+    sheet.protection.autoFilter = sheet.protection.sort = sheet.protection.formatColumns = False
+    return len(codes)
+
+
+def read_queue_sheet(path: Path) -> list[SheetRow]:
+    """Every non-empty row of the Queue sheet, keyed by header; never by position."""
+    try:
+        book = load_workbook(path, read_only=True, data_only=False)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise WorkbookError(f"{path}: not a readable .xlsx workbook ({exc}); save it as Excel "
+                            f"Workbook (.xlsx) and try again") from exc
+    try:
+        if L.QUEUE_SHEET not in book.sheetnames:
+            raise WorkbookError(f"{path}: no sheet named '{L.QUEUE_SHEET}' (found: {', '.join(book.sheetnames)}); "
+                                f"rename the review sheet back to '{L.QUEUE_SHEET}'")
+        sheet = book[L.QUEUE_SHEET]
+        sheet.reset_dimensions()  # some writers store a wrong used range
+        return _rows(path, sheet)
+    finally:
+        book.close()
+
+
+def _rows(path: Path, sheet: Any) -> list[SheetRow]:
+    rows = sheet.iter_rows(values_only=True)
+    header = next(rows, None) or ()
+    names: dict[str, int] = {}
+    for i, value in enumerate(header):
+        if value is not None and str(value).strip():
+            names.setdefault(str(value).strip(), i)
+    missing = [k for k in L.KEY_COLUMNS if k not in names]
+    if missing:
+        raise WorkbookError(f"{path}: sheet '{L.QUEUE_SHEET}' row 1 has no column {', '.join(map(repr, missing))}; "
+                            f"the hidden key columns were removed or renamed. Use the workbook as "
+                            f"`deductive queue` wrote it (copy your decisions into a fresh queue if needed)")
+    letters = {name: get_column_letter(i + 1) for name, i in names.items()}
+    out = []
+    for r, values in enumerate(rows, start=2):
+        record = {name: values[i] if i < len(values) else None for name, i in names.items()}
+        if any(v is not None and str(v).strip() for v in record.values()):
+            out.append(SheetRow(r, record, letters))
+    return out
