@@ -15,6 +15,7 @@ Tables (schema 1):
     codes          the codes of each codebook version
 Schema 2: embeddings (cache), suggestion_runs, suggestions.
 Schema 3: workbooks, workbook_items, imports, decisions (append-only log).
+Schema 4: ratings (append-only, analysts' CFIR-style ratings per case and code).
 """
 
 from __future__ import annotations
@@ -222,8 +223,33 @@ CREATE VIEW current_decisions AS
                     AND COALESCE(x.code_id, '') = COALESCE(d.code_id, ''));
 """
 
+_SCHEMA_4 = """
+-- CFIR-style ratings typed by analysts into summary workbooks, read back by `ratings`.
+-- Append-only like decisions: the current rating of (case, code) is the latest row;
+-- rating '' records that the analyst cleared it (missing).
+CREATE TABLE ratings (
+    id                INTEGER PRIMARY KEY AUTOINCREMENT,
+    case_name         TEXT NOT NULL REFERENCES cases(name),
+    code_id           TEXT NOT NULL,
+    codebook_version  TEXT NOT NULL,
+    rating            TEXT NOT NULL CHECK (rating IN ('-2', '-1', '0', '+1', '+2', 'X', '')),
+    note              TEXT NOT NULL DEFAULT '',
+    rated_by          TEXT NOT NULL DEFAULT '',
+    import_id         INTEGER REFERENCES imports(id),
+    rated_at          TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+CREATE TRIGGER ratings_are_append_only_update BEFORE UPDATE ON ratings
+    BEGIN SELECT RAISE(ABORT, 'ratings are append-only'); END;
+CREATE TRIGGER ratings_are_append_only_delete BEFORE DELETE ON ratings
+    BEGIN SELECT RAISE(ABORT, 'ratings are append-only'); END;
+CREATE VIEW current_ratings AS
+    SELECT r.* FROM ratings r
+    WHERE r.id = (SELECT MAX(x.id) FROM ratings x
+                  WHERE x.case_name = r.case_name AND x.code_id = r.code_id);
+"""
+
 # Migration n takes a store from schema n-1 to n. Append, never edit a released one.
-MIGRATIONS: tuple[str, ...] = (_SCHEMA_1, _SCHEMA_2, _SCHEMA_3)
+MIGRATIONS: tuple[str, ...] = (_SCHEMA_1, _SCHEMA_2, _SCHEMA_3, _SCHEMA_4)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

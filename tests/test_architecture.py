@@ -16,7 +16,8 @@ OWNERS = {
     "sentence_transformers": {"embed.py"},
     "onnxruntime": {"embed_onnx.py"},
     "tokenizers": {"embed_onnx.py"},
-    "openpyxl": {"review.py", "review"},
+    # workbooks are written in two places: the review queue and the summary workbook
+    "openpyxl": {"review", "summarize/excel.py"},
     "docx": {"ingest/docx_file.py"},
     "pypdf": {"ingest/pdf_file.py"},
 }
@@ -49,8 +50,8 @@ def test_library_layering(path: Path) -> None:
 
 @pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(PIPELINE)))
 def test_library_never_prints_or_exits(path: Path) -> None:
-    if path.name == "cli.py":
-        return
+    if path.name.startswith("cli"):
+        return  # the command line is the one place that prints and exits
     tree = ast.parse(path.read_text(encoding="utf-8"))
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
