@@ -51,6 +51,7 @@ class _Workbook:
     items: dict[str, sqlite3.Row]  # segment id -> workbook_items row
     stored_hash: dict[str, str]  # segment id -> hash of the store's text now
     suggestion_codes: dict[str, str | None]  # suggestion id -> code id
+    known_ids: set[str]  # workbook ids in the sheet that this study wrote
 
 
 def file_hash(path: Path) -> str:
@@ -135,8 +136,10 @@ def _load_workbook(study: "Study", path: Path, rows: list[SheetRow]) -> _Workboo
                          " WHERE wi.workbook_id = ?", (workbook_id,))
     codes = conn.execute("SELECT s.id, s.code_id FROM workbook_items wi, json_each(wi.suggestion_ids) j"
                          " JOIN suggestions s ON s.id = j.value WHERE wi.workbook_id = ?", (workbook_id,))
+    distinct = sorted(set(ids))
+    known = {r["id"] for r in conn.execute(f"SELECT id FROM workbooks WHERE id IN ({','.join('?' * len(distinct))})", distinct)}
     return _Workbook(workbook_id, found["coder"], found["codebook_version"], items,
-                     {r["id"]: L.text_hash(r["text"]) for r in texts}, {r["id"]: r["code_id"] for r in codes})
+                     {r["id"]: L.text_hash(r["text"]) for r in texts}, {r["id"]: r["code_id"] for r in codes}, known)
 
 
 def _row_decisions(row: SheetRow, book: _Workbook, codebook: Codebook, where: str,
@@ -184,6 +187,10 @@ def _check_keys(row: SheetRow, book: _Workbook, where: str, problems: list[str])
     fix = "undo the edit (or copy the row from the file `deductive queue` wrote); the key columns must not change"
     if missing:
         problems.append(f"{where}, {row.cell(missing[0])}: missing key ({', '.join(missing)} empty); {fix}")
+        return None
+    if keys[L.WORKBOOK_KEY] not in book.known_ids:
+        problems.append(f"{where}, {row.cell(L.WORKBOOK_KEY)}: unknown workbook id '{keys[L.WORKBOOK_KEY]}' "
+                        f"(edited, or copied from another study); {fix}")
         return None
     if keys[L.WORKBOOK_KEY] != book.id:
         problems.append(f"{where}, {row.cell(L.WORKBOOK_KEY)}: the row belongs to workbook '{keys[L.WORKBOOK_KEY]}', "
