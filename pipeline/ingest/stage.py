@@ -27,7 +27,19 @@ from pipeline.records import ParsedDocument
 from pipeline.segment import segmentation_id
 from pipeline.store import Store, from_json, to_json
 
-__all__ = ["IngestOptions", "FileOutcome", "IngestReport", "ingest", "read_cases_file", "CASES_FILE"]
+__all__ = [
+    "IngestOptions",
+    "FileOutcome",
+    "IngestReport",
+    "Candidate",
+    "ingest",
+    "discover",
+    "register_cases",
+    "parse_candidate",
+    "store_parsed",
+    "read_cases_file",
+    "CASES_FILE",
+]
 
 CASES_FILE = "cases.csv"
 _CASE_COLUMNS = ("case", "case_id", "case_name")
@@ -68,7 +80,9 @@ class IngestReport:
 
 
 @dataclass(frozen=True)
-class _Candidate:
+class Candidate:
+    """A file found by ``discover``, with the case its folder names (if any)."""
+
     path: Path
     rest: str  # path inside its case folder (or the file name), used in the source key
     folder_case: str | None
@@ -102,21 +116,27 @@ def read_cases_file(path: Path) -> dict[str, dict[str, str]]:
 
 
 def ingest(store: Store, paths: Sequence[Path], options: IngestOptions) -> IngestReport:
-    """Ingest files and folders into the store; see the module docstring."""
-    candidates, cases_file, skipped = _discover(paths, options.cases_file)
-    added = _register_cases(store, cases_file) if cases_file else ()
+    """Ingest files and folders into the store; see the module docstring.
+
+    The steps are public so that an orchestrator can run them separately (parsing in
+    parallel, storing one file at a time): ``discover``, ``register_cases``,
+    ``parse_candidate`` and ``store_parsed``.
+    """
+    candidates, cases_file, skipped = discover(paths, options.cases_file)
+    added = register_cases(store, cases_file) if cases_file else ()
     outcomes = list(skipped)
     for candidate in candidates:
-        outcomes.append(_ingest_one(store, candidate, options))
+        parsed = parse_candidate(candidate, options)
+        outcomes.append(parsed if isinstance(parsed, FileOutcome) else store_parsed(store, candidate, parsed, options))
     return IngestReport(tuple(outcomes), added)
 
 
-def _discover(paths: Sequence[Path], cases_file: Path | None) -> tuple[list[_Candidate], Path | None, list[FileOutcome]]:
-    found: list[_Candidate] = []
+def discover(paths: Sequence[Path], cases_file: Path | None) -> tuple[list[Candidate], Path | None, list[FileOutcome]]:
+    found: list[Candidate] = []
     skipped: list[FileOutcome] = []
     for root in map(Path, paths):
         if root.is_file():
-            found.append(_Candidate(root, root.name, None))
+            found.append(Candidate(root, root.name, None))
         elif root.is_dir():
             if cases_file is None and (root / CASES_FILE).is_file():
                 cases_file = root / CASES_FILE
@@ -126,7 +146,7 @@ def _discover(paths: Sequence[Path], cases_file: Path | None) -> tuple[list[_Can
                     continue
                 folder_case = rel.parts[0] if len(rel.parts) > 1 else None
                 rest = Path(*rel.parts[1:]).as_posix() if folder_case else rel.as_posix()
-                found.append(_Candidate(path, rest, folder_case))
+                found.append(Candidate(path, rest, folder_case))
         else:
             skipped.append(FileOutcome(str(root), "failed", reason="no such file or folder"))
     return found, cases_file, skipped
@@ -140,7 +160,7 @@ def _walk(root: Path) -> Iterable[Path]:
             yield path
 
 
-def _register_cases(store: Store, cases_file: Path) -> tuple[str, ...]:
+def register_cases(store: Store, cases_file: Path) -> tuple[str, ...]:
     cases = read_cases_file(cases_file)
     added = []
     with store.transaction() as conn:
@@ -156,7 +176,8 @@ def _register_cases(store: Store, cases_file: Path) -> tuple[str, ...]:
     return tuple(added)
 
 
-def _ingest_one(store: Store, candidate: _Candidate, options: IngestOptions) -> FileOutcome:
+def parse_candidate(candidate: Candidate, options: IngestOptions) -> tuple[list[ParsedDocument], str] | FileOutcome:
+    """Read one file (no store access): its documents and file hash, or a failed outcome."""
     path = candidate.path
     if path.suffix.lower() not in SUPPORTED_EXTENSIONS:
         return FileOutcome(
@@ -164,8 +185,19 @@ def _ingest_one(store: Store, candidate: _Candidate, options: IngestOptions) -> 
             reason=f"unsupported file type '{path.suffix}'; supported: {', '.join(sorted(SUPPORTED_EXTENSIONS))}",
         )
     try:
-        parsed = read_file(path, options.read)
-        file_hash = sha256(path.read_bytes())
+        return read_file(path, options.read), sha256(path.read_bytes())
+    except IngestError as exc:
+        return FileOutcome(str(path), "failed", reason=exc.reason)
+    except OSError as exc:
+        return FileOutcome(str(path), "failed", reason=f"cannot read the file ({exc.strerror})")
+
+
+def store_parsed(store: Store, candidate: Candidate, parsed_file: tuple[list[ParsedDocument], str],
+                 options: IngestOptions) -> FileOutcome:
+    """Store one parsed file's documents and segments in one transaction."""
+    path = candidate.path
+    parsed, file_hash = parsed_file
+    try:
         with store.transaction() as conn:
             statuses, segments = [], 0
             for doc in parsed:
@@ -190,7 +222,7 @@ def _overall(statuses: list[str]) -> str:
     return "unchanged"
 
 
-def _case_for(store: Store, candidate: _Candidate, doc: ParsedDocument, options: IngestOptions) -> str:
+def _case_for(store: Store, candidate: Candidate, doc: ParsedDocument, options: IngestOptions) -> str:
     case = options.case or doc.case or candidate.folder_case
     if not case:
         raise IngestError(
