@@ -1,0 +1,265 @@
+"""The embedding seam: the fake embedder's contract, settings and model lookup errors,
+and (marked ``integration``) the real packaged model on the torch and onnx backends."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pipeline.embed import (
+    DEFAULT_MODEL,
+    EmbedSettings,
+    Embedder,
+    FakeEmbedder,
+    embed_in_length_order,
+    load_embedder,
+    resolve_model,
+)
+from pipeline.errors import ConfigError, ModelError
+
+TEXTS = [
+    "We trained the nurses in June.",
+    "ok",
+    "The board agreed to buy the new dashboard after a long discussion in May.",
+    "",
+    "Nobody questions the consultant here.",
+]
+
+
+# --------------------------------------------------------------------------- fake embedder
+
+
+def test_fake_is_an_embedder_and_loads_by_name() -> None:
+    embedder = load_embedder(EmbedSettings(model="fake"))
+    assert isinstance(embedder, FakeEmbedder)
+    assert isinstance(embedder, Embedder)
+    assert embedder.identity == "fake-v1"
+
+
+def test_fake_shape_dtype_and_unit_rows() -> None:
+    vectors = FakeEmbedder().embed(TEXTS)
+    assert vectors.shape == (len(TEXTS), 64)
+    assert vectors.dtype == np.float32
+    # the empty text too: a fixed unit vector, not NaN
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, rtol=1e-5)
+
+
+def test_fake_is_deterministic_across_instances() -> None:
+    # blake2b, not hash(): the same text must give the same vector in every process
+    np.testing.assert_array_equal(FakeEmbedder().embed(TEXTS), FakeEmbedder().embed(TEXTS))
+
+
+def test_fake_rows_do_not_depend_on_batch_or_order() -> None:
+    embedder = FakeEmbedder()
+    together = embedder.embed(TEXTS)
+    alone = np.vstack([embedder.embed([text]) for text in TEXTS])
+    np.testing.assert_allclose(together, alone, atol=1e-6)
+    reversed_rows = embedder.embed(TEXTS[::-1])[::-1]
+    np.testing.assert_allclose(together, reversed_rows, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "anchor, related, unrelated",
+    [
+        # shared content words
+        ("The nurses were trained in June", "Training for the nurses ran in June", "Funding came from a grant"),
+        # shared word pieces only (implemented / implementation)
+        ("It was implemented quickly", "implementation was quick", "The weather stayed sunny"),
+    ],
+)
+def test_fake_texts_sharing_words_are_closer(anchor: str, related: str, unrelated: str) -> None:
+    a, r, u = FakeEmbedder().embed([anchor, related, unrelated])
+    assert a @ r > a @ u + 0.1
+
+
+def test_fake_empty_input_gives_empty_matrix() -> None:
+    assert FakeEmbedder().embed([]).shape == (0, 64)
+
+
+def test_fake_reads_only_its_window() -> None:
+    # like a real model, words past max_tokens do not change the vector
+    embedder = FakeEmbedder(max_tokens=5)
+    head = "one two three four five"
+    np.testing.assert_array_equal(embedder.embed([head]), embedder.embed([head + " six seven"]))
+
+
+def test_fake_other_dimension_has_its_own_identity() -> None:
+    # the store caches vectors by identity: a different width must never share a key
+    embedder = FakeEmbedder(dimension=32)
+    assert embedder.embed(["x"]).shape == (1, 32)
+    assert embedder.identity != FakeEmbedder().identity
+
+
+# --------------------------------------------------------------------------- length ordering
+
+
+def test_batches_are_sorted_by_length_and_rows_return_in_input_order() -> None:
+    texts = ["a" * n for n in (3, 9, 1, 7, 5, 2, 8)]
+    batches: list[list[str]] = []
+
+    def encode(batch: list[str]) -> np.ndarray:
+        batches.append(batch)
+        return np.array([[len(t), 0.0] for t in batch], dtype=np.float32)
+
+    out = embed_in_length_order(texts, 3, encode, 2)
+    assert [len(t) for batch in batches for t in batch] == [9, 8, 7, 5, 3, 2, 1]
+    assert [len(b) for b in batches] == [3, 3, 1]
+    assert out[:, 0].tolist() == [len(t) for t in texts]
+
+
+# --------------------------------------------------------------------------- settings and lookup
+
+
+@pytest.mark.parametrize(
+    "settings, fragment",
+    [
+        (EmbedSettings(backend="tensorflow"), "torch, onnx, onnx-int8"),  # lists the choices
+        (EmbedSettings(batch_size=0), "batch_size"),
+        (EmbedSettings(threads=0), "threads"),
+        (EmbedSettings(model="  "), "model is empty"),
+    ],
+)
+def test_bad_settings_raise_config_error(settings: EmbedSettings, fragment: str) -> None:
+    with pytest.raises(ConfigError, match=fragment):
+        load_embedder(settings)
+
+
+def test_missing_model_folder_raises_model_error_naming_it(tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-model"
+    with pytest.raises(ModelError, match="no-such-model") as info:
+        load_embedder(EmbedSettings(model=str(missing)))
+    assert str(missing) in str(info.value)
+
+
+def test_unknown_hub_name_is_not_downloaded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # an empty Hugging Face cache: the name must fail fast, naming the cache it searched
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(tmp_path))
+    with pytest.raises(ModelError, match="not in the local Hugging Face cache"):
+        resolve_model("deductive-test/no-such-model-xyz")
+
+
+def test_folder_without_model_files_raises_model_error(tmp_path: Path) -> None:
+    (tmp_path / "notes.md").write_text("not a model", encoding="utf-8")
+    with pytest.raises(ModelError, match="no model files"):
+        resolve_model(str(tmp_path))
+
+
+@pytest.mark.integration  # imports sentence-transformers (~4.5 s)
+def test_unloadable_folder_raises_model_error_not_a_fallback(tmp_path: Path) -> None:
+    # a config but no weights: loading must fail loudly, never pick another model
+    (tmp_path / "config.json").write_text('{"model_type": "bert"}', encoding="utf-8")
+    with pytest.raises(ModelError, match="cannot be loaded"):
+        load_embedder(EmbedSettings(model=str(tmp_path)))
+
+
+def test_identity_changes_when_weights_change(tmp_path: Path) -> None:
+    (tmp_path / "config.json").write_text("{}", encoding="utf-8")
+    (tmp_path / "model.safetensors").write_bytes(b"weights-1")
+    first = resolve_model(str(tmp_path)).identity("torch")
+    (tmp_path / "model.safetensors").write_bytes(b"weights-2!")
+    second = resolve_model(str(tmp_path)).identity("torch")
+    assert first != second
+    assert first.startswith(f"{tmp_path.name}@") and first.endswith(":torch")
+
+
+def test_importing_the_seam_does_not_import_heavy_libraries() -> None:
+    # sentence_transformers costs ~4.5 s to import: only loading a real model may pay it
+    import subprocess
+
+    code = "import sys, pipeline.embed; print(any(m in sys.modules for m in ('sentence_transformers', 'torch', 'onnxruntime')))"
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_atomic_write_leaves_nothing_when_the_writer_fails(tmp_path: Path) -> None:
+    pytest.importorskip("onnxruntime")
+    from pipeline.embed_onnx import atomic_write
+
+    target = tmp_path / "model.onnx"
+
+    def half_write(tmp: Path) -> None:
+        tmp.write_bytes(b"half a model")
+        raise KeyboardInterrupt  # what a killed export looks like from inside
+
+    with pytest.raises(KeyboardInterrupt):
+        atomic_write(target, half_write)
+    assert list(tmp_path.iterdir()) == []
+    atomic_write(target, lambda tmp: tmp.write_bytes(b"whole"))
+    assert target.read_bytes() == b"whole" and list(tmp_path.iterdir()) == [target]
+
+
+# --------------------------------------------------------------------------- the real model
+
+SIMILAR = ("The nurses were trained to use the new system.", "Staff received training on the software.")
+UNRELATED = "The weather was sunny all weekend."
+
+
+@pytest.fixture(scope="module")
+def torch_embedder() -> Embedder:
+    return load_embedder(EmbedSettings(threads=2))
+
+
+@pytest.fixture(scope="module")
+def onnx_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("onnx-cache")
+
+
+@pytest.mark.integration
+def test_packaged_model_shape_and_window(torch_embedder: Embedder) -> None:
+    vectors = torch_embedder.embed([*SIMILAR, UNRELATED])
+    assert vectors.shape == (3, 384) and vectors.dtype == np.float32
+    assert torch_embedder.dimension == 384 and torch_embedder.max_tokens == 256
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, rtol=1e-5)
+    assert torch_embedder.embed([]).shape == (0, 384)
+
+
+@pytest.mark.integration
+def test_packaged_model_puts_similar_sentences_closer(torch_embedder: Embedder) -> None:
+    a, b, c = torch_embedder.embed([*SIMILAR, UNRELATED])
+    assert a @ b > a @ c + 0.2
+
+
+@pytest.mark.integration
+def test_packaged_model_identity_is_stable(torch_embedder: Embedder) -> None:
+    again = resolve_model(DEFAULT_MODEL).identity("torch")
+    assert torch_embedder.identity == again
+    assert torch_embedder.identity.startswith(f"{DEFAULT_MODEL}@") and torch_embedder.identity.endswith(":torch")
+
+
+@pytest.mark.integration
+def test_onnx_matches_torch_and_reuses_its_export(torch_embedder: Embedder, onnx_cache: Path) -> None:
+    texts = [*SIMILAR, UNRELATED, "ok", "word " * 400]  # the last one is truncated by both
+    onnx = load_embedder(EmbedSettings(backend="onnx", threads=2, cache_dir=onnx_cache))
+    cosines = (onnx.embed(texts) * torch_embedder.embed(texts)).sum(axis=1)
+    assert cosines.min() > 0.999
+    assert onnx.identity == torch_embedder.identity.replace(":torch", ":onnx")
+
+    exported = sorted(onnx_cache.rglob("*.onnx"))
+    assert len(exported) == 1 and not list(onnx_cache.rglob("*.tmp"))
+    stamp = exported[0].stat().st_mtime_ns
+    load_embedder(EmbedSettings(backend="onnx", cache_dir=onnx_cache))
+    assert exported[0].stat().st_mtime_ns == stamp  # reused, not exported again
+
+
+@pytest.mark.integration
+def test_int8_stays_close_to_torch(torch_embedder: Embedder, onnx_cache: Path) -> None:
+    int8 = load_embedder(EmbedSettings(backend="onnx-int8", threads=2, cache_dir=onnx_cache))
+    cosines = (int8.embed([*SIMILAR, UNRELATED]) * torch_embedder.embed([*SIMILAR, UNRELATED])).sum(axis=1)
+    assert cosines.min() > 0.95
+    assert int8.identity.endswith(":onnx-int8")
+
+
+@pytest.mark.integration
+def test_corrupt_export_raises_model_error_saying_delete_it(onnx_cache: Path, tmp_path: Path) -> None:
+    source = resolve_model(DEFAULT_MODEL)
+    from pipeline.embed_onnx import RECIPE
+
+    folder = tmp_path / f"{source.name}@{source.digest}"
+    folder.mkdir()
+    (folder / f"model.{RECIPE}.onnx").write_bytes(b"not an onnx file")
+    with pytest.raises(ModelError, match="delete it"):
+        load_embedder(EmbedSettings(backend="onnx", cache_dir=tmp_path))
