@@ -189,19 +189,39 @@ def codebook_add(study_dir: Path, path: Path) -> None:
 @click.option("--threshold", type=float, help="Calibrated score (0-1) a code needs to be suggested (default: deductive.toml).")
 @click.option("--model", help="Embedding model: the packaged default, a local sentence-transformers path, or 'fake'.")
 @click.option("--backend", type=click.Choice(["torch", "onnx", "onnx-int8"]), help="Embedding backend for this run.")
+@click.option("--learned/--definitions-only", default=None,
+              help="Use (and first fit) a learned suggester, or only the codebook texts. Default: learned once enough decisions exist.")
 def suggest(study_dir: Path, codebook_id: str | None, top_k: int | None, threshold: float | None,
-            model: str | None, backend: str | None) -> None:
+            model: str | None, backend: str | None, learned: bool | None) -> None:
     """Suggest codebook codes for every segment by embedding similarity (incremental, cached)."""
     with Study(study_dir) as study:
         study.settings = study.settings.override("suggest", top_k=top_k, threshold=threshold)
         study.settings = study.settings.override("embedding", model=model, backend=backend)
-        report = study.suggest(codebook_id)
+        report = study.suggest(codebook_id, learned=learned)
     click.echo(f"run {report.run_id} (codebook {report.codebook_version}, model {report.model})")
     click.echo(f"{report.new_segments} of {report.segments} segments suggested now ({report.embedded_now} texts embedded), "
                f"{report.shown} suggestions shown, {report.no_code} segments with no code, {report.seconds:.1f} s")
     if report.too_long:
         click.echo(f"note: {report.too_long} segments are longer than the model's window (~256 word pieces); "
                    "only their beginning is scored. Lower segment.max_chars to split them.")
+
+
+@cli.command()
+@STUDY
+@click.option("--codebook", "codebook_id", help="Codebook version (or prefix, or name); default: the latest added.")
+@click.option("--coder", "coders", multiple=True, help="Learn from these coders only (repeat); default: all.")
+@click.option("--model", help="Embedding model (default: deductive.toml).")
+def learn(study_dir: Path, codebook_id: str | None, coders: tuple[str, ...], model: str | None) -> None:
+    """Fit a suggester on the confirmed decisions, cross-validate it per code, save it under models/."""
+    with Study(study_dir) as study:
+        study.settings = study.settings.override("embedding", model=model)
+        result = study.learn(codebook_id, coders=list(coders) or None)
+    card = result.card
+    click.echo(f"learned suggester {result.id} from {card['decisions']} decisions on {card['segments']} segments -> {result.path}")
+    click.echo(f"  {'code':<28} {'examples':>8} {'prec':>5} {'recall':>6} {'kappa':>6} {'AUC':>5}  trusted")
+    for c in card["codes"]:
+        f = lambda x: "  -  " if x is None else f"{x:.2f}"  # noqa: E731
+        click.echo(f"  {c['code'][:28]:<28} {c['positives']:>8} {f(c['precision']):>5} {f(c['recall']):>6} {f(c['kappa']):>6} {f(c['auc']):>5}  {'yes' if c['trusted'] else 'NO'}")
 
 
 @cli.command()

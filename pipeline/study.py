@@ -22,6 +22,7 @@ from pipeline.ingest.read import ReadOptions
 from pipeline.ingest.stage import IngestOptions, IngestReport, ingest
 from pipeline.segment import segmentation_id
 from pipeline.evaluate import Evaluation, evaluate_run
+from pipeline.learning import AUTO_LEARN_MIN, LearnedModel, current_decision_ids, decisions_hash, learn, load_latest
 from pipeline.store import STORE_FILE, Store, from_json
 from pipeline.suggestions import SuggestReport, latest_run, suggest_segments, suggestions_frame
 
@@ -124,10 +125,28 @@ class Study:
         return load_embedder(EmbedSettings(model=e.model, backend=e.backend, batch_size=e.batch_size,
                                            threads=e.threads or None))
 
-    def suggest(self, codebook: str | None = None, embedder: Any = None) -> SuggestReport:
-        """Suggest codes for all current segments (incremental within a run)."""
+    def suggest(self, codebook: str | None = None, embedder: Any = None, learned: bool | None = None) -> SuggestReport:
+        """Suggest codes for all current segments (incremental within a run).
+
+        learned=None (default): use the newest learned suggester for this codebook and
+        model, learning a new one first when there are at least AUTO_LEARN_MIN confirmed
+        codes it has not seen; True: always learn first; False: definitions only.
+        """
         book = self.codebook(codebook)
-        return suggest_segments(self.store, book, embedder or self.embedder(), self.settings.suggest)
+        embedder = embedder or self.embedder()
+        model = None
+        if learned is not False:
+            model = load_latest(self.root / "models", book.version, embedder.identity)
+            positives = self.store.query(
+                "SELECT COUNT(*) FROM current_decisions WHERE verdict IN ('accepted', 'added')")[0][0]
+            stale = model is None or model.card["decisions_hash"] != decisions_hash(current_decision_ids(self.store))
+            if learned or (stale and positives >= AUTO_LEARN_MIN):
+                model = self.learn(book.version, embedder)
+        return suggest_segments(self.store, book, embedder, self.settings.suggest, learned=model)
+
+    def learn(self, codebook: str | None = None, embedder: Any = None, coders: list[str] | None = None) -> LearnedModel:
+        """Fit and save a learned suggester from the decisions so far (see pipeline.learning)."""
+        return learn(self.store, self.codebook(codebook), embedder or self.embedder(), self.root / "models", coders)
 
     def suggestions(self, run: str | None = None, shown_only: bool = True) -> pd.DataFrame:
         run_id = run or latest_run(self.store)

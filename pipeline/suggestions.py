@@ -21,12 +21,16 @@ from pipeline.codebook import Codebook
 from pipeline.config import SuggestSettings
 from pipeline.errors import InputError
 from pipeline.store import Store
-from pipeline.suggest import DEFAULT_WEIGHTS, EXCLUSION_WEIGHT, Z_OFFSET, Z_SLOPE, Calibration, CodebookSuggester
+from pipeline.learn import blend
+from pipeline.learning import LearnedModel, with_examples
+from pipeline.suggest import DEFAULT_WEIGHTS, EXCLUSION_WEIGHT, Z_OFFSET, Z_SLOPE, Calibration, CodebookSuggester, choose
 from pipeline.vectors import TextEmbedder, embed_cached
 
 __all__ = ["SuggestReport", "suggest_segments", "latest_run", "suggestions_frame", "METHOD"]
 
 METHOD = "definition-similarity-v1"
+LEARNED_METHOD = "learned-blend-v1"
+UNTRUSTED_CAP = 0.5
 # all-MiniLM-L6-v2 reads at most 256 word pieces; about 4 characters each in English.
 WINDOW_CHARS = 1000
 
@@ -66,14 +70,25 @@ def suggest_segments(
     codebook: Codebook,
     embedder: TextEmbedder,
     settings: SuggestSettings,
+    learned: LearnedModel | None = None,
 ) -> SuggestReport:
-    """Suggest codes for every current segment the run has not yet seen."""
+    """Suggest codes for every current segment the run has not yet seen.
+
+    With a learned model, confirmed examples join the codes' texts and the classifier's
+    probabilities are blended in (pipeline.learn); codes it could not show to be better
+    than chance are capped at UNTRUSTED_CAP so they are never shown as confident.
+    """
     started = time.perf_counter()
+    version = codebook.version  # confirmed examples below do not make a new codebook version
+    if learned is not None:
+        codebook = with_examples(codebook, learned.card["confirmed_examples"])
     segments = store.query("SELECT id, text FROM current_segments ORDER BY document_id, seq")
     if not segments:
         raise InputError("the study has no segments; ingest documents first (`deductive ingest DIR PATH`)")
     params = _params(settings)
-    run_id = _run_id(codebook.version, embedder.identity, params)
+    if learned is not None:
+        params.update(learned_model=learned.id, untrusted=learned.untrusted, untrusted_cap=UNTRUSTED_CAP)
+    run_id = _run_id(version, embedder.identity, params)
     run = store.conn.execute("SELECT params FROM suggestion_runs WHERE id = ?", (run_id,)).fetchone()
     done = {r[0] for r in store.query("SELECT DISTINCT segment_id FROM suggestions WHERE run_id = ?", (run_id,))}
     todo = [s for s in segments if s["id"] not in done]
@@ -95,7 +110,7 @@ def suggest_segments(
         background = np.zeros((0, 0))
     suggester = CodebookSuggester(settings.top_k, settings.threshold).fit(codebook, embed, background, calibration)
     X = np.stack([by_id[s["id"]] for s in todo]) if todo else np.zeros((0, suggester.text_vectors_.shape[1]), np.float32)
-    choices = suggester.predict(X)
+    choices = _choose(suggester, X, learned, settings)
     rows = []
     for segment, row in zip(todo, choices):
         for choice in row:
@@ -106,7 +121,7 @@ def suggest_segments(
         if run is None:
             conn.execute(
                 "INSERT INTO suggestion_runs(id, codebook_version, model, method, params) VALUES (?,?,?,?,?)",
-                (run_id, codebook.version, embedder.identity, METHOD,
+                (run_id, version, embedder.identity, METHOD if learned is None else LEARNED_METHOD,
                  json.dumps({**params, "codes": suggester.codes_, "calibration": suggester.calibration_.to_dict()})),
             )
         conn.executemany(
@@ -117,8 +132,24 @@ def suggest_segments(
     shown = sum(1 for r in rows if r[7] and r[3] is not None)
     no_code = sum(1 for r in rows if r[3] is None)
     too_long = sum(1 for s in todo if len(s["text"]) > WINDOW_CHARS)
-    return SuggestReport(run_id, codebook.version, embedder.identity, len(segments), len(todo), embedded,
+    return SuggestReport(run_id, version, embedder.identity, len(segments), len(todo), embedded,
                          shown, no_code, too_long, time.perf_counter() - started)
+
+
+def _choose(suggester: CodebookSuggester, X: np.ndarray, learned: LearnedModel | None, settings: SuggestSettings) -> list:
+    raw = suggester.raw_scores(X)
+    scores = suggester.calibration_.transform(raw)
+    if learned is not None and len(X):
+        model = learned.model
+        order = [model.codes_.index(c) if c in model.codes_ else None for c in suggester.codes_]
+        proba = model.predict_proba(X)
+        aligned = np.column_stack([proba[:, j] if j is not None else np.full(len(X), np.nan) for j in order])
+        weights = np.array([model.weights()[j] if j is not None else 0.0 for j in order])
+        scores = blend(scores, aligned, weights)
+        for j, code in enumerate(suggester.codes_):
+            if code in learned.untrusted:
+                scores[:, j] = np.minimum(scores[:, j], UNTRUSTED_CAP)
+    return choose(raw, scores, suggester.groups_, suggester.free_, settings.top_k, settings.threshold)
 
 
 def latest_run(store: Store, codebook_version: str | None = None) -> str | None:
