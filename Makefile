@@ -19,7 +19,7 @@ setup: $(BIN)/deductive
 demo: setup
 	rm -rf $(DEMO)
 	$(BIN)/deductive init $(DEMO) --codebook codebook/demo_study.yaml
-	$(BIN)/deductive ingest $(DEMO) data
+	$(BIN)/deductive ingest $(DEMO) data/documents
 	$(BIN)/deductive status $(DEMO)
 
 test: setup
