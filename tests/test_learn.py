@@ -100,3 +100,23 @@ def test_learn_saves_a_model_card_and_suggest_uses_it(decided_study: Path) -> No
         assert method == "learned-blend-v1" and json.loads(params)["learned_model"] == model.id
         plain = study.suggest(embedder=FakeEmbedder(), learned=False)
         assert plain.run_id != report.run_id
+
+
+def test_uncertainty_order_prefers_close_calls_covers_codes_and_skips_duplicates() -> None:
+    from pipeline.learn import uncertainty_order
+
+    scores = np.array([
+        [0.9, 0.1, 0.0],   # 0: sure of code 0
+        [0.52, 0.48, 0.0],  # 1: a close call between 0 and 1
+        [0.1, 0.9, 0.0],   # 2: sure of code 1
+        [0.45, 0.55, 0.0],  # 3: close call, near-duplicate of row 1
+        [0.3, 0.2, 0.5],   # 4: free code 2 right at 0.5
+    ])
+    X = np.eye(5)
+    X[3] = X[1]
+    order = uncertainty_order(scores, groups=[[0, 1]], free=[2], X=X, n=4)
+    assert order[0] == 1            # the closest call comes first
+    assert 3 not in order           # its near-duplicate is skipped
+    assert 4 in order               # the free code gets its turn
+    assert len(order) == 4 and len(set(order)) == 4
+    assert uncertainty_order(scores, [[0, 1]], [2], X, n=5, exclude=[1])[0] != 1
