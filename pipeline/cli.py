@@ -272,4 +272,5 @@ def format_evaluation(result: Any, top_k: int) -> str:
         f"{c} P {v['precision']:.2f} R {v['recall']:.2f} F1 {v['f1']:.2f} (n={v['support']})" for c, v in result.methods["embedding"]["per_code"].items()))
     return "\n".join(lines)
 from pipeline import cli_review  # noqa: E402,F401  (registers the review commands)
+from pipeline import cli_audit  # noqa: E402,F401  (registers audit, resolve, merge-coders)
 from pipeline import cli_summarize  # noqa: E402,F401  (registers summarize and ratings)

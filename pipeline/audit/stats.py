@@ -1,0 +1,134 @@
+"""Agreement over the audited sample, computed by pipeline.reliability.
+
+Per code: presence/absence on every sample segment. Per mutually exclusive group: one
+nominal value per segment (the group's code, '(none)' when no code of the group was
+applied, codes joined with '+' when a coder broke the exclusivity). Overall: MASI alpha
+over each segment's code set and the spread of per-code kappa. With the model as a coder,
+a pairwise table compares it with each human, code by code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+from pipeline.audit.sample import Coding
+from pipeline.reliability import (
+    CODE,
+    Bootstrap,
+    OverallAgreement,
+    bootstrap_ci,
+    code_sets_matrix,
+    cohen_kappa,
+    fleiss_kappa,
+    krippendorff_alpha,
+    krippendorff_alpha_masi,
+    overall_agreement,
+    per_code_agreement,
+    percent_agreement,
+)
+
+__all__ = ["Agreement", "agreement", "NO_GROUP_CODE"]
+
+NO_GROUP_CODE = "(none)"
+NAN = float("nan")
+
+
+@dataclass(frozen=True)
+class Agreement:
+    per_code: pd.DataFrame  # code, label, group, n_units, prevalence, percent_agreement, kappa(+CI), alpha(+CI), ac1(+CI), pabak, ...
+    groups: pd.DataFrame  # group, label, codes, n_units, percent_agreement, kappa(+CI), alpha(+CI), n_broken
+    overall: OverallAgreement
+    masi_low: float
+    masi_high: float
+    model_pairs: pd.DataFrame  # code, label, coder, n_units, percent_agreement, kappa, ac1, model_rate, coder_rate
+
+
+def agreement(coding: Coding, boot: Bootstrap | None) -> Agreement:
+    """Every statistic of the audit over ``coding.sample``."""
+    table, decided = coding.table, {c: set(coding.sample) for c in coding.coders}
+    per_code = per_code_agreement(table, decided, list(coding.coders), list(coding.codes), boot)
+    per_code = _labelled(coding, per_code)
+    overall = overall_agreement(table, decided, list(coding.coders), list(coding.codes), per_code)
+    sets = code_sets_matrix(table, decided, list(coding.coders), list(coding.codes)).to_numpy()
+    low, high = (bootstrap_ci(krippendorff_alpha_masi, sets, boot.n_boot, boot.seed, boot.level)
+                 if boot is not None and np.isfinite(overall.masi_alpha) else (NAN, NAN))
+    return Agreement(per_code, _groups(coding, boot), overall, low, high, _model_pairs(coding))
+
+
+def _labelled(coding: Coding, per_code: pd.DataFrame) -> pd.DataFrame:
+    book = coding.codebook
+    group_of = {code: group for group, members in book.exclusive_groups().items() for code in members}
+    per_code.insert(1, "label", [book.get(c).label for c in per_code[CODE]])
+    per_code.insert(2, "group", [group_of.get(c, "") for c in per_code[CODE]])
+    return per_code
+
+
+def group_matrix(coding: Coding, members: Sequence[str]) -> np.ndarray:
+    """Coders x sample segments, the group's value for each as an integer category."""
+    sets = coding.code_sets()
+    wanted = set(members)
+    values = [["+".join(sorted(sets.get((c, u), frozenset()) & wanted)) or NO_GROUP_CODE
+               for u in coding.sample] for c in coding.coders]
+    categories = sorted({v for row in values for v in row})
+    index = {v: i for i, v in enumerate(categories)}
+    # Integer categories take the fast numeric path in the bootstrap.
+    return np.array([[index[v] for v in row] for row in values], dtype=float).reshape(len(values), -1)
+
+
+def _groups(coding: Coding, boot: Bootstrap | None) -> pd.DataFrame:
+    rows = []
+    audited = set(coding.codes)
+    for group, members in coding.codebook.exclusive_groups().items():
+        members = tuple(m for m in members if m in audited)
+        if not members:
+            continue
+        sets = coding.code_sets()
+        broken = sum(1 for s in sets.values() if len(s & set(members)) > 1)
+        m = group_matrix(coding, members)
+        kappa = cohen_kappa if m.shape[0] == 2 else fleiss_kappa
+        row: dict[str, Any] = {"group": group, "label": coding.codebook.get(group).label, "codes": ", ".join(members),
+                               "n_units": m.shape[1], "kappa_type": "cohen" if m.shape[0] == 2 else "fleiss",
+                               "percent_agreement": percent_agreement(m), "n_broken": broken}
+        for name, fn in (("kappa", kappa), ("alpha", krippendorff_alpha)):
+            row[name] = fn(m)
+            bounds = (bootstrap_ci(fn, m, boot.n_boot, boot.seed, boot.level)
+                      if boot is not None and np.isfinite(row[name]) else (NAN, NAN))
+            row[f"{name}_low"], row[f"{name}_high"] = bounds
+        rows.append(row)
+    columns = ["group", "label", "codes", "n_units", "kappa_type", "percent_agreement", "kappa", "kappa_low",
+               "kappa_high", "alpha", "alpha_low", "alpha_high", "n_broken"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _model_pairs(coding: Coding) -> pd.DataFrame:
+    """Per code, the model against each human (Cohen's kappa): where suggestions can be trusted."""
+    columns = [CODE, "label", "coder", "n_units", "percent_agreement", "kappa", "ac1", "model_rate", "coder_rate"]
+    model = coding.model
+    if model is None:
+        return pd.DataFrame(columns=columns)
+    table, decided = coding.table, {c: set(coding.sample) for c in coding.coders}
+    frames = []
+    for human in coding.humans:
+        pair = per_code_agreement(table, decided, [model, human], list(coding.codes))
+        pair["coder"] = human
+        frames.append(pair)
+    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[CODE, "coder"])
+    rates = _rates(coding)
+    out["model_rate"] = [rates.get((model, c), NAN) for c in out[CODE]]
+    out["coder_rate"] = [rates.get((h, c), NAN) for h, c in zip(out["coder"], out[CODE])]
+    out["label"] = [coding.codebook.get(c).label for c in out[CODE]]
+    return out[columns]
+
+
+def _rates(coding: Coding) -> dict[tuple[str, str], float]:
+    """(coder, code) -> share of sample segments the coder applied the code to."""
+    n = len(coding.sample)
+    counts: dict[tuple[str, str], int] = {}
+    for (coder, _), codes in coding.code_sets().items():
+        for code in codes:
+            counts[(coder, code)] = counts.get((coder, code), 0) + 1
+    return {(coder, code): counts.get((coder, code), 0) / n for coder in coding.coders for code in coding.codes}
