@@ -274,3 +274,4 @@ def format_evaluation(result: Any, top_k: int) -> str:
 from pipeline import cli_review  # noqa: E402,F401  (registers the review commands)
 from pipeline import cli_audit  # noqa: E402,F401  (registers audit, resolve, merge-coders)
 from pipeline import cli_summarize  # noqa: E402,F401  (registers summarize and ratings)
+from pipeline import cli_interchange  # noqa: E402,F401
