@@ -53,6 +53,10 @@ _HEADING = re.compile(
     + r")\s*(?:\(s\))?\s*(?:\*\*)?\s*:\s*(?:\*\*)?\s*(.*)$",
     re.IGNORECASE,
 )
+_MD_HEADING = re.compile(
+    r"^\s*#{1,6}\s*(" + "|".join(sorted(map(re.escape, _HEADINGS), key=len, reverse=True)) + r")\s*(?:\(s\))?\s*:?\s*$",
+    re.IGNORECASE,
+)
 _BULLET = re.compile(r"^\s*(?:[-*\u2022]|\d+[.)])\s+")
 
 
@@ -70,11 +74,11 @@ def parse_description(text: str | None) -> DescriptionParts:
     sections: dict[str, list[str]] = {"definition": []}
     current = "definition"
     for line in (text or "").replace("\r\n", "\n").replace("\r", "\n").split("\n"):
-        match = _HEADING.match(line)
+        match = _HEADING.match(line) or _MD_HEADING.match(line)
         if match:
             current = _HEADINGS[" ".join(match.group(1).lower().split())]
             sections.setdefault(current, [])
-            line = match.group(2)
+            line = match.group(2) if match.re is _HEADING else ""
         sections.setdefault(current, []).append(line)
     joined = {k: " ".join(" ".join(v).split()) for k, v in sections.items() if k != "examples"}
     return DescriptionParts(
@@ -180,13 +184,14 @@ def merge_codes(incoming: list[IncomingCode], existing: Codebook | None, name: s
     by_guid = {guids.get("code", c.id): c.id for c in old}
     by_id = {c.id: c for c in old}
     by_label = {(c.parent, c.label.casefold()): c.id for c in old}
+    old_ids = set(by_id)
     ids: dict[str, str] = {}
     added: list[Code] = []
     merged = MergedCodes(Codebook(name, ()), ids)
     undefined: list[str] = []
     for code in incoming:
         parent = ids.get(code.parent_guid) if code.parent_guid else None
-        found = by_guid.get(code.guid) or (code.parts.id if code.parts.id in by_id else None) \
+        found = by_guid.get(code.guid) or (code.parts.id if code.parts.id in old_ids else None) \
             or by_label.get((parent, code.name.casefold()))
         if found:
             ids[code.guid] = found
@@ -200,8 +205,7 @@ def merge_codes(incoming: list[IncomingCode], existing: Codebook | None, name: s
         new = Code(id=new_id, label=" ".join(code.name.split()), parent=parent, definition=definition,
                    inclusion=code.parts.inclusion, exclusion=code.parts.exclusion,
                    examples=code.parts.examples, codable=code.codable)
-        by_id[new_id] = new
-        by_label[(parent, code.name.casefold())] = new_id
+        by_id[new_id] = new  # labels match existing codes only: two codes of one file stay two codes
         ids[code.guid] = new_id
         added.append(new)
         merged.added.append(new_id)
