@@ -48,15 +48,17 @@ def case_code_counts(coding: Coding, *, with_total: bool = True) -> pd.DataFrame
     segs = coding.segments[["segment_id", "case", "document_id", "informant"]]
     coded = expand_rollups(coding.applied, book).merge(segs, on="segment_id")
     cases = sorted(set(coding.cases["case"]) | set(segs["case"]))
-    frames = [_counts(coded, segs, cases, order, by_case=True)]
+    frames = [_counts(coded, segs, cases, order)]
     if with_total:
-        frames.append(_counts(coded.assign(case=ALL_CASES), segs.assign(case=ALL_CASES), [ALL_CASES], order, True))
+        # The same speaker label in two cases is two people.
+        everyone = coded.assign(informant=coded["case"] + "/" + coded["informant"], case=ALL_CASES)
+        frames.append(_counts(everyone, segs.assign(case=ALL_CASES), [ALL_CASES], order))
     out = pd.concat(frames, ignore_index=True)
     out["depth"] = out["code_id"].map(book.depth)
     return out[COUNT_COLUMNS]
 
 
-def _counts(coded: pd.DataFrame, segs: pd.DataFrame, cases: list[str], order: list[str], by_case: bool) -> pd.DataFrame:
+def _counts(coded: pd.DataFrame, segs: pd.DataFrame, cases: list[str], order: list[str]) -> pd.DataFrame:
     grid = pd.MultiIndex.from_product([cases, order], names=["case", "code_id"])
     grouped = coded.groupby(["case", "code_id"])
     table = pd.DataFrame({
