@@ -8,6 +8,7 @@ text hash always refer to the stored text); keys live in hidden, locked columns.
 from __future__ import annotations
 
 import math
+from copy import copy
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -136,21 +137,21 @@ def _queue(sheet: Worksheet, items: Sequence[QueueItem], columns: L.Columns, met
         cell = sheet.cell(1, col, name)
         cell.fill, cell.font, cell.alignment = HEADER_FILL, HEADER_FONT, Alignment(wrap_text=True, vertical="center")
     sheet.row_dimensions[1].height = 30
+    styles = _Styles()
     for r, item in enumerate(items, start=2):
-        values = _row_values(item, meta, columns)
+        values = _row_values(item, meta)
+        values["#"] = r - 1
+        editable = set(columns.editable_in(len(item.suggestions)))
+        kinds = _suggestion_kinds(item)
         for name in headers:
             cell = sheet.cell(r, index[name])
+            styles.apply(cell, "input" if name in editable else kinds.get(name) or _KIND_OF.get(name, "text"))
             value = values.get(name)
             if isinstance(value, str):
                 safe_text(cell, value)
             elif value is not None:
                 cell.value = value
-            cell.alignment, cell.border = WRAP_TOP, GRID
-        for name in columns.editable_in(len(item.suggestions)):
-            cell = sheet.cell(r, index[name])
-            cell.protection, cell.fill, cell.alignment, cell.border = UNLOCKED, INPUT_FILL, WRAP_TOP, GRID
-            cell.font = TEXT_FONT
-        _style_row(sheet, r, item, index)
+        sheet.row_dimensions[r].height = _row_height(item)
     _validations(sheet, len(items), columns, index)
     last_visible = get_column_letter(len(columns.visible))
     sheet.auto_filter.ref = f"A1:{last_visible}{len(items) + 1}"
@@ -159,9 +160,9 @@ def _queue(sheet: Worksheet, items: Sequence[QueueItem], columns: L.Columns, met
     _protect(sheet)
 
 
-def _row_values(item: QueueItem, meta: WorkbookMeta, columns: L.Columns) -> dict[str, Any]:
+def _row_values(item: QueueItem, meta: WorkbookMeta) -> dict[str, Any]:
     values: dict[str, Any] = {
-        "#": None, "Case": item.case, "Document": item.document, "Where": item.location,
+        "Case": item.case, "Document": item.document, "Where": item.location,
         "Speaker": item.speaker, "Before": item.before, "Segment": item.text, "After": item.after,
         L.WORKBOOK_KEY: meta.workbook_id, L.SEGMENT_KEY: item.segment_id,
         L.SUGGESTIONS_KEY: " ".join(s.id for s in item.suggestions), L.HASH_KEY: item.text_hash,
@@ -172,23 +173,41 @@ def _row_values(item: QueueItem, meta: WorkbookMeta, columns: L.Columns) -> dict
     return values
 
 
-def _style_row(sheet: Worksheet, r: int, item: QueueItem, index: dict[str, int]) -> None:
-    sheet.cell(r, index["#"]).value = r - 1
-    for name in ("Before", "After"):
-        sheet.cell(r, index[name]).font = CONTEXT_FONT
-    for name in ("#", "Case", "Document", "Where", "Speaker", "Segment"):
-        sheet.cell(r, index[name]).font = TEXT_FONT
-    for name in L.KEY_COLUMNS:
-        sheet.cell(r, index[name]).font = KEY_FONT
-    for slot, suggestion in enumerate(item.suggestions, start=1):
-        colour = L.score_band(suggestion.score)
-        cell = sheet.cell(r, index[L.suggestion_header(slot)])
-        cell.font = Font(name=FONT, bold=suggestion.code_id is not None, italic=suggestion.code_id is None)
-        if suggestion.code_id is None:
-            cell.fill = NO_CODE_FILL
-        elif colour:
-            cell.fill = PatternFill("solid", fgColor=colour)
-    sheet.row_dimensions[r].height = _row_height(item)
+_KIND_OF = {"Before": "context", "After": "context", **{name: "key" for name in L.KEY_COLUMNS}}
+
+
+def _suggestion_kinds(item: QueueItem) -> dict[str, str]:
+    """Style kind of each suggestion cell: 'no-code' or 'score:<colour>'."""
+    return {L.suggestion_header(slot): "no-code" if s.code_id is None else f"score:{L.score_band(s.score) or ''}"
+            for slot, s in enumerate(item.suggestions, start=1)}
+
+
+class _Styles:
+    """One style per kind of cell, built once and copied: setting fonts and fills cell by
+    cell makes openpyxl hash style objects millions of times (minutes for 10,000 rows)."""
+
+    def __init__(self) -> None:
+        self._made: dict[str, Any] = {}
+
+    def apply(self, cell: Cell, kind: str) -> None:
+        made = self._made.get(kind)
+        if made is not None:
+            cell._style = copy(made)
+            return
+        cell.alignment, cell.border, cell.font = WRAP_TOP, GRID, TEXT_FONT
+        if kind == "context":
+            cell.font = CONTEXT_FONT
+        elif kind == "key":
+            cell.font = KEY_FONT
+        elif kind == "input":
+            cell.protection, cell.fill = UNLOCKED, INPUT_FILL
+        elif kind == "no-code":
+            cell.font, cell.fill = Font(name=FONT, italic=True), NO_CODE_FILL
+        elif kind.startswith("score:"):
+            cell.font = Font(name=FONT, bold=True)
+            if kind[6:]:
+                cell.fill = PatternFill("solid", fgColor=kind[6:])
+        self._made[kind] = copy(cell._style)
 
 
 def _row_height(item: QueueItem) -> float:
