@@ -176,7 +176,8 @@ def merge_codes(incoming: list[IncomingCode], existing: Codebook | None, name: s
 
     An incoming code is the existing code with the same GUID (as exported by this tool
     or remembered from an import), else the one with its ``ID:``, else the one with the
-    same label (case-insensitive) under the same parent; otherwise it is added. Existing
+    same label (case-insensitive) under the same parent, else the only one with that
+    label anywhere; otherwise it is added. Existing
     codes keep their fields; added codes follow them in document order.
     """
     guids = guids or GuidBook()
@@ -184,6 +185,8 @@ def merge_codes(incoming: list[IncomingCode], existing: Codebook | None, name: s
     by_guid = {guids.get("code", c.id): c.id for c in old}
     by_id = {c.id: c for c in old}
     by_label = {(c.parent, c.label.casefold()): c.id for c in old}
+    labels = [c.label.casefold() for c in old]
+    unique_label = {c.label.casefold(): c.id for c in old if labels.count(c.label.casefold()) == 1}
     old_ids = set(by_id)
     ids: dict[str, str] = {}
     added: list[Code] = []
@@ -192,7 +195,7 @@ def merge_codes(incoming: list[IncomingCode], existing: Codebook | None, name: s
     for code in incoming:
         parent = ids.get(code.parent_guid) if code.parent_guid else None
         found = by_guid.get(code.guid) or (code.parts.id if code.parts.id in old_ids else None) \
-            or by_label.get((parent, code.name.casefold()))
+            or by_label.get((parent, code.name.casefold())) or unique_label.get(code.name.casefold())
         if found:
             ids[code.guid] = found
             merged.matched.append(found)

@@ -17,6 +17,9 @@ stores it all (or, on any error, nothing):
 - each ``Coding`` becomes an ``added`` decision of its user (the coding's
   ``creatingUser``, else the selection's, else the project's creating user), under an
   ``imports`` row of kind ``qdpx``; the selection's description is the decision memo.
+- case variables become case attributes, except the ``rating:<code id>`` (Integer) and
+  ``rating_mixed:<code id>`` (Boolean) variables that ``deductive export`` writes, which
+  come back as ratings when the codebook has that code.
 - the GUIDs of codes, sources, cases and users are remembered, so a later export keeps
   them.
 
@@ -53,6 +56,7 @@ __all__ = ["ImportReport", "import_project", "read_project", "Project", "segment
 
 KIND = "qdpx"
 OVERLAP = 0.5  # share of a segment a selection must cover to code it
+_RATING_TEXT = {"-2": "-2", "-1": "-1", "0": "0", "1": "+1", "+1": "+1", "2": "+2", "+2": "+2"}
 _OTHER_SOURCES = ("PictureSource", "PDFSource", "AudioSource", "VideoSource")
 
 
@@ -90,6 +94,7 @@ class Project:
     sources: list[_Source]
     cases: dict[str, dict[str, str]]  # case name -> attributes
     case_guids: dict[str, str]
+    ratings: list[tuple[str, str, str]]  # (case, code id, rating) from rating variables
     skipped_sources: list[str]
     warnings: list[str]
 
@@ -113,6 +118,7 @@ class ImportReport:
     codings_mapped: int
     unmapped: tuple[str, ...]  # "selection <guid> in <source>: why"
     decisions: int
+    ratings: int
     skipped_sources: tuple[str, ...]
     warnings: tuple[str, ...]
 
@@ -154,9 +160,9 @@ def read_project(path: Path | str) -> Project:
                 continue
             if local(element) == "TextSource":
                 sources.append(_read_source(archive, element, context))
-    cases, case_guids = _cases(root, sources)
+    cases, case_guids, ratings = _cases(root, sources)
     return Project(path, root.get("name") or path.stem, sha256(data), users, codes, sources, cases, case_guids,
-                   skipped, [])
+                   ratings, skipped, [])
 
 
 @dataclass(frozen=True)
@@ -271,11 +277,13 @@ def _normalise(raw: str) -> tuple[str, list[int]]:
     return "".join(out), mapping
 
 
-def _cases(root: etree._Element, sources: list[_Source]) -> tuple[dict[str, dict[str, str]], dict[str, str]]:
-    variables = {v.get("guid"): v.get("name") for v in root.iter(q(PROJECT_NS, "Variable"))}
+def _cases(root: etree._Element, sources: list[_Source]) -> tuple[dict[str, dict[str, str]], dict[str, str], list[tuple[str, str, str]]]:
+    """Case attributes, case GUIDs and candidate ratings ``(case, code id, rating)``."""
+    variables = {v.get("guid"): v.get("name") or "" for v in root.iter(q(PROJECT_NS, "Variable"))}
     by_guid = {s.guid: s for s in sources}
     cases: dict[str, dict[str, str]] = {}
     guids: dict[str, str] = {}
+    ratings: list[tuple[str, str, str]] = []
     for case in root.iter(q(PROJECT_NS, "Case")):
         name = (case.get("name") or case.get("guid")).strip()
         attributes = cases.setdefault(name, {})
@@ -284,8 +292,14 @@ def _cases(root: etree._Element, sources: list[_Source]) -> tuple[dict[str, dict
             ref = value.find(q(PROJECT_NS, "VariableRef"))
             variable = variables.get(ref.get("targetGUID") if ref is not None else None)
             held = [c for c in value if local(c) != "VariableRef"]
-            if variable and held and held[0].text is not None:
-                attributes[variable] = held[0].text.strip()
+            if not variable or not held or held[0].text is None:
+                continue
+            text = held[0].text.strip()
+            rating = _rating(variable, local(held[0]), text)
+            if rating is not None:
+                ratings.append((name, variable.split(":", 1)[1], rating))
+            else:
+                attributes[variable] = text
         for ref in case.findall(q(PROJECT_NS, "SourceRef")):
             source = by_guid.get(ref.get("targetGUID"))
             if source is not None and not source.case:
@@ -294,7 +308,16 @@ def _cases(root: etree._Element, sources: list[_Source]) -> tuple[dict[str, dict
         if not source.case:
             source.case = PurePosixPath(source.name).stem or source.guid
             cases.setdefault(source.case, {})
-    return cases, guids
+    return cases, guids, ratings
+
+
+def _rating(variable: str, kind: str, text: str) -> str | None:
+    """The stored rating of a ``rating:<code>`` / ``rating_mixed:<code>`` value, as exported by deductive."""
+    if variable.startswith("rating:") and kind == "IntegerValue" and text in _RATING_TEXT:
+        return _RATING_TEXT[text]
+    if variable.startswith("rating_mixed:") and kind == "BooleanValue" and text in ("true", "1"):
+        return "X"
+    return None
 
 
 # --- mapping and storing -------------------------------------------------------------
@@ -332,6 +355,7 @@ def import_project(store: Store, path: Path | str, segment: SegmentSettings | No
         if merged.codebook.codes:
             save_codebook(conn, _Hashed.of(merged.codebook))
         added_cases = _store_cases(conn, project)
+        ratings = _store_ratings(conn, project, merged.codebook, import_id)
         by_coder: dict[str, dict[tuple[str, str], Decision]] = defaultdict(dict)
         unmapped: list[str] = []
         mapped = new_docs = 0
@@ -366,7 +390,7 @@ def import_project(store: Store, path: Path | str, segment: SegmentSettings | No
         path=project.path, import_id=import_id, sources=len(project.sources), documents_new=new_docs,
         cases_added=tuple(added_cases), codes=len(project.codes), codes_added=tuple(merged.added),
         codebook_version=merged.codebook.version if merged.codebook.codes else "", users=tuple(project.users.values()),
-        codings=project.codings, codings_mapped=mapped, unmapped=tuple(unmapped), decisions=written,
+        codings=project.codings, codings_mapped=mapped, unmapped=tuple(unmapped), decisions=written, ratings=ratings,
         skipped_sources=tuple(project.skipped_sources), warnings=tuple(merged.warnings + project.warnings),
     )
 
@@ -381,6 +405,23 @@ class _Hashed(Codebook):
     @functools.cached_property
     def version(self) -> str:  # type: ignore[override]
         return Codebook.version.fget(self)  # type: ignore[attr-defined]
+
+
+def _store_ratings(conn, project: Project, book: Codebook, import_id: int) -> int:
+    """Ratings of codes the codebook has; a rating of an unknown code stays a case attribute."""
+    known = {c.id for c in book.codes}
+    stored = 0
+    for case, code_id, rating in project.ratings:
+        if code_id in known:
+            conn.execute("INSERT INTO ratings(case_name, code_id, codebook_version, rating, import_id)"
+                         " VALUES (?,?,?,?,?)", (case, code_id, book.version, rating, import_id))
+            stored += 1
+        else:
+            row = conn.execute("SELECT attributes FROM cases WHERE name = ?", (case,)).fetchone()
+            prefix = "rating_mixed:" if rating == "X" else "rating:"
+            attributes = {**from_json(row["attributes"]), prefix + code_id: rating}
+            conn.execute("UPDATE cases SET attributes = ? WHERE name = ?", (to_json(attributes), case))
+    return stored
 
 
 def _store_cases(conn, project: Project) -> list[str]:
