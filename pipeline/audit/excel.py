@@ -50,10 +50,21 @@ LINE_POINTS = 15.0
 
 def _save(book: Workbook, path: Path) -> None:
     book.properties.creator = "deductive"
+    for sheet in book.worksheets:
+        _page_setup(sheet)
     try:
         book.save(path)
     except OSError as exc:
         raise WorkbookError(f"{path}: cannot write the workbook ({exc}); check the folder exists and the file is not open") from exc
+
+
+def _page_setup(sheet: Worksheet) -> None:
+    """Printing (and PDF) fits the columns to an A4 landscape page, header row on every page."""
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
+    sheet.page_margins.left = sheet.page_margins.right = 0.4
 
 
 def _header(sheet: Worksheet, row: int, headers: Sequence[tuple[str, float]]) -> None:
@@ -61,6 +72,7 @@ def _header(sheet: Worksheet, row: int, headers: Sequence[tuple[str, float]]) ->
         cell = sheet.cell(row, col, name)
         cell.fill, cell.font, cell.alignment = HEADER_FILL, HEADER_FONT, Alignment(wrap_text=True, vertical="center")
         sheet.column_dimensions[get_column_letter(col)].width = width
+    sheet.row_dimensions[row].height = 30  # explicit: wrapped headers do not grow on open
 
 
 def _value(cell: Any, value: Any, digits: int = 3) -> None:
@@ -156,6 +168,8 @@ def _summary(sheet: Worksheet, result: "AuditResult", chart_png: bytes) -> None:
         _value(sheet.cell(r, 2), value)
         sheet.cell(r, 1).font = Font(name=FONT, bold=True)
     image = Image(io.BytesIO(chart_png))
+    scale = min(1.0, 640 / image.width)  # about the width of columns A and B
+    image.width, image.height = image.width * scale, image.height * scale
     sheet.add_image(image, f"A{len(rows) + 5}")
 
 
@@ -187,8 +201,8 @@ def _disagreement_sheet(book: Workbook, rows: Sequence[D.Disagreement], coding: 
     sheet = book.create_sheet(D.SHEET)
     slots = max([len(set().union(*d.codes.values())) for d in rows] + [2])
     visible: list[tuple[str, float]] = [("#", 5), ("Case", 12), ("Document", 20), ("Segment", 60)]
-    for coder in coding.coders:
-        visible += [(D.codes_header(coder), 22), (D.memo_header(coder), 22)]
+    for coder in coding.coders:  # the model writes no memos
+        visible += [(D.codes_header(coder), 22)] + ([(D.memo_header(coder), 22)] if coder in coding.humans else [])
     visible += [(D.resolution_header(s), 24) for s in range(1, slots + 1)] + [(D.RESOLUTION_MEMO, 30)]
     headers = visible + [(k, 12) for k in D.KEYS]
     _header(sheet, 1, headers)
@@ -221,9 +235,7 @@ def _disagreement_sheet(book: Workbook, rows: Sequence[D.Disagreement], coding: 
     sheet.add_data_validation(validation)
     sheet.freeze_panes = "E2"
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(visible))}{len(rows) + 1}"
-    sheet.page_setup.orientation = "landscape"
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
+    sheet.print_title_rows = "1:1"
     # No password: resolvers may unprotect to sort; `resolve` checks the keys anyway.
     sheet.protection.sheet = True
     sheet.protection.sort = sheet.protection.autoFilter = False

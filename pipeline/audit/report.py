@@ -82,7 +82,7 @@ def html_section(result: "AuditResult", chart_png: bytes) -> str:
             ["Code", "Coder", "n", "% agree", "Cohen's kappa", "AC1", "model rate", "coder rate"],
             [[r["label"], r["coder"], r["n_units"], r["percent_agreement"], r["kappa"], r["ac1"], r["model_rate"],
               r["coder_rate"]] for r in a.model_pairs.to_dict("records")])]
-    parts += ["<h3>Drift: each coder against the others</h3>", f'<p class="note">{html.escape(RULE)}.</p>',
+    parts += ["<h3>Drift: each coder against the others</h3>", f'<p class="note">{html.escape(RULE[:1].upper() + RULE[1:])}.</p>',
               _drift_html(result.drift), "<h3>Rates per successive batch of each coder</h3>",
               _batches_html(result), f"<h3>Disagreements ({len(result.disagreements)})</h3>",
               _disagreements_html(result), "</section>"]
@@ -114,8 +114,9 @@ def _batches_html(result: "AuditResult") -> str:
 
 
 def _disagreements_html(result: "AuditResult", limit: int = 200) -> str:
-    coders = result.coding.coders
-    rows = [[d.case, d.document, d.text[:300], *["; ".join(d.codes[c]) or "(no code)" for c in coders]]
+    coders, book = result.coding.coders, result.coding.codebook
+    rows = [[d.case, d.document, d.text[:300], *["; ".join(book.get(k).label for k in d.codes[c]) or "(no code)"
+                                                  for c in coders]]
             for d in result.disagreements[:limit]]
     note = (f'<p class="note">First {limit} of {len(result.disagreements)}; all are in disagreements.xlsx.</p>'
             if len(result.disagreements) > limit else "")
