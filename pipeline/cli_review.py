@@ -28,8 +28,8 @@ def _names(values: tuple[str, ...]) -> tuple[str, ...]:
 @click.option("--cases", multiple=True, help="Only these cases (repeat or separate with commas).")
 @click.option("--codes", multiple=True, help="Only suggestions of these codes and their sub-codes (repeat or commas).")
 @click.option("--limit", type=int, help="At most this many segments.")
-@click.option("--order", type=click.Choice(["document", "score"]), default="document", show_default=True,
-              help="Document order, or the most confident suggestions first.")
+@click.option("--order", type=click.Choice(["document", "score", "uncertainty"]), default="document", show_default=True,
+              help="Document order, the most confident suggestions first, or the segments whose confirmation teaches the suggester most.")
 @click.option("--include-uncoded", is_flag=True, help="Also queue segments with no code suggested, to add codes by hand.")
 @click.option("--requeue", is_flag=True, help="Also queue segments sent to this coder before but never decided.")
 @click.option("--overlap", type=float, help="Share (0-1) of the queue that both --coder and --with review; the rest is split.")

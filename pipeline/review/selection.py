@@ -13,7 +13,9 @@ from pipeline.review.layout import NO_CODE_LABEL, text_hash
 
 __all__ = ["QueueOptions", "Suggested", "QueueItem", "latest_run", "select_items", "split_overlap"]
 
-ORDERS = ("document", "score")
+ORDERS = ("document", "score", "uncertainty")
+# Uncertainty sampling compares each pick with the ones before it: rank at most this many.
+MAX_UNCERTAINTY_RANKED = 500
 
 
 @dataclass(frozen=True)
@@ -21,7 +23,9 @@ class QueueOptions:
     """What to queue for one coder (and, with ``overlap``, for a second one).
 
     cases/codes: only these cases / these codes and their sub-codes. order: "document"
-    (case, document, position) or "score" (best suggestion first). include_uncoded: also
+    (case, document, position), "score" (best suggestion first) or "uncertainty" (the
+    segments whose confirmation teaches the learned suggester most; see
+    pipeline.learning.uncertainty_ranking). include_uncoded: also
     queue segments for which nothing was suggested, so coders can add codes. requeue: also
     queue segments sent to this coder before but never decided. overlap: the share of the
     queue that both ``coder`` and ``with_coder`` review; the rest is split between them.
@@ -105,7 +109,20 @@ def select_items(conn: sqlite3.Connection, codebook: Codebook, run_id: str | Non
         items.append(_item(row, shown, context))
     if options.order == "score":
         items.sort(key=lambda item: -item.best_score)  # stable: document order within ties
+    if options.order == "uncertainty" and run_id is not None and items:
+        items = _by_uncertainty(conn, codebook, run_id, items, options.limit)
     return items[: options.limit] if options.limit else items
+
+
+def _by_uncertainty(conn: sqlite3.Connection, codebook: Codebook, run_id: str, items: list[QueueItem],
+                    limit: int | None) -> list[QueueItem]:
+    """Most informative first (then the rest in document order)."""
+    from pipeline.learning import uncertainty_ranking
+
+    n = min(limit or MAX_UNCERTAINTY_RANKED, MAX_UNCERTAINTY_RANKED, len(items))
+    first = uncertainty_ranking(conn, codebook, run_id, [i.segment_id for i in items], n)
+    rank = {s: k for k, s in enumerate(first)}
+    return sorted(items, key=lambda item: rank.get(item.segment_id, len(rank)))
 
 
 def split_overlap(items: Sequence[QueueItem], fraction: float, seed: int) -> tuple[list[QueueItem], list[QueueItem]]:

@@ -201,3 +201,17 @@ def test_cli_queue(review_study: Path, tmp_path: Path) -> None:
     assert f"queued {len(_sheet_rows(out))} segments" in result.output
     result = CliRunner().invoke(cli, ["queue", str(review_study), "--coder", "ana", "--cases", "alpha"])
     assert result.exit_code == 0 and "nothing to queue" in result.output
+
+
+def test_uncertainty_order_puts_close_calls_first(review_study: Path) -> None:
+    """--order uncertainty reorders the same segments: in the fixture, rows suggesting only
+    "policy" (0.61) leave the phase group undecided (a margin of 0), the closest call."""
+    from pipeline.study import Study
+
+    with Study(review_study) as study:
+        [by_document] = queue(study, QueueOptions(coder="doc"), out=review_study / "doc.xlsx")
+        [by_uncertainty] = queue(study, QueueOptions(coder="unc", order="uncertainty"), out=review_study / "unc.xlsx")
+    doc_rows, unc_rows = _sheet_rows(by_document.path), _sheet_rows(by_uncertainty.path)
+    assert sorted(r["Segment"] for r in doc_rows) == sorted(r["Segment"] for r in unc_rows)
+    assert [r["Segment"] for r in doc_rows] != [r["Segment"] for r in unc_rows]
+    assert unc_rows[0]["Suggestion 1"].startswith("Policy")
