@@ -105,7 +105,7 @@ def format_description(code: Code) -> str:
     """The structured description of a code ('' when it has none)."""
     lines: list[str] = []
     structured = bool(code.inclusion or code.exclusion or code.examples)
-    if code.definition:
+    if code.definition and (structured or code.definition != code.label):  # a name standing in says nothing
         lines.append(f"Definition: {code.definition}" if structured else code.definition)
     if code.inclusion:
         lines.append(f"Inclusion: {code.inclusion}")

@@ -30,7 +30,6 @@ import io
 import json
 import os
 import sqlite3
-import tempfile
 import zipfile
 from collections import defaultdict
 from dataclasses import dataclass
@@ -80,9 +79,8 @@ def export_project(store: Store, out: Path | str, *, name: str, codebook_version
                                  include_model=include_model)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=out.parent, prefix=".qdpx-", suffix=".tmp")
-    with os.fdopen(handle, "wb") as stream:
-        stream.write(data)
+    tmp = out.with_name(f".{out.name}.tmp")  # a half-written file never has the final name
+    tmp.write_bytes(data)
     os.replace(tmp, out)
     return ExportReport(out, *report)
 

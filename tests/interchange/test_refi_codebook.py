@@ -49,6 +49,12 @@ def test_format_then_parse_round_trips(code: Code) -> None:
     assert parts.id == ("" if slug(code.label) == code.id else code.id)
 
 
+def test_a_name_standing_in_as_definition_is_not_exported() -> None:
+    assert format_description(Code("access", "Access", definition="Access")) == ""
+    assert format_description(Code("access", "Access", definition="Access", inclusion="doors")) == \
+        "Definition: Access\nInclusion: doors"
+
+
 def _qdc(tmp_path: Path, body: str, name: str = "book.qdc") -> Path:
     path = tmp_path / name
     path.write_text(f'<?xml version="1.0" encoding="utf-8"?>\n<CodeBook xmlns="urn:QDA-XML:codebook:1.0" origin="x">'
