@@ -285,18 +285,16 @@ def read_qdc(path: Path | str, existing: Codebook | None = None) -> QdcImport:
     root = parse_xml(data, path)
     if local(root) != "CodeBook":
         raise ExchangeError(path, f"the root element is <{local(root)}>, not <CodeBook>; is this a .qdc codebook?")
-    ns = etree.QName(root).namespace or ""
-    codes = root.find(q(ns, "Codes")) if ns else root.find("Codes")
+    ns = etree.QName(root).namespace
+    if ns != CODEBOOK_NS:
+        raise ExchangeError(path, f"the CodeBook element has namespace {ns or 'none'}; expected xmlns=\"{CODEBOOK_NS}\"")
+    codes = root.find(q(ns, "Codes"))
     if codes is None or len(codes) == 0:
         raise ExchangeError(path, "no <Codes> with at least one <Code>; the codebook is empty")
-    incoming = read_codes(codes, ns, path) if ns else _no_namespace(path)
+    incoming = read_codes(codes, ns, path)
     _check_unique_guids(path, [c.guid for c in incoming])
     merged = merge_codes(incoming, existing, path.stem, str(path))
     return QdcImport(merged.codebook, {merged.ids[c.guid]: c.guid for c in incoming}, tuple(merged.warnings))
-
-
-def _no_namespace(path: Path) -> list[IncomingCode]:
-    raise ExchangeError(path, f"the CodeBook element has no namespace; expected xmlns=\"{CODEBOOK_NS}\"")
 
 
 def _check_unique_guids(source: object, values: list[str]) -> None:

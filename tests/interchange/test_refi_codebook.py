@@ -123,7 +123,7 @@ def test_ids_that_are_not_the_label_slug_survive(tmp_path: Path) -> None:
     (b"not xml at all", "not well-formed XML"),
     (b'<Project xmlns="urn:QDA-XML:project:1.0" name="p"/>', "not <CodeBook>"),
     (b'<CodeBook xmlns="urn:QDA-XML:codebook:1.0"><Codes/></CodeBook>', "the codebook is empty"),
-    (b'<CodeBook><Codes><Code guid="%s" name="a" isCodable="true"/></Codes></CodeBook>' % G[1].encode(), "no namespace"),
+    (b'<CodeBook><Codes><Code guid="%s" name="a" isCodable="true"/></Codes></CodeBook>' % G[1].encode(), "namespace none"),
     (('<CodeBook xmlns="urn:QDA-XML:codebook:1.0"><Codes><Code guid="%s" name="a" isCodable="true"/>'
       '<Code guid="%s" name="b" isCodable="true"/></Codes></CodeBook>' % (G[1], G[1].upper())).encode(), "duplicate GUID"),
     (b'<CodeBook xmlns="urn:QDA-XML:codebook:1.0"><Codes><Code guid="%s" name="" isCodable="true"/></Codes></CodeBook>'
