@@ -81,12 +81,11 @@ def group_matrix(coding: Coding, members: Sequence[str]) -> np.ndarray:
 
 def _groups(coding: Coding, boot: Bootstrap | None) -> pd.DataFrame:
     rows = []
-    audited = set(coding.codes)
+    audited, sets = set(coding.codes), coding.code_sets()
     for group, members in coding.codebook.exclusive_groups().items():
         members = tuple(m for m in members if m in audited)
         if not members:
             continue
-        sets = coding.code_sets()
         broken = sum(1 for s in sets.values() if len(s & set(members)) > 1)
         m = group_matrix(coding, members)
         kappa = cohen_kappa if m.shape[0] == 2 else fleiss_kappa
