@@ -1,0 +1,44 @@
+"""Prefect's environment for a study, set before Prefect is first imported.
+
+Prefect reads its settings from the environment when it is imported, so the CLI calls
+``configure(study_dir)`` first and imports the flows afterwards. Values the user has
+already set win (``setdefault``): a team that runs its own Prefect server keeps it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+__all__ = ["configure", "PREFECT_FOLDER", "RESULTS_FOLDER", "OFFLINE_ENV"]
+
+PREFECT_FOLDER = ".prefect"  # Prefect's home (its SQLite database, logs) inside the study
+RESULTS_FOLDER = ".prefect-results"  # persisted task results and cache records
+
+# Nothing phones home: no usage telemetry, no analytics from the local server.
+OFFLINE_ENV = {
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "DO_NOT_TRACK": "1",
+    # The tokenizers' own thread pool fights torch for the two cores (FACTS.md).
+    "TOKENIZERS_PARALLELISM": "false",
+    # The temporary local server builds its database on a study's first run; on a busy
+    # machine that takes longer than Prefect's default 20 s wait.
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
+}
+
+
+def configure(study_dir: Path | str | None = None, *, quiet: bool = False) -> dict[str, str]:
+    """Set Prefect's defaults for this process; returns the values now in effect.
+
+    study_dir: PREFECT_HOME defaults to ``study_dir/.prefect``, so the run history and
+    artifacts travel with the study. quiet: only warnings from Prefect's loggers (the
+    CLI shows its own progress line instead).
+    """
+    for key, value in OFFLINE_ENV.items():
+        os.environ.setdefault(key, value)
+    if study_dir is not None:
+        os.environ.setdefault("PREFECT_HOME", str((Path(study_dir) / PREFECT_FOLDER).resolve()))
+    if quiet:
+        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    keys = (*OFFLINE_ENV, "PREFECT_HOME", "PREFECT_LOGGING_LEVEL")
+    return {k: os.environ[k] for k in keys if k in os.environ}
