@@ -275,3 +275,4 @@ from pipeline import cli_review  # noqa: E402,F401  (registers the review comman
 from pipeline import cli_audit  # noqa: E402,F401  (registers audit, resolve, merge-coders)
 from pipeline import cli_summarize  # noqa: E402,F401  (registers summarize and ratings)
 from pipeline import cli_interchange  # noqa: E402,F401
+from pipeline import cli_flows  # noqa: E402,F401
