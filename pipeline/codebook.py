@@ -270,17 +270,18 @@ def _hierarchy_problems(codes: Iterable[Code], where: dict[str, str]) -> list[st
 
 def save_codebook(conn: Any, codebook: Codebook) -> bool:
     """Store a codebook version (inside a transaction); False if it was already there."""
-    if conn.execute("SELECT 1 FROM codebooks WHERE version = ?", (codebook.version,)).fetchone():
+    version = codebook.version  # a content hash: compute it once
+    if conn.execute("SELECT 1 FROM codebooks WHERE version = ?", (version,)).fetchone():
         return False
     conn.execute(
         "INSERT INTO codebooks(version, name, source_path) VALUES (?, ?, ?)",
-        (codebook.version, codebook.name, codebook.source),
+        (version, codebook.name, codebook.source),
     )
     conn.executemany(
         "INSERT INTO codes(codebook_version, id, parent, label, definition, inclusion, exclusion,"
         " examples, codable, exclusive, position) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
         [
-            (codebook.version, c.id, c.parent, c.label, c.definition, c.inclusion, c.exclusion,
+            (version, c.id, c.parent, c.label, c.definition, c.inclusion, c.exclusion,
              json.dumps(list(c.examples), ensure_ascii=False), int(c.codable), int(c.exclusive), i)
             for i, c in enumerate(codebook.codes)
         ],

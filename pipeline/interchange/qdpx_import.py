@@ -30,7 +30,6 @@ file and element.
 
 from __future__ import annotations
 
-import functools
 import io
 import zipfile
 from collections import defaultdict
@@ -353,7 +352,7 @@ def import_project(store: Store, path: Path | str, segment: SegmentSettings | No
         existing = stored_codebook(conn)
         merged = merge_codes(project.codes, existing, project.name, str(project.path), guids)
         if merged.codebook.codes:
-            save_codebook(conn, _Hashed.of(merged.codebook))
+            save_codebook(conn, merged.codebook)
         added_cases = _store_cases(conn, project)
         ratings = _store_ratings(conn, project, merged.codebook, import_id)
         by_coder: dict[str, dict[tuple[str, str], Decision]] = defaultdict(dict)
@@ -393,18 +392,6 @@ def import_project(store: Store, path: Path | str, segment: SegmentSettings | No
         codings=project.codings, codings_mapped=mapped, unmapped=tuple(unmapped), decisions=written, ratings=ratings,
         skipped_sources=tuple(project.skipped_sources), warnings=tuple(merged.warnings + project.warnings),
     )
-
-
-class _Hashed(Codebook):
-    """A codebook whose content hash is computed once (save_codebook reads it per code)."""
-
-    @classmethod
-    def of(cls, book: Codebook) -> "_Hashed":
-        return cls(book.name, book.codes, book.source, book.description)
-
-    @functools.cached_property
-    def version(self) -> str:  # type: ignore[override]
-        return Codebook.version.fget(self)  # type: ignore[attr-defined]
 
 
 def _store_ratings(conn, project: Project, book: Codebook, import_id: int) -> int:
