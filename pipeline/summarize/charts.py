@@ -27,23 +27,34 @@ def _png(figure: Figure) -> bytes:
 
 
 def heatmap(shares: pd.DataFrame, labels: dict[str, str], title: str) -> bytes:
-    """Cases (rows) x codes (columns) coloured by the share of the case's segments."""
-    data = shares.iloc[:MAX_HEATMAP_CASES]
+    """Cases x codes coloured by the share of the case's segments.
+
+    With fewer cases than codes the codes run down the page (long code labels read
+    better there); otherwise the cases do.
+    """
+    data = shares.iloc[:MAX_HEATMAP_CASES].rename(columns=labels)
+    codes_down = data.shape[0] < data.shape[1]
+    if codes_down:
+        data = data.T
     rows, cols = data.shape
-    figure = Figure(figsize=(min(3 + 0.42 * cols, 22), min(1.8 + 0.3 * rows, 30)))
+    figure = Figure(figsize=(min(3.5 + 0.5 * cols, 22), min(1.6 + 0.22 * rows, 40)))
     axes = figure.add_subplot()
     values = data.to_numpy(dtype=float) * 100
-    image = axes.imshow(values, aspect="auto", cmap="YlGnBu", vmin=0, vmax=max(float(np.nanmax(values)) if values.size else 1, 1))
-    axes.set_xticks(range(cols), [labels.get(c, c) for c in data.columns], rotation=55, ha="right", fontsize=8)
-    axes.set_yticks(range(rows), list(data.index), fontsize=8 if rows <= 40 else 6)
-    if rows * cols <= 400:
+    top = max(float(np.nanmax(values)) if values.size else 1.0, 1.0)
+    image = axes.imshow(values, aspect="auto", cmap="YlGnBu", vmin=0, vmax=top)
+    axes.set_xticks(range(cols), [str(c) for c in data.columns], rotation=0 if codes_down else 55,
+                    ha="center" if codes_down else "right", fontsize=8)
+    axes.set_yticks(range(rows), [str(i) for i in data.index], fontsize=8 if rows <= 50 else 6)
+    if codes_down:
+        axes.xaxis.tick_top()
+    if rows * cols <= 600:
         for (i, j), value in np.ndenumerate(values):
             if value > 0:
-                dark = value > 0.6 * float(np.nanmax(values))
-                axes.text(j, i, f"{value:.0f}", ha="center", va="center", fontsize=7, color="white" if dark else "black")
-    figure.colorbar(image, ax=axes, fraction=0.03, pad=0.02).set_label("% of the case's segments", fontsize=8)
+                axes.text(j, i, f"{value:.0f}" if value >= 1 else "<1", ha="center", va="center", fontsize=7,
+                          color="white" if value > 0.6 * top else "black")
+    figure.colorbar(image, ax=axes, fraction=0.04, pad=0.02).set_label("% of the case's segments", fontsize=8)
     suffix = f" (first {MAX_HEATMAP_CASES} of {len(shares)} cases)" if len(shares) > MAX_HEATMAP_CASES else ""
-    axes.set_title(title + suffix, fontsize=10, loc="left")
+    axes.set_title(title + suffix, fontsize=10, loc="left", pad=24 if codes_down else 6)
     return _png(figure)
 
 

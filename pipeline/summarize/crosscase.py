@@ -121,9 +121,9 @@ def _difference(part: pd.DataFrame, groups: list[str]) -> dict[str, object]:
     low_ci, high_ci = newcombe(x1, n1, x2, n2)
     presence = [[int(part.loc[g, "cases_present"]), int(part.loc[g, "cases"] - part.loc[g, "cases_present"])] for g in groups]
     if len(groups) == 2:
-        test, p = "Fisher exact (case presence)", float(stats.fisher_exact(presence).pvalue)
+        test, p = "Fisher exact, cases", float(stats.fisher_exact(presence).pvalue)
     else:
-        test, p = "chi-square (case presence)", _chi2(presence)
+        test, p = "chi-square, cases", _chi2(presence)
     return {"compared": f"{high} - {low}", "difference": x1 / n1 - x2 / n2 if n1 and n2 else float("nan"),
             "ci_low": low_ci, "ci_high": high_ci, "test": test, "p": p}
 

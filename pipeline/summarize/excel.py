@@ -106,7 +106,7 @@ def _put(cell: Any, value: Any, font: Font = BODY_FONT) -> None:
     cell.font = font
 
 
-def _sheet(book: Workbook, summary: Summary, title: str, heading: str) -> Worksheet:
+def _sheet(book: Workbook, summary: Summary, title: str, heading: str, fit: bool = True) -> Worksheet:
     sheet = book.create_sheet(_unique(book, title))
     _put(sheet.cell(1, 1), heading, TITLE_FONT)
     source = summary.coding.label
@@ -115,6 +115,12 @@ def _sheet(book: Workbook, summary: Summary, title: str, heading: str) -> Worksh
          WARN_FONT if warn else SOURCE_FONT)
     if warn:
         sheet.sheet_properties.tabColor = "C00000"
+    # Printed (or saved as PDF): landscape, every column on the page, as many pages down as needed.
+    sheet.page_setup.orientation = "landscape"
+    if fit:  # quote-heavy sheets stay readable at full size instead
+        sheet.sheet_properties.pageSetUpPr.fitToPage = True
+        sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
+    sheet.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
     return sheet
 
 
@@ -159,6 +165,9 @@ def _frame(sheet: Worksheet, frame: pd.DataFrame, row: int, percent: tuple[str, 
                 cell.number_format = "0.000"
             if column in wide_text:
                 cell.alignment = WRAP_TOP
+        if wide_text:  # explicit heights: LibreOffice overlaps wrapped rows in PDFs otherwise
+            lines = max(_lines(str(getattr(record, c, "") or ""), 70) for c in wide_text if c in frame.columns)
+            sheet.row_dimensions[i].height = min(409, 13 * lines + 3)
     for j, column in enumerate(frame.columns, start=1):
         longest = max([len(str(column))] + [len(str(v)) for v in frame[column].head(200)])
         width = 70 if column in wide_text else min(max(longest + 2, 8), 45)
@@ -322,6 +331,8 @@ def _ratings(book: Workbook, summary: Summary) -> None:
             cell.fill, cell.protection, cell.number_format = INPUT_FILL, UNLOCKED, "@"
         sheet.cell(i, rating_col).data_type = "s"
         sheet.cell(i, rating_col).alignment = Alignment(horizontal="center", vertical="top")
+        lines = max(_lines(str(record["references"]), 60), _lines(str(record["construct"]), 28), 1)
+        sheet.row_dimensions[i].height = min(409, 13 * lines + 3)
     last = HEADER_ROW + max(len(frame), 1)
     check = DataValidation(type="list", formula1='"' + ",".join(SCALE) + '"', allow_blank=True, showErrorMessage=True,
                            errorTitle="Rating", error="Use -2, -1, 0, +1, +2 or X (mixed); leave blank for missing.")
@@ -343,7 +354,8 @@ def _ratings(book: Workbook, summary: Summary) -> None:
 
 def _framework(book: Workbook, summary: Summary, root: str, frame: pd.DataFrame) -> None:
     name = summary.labels.get(root, root) if root != UNGROUPED else "Codes"
-    sheet = _sheet(book, summary, f"FW {name}", f"Framework matrix: {name} (quotes per case; write your summary beside them)")
+    sheet = _sheet(book, summary, f"FW {name}", f"Framework matrix: {name} (quotes per case; write your summary beside them)",
+                   fit=False)
     _header(sheet, ["Case"] + [f"{summary.labels[c]} - {part}" for c in frame.columns for part in ("quotes", "summary")])
     for k, code in enumerate(frame.columns):
         _put(sheet.cell(HEADER_ROW - 1, 2 + 2 * k), code, ID_FONT)

@@ -61,18 +61,16 @@ def evidence_table(coding: Coding) -> pd.DataFrame:
 
 
 def framework_matrix(coding: Coding, evidence: pd.DataFrame, codes: list[str], per_cell: int = 8) -> pd.DataFrame:
-    """Rows cases, columns codes; each cell the quotes (most recent document order) with references."""
+    """Rows cases, columns codes; each cell the quotes (document order) with references."""
     cases = sorted(set(coding.segments["case"]))
-    book = coding.codebook
-    cells: dict[str, dict[str, str]] = {}
-    for code in codes:
-        below = {code} | {c for c in code_order(book) if code in {a.id for a in book.ancestors(c)}}
-        column: dict[str, str] = {}
-        for case_name in cases:
-            rows = evidence[(evidence["case"] == case_name) & evidence["code_id"].isin(below)]
-            rows = rows.drop_duplicates("segment_id")
-            column[case_name] = _cell(rows, per_cell)
-        cells[code] = column
+    # Each evidence row also counts for the codes above it (a construct's quotes fill its domain's column).
+    rows = evidence.assign(target=evidence["code_id"] + ";" + evidence["rolls_up_to"])
+    rows = rows.assign(target=rows["target"].str.split(";")).explode("target")
+    rows = rows[rows["target"].isin(codes)].drop_duplicates(["target", "segment_id"])
+    groups = {key: part for key, part in rows.groupby(["target", "case"], sort=False)}
+    empty = evidence.iloc[0:0]
+    cells = {code: {case_name: _cell(groups.get((code, case_name), empty), per_cell) for case_name in cases}
+             for code in codes}
     return pd.DataFrame(cells, index=cases, columns=codes)
 
 

@@ -20,7 +20,7 @@ import pandas as pd
 from pipeline.errors import WorkbookError
 from pipeline.review import log
 from pipeline.summarize.crosscase import phase_codes
-from pipeline.summarize.framework import domains, reference
+from pipeline.summarize.framework import domains
 from pipeline.summarize.source import Coding
 
 if TYPE_CHECKING:
@@ -83,31 +83,36 @@ def ratings_frame(coding: Coding, counts: pd.DataFrame, evidence: pd.DataFrame, 
     and any construct already rated. The stored rating and note fill their cells."""
     book = coding.codebook
     phases = set(phase_codes(book))
-    by_case = counts.set_index(["case", "code_id"])
+    by_case = {(r["case"], r["code_id"]): r for r in counts.to_dict("records")}
     has_evidence = set(counts.loc[counts["segments"] > 0, "code_id"])
     rated = set(stored["code_id"])
     domain_of = {code: root for root, codes in domains(coding).items() for code in codes}
     codes = [c for c in counts["code_id"].drop_duplicates()
              if (book.get(c).codable and c not in phases and c in has_evidence) or c in rated]
-    current = stored.set_index(["case", "code_id"]) if len(stored) else None
+    current = {(r["case"], r["code_id"]): r for r in stored.to_dict("records")}
+    quotes = {key: group for key, group in evidence.groupby(["case", "code_id"], sort=False)}
+    labels = {c.id: c.label for c in book.codes}
     rows = []
     for case_name in sorted(set(coding.segments["case"])):
         for code in codes:
-            n = by_case.loc[(case_name, code)] if (case_name, code) in by_case.index else None
-            quotes = evidence[(evidence["case"] == case_name) & (evidence["code_id"] == code)]
-            refs = "; ".join(reference(r) for r in quotes.head(references).to_dict("records"))
-            if len(quotes) > references:
-                refs += f"; ... {len(quotes) - references} more"
-            mine = current.loc[(case_name, code)] if current is not None and (case_name, code) in current.index else None
+            n = by_case.get((case_name, code))
+            mine = current.get((case_name, code))
             rows.append({"case": case_name, "domain": domain_of.get(code, code), "code_id": code,
-                         "construct": book.get(code).label if code in {c.id for c in book.codes} else code,
-                         "rating": "" if mine is None else mine["rating"],
+                         "construct": labels.get(code, code), "rating": "" if mine is None else mine["rating"],
                          "evidence_segments": 0 if n is None else int(n["segments"]),
                          "documents": 0 if n is None else int(n["documents"]),
                          "informants": 0 if n is None else int(n["informants"]),
-                         "references": refs, "note": "" if mine is None else mine["note"],
+                         "references": _references(quotes.get((case_name, code)), references),
+                         "note": "" if mine is None else mine["note"],
                          "rated_at": "" if mine is None else mine["rated_at"], "codebook_version": book.version})
     return pd.DataFrame(rows, columns=RATING_COLUMNS)
+
+
+def _references(quotes: pd.DataFrame | None, limit: int) -> str:
+    if quotes is None:
+        return ""
+    refs = "; ".join(quotes["reference"].head(limit))
+    return refs + (f"; ... {len(quotes) - limit} more" if len(quotes) > limit else "")
 
 
 def import_ratings(study: "Study", path: Path | str, rows: list[RatingRow], sheet: str, columns: dict[str, str],

@@ -17,6 +17,7 @@ from pipeline.summarize.summary import Summary
 __all__ = ["render_report", "write_report"]
 
 MAX_TABLE_CASES = 60
+MAX_GROUP_ROWS = 30
 CSS = """
 body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:0;color:#222;background:#fafafa}
 header{background:#1f4e78;color:#fff;padding:18px 28px}
@@ -91,7 +92,11 @@ def _image(summary: Summary, name: str) -> str:
     return f"<p><img alt='{_e(name)}' src='data:image/png;base64,{base64.b64encode(png).decode('ascii')}'></p>"
 
 
-def _table(frame: pd.DataFrame, left: tuple[str, ...] = (), percent: tuple[str, ...] = (), total_first: bool = False) -> str:
+def _table(frame: pd.DataFrame, left: tuple[str, ...] = (), percent: tuple[str, ...] = (), raw: tuple[str, ...] = (),
+           nowrap: tuple[str, ...] = ()) -> str:
+    """An HTML table; text columns align left, ``raw`` columns hold HTML already escaped."""
+    left = tuple(left) + tuple(c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])
+                               and not frame[c].astype(str).str.fullmatch(r"[\d./]+( \(\d+%\))?").all())
     head = "".join(f"<th class='{'l' if c in left else ''}'>{_e(c)}</th>" for c in frame.columns)
     rows = []
     for record in frame.to_dict("records"):
@@ -99,15 +104,16 @@ def _table(frame: pd.DataFrame, left: tuple[str, ...] = (), percent: tuple[str, 
         cells = []
         for c, v in record.items():
             text = f"{v:.1%}" if c in percent and isinstance(v, (int, float)) and not pd.isna(v) else (
-                f"{v:.3f}" if isinstance(v, float) and not pd.isna(v) else _e(v))
-            cells.append(f"<td class='{'l' if c in left else ''}'>{text}</td>")
+                f"{v:.3f}" if isinstance(v, float) and not pd.isna(v) else (str(v) if c in raw else _e(v)))
+            style = " style='white-space:nowrap'" if c in nowrap else ""
+            cells.append(f"<td class='{'l' if c in left else ''}'{style}>{text}</td>")
         rows.append(f"<tr class='{'total' if is_total else ''}'>{''.join(cells)}</tr>")
     return f"<div class='scroll'><table><tr>{head}</tr>{''.join(rows)}</table></div>"
 
 
 def _cases(summary: Summary) -> str:
     frame = summary.cases.head(MAX_TABLE_CASES)
-    left = tuple(c for c in frame.columns if frame[c].dtype == object)
+    left = ("case",)
     more = f"<p class='note'>First {MAX_TABLE_CASES} of {len(summary.cases)} cases; all are in the workbook.</p>" \
         if len(summary.cases) > MAX_TABLE_CASES else ""
     return _table(frame, left) + more
@@ -125,12 +131,21 @@ def _matrix(summary: Summary) -> str:
     segments = wide(summary.counts, "segments", codes)
     shares = wide(summary.counts, "share", codes)
     cells = segments.astype(int).astype(str) + " (" + (shares * 100).round(0).astype(int).astype(str) + "%)"
-    cells = cells.head(MAX_TABLE_CASES) if len(cells) <= MAX_TABLE_CASES + 1 else pd.concat(
-        [cells.head(MAX_TABLE_CASES), cells.tail(1)])
+    note = ("<p class='note'>Segments coded (share of the case's segments). Parent codes (bold) count a segment once "
+            "when any code below them applies. Every count is traceable in the workbook's Evidence sheet.</p>")
+    if len(cells) - 1 <= len(codes):  # few cases: codes down the page, indented under their parents
+        depth = summary.coding.codebook.depth
+        parents = {c.parent for c in summary.coding.codebook.codes if c.parent}
+        frame = cells.T
+        names = [("&nbsp;" * 4 * depth(c)) + (f"<b>{_e(summary.labels[c])}</b>" if c in parents else _e(summary.labels[c]))
+                 for c in frame.index]
+        frame.insert(0, "Code", names)
+        return _image(summary, "heatmap") + note + _table(frame, left=("Code",), raw=("Code",))
+    if len(cells) > MAX_TABLE_CASES + 1:
+        cells = pd.concat([cells.head(MAX_TABLE_CASES), cells.tail(1)])
+        note += f"<p class='note'>First {MAX_TABLE_CASES} cases and all cases together; every case is in the workbook.</p>"
     frame = cells.rename(columns=summary.labels).reset_index().rename(columns={"case": "Case"})
-    return (_image(summary, "heatmap") + "<p class='note'>Segments coded (share of the case's segments). Parent codes "
-            "count a segment once when any code below them applies. Every count is traceable in the workbook's "
-            "Evidence sheet.</p>" + _table(frame, left=("Case",)))
+    return _image(summary, "heatmap") + note + _table(frame, left=("Case",))
 
 
 def _overall(summary: Summary) -> str:
@@ -141,7 +156,7 @@ def _overall(summary: Summary) -> str:
 
 def _groups(summary: Summary, group) -> str:
     frame = group.comparison.copy()
-    frame.insert(1, "label", frame["code_id"].map(summary.labels))
+    frame.insert(0, "code", frame["code_id"].map(summary.labels))
     if "difference" in frame.columns:
         frame = frame.reindex(frame["difference"].abs().sort_values(ascending=False).index)
     shares = tuple(c for c in frame.columns if c.startswith("share: "))
@@ -150,8 +165,14 @@ def _groups(summary: Summary, group) -> str:
             ". Difference: share of segments in the first group minus the second (with more groups: highest minus "
             "lowest), with a 95% Newcombe interval over segments (descriptive: segments within a case are not "
             "independent). p: test on how many cases of each group have the code.</p>")
+    used = set(_used(summary))
+    frame = frame[frame["code_id"].isin(used)].drop(columns=["code_id"])
+    if len(frame) > MAX_GROUP_ROWS:
+        frame = frame.head(MAX_GROUP_ROWS)
+        note += f"<p class='note'>The {MAX_GROUP_ROWS} codes that differ most; all are in the workbook.</p>"
     return _image(summary, f"by_{_slug(group.attribute)}") + note + _table(
-        frame, left=("code_id", "label", "compared", "test"), percent=shares + ("difference", "ci_low", "ci_high"))
+        frame, left=("code", "compared", "test"), percent=shares + ("difference", "ci_low", "ci_high"),
+        nowrap=("compared", "test"))
 
 
 def _slug(text: str) -> str:
