@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
-import uuid
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -51,7 +51,7 @@ def queue(study: "Study", options: QueueOptions, out: Path | None = None) -> lis
         plan = [(options.coder, mine), (options.with_coder, theirs)]
     else:
         shared, plan = 0, [(options.coder, list(items))]
-    ids = [_new_id() for _ in plan]
+    ids = [_workbook_id(study, coder, chosen, run_id) for coder, chosen in plan]
     paths = _paths(study.root, out, [coder for coder, _ in plan], ids, now)
     results = []
     for (coder, chosen), workbook_id, path in zip(plan, ids, paths):
@@ -135,5 +135,10 @@ def _slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_") or "coder"
 
 
-def _new_id() -> str:
-    return "wb-" + uuid.uuid4().hex[:12]
+def _workbook_id(study: "Study", coder: str, items: Sequence[QueueItem], run_id: str | None) -> str:
+    """Deterministic: the same queue of the same study content gets the same id, so a
+    workbook prepared on one copy of a study (the shipped demo's coders) imports into
+    another. The coder's count of earlier workbooks keeps ids unique within a study."""
+    earlier = study.store.conn.execute("SELECT COUNT(*) FROM workbooks WHERE coder = ?", (coder,)).fetchone()[0]
+    payload = json.dumps([coder, run_id, earlier, [i.segment_id for i in items]])
+    return "wb-" + hashlib.sha256(payload.encode("utf-8")).hexdigest()[:12]
