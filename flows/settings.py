@@ -40,5 +40,7 @@ def configure(study_dir: Path | str | None = None, *, quiet: bool = False) -> di
         os.environ.setdefault("PREFECT_HOME", str((Path(study_dir) / PREFECT_FOLDER).resolve()))
     if quiet:
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+        os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "CRITICAL")  # shutdown noise of the temporary server
+        os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "warning")
     keys = (*OFFLINE_ENV, "PREFECT_HOME", "PREFECT_LOGGING_LEVEL")
     return {k: os.environ[k] for k in keys if k in os.environ}

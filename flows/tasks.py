@@ -164,6 +164,11 @@ def embed_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
       retries=EMBED_RETRIES, retry_delay_seconds=1)
 def embed_batch(texts: list[str], settings: EmbedSettings, identity: str) -> np.ndarray:
     """Vectors for one batch of segment texts (no store; runs on any worker)."""
+    return _embed_here(texts, settings, identity)
+
+
+def _embed_here(texts: list[str], settings: EmbedSettings, identity: str) -> np.ndarray:
+    # A module-level helper, so that Dask pickles the task by reference, without the lock.
     with _EMBED_LOCK:
         model = _embedder(settings)
         if model.identity != identity:
