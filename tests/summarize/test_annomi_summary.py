@@ -1,0 +1,80 @@
+"""Correct by construction: AnnoMI's gold labels, imported as one coder's decisions, give
+exactly the counts and shares pandas computes straight from the CSV."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from pipeline.review import ImportOptions, import_decisions
+from pipeline.study import Study
+from pipeline.summarize import SourceOptions, SummaryOptions, summarize
+from pipeline.summarize.matrices import ALL_CASES
+
+ROOT = Path(__file__).resolve().parents[2]
+ANNOMI = ROOT.parent / "shared" / "benchmarks" / "annomi" / "AnnoMI-simple.csv"
+PARENT = {"therapist": "therapist_behaviour", "client": "client_talk"}
+
+
+def _benchmark_options():
+    spec = importlib.util.spec_from_file_location("_annomi", ROOT / "benchmarks" / "_annomi.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.READ, module.CODEBOOK
+
+
+@pytest.fixture(scope="module")
+def annomi(tmp_path_factory: pytest.TempPathFactory):
+    if not ANNOMI.exists():
+        pytest.skip(f"needs {ANNOMI} (the shared AnnoMI benchmark data beside the repository)")
+    read, codebook = _benchmark_options()
+    frame = pd.read_csv(ANNOMI, dtype=str, keep_default_na=False)
+    # One label per utterance: the therapist's behaviour or the client's talk type.
+    frame["code"] = frame["main_therapist_behaviour"].where(frame["interlocutor"] == "therapist", frame["client_talk_type"])
+    base = tmp_path_factory.mktemp("annomi")
+    labels = base / "gold.csv"
+    frame[["transcript_id", "utterance_id", "code"]].to_csv(labels, index=False)
+    with Study.create(base / "study", codebook=codebook) as study:
+        study.settings = study.settings.override("segment", unit="row")
+        assert study.ingest([ANNOMI], read=read).ok
+        report = import_decisions(study, labels, ImportOptions(code_column="code", coder="gold",
+                                                               id_columns=("transcript_id", "utterance_id")))
+        assert report.counts == {"added": len(frame)}
+        summary = summarize(study, SummaryOptions(source=SourceOptions(), by=("mi_quality",), exemplars=1))
+    return frame, summary
+
+
+def test_group_counts_and_shares_match_pandas(annomi) -> None:
+    frame, summary = annomi
+    (group,) = summary.groups
+    got = group.counts.set_index(["code_id", "group"])
+    leaf = frame.groupby(["code", "mi_quality"]).agg(segments=("code", "size"), cases=("transcript_id", "nunique"))
+    parent = (frame.assign(code=frame["interlocutor"].map(PARENT))
+              .groupby(["code", "mi_quality"]).agg(segments=("code", "size"), cases=("transcript_id", "nunique")))
+    expected = pd.concat([leaf, parent])
+    rows = frame.groupby("mi_quality").size()
+    cases = frame.groupby("mi_quality")["transcript_id"].nunique()
+    assert len(expected) == 2 * (7 + 2)  # every code (7 labels + 2 parents) in both groups
+    for (code, quality), want in expected.iterrows():
+        have = got.loc[(code, quality)]
+        assert have["segments"] == want["segments"], (code, quality)
+        assert have["group_segments"] == rows[quality]
+        assert have["share"] == want["segments"] / rows[quality]
+        assert (have["cases_present"], have["cases"]) == (want["cases"], cases[quality]), (code, quality)
+
+
+def test_case_counts_and_the_comparison_match_pandas(annomi) -> None:
+    frame, summary = annomi
+    counts = summary.counts[summary.counts["case"] != ALL_CASES].set_index(["case", "code_id"])
+    direct = pd.crosstab(frame["transcript_id"], frame["code"])
+    for case, row in direct.iterrows():
+        for code, n in row.items():
+            assert counts.loc[(case, code), "segments"] == n
+    comparison = summary.groups[0].comparison.set_index("code_id")
+    shares = frame.groupby("mi_quality")["code"].value_counts(normalize=False).unstack(0) / frame.groupby("mi_quality").size()
+    for code in direct.columns:
+        assert comparison.loc[code, "difference"] == pytest.approx(shares.loc[code, "high"] - shares.loc[code, "low"])
+        assert comparison.loc[code, "ci_low"] < comparison.loc[code, "difference"] < comparison.loc[code, "ci_high"]
