@@ -22,7 +22,7 @@ from scipy import stats
 
 from pipeline.codebook import Codebook
 from pipeline.errors import ConfigError
-from pipeline.summarize.matrices import ALL_CASES, code_order, expand_rollups
+from pipeline.summarize.matrices import ALL_CASES, code_order, expand_rollups, sorted_cases
 from pipeline.summarize.source import Coding
 
 __all__ = ["overall", "group_counts", "compare_groups", "wilson", "newcombe", "phase_codes", "phase_table",
@@ -164,7 +164,7 @@ def phase_table(coding: Coding) -> pd.DataFrame:
     in_phase = coded[coded["code_id"].isin(phases)][["segment_id", "case", "code_id"]].rename(columns={"code_id": "phase"})
     in_domain = coded[coded["code_id"].isin(domains)][["segment_id", "code_id"]].rename(columns={"code_id": "domain"})
     both = in_phase.merge(in_domain, on="segment_id")
-    cases = sorted(set(coding.segments["case"]))
+    cases = sorted_cases(coding.segments["case"])
     frames = []
     for case_name, part in [*((c, both[both["case"] == c]) for c in cases), (ALL_CASES, both)]:
         grid = pd.MultiIndex.from_product([phases, domains], names=["phase", "domain"])

@@ -17,7 +17,7 @@ from typing import Any, Iterable
 import pandas as pd
 from openpyxl import Workbook, load_workbook
 from openpyxl.drawing.image import Image
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
@@ -48,7 +48,6 @@ BODY_FONT = Font(name=FONT, size=10)
 BOLD_FONT = Font(name=FONT, size=10, bold=True)
 LINK_FONT = Font(name=FONT, size=10, color="0563C1", underline="single")
 WRAP_TOP = Alignment(wrap_text=True, vertical="top")
-GRID = Border(bottom=Side(style="thin", color="D9D9D9"))
 UNLOCKED = Protection(locked=False)
 FORMULA_STARTS = ("=", "+", "-", "@")
 # Ratings sheet: header -> frame column; the last three are the hidden keys read back.

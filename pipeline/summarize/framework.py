@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pipeline.summarize.matrices import code_order
+from pipeline.summarize.matrices import code_order, sorted_cases
 from pipeline.summarize.source import Coding
 
 __all__ = ["reference", "domains", "framework_matrix", "evidence_table", "UNGROUPED", "CELL_LIMIT"]
@@ -62,7 +62,7 @@ def evidence_table(coding: Coding) -> pd.DataFrame:
 
 def framework_matrix(coding: Coding, evidence: pd.DataFrame, codes: list[str], per_cell: int = 8) -> pd.DataFrame:
     """Rows cases, columns codes; each cell the quotes (document order) with references."""
-    cases = sorted(set(coding.segments["case"]))
+    cases = sorted_cases(coding.segments["case"])
     # Each evidence row also counts for the codes above it (a construct's quotes fill its domain's column).
     rows = evidence.assign(target=evidence["code_id"] + ";" + evidence["rolls_up_to"])
     rows = rows.assign(target=rows["target"].str.split(";")).explode("target")

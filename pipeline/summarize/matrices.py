@@ -7,15 +7,28 @@ counts once for the domain, not twice.
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from pipeline.codebook import Codebook
 from pipeline.summarize.source import Coding
 
-__all__ = ["ALL_CASES", "expand_rollups", "code_order", "case_code_counts", "wide", "presence"]
+__all__ = ["ALL_CASES", "natural_key", "sorted_cases", "expand_rollups", "code_order", "case_code_counts", "wide",
+           "presence"]
 
 ALL_CASES = "(all cases)"
 COUNT_COLUMNS = ["case", "code_id", "depth", "segments", "documents", "informants", "case_segments", "share"]
+
+
+def natural_key(name: object) -> tuple:
+    """Sort 'case 2' before 'case 10': runs of digits compare as numbers."""
+    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part.lower())
+                 for part in re.split(r"(\d+)", str(name)) if part)
+
+
+def sorted_cases(names: object) -> list[str]:
+    return sorted(set(names), key=natural_key)  # type: ignore[arg-type]
 
 
 def code_order(codebook: Codebook) -> list[str]:
@@ -47,7 +60,7 @@ def case_code_counts(coding: Coding, *, with_total: bool = True) -> pd.DataFrame
     order = code_order(book)
     segs = coding.segments[["segment_id", "case", "document_id", "informant"]]
     coded = expand_rollups(coding.applied, book).merge(segs, on="segment_id")
-    cases = sorted(set(coding.cases["case"]) | set(segs["case"]))
+    cases = sorted_cases(set(coding.cases["case"]) | set(segs["case"]))
     frames = [_counts(coded, segs, cases, order)]
     if with_total:
         # The same speaker label in two cases is two people.
@@ -78,7 +91,7 @@ def wide(counts: pd.DataFrame, value: str, codes: list[str] | None = None) -> pd
     """Rows cases (all-cases row last), columns codes in the given order."""
     table = counts.pivot(index="case", columns="code_id", values=value)
     columns = [c for c in (codes or list(dict.fromkeys(counts["code_id"]))) if c in table.columns]
-    rows = sorted(i for i in table.index if i != ALL_CASES) + ([ALL_CASES] if ALL_CASES in table.index else [])
+    rows = sorted_cases(i for i in table.index if i != ALL_CASES) + ([ALL_CASES] if ALL_CASES in table.index else [])
     return table.loc[rows, columns]
 
 

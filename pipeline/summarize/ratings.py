@@ -21,6 +21,7 @@ from pipeline.errors import WorkbookError
 from pipeline.review import log
 from pipeline.summarize.crosscase import phase_codes
 from pipeline.summarize.framework import domains
+from pipeline.summarize.matrices import sorted_cases
 from pipeline.summarize.source import Coding
 
 if TYPE_CHECKING:
@@ -93,7 +94,7 @@ def ratings_frame(coding: Coding, counts: pd.DataFrame, evidence: pd.DataFrame, 
     quotes = {key: group for key, group in evidence.groupby(["case", "code_id"], sort=False)}
     labels = {c.id: c.label for c in book.codes}
     rows = []
-    for case_name in sorted(set(coding.segments["case"])):
+    for case_name in sorted_cases(coding.segments["case"]):
         for code in codes:
             n = by_case.get((case_name, code))
             mine = current.get((case_name, code))

@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from pipeline.summarize import charts
-from pipeline.summarize.cooccurrence import cooccurrence, top_pairs
+from pipeline.summarize.cooccurrence import cooccurrence
 from pipeline.summarize.crosscase import case_groups, compare_groups, group_counts, overall, phase_table
 from pipeline.summarize.exemplars import exemplars
 from pipeline.summarize.framework import domains, evidence_table, framework_matrix
-from pipeline.summarize.matrices import ALL_CASES, case_code_counts, code_order, wide
+from pipeline.summarize.matrices import ALL_CASES, case_code_counts, code_order, natural_key, wide
 from pipeline.summarize.ratings import ratings_frame, stored_ratings
 from pipeline.summarize.source import Coding, SourceOptions, load_coding
 from pipeline.vectors import TextEmbedder
@@ -115,6 +115,7 @@ def _cases(coding: Coding, counts: pd.DataFrame) -> pd.DataFrame:
                      "reviewed": int(part["segment_id"].isin(coding.reviewed).sum()),
                      "coded": int(part["segment_id"].isin(coded).sum()), "informants": part["informant"].nunique()})
     frame = pd.DataFrame(rows, columns=["case", "documents", "segments", "reviewed", "coded", "informants"])
+    frame = frame.sort_values("case", key=lambda s: s.map(natural_key)).reset_index(drop=True)
     attributes = coding.cases.drop_duplicates("case")
     return attributes.merge(frame, on="case", how="right") if len(attributes.columns) > 1 else frame
 

@@ -112,3 +112,9 @@ def test_several_coders_need_a_choice(coded_study: Path) -> None:
     assert len(bob.applied) == 1 and len(both.applied) == 13
     assert "any of the coders alice, bob" in both.label
     assert agreed.applied["coders"].tolist() == ["consensus"]
+
+
+def test_cases_sort_naturally() -> None:
+    from pipeline.summarize.matrices import sorted_cases
+
+    assert sorted_cases(["10", "2", "case 10", "case 9", "1"]) == ["1", "2", "10", "case 9", "case 10"]
