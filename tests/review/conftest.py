@@ -44,6 +44,12 @@ def add_suggestions(study: Study, run_id: str = RUN_ID, pattern=PATTERN, created
 
 
 @pytest.fixture
+def suggestions_adder():
+    """``add_suggestions`` for tests that build their own studies."""
+    return add_suggestions
+
+
+@pytest.fixture
 def review_study(study_dir: Path, corpus: Path) -> Path:
     with Study(study_dir) as study:
         study.ingest([corpus], cases=corpus / "cases.csv")

@@ -217,18 +217,17 @@ def test_uncertainty_order_puts_close_calls_first(review_study: Path) -> None:
     assert unc_rows[0]["Suggestion 1"].startswith("Policy")
 
 
-def test_workbook_ids_are_deterministic_across_copies_of_a_study(tmp_path: Path, corpus: Path, mini_codebook: Path) -> None:
+def test_workbook_ids_are_deterministic_across_copies_of_a_study(tmp_path: Path, corpus: Path, mini_codebook: Path,
+                                                                   suggestions_adder) -> None:
     """The same queue of the same content gets the same id, so a workbook filled on one
     copy (the shipped demo's coders) confirms into another; a second queue differs."""
     from pipeline.study import Study
-
-    from conftest import add_suggestions as add  # tests/review/conftest.py (rootdir-relative import)
 
     ids = []
     for name in ("one", "two"):
         with Study.create(tmp_path / name, codebook=mini_codebook) as study:
             study.ingest([corpus], cases=corpus / "cases.csv")
-            add(study)
+            suggestions_adder(study)
             ids.append(queue(study, QueueOptions(coder="ann", limit=2))[0].workbook_id)
             ids.append(queue(study, QueueOptions(coder="ann", limit=2))[0].workbook_id)
     assert ids[0] == ids[2] and ids[1] == ids[3] and ids[0] != ids[1]
