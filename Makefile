@@ -16,11 +16,11 @@ $(BIN)/deductive: pyproject.toml
 
 setup: $(BIN)/deductive
 
+# The whole loop on the shipped demo study: ingest, segment, suggest, queue, the two
+# fictional coders' workbooks (data/reviews), summaries and audit.
 demo: setup
 	rm -rf $(DEMO)
-	$(BIN)/deductive init $(DEMO) --codebook codebook/demo_study.yaml
-	$(BIN)/deductive ingest $(DEMO) data/documents
-	$(BIN)/deductive status $(DEMO)
+	$(BIN)/deductive demo $(DEMO)
 
 test: setup
 	$(BIN)/pytest -q
