@@ -58,3 +58,15 @@ def test_library_never_prints_or_exits(path: Path) -> None:
             assert node.func.id not in ("print", "exit", "quit"), f"{path.name} calls {node.func.id}()"
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
             assert (node.value.id, node.attr) != ("sys", "exit"), f"{path.name} calls sys.exit"
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(PIPELINE)))
+def test_public_surface_is_honest(path: Path) -> None:
+    """Every name a module lists in __all__ exists in it."""
+    import importlib
+
+    rel = path.relative_to(PIPELINE.parent).with_suffix("")
+    name = ".".join(rel.parts[:-1] if rel.name == "__init__" else rel.parts)
+    module = importlib.import_module(name)
+    for exported in getattr(module, "__all__", []):
+        assert hasattr(module, exported), f"{name}.__all__ lists {exported!r}, which it does not define"
