@@ -37,7 +37,9 @@ def configure(study_dir: Path | str | None = None, *, quiet: bool = False) -> di
     for key, value in OFFLINE_ENV.items():
         os.environ.setdefault(key, value)
     if study_dir is not None:
-        os.environ.setdefault("PREFECT_HOME", str((Path(study_dir) / PREFECT_FOLDER).resolve()))
+        home = (Path(study_dir) / PREFECT_FOLDER).resolve()
+        home.mkdir(parents=True, exist_ok=True)  # Prefect warns if it cannot create it itself
+        os.environ.setdefault("PREFECT_HOME", str(home))
     if quiet:
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
         os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "CRITICAL")  # shutdown noise of the temporary server
