@@ -103,16 +103,23 @@ def demo_command(ctx: click.Context, study_dir: Path | None, model: str | None) 
         raise StudyError(f"{study_dir}: the folder is not empty; give a new folder for the demo")
     _prepare(study_dir, bool(ctx.obj and ctx.obj.get("verbose")))
     from flows.demo import demo_flow, prepare_demo, repository_root
+    from pipeline.embed import DEFAULT_MODEL
     from flows.progress import reporting
 
     prepare_demo(study_dir)
     click.echo(f"demo study: {study_dir}{' (a new folder)' if from_repo else ''}")
     reviews = repository_root() / "data" / "reviews"
+    # The coders filled workbooks queued from the packaged model's suggestions; another
+    # model makes other suggestions, so their keys would not match.
+    use_reviews = reviews.is_dir() and model in (None, DEFAULT_MODEL)
     with reporting(_Progress()):
-        report = demo_flow(study_dir, reviews if reviews.is_dir() else None, model)
+        report = demo_flow(study_dir, reviews if use_reviews else None, model)
     _print_run(report.run)
     if not reviews.is_dir():
         click.echo(f"note: no pre-filled review workbooks at {reviews}; skipped importing the coders' decisions")
+    elif not use_reviews:
+        click.echo(f"note: the coders' workbooks in {reviews} were filled from the packaged model's suggestions; "
+                   f"with --model {model} they do not match, so they were not imported")
     for outcome in report.reviews:
         detail = outcome.reason if outcome.status == "failed" else f"{outcome.coder}: {outcome.counts}"
         click.echo(f"review {Path(outcome.path).name}: {outcome.status} ({detail})")

@@ -56,6 +56,7 @@ def test_demo_runs_with_the_network_cut_off(tmp_path: Path) -> None:
     done = subprocess.run(_offline_prefix() + command, capture_output=True, text=True, env=env, timeout=900)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "where to look:" in done.stdout
+    assert "were not imported" in done.stdout  # the coders' workbooks need the packaged model
     assert (target / "data" / "summary" / "summary.xlsx").is_file()
     assert list((target / "data" / "review").glob("*.xlsx"))
     for symptom in ("Network is unreachable", "ConnectError", "telemetry"):
