@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 import sqlite3
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from pipeline.review.layout import NO_CODE_LABEL, text_hash
 __all__ = ["QueueOptions", "Suggested", "QueueItem", "latest_run", "select_items", "split_overlap"]
 
 ORDERS = ("document", "score", "uncertainty")
+UNTRUSTED_MARK = " (untrusted)"
 # Uncertainty sampling compares each pick with the ones before it: rank at most this many.
 MAX_UNCERTAINTY_RANKED = 500
 
@@ -175,6 +177,9 @@ def _suggestions(conn: sqlite3.Connection, run_id: str | None, codebook: Codeboo
     if run_id is None:
         return {}
     labels = {c.id: c.label for c in codebook.codes}
+    # Codes a learned suggester could not show to be better than chance are flagged.
+    params = conn.execute("SELECT params FROM suggestion_runs WHERE id = ?", (run_id,)).fetchone()
+    untrusted = set(json.loads(params[0]).get("untrusted", [])) if params else set()
     out: dict[str, list[Suggested]] = {}
     rows = conn.execute("SELECT id, segment_id, code_id, score FROM suggestions"
                         " WHERE run_id = ? AND suggested = 1 ORDER BY segment_id, rank", (run_id,))
@@ -185,6 +190,8 @@ def _suggestions(conn: sqlite3.Connection, run_id: str | None, codebook: Codeboo
         if code is not None and wanted is not None and code not in wanted:
             continue
         label = NO_CODE_LABEL if code is None else labels.get(code, code)
+        if code in untrusted:
+            label += UNTRUSTED_MARK
         out.setdefault(r["segment_id"], []).append(Suggested(r["id"], code, label, r["score"]))
     return {seg: _drop_no_code_beside_codes(s) for seg, s in out.items()}
 

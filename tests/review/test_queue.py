@@ -231,3 +231,15 @@ def test_workbook_ids_are_deterministic_across_copies_of_a_study(tmp_path: Path,
             ids.append(queue(study, QueueOptions(coder="ann", limit=2))[0].workbook_id)
             ids.append(queue(study, QueueOptions(coder="ann", limit=2))[0].workbook_id)
     assert ids[0] == ids[2] and ids[1] == ids[3] and ids[0] != ids[1]
+
+
+def test_codes_a_learned_model_does_not_trust_are_flagged(review_study: Path) -> None:
+    from pipeline.study import Study
+
+    with Study(review_study) as study:
+        with study.store.transaction() as conn:
+            conn.execute("UPDATE suggestion_runs SET params = ? WHERE id = ?", (json.dumps({"untrusted": ["policy"]}), "run-test-1"))
+        [book] = queue(study, QueueOptions(coder="flags"), out=review_study / "flags.xlsx")
+    cells = [r["Suggestion 1"] for r in _sheet_rows(book.path)]
+    assert any(c.startswith("Policy (untrusted)") for c in cells)
+    assert not any("Culture (untrusted)" in c for c in cells)
