@@ -5,7 +5,8 @@
     │   ├── IngestError            a document cannot be read (names the file)
     │   ├── CodebookError          a codebook is invalid (names file and row/key)
     │   ├── ConfigError            deductive.toml or a flag is invalid (names the key)
-    │   └── WorkbookError          a review workbook is invalid (names sheet/row/column)
+    │   ├── WorkbookError          a review workbook is invalid (names sheet/row/column)
+    │   └── ExchangeError          a REFI-QDA .qdc/.qdpx file cannot be imported (names file/element)
     ├── StudyError                 the study folder or its store is missing or unusable
     └── ModelError                 an embedding model cannot be found or loaded
 
@@ -23,6 +24,7 @@ __all__ = [
     "CodebookError",
     "ConfigError",
     "WorkbookError",
+    "ExchangeError",
     "StudyError",
     "ModelError",
 ]
@@ -61,6 +63,15 @@ class ConfigError(InputError):
 
 class WorkbookError(InputError):
     """A review workbook cannot be imported; nothing was written."""
+
+
+class ExchangeError(InputError):
+    """A .qdc or .qdpx file cannot be imported (names the file and element); nothing was written."""
+
+    def __init__(self, source: object, reason: str) -> None:
+        self.source = str(source)
+        self.reason = reason
+        super().__init__(f"{self.source}: {reason}")
 
 
 class StudyError(DeductiveError):

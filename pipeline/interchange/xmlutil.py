@@ -4,21 +4,12 @@ from __future__ import annotations
 
 from lxml import etree
 
-from pipeline.errors import InputError
+from pipeline.errors import ExchangeError  # re-exported: the interchange modules import it from here
 
 __all__ = ["CODEBOOK_NS", "PROJECT_NS", "ExchangeError", "parse_xml", "q", "serialize", "local"]
 
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
 PROJECT_NS = "urn:QDA-XML:project:1.0"
-
-
-class ExchangeError(InputError):
-    """A .qdc or .qdpx file cannot be imported (names the file and element); nothing was written."""
-
-    def __init__(self, source: object, reason: str) -> None:
-        self.source = str(source)
-        self.reason = reason
-        super().__init__(f"{self.source}: {reason}")
 
 
 def parse_xml(data: bytes, source: object) -> etree._Element:
