@@ -26,7 +26,7 @@ from pipeline.errors import DeductiveError, WorkbookError
 from pipeline.ingest.read import ReadOptions
 from pipeline.ingest.stage import Candidate, FileOutcome, IngestOptions, IngestReport, discover
 from pipeline.study import Study
-from pipeline.suggestions import SuggestReport, latest_run, suggest_segments
+from pipeline.suggestions import SuggestReport, latest_run
 
 __all__ = [
     "open_study", "cached_embedder", "results_folder", "default_inputs", "read_options", "embed_settings",
@@ -119,8 +119,8 @@ def suggest_step(study: Study, codebook: str | None = None, threads: int | None 
                  batch_texts: int = EMBED_BATCH_TEXTS) -> tuple[SuggestReport, TaskEmbedder]:
     """Embed what the store lacks (one task per batch), then suggest codes for new segments."""
     embedder = cached_embedder(study, threads, batch_texts)
-    result = suggest_segments(study.store, study.codebook(codebook), embedder, study.settings.suggest)
-    return result, embedder
+    # Through the Study, so that a learned suggester is used (and refreshed) as in `deductive suggest`.
+    return study.suggest(codebook, embedder=embedder), embedder
 
 
 def cached_embedder(study: Study, threads: int | None = None, batch_texts: int = EMBED_BATCH_TEXTS) -> TaskEmbedder:

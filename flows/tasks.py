@@ -177,13 +177,19 @@ def _embed_here(texts: list[str], settings: EmbedSettings, identity: str) -> np.
         return np.asarray(model.embed(texts), dtype=np.float32)
 
 
+# Enough batches for a few Dask workers to share; few enough that orchestration is cheap.
+MAX_EMBED_TASKS = 8
+
+
 class TaskEmbedder:
     """The embedder the suggest stage sees: it sends texts to ``embed_batch`` tasks.
 
     ``suggest_segments`` embeds through the store's cache, so only texts the store lacks
-    reach ``embed``; they are sorted by length (less padding) and cut into batches of
-    ``batch_texts``, one task each, which the flow's task runner spreads over its
-    threads or Dask workers. ``on_batch(done, total)`` reports progress.
+    reach ``embed``; they are sorted by length (less padding) and cut into at most
+    ``MAX_EMBED_TASKS`` batches of at least ``batch_texts``, one task each, which the
+    flow's task runner spreads over its threads or Dask workers. Each task run costs a
+    few hundred milliseconds of orchestration, so a large corpus gets large batches
+    rather than many tasks. ``on_batch(done, total)`` reports progress.
     """
 
     def __init__(self, identity: str, settings: EmbedSettings, batch_texts: int,
@@ -201,7 +207,8 @@ class TaskEmbedder:
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
-        chunks = [order[i:i + self.batch_texts] for i in range(0, len(order), self.batch_texts)]
+        size = max(self.batch_texts, -(-len(texts) // MAX_EMBED_TASKS))
+        chunks = [order[i:i + size] for i in range(0, len(order), size)]
         futures = [self.task.submit([texts[i] for i in rows], self.settings, self.identity) for rows in chunks]
         out: np.ndarray | None = None
         for done, (rows, future) in enumerate(zip(chunks, futures), start=1):
