@@ -26,6 +26,8 @@ from pipeline.errors import DeductiveError, WorkbookError
 from pipeline.ingest.read import ReadOptions
 from pipeline.ingest.stage import Candidate, FileOutcome, IngestOptions, IngestReport, discover
 from pipeline.study import Study
+from pipeline.documents import current_segmentation
+from pipeline.segment import segmentation_id
 from pipeline.suggestions import SuggestReport, latest_run
 
 __all__ = [
@@ -107,7 +109,8 @@ def _parsed_or_failure(candidate: Candidate, future: Any) -> Any:
 
 def segment_step(study: Study) -> int:
     """Give every current document the study's segmentation (one task per document that needs it)."""
-    ids = list(study.documents()["id"])
+    target = segmentation_id(study.settings.segment)
+    ids = [d for d in study.documents()["id"] if current_segmentation(study.store.conn, d) != target]
     changed = 0
     for done, doc_id in enumerate(ids, start=1):
         changed += 1 if segment_document(study, doc_id) else 0
@@ -219,9 +222,14 @@ def _stamp(study: Study, stage: str, coders: list[str]) -> dict[str, Any] | None
     if run is None and not coders:
         return None
     return {"decisions": len(decision_table(study, history=True)), "run": run,
-            "suggestions": len(study.suggestions(run)) if run else 0, "segments": len(study.documents()),
+            "suggestions": _count(study, "SELECT COUNT(*) FROM suggestions WHERE run_id = ? AND suggested = 1", run),
+            "segments": len(study.documents()),
             "code": code_digest(f"pipeline.{'summarize' if stage == 'summary' else 'audit'}"),
             "codebook": study.codebook().version}
+
+
+def _count(study: Study, sql: str, *params: Any) -> int:
+    return int(study.store.conn.execute(sql, params).fetchone()[0])
 
 
 def _stamp_file(study: Study, stage: str) -> Path:
