@@ -21,7 +21,7 @@ from typing import Any, Iterable
 import pandas as pd
 import yaml
 
-from pipeline.errors import CodebookError
+from pipeline.errors import CodebookError, ConfigError
 
 __all__ = ["Code", "Codebook", "load_codebook", "save_codebook", "stored_codebook", "write_codebook_yaml", "FIELDS"]
 
@@ -88,6 +88,18 @@ class Codebook:
 
     def depth(self, code_id: str) -> int:
         return len(self.ancestors(code_id))
+
+    def with_descendants(self, code_ids: Iterable[str]) -> set[str]:
+        """The given codes and every code below them (for --codes filters).
+
+        Raises ConfigError naming the ids that are not codes of this codebook version.
+        """
+        wanted = set(code_ids)
+        unknown = sorted(wanted - {c.id for c in self.codes})
+        if unknown:
+            raise ConfigError(f"--codes: {', '.join(map(repr, unknown))} not in codebook {self.name} (version {self.version}); "
+                              "use code ids from the codebook (`deductive codebook show`)")
+        return wanted | {c.id for c in self.codes if any(a.id in wanted for a in self.ancestors(c.id))}
 
 
 def load_codebook(path: Path | str) -> Codebook:

@@ -93,14 +93,8 @@ def expand_codes(codebook: Codebook, wanted: Sequence[str]) -> tuple[str, ...]:
     """The codable codes among ``wanted`` and their descendants, in codebook order."""
     if not wanted:
         return tuple(c.id for c in codebook.codable)
-    known = {c.id for c in codebook.codes}
-    unknown = [w for w in wanted if w not in known]
-    if unknown:
-        raise InputError(f"--codes: {', '.join(map(repr, unknown))} not in codebook {codebook.name} "
-                         f"(version {codebook.version}); use code ids from the codebook")
-    chosen = set(wanted)
-    return tuple(c.id for c in codebook.codable
-                 if c.id in chosen or any(a.id in chosen for a in codebook.ancestors(c.id)))
+    chosen = codebook.with_descendants(wanted)
+    return tuple(c.id for c in codebook.codable if c.id in chosen)
 
 
 def load_coding(study: "Study", options: AuditOptions) -> Coding:

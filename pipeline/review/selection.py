@@ -144,18 +144,7 @@ def split_overlap(items: Sequence[QueueItem], fraction: float, seed: int) -> tup
 
 
 def _expand_codes(codebook: Codebook, codes: Sequence[str]) -> set[str] | None:
-    if not codes:
-        return None
-    known = {c.id for c in codebook.codes}
-    unknown = [c for c in codes if c not in known]
-    if unknown:
-        raise ConfigError(f"--codes: {', '.join(unknown)} not in codebook {codebook.name} "
-                          f"(version {codebook.version}); known ids: {', '.join(sorted(known))}")
-    wanted = set(codes)
-    for code in codebook.codes:
-        if any(a.id in wanted for a in codebook.ancestors(code.id)):
-            wanted.add(code.id)
-    return wanted
+    return codebook.with_descendants(codes) if codes else None
 
 
 def _current_segments(conn: sqlite3.Connection, cases: Sequence[str]) -> list[sqlite3.Row]:
