@@ -101,7 +101,7 @@ def learn(store: Store, codebook: Codebook, embedder: TextEmbedder, models_dir: 
     def embed(batch: list[str]) -> np.ndarray:
         return embed_cached(store, embedder, batch)[0]
 
-    background = np.stack([v for v in embed([r[0] for r in store.query("SELECT text FROM current_segments")])])
+    background = embed([r[0] for r in store.query("SELECT text FROM current_segments")])
     definition = CodebookSuggester(threshold=0).fit(codebook, embed, background)
     definition_scores = definition.calibration_.transform(definition.raw_scores(X))
     trust = cross_validate(X, labels, docs, definition_scores)
@@ -179,7 +179,7 @@ def uncertainty_ranking(conn: Any, codebook: Codebook, run_id: str, segment_ids:
     stored count as 0); vectors from the embedding cache of the run's model.
     """
     from pipeline.learn import uncertainty_order
-    from pipeline.vectors import text_hash
+    from pipeline.vectors import stored_vectors, text_hash
 
     codes = [c.id for c in codebook.codable]
     index = {c: j for j, c in enumerate(codes)}
@@ -190,9 +190,10 @@ def uncertainty_ranking(conn: Any, codebook: Codebook, run_id: str, segment_ids:
         if r["segment_id"] in row_of and r["code_id"] in index:
             scores[row_of[r["segment_id"]], index[r["code_id"]]] = r["score"]
     texts = {r["id"]: r["text"] for r in _rows(conn, "SELECT id, text FROM current_segments")}
-    vectors = {r[0]: np.frombuffer(r[1], dtype=np.float32) for r in _rows(conn, "SELECT text_hash, vector FROM embeddings WHERE model = ?", (model,))}
+    hashes = [text_hash(texts.get(s, "")) for s in segment_ids]
+    vectors = stored_vectors(conn, model, hashes)
     dim = len(next(iter(vectors.values()))) if vectors else 1
-    X = np.stack([vectors.get(text_hash(texts.get(s, "")), np.zeros(dim, np.float32)) for s in segment_ids])
+    X = np.stack([vectors.get(h, np.zeros(dim, np.float32)) for h in hashes])
     groups = [[index[c] for c in ids if c in index] for ids in codebook.exclusive_groups().values()]
     grouped = {j for g in groups for j in g}
     free = [j for j in range(len(codes)) if j not in grouped]

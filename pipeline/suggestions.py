@@ -12,7 +12,6 @@ import hashlib
 import json
 import time
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -177,6 +176,3 @@ def suggestions_frame(store: Store, run_id: str, shown_only: bool = True) -> pd.
     )
     return pd.DataFrame([dict(r) for r in rows], columns=SUGGESTION_COLUMNS)
 
-
-def run_ids(store: Store) -> Sequence[str]:
-    return [r[0] for r in store.query("SELECT id FROM suggestion_runs ORDER BY created_at")]

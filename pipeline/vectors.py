@@ -7,14 +7,14 @@ in one call ("Yeah.", "Okay.") are embedded once.
 
 from __future__ import annotations
 
-import hashlib
-from typing import Protocol, Sequence
+from typing import Any, Protocol, Sequence
 
 import numpy as np
 
+from pipeline.documents import sha256
 from pipeline.store import Store
 
-__all__ = ["TextEmbedder", "embed_cached", "text_hash"]
+__all__ = ["TextEmbedder", "embed_cached", "stored_vectors", "text_hash"]
 
 _CHUNK = 500  # host parameters per SELECT stay well under SQLite's limit
 
@@ -26,14 +26,14 @@ class TextEmbedder(Protocol):
 
 
 def text_hash(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return sha256(text)
 
 
 def embed_cached(store: Store, embedder: TextEmbedder, texts: Sequence[str]) -> tuple[np.ndarray, int]:
     """Vectors for ``texts`` in order, and how many texts had to be embedded now."""
     hashes = [text_hash(t) for t in texts]
     first_text = dict(zip(hashes, texts))
-    found = _load(store, embedder.identity, list(first_text))
+    found = stored_vectors(store.conn, embedder.identity, list(first_text))
     missing = [h for h in first_text if h not in found]
     if missing:
         vectors = np.asarray(embedder.embed([first_text[h] for h in missing]), dtype=np.float32)
@@ -48,12 +48,13 @@ def embed_cached(store: Store, embedder: TextEmbedder, texts: Sequence[str]) -> 
     return np.stack([found[h] for h in hashes]), len(missing)
 
 
-def _load(store: Store, model: str, hashes: list[str]) -> dict[str, np.ndarray]:
+def stored_vectors(conn: Any, model: str, hashes: Sequence[str]) -> dict[str, np.ndarray]:
+    """Cached vectors of ``model`` for those of ``hashes`` the store has (text hash -> vector)."""
     found: dict[str, np.ndarray] = {}
     for i in range(0, len(hashes), _CHUNK):
         chunk = hashes[i:i + _CHUNK]
         marks = ",".join("?" * len(chunk))
-        rows = store.conn.execute(
+        rows = conn.execute(
             f"SELECT text_hash, vector FROM embeddings WHERE model = ? AND text_hash IN ({marks})",
             (model, *chunk),
         )

@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
 from pipeline.errors import ConfigError, StudyError
-from pipeline.review.selection import QueueItem, QueueOptions, latest_run, select_items, split_overlap
+from pipeline.review.selection import QueueItem, QueueOptions, select_items, split_overlap
+from pipeline.suggestions import latest_run
 from pipeline.review.workbook import WorkbookMeta, write_workbook
 
 if TYPE_CHECKING:
@@ -39,7 +40,7 @@ def queue(study: "Study", options: QueueOptions, out: Path | None = None) -> lis
     """
     _check_coders(options)
     codebook = study.codebook(options.codebook_version)
-    run_id = options.run_id or latest_run(study.store.conn, codebook.version)
+    run_id = options.run_id or latest_run(study.store, codebook.version)
     _check_run(study, run_id, codebook.version, options.include_uncoded)
     items = select_items(study.store.conn, codebook, run_id, options)
     if not items:

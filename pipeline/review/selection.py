@@ -12,7 +12,7 @@ from pipeline.codebook import Codebook
 from pipeline.errors import ConfigError
 from pipeline.review.layout import NO_CODE_LABEL, text_hash
 
-__all__ = ["QueueOptions", "Suggested", "QueueItem", "latest_run", "select_items", "split_overlap"]
+__all__ = ["QueueOptions", "Suggested", "QueueItem", "select_items", "split_overlap"]
 
 ORDERS = ("document", "score", "uncertainty")
 UNTRUSTED_MARK = " (untrusted)"
@@ -81,14 +81,6 @@ class _Context:
     def line(self, document_id: str, seq: int) -> str:
         speaker, text = self.texts.get((document_id, seq), ("", ""))
         return f"{speaker}: {text}" if speaker and text else text
-
-
-def latest_run(conn: sqlite3.Connection, codebook_version: str) -> str | None:
-    row = conn.execute(
-        "SELECT id FROM suggestion_runs WHERE codebook_version = ? ORDER BY created_at DESC, rowid DESC LIMIT 1",
-        (codebook_version,),
-    ).fetchone()
-    return None if row is None else str(row["id"])
 
 
 def select_items(conn: sqlite3.Connection, codebook: Codebook, run_id: str | None,
