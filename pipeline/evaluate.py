@@ -121,7 +121,8 @@ def _candidates(codebook: Codebook, gold_codes: set[str]) -> list[str]:
 
 
 def _tfidf_choice(codebook: Codebook, candidates: list[str], texts: list[str]) -> list[str]:
-    code_text = {c: " ".join(t.text for t in code_texts(codebook) if t.code == c and t.role != "exclusion") for c in candidates}
+    texts_of = code_texts(codebook)
+    code_text = {c: " ".join(t.text for t in texts_of if t.code == c and t.role != "exclusion") for c in candidates}
     vectorizer = TfidfVectorizer(sublinear_tf=True).fit(list(code_text.values()) + texts)
     codes = vectorizer.transform([code_text[c] for c in candidates])
     sims = (vectorizer.transform(texts) @ codes.T).toarray()

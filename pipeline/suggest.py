@@ -96,12 +96,14 @@ def combine_scores(
 ) -> np.ndarray:
     """Raw score matrix (segments x codes) from unit-normalised vectors."""
     sims = segments @ text_vectors.T
+    columns: dict[tuple[str, str], list[int]] = {}
+    for i, t in enumerate(texts):
+        columns.setdefault((t.code, t.role), []).append(i)
     raw = np.zeros((segments.shape[0], len(codes)), dtype=np.float32)
     for j, code in enumerate(codes):
         total, weight_sum = 0.0, 0.0
-        exclusion = None
         for role, weight in weights.items():
-            cols = [i for i, t in enumerate(texts) if t.code == code and t.role == role]
+            cols = columns.get((code, role))
             if not cols:
                 continue
             part = sims[:, cols]
@@ -109,11 +111,9 @@ def combine_scores(
                 part = np.sort(part, axis=1)[:, -TOP_EXAMPLES:]
             total = total + weight * part.mean(axis=1)
             weight_sum += weight
-        cols = [i for i, t in enumerate(texts) if t.code == code and t.role == "exclusion"]
-        if cols:
-            exclusion = sims[:, cols].max(axis=1)
         score = total / weight_sum
-        if exclusion is not None:
+        if (code, "exclusion") in columns:
+            exclusion = sims[:, columns[(code, "exclusion")]].max(axis=1)
             score = score - EXCLUSION_WEIGHT * np.maximum(0.0, exclusion - score)
         raw[:, j] = score
     return raw
