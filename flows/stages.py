@@ -26,8 +26,6 @@ from pipeline.errors import DeductiveError, WorkbookError
 from pipeline.ingest.read import ReadOptions
 from pipeline.ingest.stage import Candidate, FileOutcome, IngestOptions, IngestReport, discover
 from pipeline.study import Study
-from pipeline.documents import current_segmentation
-from pipeline.segment import segmentation_id
 from pipeline.suggestions import SuggestReport, latest_run
 
 __all__ = [
@@ -109,8 +107,7 @@ def _parsed_or_failure(candidate: Candidate, future: Any) -> Any:
 
 def segment_step(study: Study) -> int:
     """Give every current document the study's segmentation (one task per document that needs it)."""
-    target = segmentation_id(study.settings.segment)
-    ids = [d for d in study.documents()["id"] if current_segmentation(study.store.conn, d) != target]
+    ids = study.stale_documents()
     changed = 0
     for done, doc_id in enumerate(ids, start=1):
         changed += 1 if segment_document(study, doc_id) else 0

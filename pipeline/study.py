@@ -99,16 +99,18 @@ class Study:
         Documents already cut this way are left alone. Returns the number of documents
         that got a new segmentation.
         """
-        changed = 0
-        docs = self.store.query("SELECT id, text FROM current_documents")
-        target = segmentation_id(self.settings.segment)
-        for doc in docs:
-            if current_segmentation(self.store.conn, doc["id"]) == target:
-                continue
+        stale = self.stale_documents()
+        for doc_id in stale:
             with self.store.transaction() as conn:
-                write_segments(conn, doc["id"], doc["text"], load_blocks(conn, doc["id"]), self.settings.segment)
-            changed += 1
-        return changed
+                text = conn.execute("SELECT text FROM documents WHERE id = ?", (doc_id,)).fetchone()[0]
+                write_segments(conn, doc_id, text, load_blocks(conn, doc_id), self.settings.segment)
+        return len(stale)
+
+    def stale_documents(self) -> list[str]:
+        """Ids of current documents not yet cut with the study's segment settings."""
+        target = segmentation_id(self.settings.segment)
+        ids = [r[0] for r in self.store.query("SELECT id FROM current_documents ORDER BY case_name, source_key")]
+        return [d for d in ids if current_segmentation(self.store.conn, d) != target]
 
     def add_codebook(self, path: Path | str) -> Codebook:
         """Validate and store a codebook version (a no-op if that version is stored)."""

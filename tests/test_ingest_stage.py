@@ -117,3 +117,14 @@ def test_tabular_ingest_with_case_column(study_dir: Path, tmp_path: Path) -> Non
         assert segments["speaker"].tolist() == ["nurse", "manager", "nurse"]
         cases = study.cases().set_index("case")
         assert cases.loc["s1", "region"] == "north"  # constant within the case: a case attribute
+
+
+def test_segment_command_resegments_only_stale_documents(study_dir: Path, corpus: Path) -> None:
+    assert run("ingest", study_dir, corpus).exit_code == 0
+    first = run("segment", study_dir, "--unit", "paragraph")
+    assert "re-segmented 4 document(s)" in first.output
+    again = run("segment", study_dir, "--unit", "paragraph")
+    assert "re-segmented 0 document(s)" in again.output
+    with Study(study_dir) as study:
+        assert set(study.segments()["unit"]) == {"paragraph"}
+        assert study.stale_documents() != []  # the study's own setting is still "sentence"
