@@ -3,7 +3,7 @@
 Transcripts are split in half (training / held-out, by a seeded shuffle of transcript
 ids). A simulated coder confirms N = 0, 10, 20, 50, 100, 200 segments per code from the
 training transcripts, the gold label standing in for the coder's decision, chosen at
-random or by uncertainty sampling (pipeline.learn.uncertainty_order, in rounds). At each
+random or by uncertainty sampling (pipeline.suggest.learner.uncertainty_order, in rounds). At each
 N the learned suggester (confirmed examples in the code texts + logistic regression,
 blended by evidence, exactly as `deductive suggest` does) is scored on the held-out
 transcripts: Cohen's kappa and macro-F1 with gold. In the same run, human-vs-human
@@ -28,12 +28,13 @@ from sklearn.metrics import cohen_kappa_score, f1_score
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _annomi import ANNOMI, CODEBOOK, READ, require_annomi  # noqa: E402
 
-from pipeline.learn import Labels, LearnedSuggester, blend, uncertainty_order  # noqa: E402
-from pipeline.learning import with_examples  # noqa: E402
+from pipeline.suggest.active import uncertainty_order  # noqa: E402
+from pipeline.suggest.learner import Labels, LearnedSuggester, blend  # noqa: E402
+from pipeline.suggest.training import with_examples  # noqa: E402
 from pipeline.reliability import fleiss_kappa  # noqa: E402
 from pipeline.study import Study  # noqa: E402
-from pipeline.suggest import CodebookSuggester  # noqa: E402
-from pipeline.vectors import embed_cached  # noqa: E402
+from pipeline.suggest.scoring import CodebookSuggester  # noqa: E402
+from pipeline.embed.cache import embed_cached  # noqa: E402
 
 BUDGETS = (0, 10, 20, 50, 100, 200)
 GROUPS = {

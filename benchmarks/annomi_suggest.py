@@ -20,8 +20,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _annomi import CODEBOOK, READ, require_annomi  # noqa: E402
 
-from pipeline.cli import format_evaluation  # noqa: E402
-from pipeline.evaluate import read_gold  # noqa: E402
+from cli.study import format_evaluation  # noqa: E402
+from pipeline.suggest.evaluate import read_gold  # noqa: E402
 from pipeline.study import Study  # noqa: E402
 
 

@@ -28,7 +28,7 @@ from flows.stages import (
 from pipeline.ingest.read import ReadOptions
 from pipeline.ingest.stage import FileOutcome, IngestReport
 from pipeline.study import Study
-from pipeline.suggestions import SuggestReport
+from pipeline.suggest.stage import SuggestReport
 
 __all__ = ["RunReport", "code_study", "run_code_study", "task_runner", "worker_threads", "output_paths"]
 
@@ -92,7 +92,7 @@ def code_study(
 
 def _suggest_if_possible(study: Study, codebook: str | None, threads: int | None) -> tuple[SuggestReport | None, Any]:
     """Nothing to suggest for a study without segments yet (e.g. every file failed)."""
-    if study.store.conn.execute("SELECT 1 FROM current_segments LIMIT 1").fetchone() is None:
+    if not study.has_segments():
         return None, None
     return suggest_step(study, codebook, threads)
 

@@ -7,8 +7,6 @@ Each ``*_step`` function does a stage's work inside whatever flow run is active 
 
 from __future__ import annotations
 
-import json
-
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -18,15 +16,16 @@ from prefect import flow
 from flows.progress import report
 from flows.settings import RESULTS_FOLDER
 from flows.tasks import (
-    TaskEmbedder, audit_study, code_digest, embedder_identity, has_stage, import_workbook, parse_file,
+    TaskEmbedder, audit_study, embedder_identity, has_stage, import_workbook, parse_file,
     register_cases_task, segment_document, store_file, summarize_study, write_queue,
 )
 from pipeline.embed import EmbedSettings
 from pipeline.errors import DeductiveError, WorkbookError
 from pipeline.ingest.read import ReadOptions
+from pipeline.outputs import inputs_stamp, record_outputs, saved_outputs
 from pipeline.ingest.stage import Candidate, FileOutcome, IngestOptions, IngestReport, discover
 from pipeline.study import Study
-from pipeline.suggestions import SuggestReport, latest_run
+from pipeline.suggest.stage import SuggestReport, latest_run
 
 __all__ = [
     "open_study", "cached_embedder", "results_folder", "default_inputs", "read_options", "embed_settings",
@@ -172,14 +171,14 @@ def summarize_step(study: Study, embedder: Any = None) -> Refresh:
     if not has_stage("pipeline.summarize"):
         return Refresh(notes=("summary skipped: this version has no summarize stage",))
     coders = _coders(study)
-    stamp = _stamp(study, "summary", coders)
+    stamp = inputs_stamp(study, "summary")
     if stamp is None:
         return Refresh(notes=("summary skipped: no suggestions and no decisions yet",))
-    saved = _saved_files(study, "summary", stamp)
+    saved = saved_outputs(_stamp_file(study, "summary"), stamp)
     if saved:
         return Refresh(saved, ("summary unchanged since the last run",))
     files = {k: str(v) for k, v in summarize_study(study, bool(coders), embedder).items()}
-    _save(study, "summary", stamp, files)
+    record_outputs(_stamp_file(study, "summary"), stamp, files)
     note = () if coders else ("summary is of the unconfirmed suggestions: no decisions yet",)
     return Refresh(files, note)
 
@@ -191,15 +190,15 @@ def audit_step(study: Study) -> Refresh:
     coders = _coders(study)
     if not coders:
         return Refresh(notes=("audit skipped: no decisions yet",))
-    stamp = _stamp(study, "audit", coders)
-    saved = _saved_files(study, "audit", stamp)
+    stamp = inputs_stamp(study, "audit")
+    saved = saved_outputs(_stamp_file(study, "audit"), stamp)
     if saved:
         return Refresh(saved, ("audit unchanged since the last run",))
     try:
         files = {k: str(v) for k, v in audit_study(study).items()}
     except DeductiveError as exc:  # e.g. no segment decided by all coders yet
         return Refresh(notes=(f"audit skipped: {exc}",))
-    _save(study, "audit", stamp, files)
+    record_outputs(_stamp_file(study, "audit"), stamp, files)
     return Refresh(files)
 
 
@@ -211,42 +210,8 @@ def _coders(study: Study) -> list[str]:
     return sorted(set(decision_table(study)["coder"]))
 
 
-def _stamp(study: Study, stage: str, coders: list[str]) -> dict[str, Any] | None:
-    """What the stage's output depends on: the decision log, the latest run, the segments, the code."""
-    from pipeline.review import decision_table
-
-    run = latest_run(study.store)
-    if run is None and not coders:
-        return None
-    return {"decisions": len(decision_table(study, history=True)), "run": run,
-            "suggestions": _count(study, "SELECT COUNT(*) FROM suggestions WHERE run_id = ? AND suggested = 1", run),
-            "segments": len(study.documents()),
-            "code": code_digest(f"pipeline.{'summarize' if stage == 'summary' else 'audit'}"),
-            "codebook": study.codebook().version}
-
-
-def _count(study: Study, sql: str, *params: Any) -> int:
-    return int(study.store.conn.execute(sql, params).fetchone()[0])
-
-
 def _stamp_file(study: Study, stage: str) -> Path:
     return results_folder(study) / f"{stage}-inputs.json"
-
-
-def _saved_files(study: Study, stage: str, stamp: dict[str, Any] | None) -> dict[str, str]:
-    path = _stamp_file(study, stage)
-    if stamp is None or not path.is_file():
-        return {}
-    saved = json.loads(path.read_text(encoding="utf-8"))
-    files = saved.get("files", {})
-    unchanged = saved.get("inputs") == stamp and files and all(Path(f).is_file() for f in files.values())
-    return dict(files) if unchanged else {}
-
-
-def _save(study: Study, stage: str, stamp: dict[str, Any] | None, files: dict[str, str]) -> None:
-    path = _stamp_file(study, stage)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"inputs": stamp, "files": files}, indent=1), encoding="utf-8")
 
 
 # --------------------------------------------------------------------------- one flow per stage

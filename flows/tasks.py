@@ -31,13 +31,12 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.context import TaskRunContext
 
-from pipeline.documents import current_segmentation, load_blocks, write_segments
 from pipeline.embed import FAKE_MODEL, EmbedSettings, FakeEmbedder, load_embedder, resolve_model
 from pipeline.ingest.read import ReadOptions
 from pipeline.ingest.stage import Candidate, FileOutcome, IngestOptions, parse_candidate, register_cases, store_parsed
-from pipeline.segment import segmentation_id
+from pipeline import outputs
 from pipeline.study import Study
-from pipeline.vectors import text_hash
+from pipeline.embed.cache import text_hash
 
 __all__ = [
     "parse_file", "store_file", "register_cases_task", "segment_document", "embed_batch",
@@ -63,11 +62,7 @@ def code_digest(package: str) -> str:
     spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
         return "missing"
-    digest = hashlib.sha256()
-    for folder in spec.submodule_search_locations:
-        for path in sorted(Path(folder).rglob("*.py")):
-            digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()[:12]
+    return outputs.code_digest(Path(next(iter(spec.submodule_search_locations))))
 
 
 def embedder_identity(settings: EmbedSettings) -> str:
@@ -132,13 +127,7 @@ def store_file(study: Study, candidate: Candidate, parsed: Any, options: IngestO
 @task(name="segment", cache_policy=NO_CACHE, task_run_name="segment {document_id}")
 def segment_document(study: Study, document_id: str) -> int:
     """Give one document the study's current segmentation; 0 if it already has it."""
-    settings = study.settings.segment
-    conn = study.store.conn
-    if current_segmentation(conn, document_id) == segmentation_id(settings):
-        return 0
-    text = conn.execute("SELECT text FROM documents WHERE id = ?", (document_id,)).fetchone()[0]
-    with study.store.transaction() as tx:
-        return write_segments(tx, document_id, text, load_blocks(tx, document_id), settings)
+    return study.segment_document(document_id)
 
 
 # --------------------------------------------------------------------------- embed

@@ -21,10 +21,10 @@ from pipeline.errors import StudyError
 from pipeline.ingest.read import ReadOptions
 from pipeline.ingest.stage import IngestOptions, IngestReport, ingest
 from pipeline.segment import segmentation_id
-from pipeline.evaluate import Evaluation, evaluate_run
-from pipeline.learning import AUTO_LEARN_MIN, LearnedModel, current_decision_ids, decisions_hash, learn, load_latest
+from pipeline.suggest.evaluate import Evaluation, evaluate_run
+from pipeline.suggest.training import AUTO_LEARN_MIN, LearnedModel, current_decision_ids, decisions_hash, learn, load_latest
 from pipeline.store import STORE_FILE, Store, from_json
-from pipeline.suggestions import SuggestReport, latest_run, suggest_segments, suggestions_frame
+from pipeline.suggest.stage import SuggestReport, latest_run, suggest_segments, suggestions_frame
 
 __all__ = ["Study", "STUDY_FOLDERS"]
 
@@ -99,12 +99,20 @@ class Study:
         Documents already cut this way are left alone. Returns the number of documents
         that got a new segmentation.
         """
-        stale = self.stale_documents()
-        for doc_id in stale:
-            with self.store.transaction() as conn:
-                text = conn.execute("SELECT text FROM documents WHERE id = ?", (doc_id,)).fetchone()[0]
-                write_segments(conn, doc_id, text, load_blocks(conn, doc_id), self.settings.segment)
-        return len(stale)
+        return sum(1 for doc_id in self.stale_documents() if self.segment_document(doc_id))
+
+    def segment_document(self, document_id: str) -> int:
+        """Give one document the study's segmentation in one transaction; 0 if it already has it,
+        else the number of segments written."""
+        if current_segmentation(self.store.conn, document_id) == segmentation_id(self.settings.segment):
+            return 0
+        with self.store.transaction() as conn:
+            text = conn.execute("SELECT text FROM documents WHERE id = ?", (document_id,)).fetchone()[0]
+            return write_segments(conn, document_id, text, load_blocks(conn, document_id), self.settings.segment)
+
+    def has_segments(self) -> bool:
+        """Whether any current document has segments yet (every file may have failed)."""
+        return bool(self.store.query("SELECT 1 FROM current_segments LIMIT 1"))
 
     def stale_documents(self) -> list[str]:
         """Ids of current documents not yet cut with the study's segment settings."""
@@ -147,7 +155,7 @@ class Study:
         return suggest_segments(self.store, book, embedder, self.settings.suggest, learned=model)
 
     def learn(self, codebook: str | None = None, embedder: Any = None, coders: list[str] | None = None) -> LearnedModel:
-        """Fit and save a learned suggester from the decisions so far (see pipeline.learning)."""
+        """Fit and save a learned suggester from the decisions so far (see pipeline.suggest.training)."""
         return learn(self.store, self.codebook(codebook), embedder or self.embedder(), self.root / "models", coders)
 
     def suggestions(self, run: str | None = None, shown_only: bool = True) -> pd.DataFrame:

@@ -9,7 +9,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from pipeline.cli import cli
+from cli.main import cli
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
 

@@ -177,7 +177,7 @@ def test_importing_the_seam_does_not_import_heavy_libraries() -> None:
 
 def test_atomic_write_leaves_nothing_when_the_writer_fails(tmp_path: Path) -> None:
     pytest.importorskip("onnxruntime")
-    from pipeline.embed_onnx import atomic_write
+    from pipeline.embed.onnx_backend import atomic_write
 
     target = tmp_path / "model.onnx"
 
@@ -256,7 +256,7 @@ def test_int8_stays_close_to_torch(torch_embedder: Embedder, onnx_cache: Path) -
 @pytest.mark.integration
 def test_corrupt_export_raises_model_error_saying_delete_it(onnx_cache: Path, tmp_path: Path) -> None:
     source = resolve_model(DEFAULT_MODEL)
-    from pipeline.embed_onnx import RECIPE
+    from pipeline.embed.onnx_backend import RECIPE
 
     folder = tmp_path / f"{source.name}@{source.digest}"
     folder.mkdir()

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from pipeline.embed import FakeEmbedder
-from pipeline.learn import Labels, LearnedSuggester, blend, cross_validate
+from pipeline.suggest.learner import Labels, LearnedSuggester, blend, cross_validate
 from pipeline.study import Study
 
 
@@ -103,7 +103,7 @@ def test_learn_saves_a_model_card_and_suggest_uses_it(decided_study: Path) -> No
 
 
 def test_uncertainty_order_prefers_close_calls_covers_codes_and_skips_duplicates() -> None:
-    from pipeline.learn import uncertainty_order
+    from pipeline.suggest.active import uncertainty_order
 
     scores = np.array([
         [0.9, 0.1, 0.0],   # 0: sure of code 0

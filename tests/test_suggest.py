@@ -5,7 +5,7 @@ import pytest
 
 from pipeline.codebook import Code, Codebook
 from pipeline.errors import InputError
-from pipeline.suggest import Calibration, CodebookSuggester, choose, code_texts, combine_scores
+from pipeline.suggest.scoring import Calibration, CodebookSuggester, choose, code_texts, combine_scores
 
 
 def unit(*xs: float) -> np.ndarray:

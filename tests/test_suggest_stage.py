@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from pipeline.cli import cli
+from cli.main import cli
 from pipeline.embed import FakeEmbedder
 from pipeline.errors import InputError
-from pipeline.evaluate import read_gold
+from pipeline.suggest.evaluate import read_gold
 from pipeline.study import Study
 
 ROWS = [

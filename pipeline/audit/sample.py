@@ -17,7 +17,7 @@ import pandas as pd
 from pipeline.codebook import Codebook
 from pipeline.errors import InputError, StudyError
 from pipeline.reliability import CODE, CODER, UNIT
-from pipeline.suggestions import latest_run
+from pipeline.suggest.stage import latest_run
 
 if TYPE_CHECKING:
     from pipeline.study import Study

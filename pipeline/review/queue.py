@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Sequence
 
 from pipeline.errors import ConfigError, StudyError
 from pipeline.review.selection import QueueItem, QueueOptions, select_items, split_overlap
-from pipeline.suggestions import latest_run
+from pipeline.suggest.stage import latest_run
 from pipeline.review.workbook import WorkbookMeta, write_workbook
 
 if TYPE_CHECKING:

@@ -27,7 +27,7 @@ class QueueOptions:
     cases/codes: only these cases / these codes and their sub-codes. order: "document"
     (case, document, position), "score" (best suggestion first) or "uncertainty" (the
     segments whose confirmation teaches the learned suggester most; see
-    pipeline.learning.uncertainty_ranking). include_uncoded: also
+    pipeline.suggest.training.uncertainty_ranking). include_uncoded: also
     queue segments for which nothing was suggested, so coders can add codes. requeue: also
     queue segments sent to this coder before but never decided. overlap: the share of the
     queue that both ``coder`` and ``with_coder`` review; the rest is split between them.
@@ -111,7 +111,7 @@ def select_items(conn: sqlite3.Connection, codebook: Codebook, run_id: str | Non
 def _by_uncertainty(conn: sqlite3.Connection, codebook: Codebook, run_id: str, items: list[QueueItem],
                     limit: int | None) -> list[QueueItem]:
     """Most informative first (then the rest in document order)."""
-    from pipeline.learning import uncertainty_ranking
+    from pipeline.suggest.active import uncertainty_ranking
 
     n = min(limit or MAX_UNCERTAINTY_RANKED, MAX_UNCERTAINTY_RANKED, len(items))
     first = uncertainty_ranking(conn, codebook, run_id, [i.segment_id for i in items], n)

@@ -14,7 +14,7 @@ import pandas as pd
 
 from pipeline.store import Store
 from pipeline.summarize.source import Coding
-from pipeline.vectors import TextEmbedder, embed_cached
+from pipeline.embed.cache import TextEmbedder, embed_cached
 
 __all__ = ["exemplars", "EXEMPLAR_COLUMNS"]
 

@@ -18,7 +18,7 @@ import pandas as pd
 
 from pipeline.codebook import Codebook
 from pipeline.errors import ConfigError, StudyError
-from pipeline.suggestions import latest_run
+from pipeline.suggest.stage import latest_run
 
 if TYPE_CHECKING:
     from pipeline.study import Study

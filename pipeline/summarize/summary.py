@@ -22,7 +22,7 @@ from pipeline.summarize.framework import domains, evidence_table, framework_matr
 from pipeline.summarize.matrices import ALL_CASES, case_code_counts, code_order, natural_key, wide
 from pipeline.summarize.ratings import ratings_frame, stored_ratings
 from pipeline.summarize.source import Coding, SourceOptions, load_coding
-from pipeline.vectors import TextEmbedder
+from pipeline.embed.cache import TextEmbedder
 
 if TYPE_CHECKING:
     from pipeline.study import Study

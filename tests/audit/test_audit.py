@@ -20,7 +20,7 @@ from pipeline.audit import AuditOptions, audit, html_section, load_coding, termi
 from pipeline.audit.charts import kappa_chart
 from pipeline.audit.drift import drift_table
 from pipeline.audit.stats import group_matrix
-from pipeline.cli import cli
+from cli.main import cli
 from pipeline.embed import FakeEmbedder
 from pipeline.errors import InputError, StudyError
 from pipeline.study import Study

@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from audit_helpers import add_decisions
 from pipeline.audit import AuditOptions, audit, find_disagreements, load_coding, merge_into, resolve, write_outputs
 from pipeline.audit.disagreements import KEYS, NO_CODE, SHEET
-from pipeline.cli import cli
+from cli.main import cli
 from pipeline.errors import InputError, WorkbookError
 from pipeline.reliability import CODER, LABEL, UNIT, merge_coders
 from pipeline.study import Study

@@ -87,7 +87,7 @@ def test_bad_document_fails_alone(fake_settings: Path, corpus: Path) -> None:
 def test_run_command_reports_failure_and_exits_non_zero(fake_settings: Path, corpus: Path) -> None:
     from click.testing import CliRunner
 
-    from pipeline.cli import cli
+    from cli.main import cli
 
     (corpus / "alpha" / "empty.txt").write_bytes(b"")
     result = CliRunner().invoke(cli, ["run", str(fake_settings), str(corpus)], obj={})

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from pipeline.cli import cli
+from cli.main import cli
 from pipeline.codebook import load_codebook
 from pipeline.errors import CodebookError
 from pipeline.interchange.cfir_template import read_cfir_template, recognise_columns

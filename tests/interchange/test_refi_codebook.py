@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 from lxml import etree
 
-from pipeline.cli import cli
+from cli.main import cli
 from pipeline.codebook import Code, Codebook, load_codebook
 from pipeline.interchange.codebooks import export_codebook, import_codebook
 from pipeline.interchange.guids import GuidBook, guid

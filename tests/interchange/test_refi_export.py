@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 from lxml import etree
 
-from pipeline.cli import cli
+from cli.main import cli
 from pipeline.embed import FakeEmbedder
 from pipeline.errors import StudyError
 from pipeline.interchange.qdpx import export_project

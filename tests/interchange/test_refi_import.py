@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 from lxml import etree
 
-from pipeline.cli import cli
+from cli.main import cli
 from pipeline.interchange import qdpx_import
 from pipeline.interchange.qdpx import export_project
 from pipeline.interchange.qdpx_import import import_project, segments_for_selection

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from pipeline.cli import cli
+from cli.main import cli
 from pipeline.errors import WorkbookError
 from pipeline.review import QueueOptions, confirm, queue
 from pipeline.review import log as decision_log

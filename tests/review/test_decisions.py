@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from pipeline.cli import cli
+from cli.main import cli
 from pipeline.errors import ConfigError, WorkbookError
 from pipeline.review import ImportOptions, QueueOptions, confirm, decision_table, import_decisions, queue
 from pipeline.study import Study

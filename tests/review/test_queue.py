@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
-from pipeline.cli import cli
+from cli.main import cli
 from pipeline.errors import ConfigError, StudyError
 from pipeline.review import QueueOptions, queue
 from pipeline.review.layout import text_hash

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
-from pipeline.cli import cli
+from cli.main import cli
 from pipeline.embed import FakeEmbedder
 from pipeline.errors import WorkbookError
 from pipeline.study import Study

@@ -16,15 +16,14 @@ from pipeline.audit import (
     terminal_table,
     write_outputs,
 )
-from pipeline.audit.sample import names
-from pipeline.cli import STUDY, cli
+from cli.options import STUDY, split_names
 from pipeline.errors import ConfigError
 from pipeline.study import Study
 
 __all__ = ["audit_command", "resolve_command", "merge_coders_command"]
 
 
-@cli.command("audit")
+@click.command("audit")
 @STUDY
 @click.option("--coders", multiple=True, help="Coders to compare, comma-separated or repeated (default: all but 'consensus').")
 @click.option("--include-model", is_flag=True, help="Add the suggestion run as coder 'model:RUN' (its shown suggestions).")
@@ -41,7 +40,7 @@ def audit_command(study_dir: Path, coders: tuple[str, ...], include_model: bool,
                   codes: tuple[str, ...], codebook_version: str | None, bootstrap: int, seed: int,
                   out: Path | None, as_json: bool) -> None:
     """Inter-coder reliability on the segments all compared coders decided, disagreements and drift."""
-    options = AuditOptions(coders=names(coders), include_model=include_model, run_id=run_id, codes=names(codes),
+    options = AuditOptions(coders=split_names(coders), include_model=include_model, run_id=run_id, codes=split_names(codes),
                            codebook_version=codebook_version, bootstrap=bootstrap, seed=seed)
     with Study(study_dir) as study:
         result = audit(study, options)
@@ -54,7 +53,7 @@ def audit_command(study_dir: Path, coders: tuple[str, ...], include_model: bool,
                f"({result.seconds:.1f} s)")
 
 
-@cli.command("resolve")
+@click.command("resolve")
 @STUDY
 @click.argument("workbook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--coder", default=CONSENSUS, show_default=True, help="Record the resolutions as decisions of this coder.")
@@ -70,7 +69,7 @@ def resolve_command(study_dir: Path, workbook: Path, coder: str) -> None:
                f"{report.unresolved} left unresolved")
 
 
-@cli.command("merge-coders")
+@click.command("merge-coders")
 @STUDY
 @click.option("--coders", multiple=True, required=True, help="The coders to merge, comma-separated or repeated.")
 @click.option("--rule", type=click.Choice(["unanimous", "majority"]), default="unanimous", show_default=True,
@@ -85,7 +84,7 @@ def merge_coders_command(study_dir: Path, coders: tuple[str, ...], rule: str, at
         raise ConfigError(f"--at-least must be 1 or more, got {at_least}")
     chosen = ("at_least", at_least) if at_least is not None else rule
     with Study(study_dir) as study:
-        report = merge_into(study, names(coders), chosen, into, codebook_version)
+        report = merge_into(study, split_names(coders), chosen, into, codebook_version)
     if report.status == "already merged":
         click.echo(f"{into}: already holds this merge of {report.segments} segments; nothing changed")
         return

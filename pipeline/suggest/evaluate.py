@@ -24,7 +24,7 @@ from sklearn.metrics import cohen_kappa_score, precision_recall_fscore_support
 from pipeline.codebook import Codebook
 from pipeline.errors import InputError
 from pipeline.store import Store
-from pipeline.suggest import code_texts
+from pipeline.suggest.scoring import code_texts
 
 __all__ = ["Evaluation", "evaluate_run", "metrics", "read_gold", "NO_CODE"]
 

@@ -22,15 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.embed import (
-    DEFAULT_ONNX_CACHE,
-    EmbedSettings,
-    ModelSource,
-    _go_offline,
-    embed_in_length_order,
-    normalize_rows,
-    read_max_tokens,
-)
+from pipeline.embed.seam import DEFAULT_ONNX_CACHE, EmbedSettings, embed_in_length_order, normalize_rows
+from pipeline.embed.source import ModelSource, go_offline, read_max_tokens
 from pipeline.errors import ModelError
 
 __all__ = ["OnnxEmbedder", "atomic_write", "load_onnx_embedder", "onnx_model_file"]
@@ -137,7 +130,7 @@ def atomic_write(target: Path, write: Callable[[Path], None]) -> Path:
 
 def export_onnx(model_dir: Path, target: Path) -> None:
     """Export the transformer (token ids -> last hidden state) with dynamic batch and length."""
-    _go_offline()
+    go_offline()
     import torch
     from transformers import AutoModel
 

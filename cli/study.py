@@ -1,55 +1,23 @@
-"""The `deductive` command line: each command opens the study, calls one library
-function and prints its result. Library errors become one line on stderr and exit 1
-(`--verbose` shows the traceback)."""
+"""Study commands: init, ingest, segment, status, suggest, learn, suggestions, evaluate."""
 
 from __future__ import annotations
 
 import json
 import sys
-import traceback
 from pathlib import Path
 from typing import Any
 
 import click
 
-from pipeline.codebook import Codebook, load_codebook
+from cli.options import STUDY
 from pipeline.config import UNITS
-from pipeline.errors import DeductiveError
 from pipeline.ingest.read import ReadOptions
 from pipeline.study import Study
 
-__all__ = ["main", "cli"]
+__all__ = ["init", "ingest", "segment", "status", "suggest", "learn", "suggestions", "evaluate"]
 
 
-class _Group(click.Group):
-    """Turns library errors into one clear line and exit code 1."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except DeductiveError as exc:
-            if ctx.obj and ctx.obj.get("verbose"):
-                traceback.print_exc()
-            click.echo(f"error: {exc}", err=True)
-            ctx.exit(1)
-
-
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--verbose", is_flag=True, help="Show the full traceback when a command fails.")
-@click.pass_context
-def cli(ctx: click.Context, verbose: bool) -> None:
-    """deductive: NLP-assisted deductive qualitative coding, on your own machine."""
-    ctx.ensure_object(dict)["verbose"] = verbose
-
-
-def main() -> None:
-    cli(obj={})
-
-
-STUDY = click.argument("study_dir", metavar="DIR", type=click.Path(file_okay=False, path_type=Path))
-
-
-@cli.command()
+@click.command()
 @STUDY
 @click.option("--codebook", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="A codebook (.yaml, .csv, .xlsx) to copy into the study and load.")
@@ -61,7 +29,7 @@ def init(study_dir: Path, codebook: Path | None) -> None:
             click.echo(f"codebook {book['name']} version {book['version']}: {book['codable']} codable codes")
 
 
-@cli.command()
+@click.command()
 @STUDY
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--cases", type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -101,7 +69,7 @@ def ingest(study_dir: Path, paths: tuple[Path, ...], cases: Path | None, case: s
         sys.exit(1)
 
 
-@cli.command()
+@click.command()
 @STUDY
 @click.option("--unit", type=click.Choice(UNITS), help="Segmentation unit (default: deductive.toml).")
 @click.option("--min-chars", type=int, help="Merge shorter fragments with a neighbour in the same turn.")
@@ -115,7 +83,7 @@ def segment(study_dir: Path, unit: str | None, min_chars: int | None, max_chars:
     click.echo(f"re-segmented {changed} document(s); {total} current segments")
 
 
-@cli.command()
+@click.command()
 @STUDY
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
 def status(study_dir: Path, as_json: bool) -> None:
@@ -134,55 +102,7 @@ def status(study_dir: Path, as_json: bool) -> None:
         click.echo(f"codebook {book['name']} {book['version']}: {book['codes']} codes, {book['codable'] or 0} codable")
 
 
-@cli.group(cls=_Group)
-def codebook() -> None:
-    """Validate, show and add codebooks (YAML, CSV, XLSX)."""
-
-
-@codebook.command("validate")
-@click.argument("path", type=click.Path(path_type=Path))
-def codebook_validate(path: Path) -> None:
-    """Check a codebook file; list every problem with its row or key."""
-    book = load_codebook(path)
-    click.echo(f"{path}: valid; {len(book.codes)} codes ({len(book.codable)} codable), version {book.version}")
-
-
-@codebook.command("show")
-@click.argument("path", type=click.Path(path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Print the codes as JSON.")
-def codebook_show(path: Path, as_json: bool) -> None:
-    """Print a codebook's hierarchy with each code's label and definition."""
-    book = load_codebook(path)
-    if as_json:
-        from dataclasses import asdict
-
-        click.echo(json.dumps({"name": book.name, "version": book.version, "codes": [asdict(c) for c in book.codes]}, indent=2))
-        return
-    click.echo(f"{book.name} (version {book.version})")
-    _print_tree(book, None, 1)
-
-
-def _print_tree(book: Codebook, parent: str | None, depth: int) -> None:
-    for code in book.children(parent):
-        flags = "" if code.codable else " [group]"
-        flags += " [one choice]" if code.exclusive else ""
-        click.echo(f"{'  ' * depth}{code.id}: {code.label}{flags}")
-        if code.definition:
-            click.echo(f"{'  ' * (depth + 1)}{code.definition[:110]}{'...' if len(code.definition) > 110 else ''}")
-        _print_tree(book, code.id, depth + 1)
-
-
-@codebook.command("add")
-@STUDY
-@click.argument("path", type=click.Path(path_type=Path))
-def codebook_add(study_dir: Path, path: Path) -> None:
-    """Validate a codebook and store it in the study as a new version."""
-    with Study(study_dir) as study:
-        book = study.add_codebook(path)
-    click.echo(f"codebook {book.name} version {book.version}: {len(book.codable)} codable codes")
-
-
-@cli.command()
+@click.command()
 @STUDY
 @click.option("--codebook", "codebook_id", help="Codebook version (or a unique prefix, or its name); default: the latest added.")
 @click.option("--top-k", type=int, help="Show at most K suggestions per segment (default: deductive.toml).")
@@ -206,7 +126,7 @@ def suggest(study_dir: Path, codebook_id: str | None, top_k: int | None, thresho
                    "only their beginning is scored. Lower segment.max_chars to split them.")
 
 
-@cli.command()
+@click.command()
 @STUDY
 @click.option("--codebook", "codebook_id", help="Codebook version (or prefix, or name); default: the latest added.")
 @click.option("--coder", "coders", multiple=True, help="Learn from these coders only (repeat); default: all.")
@@ -224,7 +144,7 @@ def learn(study_dir: Path, codebook_id: str | None, coders: tuple[str, ...], mod
         click.echo(f"  {c['code'][:28]:<28} {c['positives']:>8} {f(c['precision']):>5} {f(c['recall']):>6} {f(c['kappa']):>6} {f(c['auc']):>5}  {'yes' if c['trusted'] else 'NO'}")
 
 
-@cli.command()
+@click.command()
 @STUDY
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="CSV file to write.")
 @click.option("--run", help="Suggestion run id (default: the latest).")
@@ -237,7 +157,7 @@ def suggestions(study_dir: Path, out: Path, run: str | None, include_all: bool) 
     click.echo(f"wrote {len(frame)} suggestions to {out}")
 
 
-@cli.command()
+@click.command()
 @STUDY
 @click.option("--gold", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True, help="CSV with gold labels.")
 @click.option("--gold-column", required=True, help="Column of the gold file holding the code.")
@@ -248,7 +168,7 @@ def suggestions(study_dir: Path, out: Path, run: str | None, include_all: bool) 
 def evaluate(study_dir: Path, gold: Path, gold_column: str, id_columns: tuple[str, ...], run: str | None,
              top_k: int, as_json: bool) -> None:
     """Compare stored suggestions with gold labels, beside majority and TF-IDF baselines."""
-    from pipeline.evaluate import read_gold
+    from pipeline.suggest.evaluate import read_gold
 
     with Study(study_dir) as study:
         result = study.evaluate(read_gold(gold, gold_column, id_columns), gold_column, run, top_k)
@@ -271,8 +191,3 @@ def format_evaluation(result: Any, top_k: int) -> str:
     lines.append("  per code (embedding): " + "; ".join(
         f"{c} P {v['precision']:.2f} R {v['recall']:.2f} F1 {v['f1']:.2f} (n={v['support']})" for c, v in result.methods["embedding"]["per_code"].items()))
     return "\n".join(lines)
-from pipeline import cli_review  # noqa: E402,F401  (registers the review commands)
-from pipeline import cli_audit  # noqa: E402,F401  (registers audit, resolve, merge-coders)
-from pipeline import cli_summarize  # noqa: E402,F401  (registers summarize and ratings)
-from pipeline import cli_interchange  # noqa: E402,F401
-from pipeline import cli_flows  # noqa: E402,F401

@@ -20,10 +20,10 @@ from pipeline.codebook import Codebook
 from pipeline.config import SuggestSettings
 from pipeline.errors import InputError
 from pipeline.store import Store
-from pipeline.learn import blend
-from pipeline.learning import LearnedModel, with_examples
-from pipeline.suggest import DEFAULT_WEIGHTS, EXCLUSION_WEIGHT, Z_OFFSET, Z_SLOPE, Calibration, CodebookSuggester, choose
-from pipeline.vectors import TextEmbedder, embed_cached
+from pipeline.suggest.learner import blend
+from pipeline.suggest.training import LearnedModel, with_examples
+from pipeline.suggest.scoring import DEFAULT_WEIGHTS, EXCLUSION_WEIGHT, Z_OFFSET, Z_SLOPE, Calibration, CodebookSuggester, choose
+from pipeline.embed.cache import TextEmbedder, embed_cached
 
 __all__ = ["SuggestReport", "suggest_segments", "latest_run", "suggestions_frame", "METHOD"]
 
@@ -74,7 +74,7 @@ def suggest_segments(
     """Suggest codes for every current segment the run has not yet seen.
 
     With a learned model, confirmed examples join the codes' texts and the classifier's
-    probabilities are blended in (pipeline.learn); codes it could not show to be better
+    probabilities are blended in (pipeline.suggest.learner); codes it could not show to be better
     than chance are capped at UNTRUSTED_CAP so they are never shown as confident.
     """
     started = time.perf_counter()

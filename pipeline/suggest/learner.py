@@ -28,7 +28,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import cohen_kappa_score, precision_recall_fscore_support, roc_auc_score
 from sklearn.model_selection import GroupKFold
 
-__all__ = ["Labels", "LearnedSuggester", "blend", "cross_validate", "uncertainty_order", "PRIOR_STRENGTH", "MIN_POSITIVES"]
+__all__ = ["Labels", "LearnedSuggester", "blend", "cross_validate", "PRIOR_STRENGTH", "MIN_POSITIVES"]
 
 PRIOR_STRENGTH = 20.0
 MIN_POSITIVES = 3  # below this a code keeps its definition score only
@@ -159,50 +159,3 @@ def _trust(labels: Labels, j: int, score: np.ndarray, rng: np.random.Generator, 
     p_value = (1 + (null >= auc).sum()) / (permutations + 1)
     kappa = cohen_kappa_score(y, predicted) if len(set(predicted)) > 1 or len(set(y)) > 1 else float("nan")
     return CodeTrust(labels.codes[j], positives, float(p), float(r), float(kappa), float(auc), float(p_value), bool(p_value < 0.05))
-
-
-def uncertainty_order(
-    scores: np.ndarray,
-    groups: Sequence[Sequence[int]],
-    free: Sequence[int],
-    X: np.ndarray,
-    n: int,
-    exclude: Sequence[int] = (),
-    near_duplicate: float = 0.95,
-) -> list[int]:
-    """Rows whose confirmation teaches the most: uncertain, diverse, covering every code.
-
-    Uncertainty of a row for a code group is 1 minus the margin between its two best
-    codes; for a free code, 1 minus twice the distance of its score from 0.5. Codes take
-    turns (round robin): each picks its most uncertain row among those where it is a
-    top-two candidate (or, for a free code, where its score is above 0.25), skipping
-    rows nearly identical (cosine above ``near_duplicate``) to one already picked.
-    """
-    taken = set(exclude)
-    per_code: list[list[int]] = []
-    for group in groups:
-        sub = scores[:, list(group)]
-        order = np.argsort(-sub, axis=1)
-        top = np.take_along_axis(sub, order[:, :2], axis=1)
-        uncertainty = 1.0 - (top[:, 0] - top[:, 1]) if sub.shape[1] > 1 else np.ones(len(sub))
-        for k, code in enumerate(group):
-            rows = np.where((order[:, :2] == k).any(axis=1))[0]
-            per_code.append([int(i) for i in rows[np.argsort(-uncertainty[rows], kind="stable")]])
-    for code in free:
-        s = scores[:, code]
-        uncertainty = 1.0 - 2.0 * np.abs(s - 0.5)
-        rows = np.where(s > 0.25)[0]
-        per_code.append([int(i) for i in rows[np.argsort(-uncertainty[rows], kind="stable")]])
-    picked: list[int] = []
-    cursors = [0] * len(per_code)
-    while len(picked) < n and any(c < len(rows) for c, rows in zip(cursors, per_code)):
-        for k, rows in enumerate(per_code):
-            while cursors[k] < len(rows) and len(picked) < n:
-                i = rows[cursors[k]]
-                cursors[k] += 1
-                if i in taken or (picked and float(np.max(X[picked] @ X[i])) > near_duplicate):
-                    continue
-                picked.append(i)
-                taken.add(i)
-                break
-    return picked

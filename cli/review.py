@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from pipeline.cli import STUDY, cli
+from cli.options import STUDY, split_names
 from pipeline.errors import WorkbookError
 from pipeline.review import ImportOptions, QueueOptions, confirm, decision_table, import_decisions, queue
 from pipeline.study import Study
@@ -15,12 +15,7 @@ from pipeline.study import Study
 __all__ = ["queue_command", "confirm_command", "decisions_command", "import_decisions_command"]
 
 
-def _names(values: tuple[str, ...]) -> tuple[str, ...]:
-    """Repeated options and comma-separated lists both work: --cases a,b --cases c."""
-    return tuple(part.strip() for value in values for part in value.split(",") if part.strip())
-
-
-@cli.command("queue")
+@click.command("queue")
 @STUDY
 @click.option("--coder", required=True, help="The coder who will review this workbook.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
@@ -41,7 +36,7 @@ def queue_command(study_dir: Path, coder: str, out: Path | None, cases: tuple[st
                   limit: int | None, order: str, include_uncoded: bool, requeue: bool, overlap: float | None,
                   with_coder: str | None, run_id: str | None, codebook_version: str | None, seed: int) -> None:
     """Write a review workbook of suggestions for a coder to accept, reject or add to in Excel."""
-    options = QueueOptions(coder=coder, cases=_names(cases), codes=_names(codes), limit=limit, order=order,
+    options = QueueOptions(coder=coder, cases=split_names(cases), codes=split_names(codes), limit=limit, order=order,
                            include_uncoded=include_uncoded, requeue=requeue, overlap=overlap, with_coder=with_coder,
                            run_id=run_id, codebook_version=codebook_version, seed=seed)
     with Study(study_dir) as study:
@@ -55,7 +50,7 @@ def queue_command(study_dir: Path, coder: str, out: Path | None, cases: tuple[st
                    f"{book.path} (workbook {book.workbook_id})")
 
 
-@cli.command("confirm")
+@click.command("confirm")
 @STUDY
 @click.argument("workbooks", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 def confirm_command(study_dir: Path, workbooks: tuple[Path, ...]) -> None:
@@ -82,7 +77,7 @@ def confirm_command(study_dir: Path, workbooks: tuple[Path, ...]) -> None:
         sys.exit(1)
 
 
-@cli.command("decisions")
+@click.command("decisions")
 @STUDY
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The CSV file to write.")
 @click.option("--coder", help="Only this coder's decisions.")
@@ -95,7 +90,7 @@ def decisions_command(study_dir: Path, out: Path, coder: str | None, history: bo
     click.echo(f"wrote {len(table)} {'logged' if history else 'current'} decisions to {out}")
 
 
-@cli.command("import-decisions")
+@click.command("import-decisions")
 @STUDY
 @click.argument("table", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--coder", help="Record every row as decisions of this coder.")

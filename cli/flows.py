@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from pipeline.cli import STUDY, cli
+from cli.options import STUDY
 
 __all__ = ["run_command", "demo_command", "serve_command"]
 
@@ -65,7 +65,7 @@ def _fail_on_bad_documents(report: Any) -> None:
         sys.exit(1)
 
 
-@cli.command("run")
+@click.command("run")
 @STUDY
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @CODERS
@@ -89,7 +89,7 @@ def run_command(ctx: click.Context, study_dir: Path, paths: tuple[Path, ...], co
     _fail_on_bad_documents(report)
 
 
-@cli.command("demo")
+@click.command("demo")
 @click.argument("study_dir", metavar="[DIR]", required=False, type=click.Path(file_okay=False, path_type=Path))
 @MODEL
 @click.pass_context
@@ -140,7 +140,7 @@ def _default_demo_dir() -> Path:
     return candidate
 
 
-@cli.command("serve")
+@click.command("serve")
 @STUDY
 @click.option("--inbox", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder to watch; put files in a sub-folder named after their case (or add a cases.csv).")

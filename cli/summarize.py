@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from pipeline.cli import STUDY, cli
+from cli.options import STUDY
 from pipeline.errors import ModelError
 from pipeline.study import Study
 from pipeline.summarize import SourceOptions, SummaryOptions, read_ratings, summarize, write_summary
@@ -18,7 +18,7 @@ from pipeline.summarize.source import DEFAULT_INTERVIEWER
 __all__ = ["summarize_command", "ratings_command"]
 
 
-@cli.command("summarize")
+@click.command("summarize")
 @STUDY
 @click.option("--by", "by", multiple=True, help="Compare groups of cases by this case attribute (repeat for several).")
 @click.option("--source", type=click.Choice(["confirmed", "suggested"]), default="confirmed", show_default=True,
@@ -95,7 +95,7 @@ def _json(summary: Any, files: Any) -> dict[str, Any]:
     }
 
 
-@cli.command("ratings")
+@click.command("ratings")
 @STUDY
 @click.argument("workbook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--analyst", default="", help="Name recorded with the ratings read in.")

@@ -15,18 +15,17 @@ import pickle
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from pipeline.codebook import Codebook
 from pipeline.errors import InputError
-from pipeline.learn import Labels, LearnedSuggester, cross_validate
+from pipeline.suggest.learner import Labels, LearnedSuggester, cross_validate
 from pipeline.store import Store
-from pipeline.suggest import CodebookSuggester
-from pipeline.vectors import TextEmbedder, embed_cached
+from pipeline.suggest.scoring import CodebookSuggester
+from pipeline.embed.cache import TextEmbedder, embed_cached
 
-__all__ = ["LearnedModel", "training_data", "learn", "load_latest", "augment_codebook", "with_examples", "decisions_hash", "current_decision_ids", "uncertainty_ranking", "AUTO_LEARN_MIN"]
+__all__ = ["LearnedModel", "training_data", "learn", "load_latest", "augment_codebook", "with_examples", "decisions_hash", "current_decision_ids", "AUTO_LEARN_MIN"]
 
 AUTO_LEARN_MIN = 30  # positive decisions before `suggest` learns by itself
 MAX_CONFIRMED_EXAMPLES = 20
@@ -170,36 +169,3 @@ def _card_markdown(card: dict) -> str:
         lines.append(f"| {c['code']} | {c['positives']} | {fmt(c['precision'])} | {fmt(c['recall'])} | {fmt(c['kappa'])} | "
                      f"{fmt(c['auc'])} | {fmt(c['p_value'])} | {'yes' if c['trusted'] else 'no'} |")
     return "\n".join(lines) + "\n"
-
-
-def uncertainty_ranking(conn: Any, codebook: Codebook, run_id: str, segment_ids: list[str], n: int) -> list[str]:
-    """The first ``n`` of ``segment_ids`` to confirm next, most informative first.
-
-    Scores come from the run's stored suggestions (shown ones and runners-up; codes not
-    stored count as 0); vectors from the embedding cache of the run's model.
-    """
-    from pipeline.learn import uncertainty_order
-    from pipeline.vectors import stored_vectors, text_hash
-
-    codes = [c.id for c in codebook.codable]
-    index = {c: j for j, c in enumerate(codes)}
-    row_of = {s: i for i, s in enumerate(segment_ids)}
-    scores = np.zeros((len(segment_ids), len(codes)))
-    model = _rows(conn, "SELECT model FROM suggestion_runs WHERE id = ?", (run_id,))[0][0]
-    for r in _rows(conn, "SELECT segment_id, code_id, score FROM suggestions WHERE run_id = ? AND code_id IS NOT NULL", (run_id,)):
-        if r["segment_id"] in row_of and r["code_id"] in index:
-            scores[row_of[r["segment_id"]], index[r["code_id"]]] = r["score"]
-    texts = {r["id"]: r["text"] for r in _rows(conn, "SELECT id, text FROM current_segments")}
-    hashes = [text_hash(texts.get(s, "")) for s in segment_ids]
-    vectors = stored_vectors(conn, model, hashes)
-    dim = len(next(iter(vectors.values()))) if vectors else 1
-    X = np.stack([vectors.get(h, np.zeros(dim, np.float32)) for h in hashes])
-    groups = [[index[c] for c in ids if c in index] for ids in codebook.exclusive_groups().values()]
-    grouped = {j for g in groups for j in g}
-    free = [j for j in range(len(codes)) if j not in grouped]
-    picked = uncertainty_order(scores, [g for g in groups if g], free, X, n)
-    return [segment_ids[i] for i in picked]
-
-
-def _rows(conn: Any, sql: str, params: tuple = ()) -> list:
-    return conn.execute(sql, params).fetchall()

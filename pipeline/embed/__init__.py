@@ -1,0 +1,30 @@
+"""Embeddings: the seam, its backends and the vector cache.
+
+- ``seam``: the ``Embedder`` protocol and ``EmbedSettings``.
+- ``backends``: ``load_embedder(settings)``, the one place that picks a backend.
+- ``fake``: ``FakeEmbedder``, the deterministic test double.
+- ``source``: finding a model folder offline and naming it by a hash of its files.
+- ``torch_backend`` / ``onnx_backend``: sentence-transformers, or the same model in onnxruntime.
+- ``cache``: every text embedded at most once per model, kept in the study store.
+"""
+
+from pipeline.embed.cache import TextEmbedder, embed_cached, stored_vectors, text_hash
+from pipeline.embed.fake import FakeEmbedder
+from pipeline.embed.seam import (
+    BACKENDS,
+    DEFAULT_MODEL,
+    DEFAULT_ONNX_CACHE,
+    FAKE_MODEL,
+    Embedder,
+    EmbedSettings,
+    embed_in_length_order,
+    normalize_rows,
+)
+from pipeline.embed.source import ModelSource, resolve_model
+from pipeline.embed.backends import load_embedder
+
+__all__ = [
+    "BACKENDS", "DEFAULT_MODEL", "DEFAULT_ONNX_CACHE", "FAKE_MODEL", "EmbedSettings", "Embedder",
+    "FakeEmbedder", "ModelSource", "TextEmbedder", "embed_cached", "embed_in_length_order",
+    "load_embedder", "normalize_rows", "resolve_model", "stored_vectors", "text_hash",
+]
