@@ -144,19 +144,28 @@ def _default_demo_dir() -> Path:
 @STUDY
 @click.option("--inbox", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder to watch; put files in a sub-folder named after their case (or add a cases.csv).")
-@click.option("--interval", type=click.FloatRange(min=1), default=60, show_default=True,
-              help="Seconds between scheduled runs over the inbox.")
+@click.option("--interval", type=click.FloatRange(min=1), default=30, show_default=True,
+              help="Seconds between checks of the inbox; a run starts when a file was added or changed.")
 @CODERS
 @MODEL
 @click.pass_context
 def serve_command(ctx: click.Context, study_dir: Path, inbox: Path, interval: float, coders: tuple[str, ...],
                   model: str | None) -> None:
-    """Keep running: a locally served Prefect deployment codes new files dropped into the inbox."""
+    """Keep running: code new or changed files dropped into the inbox, until Ctrl+C."""
     from pipeline.study import Study
 
-    Study(study_dir).close()  # a clear error now rather than on the first scheduled run
+    Study(study_dir).close()  # a clear error now rather than on the first run
     _prepare(study_dir, bool(ctx.obj and ctx.obj.get("verbose")))
-    from flows.inbox import serve_inbox
+    from flows.inbox import watch_inbox
+
+    def report(run: Any) -> None:
+        _print_run(run)
+        click.echo(f"watching {inbox} again; Ctrl+C stops")
 
     click.echo(f"watching {inbox} every {interval:g} s for {study_dir}; Ctrl+C stops")
-    serve_inbox(study_dir, inbox, interval, coders=coders, model=model)
+    try:
+        runs = watch_inbox(study_dir, inbox, interval, coders=coders, model=model, on_run=report)
+    except KeyboardInterrupt:
+        click.echo(f"\nstopped; results are in {study_dir} (summary and audit under its results folder)")
+        return
+    click.echo(f"stopped after {runs} run(s)")

@@ -13,7 +13,7 @@ import pytest
 
 from flows import stages
 from flows.code_study import code_study, run_code_study
-from flows.inbox import poll_inbox
+from flows.inbox import poll_inbox, watch_inbox
 from pipeline.study import Study
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
@@ -164,6 +164,39 @@ def test_inbox_poll_ingests_new_files_once(fake_settings: Path, tmp_path: Path) 
     assert sorted(o.status for o in second.ingest.outcomes) == ["new", "unchanged"]
     with Study(fake_settings) as study:
         assert set(study.documents()["case"]) == {"gamma"}
+
+
+def test_watch_inbox_runs_only_when_the_inbox_changed(fake_settings: Path, tmp_path: Path) -> None:
+    # The served deployment never ran on Prefect's temporary server; the watcher polls itself.
+    inbox = tmp_path / "inbox"
+    (inbox / "gamma").mkdir(parents=True)
+    (inbox / "gamma" / "a.txt").write_text("I: How did it start?\n\nP1: The board decided in May.\n", encoding="utf-8")
+    reports = []
+    checks = []
+
+    def sleep(seconds: float) -> None:  # between checks: the second one sees no change, the third a new file
+        checks.append(seconds)
+        if len(checks) == 2:
+            (inbox / "gamma" / "b.txt").write_text("P1: We trained the nurses in June.\n", encoding="utf-8")
+
+    runs = watch_inbox(fake_settings, inbox, 5, on_run=reports.append, passes=4, sleep=sleep)
+    assert runs == 2 and checks == [5, 5, 5]
+    assert [sorted(o.status for o in r.ingest.outcomes) for r in reports] == [["new"], ["new", "unchanged"]]
+
+
+def test_serve_stops_cleanly_on_ctrl_c(fake_settings: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    import flows.inbox
+    from cli.main import cli
+
+    def interrupted(*args: object, **kwargs: object) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(flows.inbox, "watch_inbox", interrupted)
+    result = CliRunner().invoke(cli, ["serve", str(fake_settings), "--inbox", str(tmp_path / "inbox")])
+    assert result.exit_code == 0, result.output
+    assert "stopped; results are in" in result.output
 
 
 def test_run_code_study_uses_thread_runner_and_artifacts(fake_settings: Path, corpus: Path) -> None:
