@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from cli import audit, codebook, flows, interchange, review, study, summarize
+from cli import audit, codebook, flows, interchange, methods, review, study, summarize
 from cli.options import ErrorGroup
 
 __all__ = ["cli", "main"]
@@ -23,7 +23,7 @@ for command in (
     study.init, study.ingest, study.segment, study.status, codebook.codebook, study.suggest, study.learn,
     study.suggestions, study.evaluate, review.queue_command, review.confirm_command, review.decisions_command,
     review.import_decisions_command, summarize.summarize_command, summarize.ratings_command,
-    audit.audit_command, audit.resolve_command, audit.merge_coders_command, interchange.export,
+    audit.audit_command, audit.resolve_command, audit.merge_coders_command, methods.report_methods, interchange.export,
     interchange.import_, flows.run_command, flows.demo_command, flows.serve_command,
 ):
     cli.add_command(command)
