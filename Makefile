@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 DEMO   ?= demo-study
 
-.PHONY: setup demo test test-fast benchmarks clean-demo
+.PHONY: setup demo test test-fast benchmarks docs clean-demo
 
 $(BIN)/deductive: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ test: setup
 
 test-fast: setup
 	$(BIN)/pytest -q -m "not integration"
+
+# Every picture in docs/: a fresh demo run rendered by LibreOffice, pdftoppm and Chromium.
+docs: setup
+	$(BIN)/python docs/screenshots.py
 
 clean-demo:
 	rm -rf $(DEMO)
