@@ -25,8 +25,15 @@ def init(study_dir: Path, codebook: Path | None) -> None:
     """Create a study folder (codebook/, data/, models/, deductive.toml) and its store."""
     with Study.create(study_dir, codebook=codebook) as study:
         click.echo(f"created study {study.root} (store schema {study.store.schema_version})")
-        for book in study.codebooks().to_dict("records"):
+        books = study.codebooks().to_dict("records")
+        for book in books:
             click.echo(f"codebook {book['name']} version {book['version']}: {book['codable']} codable codes")
+    click.echo("next:")
+    if not books:
+        click.echo(f"  deductive codebook add {study_dir} CODEBOOK.yaml     # your codebook (see docs/formats.md)")
+    click.echo(f"  deductive ingest {study_dir} FOLDER --cases cases.csv   # documents, one sub-folder per case")
+    click.echo(f"  deductive suggest {study_dir}                           # suggested codes for every segment")
+    click.echo(f"  deductive queue {study_dir} --coder NAME                # a review workbook for a coder")
 
 
 @click.command()
@@ -63,7 +70,9 @@ def ingest(study_dir: Path, paths: tuple[Path, ...], cases: Path | None, case: s
     counts = {s: sum(o.status == s for o in report.outcomes) for s in ("new", "new version", "resegmented", "unchanged")}
     click.echo("ingested: " + ", ".join(f"{n} {s}" for s, n in counts.items()) + f", {len(report.failed)} failed")
     if report.failed:
-        click.echo(f"{len(report.failed)} file(s) could not be ingested (the others were):", err=True)
+        ingested = len(report.outcomes) - len(report.failed)
+        others = "the others were ingested" if ingested else "no file was ingested"
+        click.echo(f"{len(report.failed)} file(s) could not be ingested ({others}):", err=True)
         for outcome in report.failed:
             click.echo(f"  {outcome.path}: {outcome.reason}", err=True)
         sys.exit(1)

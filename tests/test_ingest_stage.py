@@ -128,3 +128,18 @@ def test_segment_command_resegments_only_stale_documents(study_dir: Path, corpus
     with Study(study_dir) as study:
         assert set(study.segments()["unit"]) == {"paragraph"}
         assert study.stale_documents() != []  # the study's own setting is still "sentence"
+
+
+def test_one_case_folder_takes_its_case_from_the_cases_file(study_dir: Path, corpus: Path) -> None:
+    # A researcher ingesting one case folder at a time: its files sit directly in it.
+    result = CliRunner().invoke(cli, ["ingest", str(study_dir), str(corpus / "alpha"), "--cases", str(corpus / "cases.csv")])
+    assert result.exit_code == 0, result.output
+    with Study(study_dir) as study:
+        assert set(study.documents()["case"]) == {"alpha"}
+
+
+def test_a_folder_that_is_no_case_says_so_and_that_nothing_was_ingested(study_dir: Path, corpus: Path) -> None:
+    result = CliRunner().invoke(cli, ["ingest", str(study_dir), str(corpus / "alpha")])
+    assert result.exit_code == 1
+    assert "sits directly in 'alpha', which is not a case of the study" in result.output
+    assert "no file was ingested" in result.output and "the others were" not in result.output

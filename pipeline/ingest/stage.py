@@ -86,6 +86,9 @@ class Candidate:
     path: Path
     rest: str  # path inside its case folder (or the file name), used in the source key
     folder_case: str | None
+    # The ingested folder's own name, for files directly inside it: that folder may itself
+    # be a case folder (`ingest DIR interviews/harbourside --cases cases.csv`).
+    parent_folder: str | None = None
 
 
 def read_cases_file(path: Path) -> dict[str, dict[str, str]]:
@@ -146,7 +149,7 @@ def discover(paths: Sequence[Path], cases_file: Path | None) -> tuple[list[Candi
                     continue
                 folder_case = rel.parts[0] if len(rel.parts) > 1 else None
                 rest = Path(*rel.parts[1:]).as_posix() if folder_case else rel.as_posix()
-                found.append(Candidate(path, rest, folder_case))
+                found.append(Candidate(path, rest, folder_case, None if folder_case else root.resolve().name))
         else:
             skipped.append(FileOutcome(str(root), "failed", reason="no such file or folder"))
     return found, cases_file, skipped
@@ -223,11 +226,13 @@ def _overall(statuses: list[str]) -> str:
 
 
 def _case_for(store: Store, candidate: Candidate, doc: ParsedDocument, options: IngestOptions) -> str:
-    case = options.case or doc.case or candidate.folder_case
+    case = options.case or doc.case or candidate.folder_case or _known_case(store, candidate.parent_folder)
     if not case:
+        where = f"it sits directly in '{candidate.parent_folder}', which is not a case of the study" if candidate.parent_folder else "it was given as a single file"
         raise IngestError(
             candidate.path,
-            "no case for this file: give --case NAME, a case column, or put it in a folder named after its case",
+            f"no case for this file ({where}): give --case NAME, a case column, list the folder's name in "
+            "the cases file, or ingest the folder that holds one sub-folder per case",
         )
     row = store.conn.execute("SELECT attributes FROM cases WHERE name = ?", (case,)).fetchone()
     if row is None:
@@ -241,6 +246,13 @@ def _case_for(store: Store, candidate: Candidate, doc: ParsedDocument, options: 
         merged = {**dict(doc.attributes), **from_json(row["attributes"])}
         store.conn.execute("UPDATE cases SET attributes = ? WHERE name = ?", (to_json(merged), case))
     return case
+
+
+def _known_case(store: Store, name: str | None) -> str | None:
+    """``name`` if the study already has a case of that name (e.g. from the cases file)."""
+    if name and store.conn.execute("SELECT 1 FROM cases WHERE name = ?", (name,)).fetchone():
+        return name
+    return None
 
 
 def _store_document(conn, doc: ParsedDocument, key: str, source_path: str, file_hash: str,
