@@ -13,25 +13,13 @@ from typing import Any
 import click
 
 from cli.options import STUDY
+from cli.progress import shown
 
 __all__ = ["run_command", "demo_command", "serve_command"]
 
 MODEL = click.option("--model", help="Embedding model for this run: the packaged default, a local path, or 'fake'.")
 CODERS = click.option("--coder", "coders", multiple=True,
                       help="Write a review workbook for this coder (repeat for several).")
-
-
-class _Progress:
-    """One line per stage on the terminal, rewritten in place as tasks finish."""
-
-    def __init__(self) -> None:
-        self.tty = sys.stderr.isatty()
-
-    def __call__(self, stage: str, done: int, total: int) -> None:
-        if self.tty:
-            click.echo(f"\r{stage:>8}: {done}/{total}", nl=done >= total, err=True)
-        elif done >= total:
-            click.echo(f"{stage:>8}: {done}/{total}", err=True)
 
 
 def _prepare(study_dir: Path, verbose: bool) -> None:
@@ -80,9 +68,8 @@ def run_command(ctx: click.Context, study_dir: Path, paths: tuple[Path, ...], co
     """Run the whole study as a Prefect flow: ingest new or changed files (default: DIR/data/documents), segment, suggest, queue, summarize, audit."""
     _prepare(study_dir, bool(ctx.obj and ctx.obj.get("verbose")))
     from flows.code_study import run_code_study
-    from flows.progress import reporting
 
-    with reporting(_Progress()):
+    with shown():
         report = run_code_study(study_dir, paths=list(paths) or None, coders=coders, model=model,
                                 codebook=codebook_version, dask_address=dask_address, dask_workers=dask_workers)
     _print_run(report)
@@ -104,7 +91,6 @@ def demo_command(ctx: click.Context, study_dir: Path | None, model: str | None) 
     _prepare(study_dir, bool(ctx.obj and ctx.obj.get("verbose")))
     from flows.demo import demo_flow, prepare_demo, repository_root
     from pipeline.embed import DEFAULT_MODEL
-    from flows.progress import reporting
 
     prepare_demo(study_dir)
     click.echo(f"demo study: {study_dir}{' (a new folder)' if from_repo else ''}")
@@ -112,7 +98,7 @@ def demo_command(ctx: click.Context, study_dir: Path | None, model: str | None) 
     # The coders filled workbooks queued from the packaged model's suggestions; another
     # model makes other suggestions, so their keys would not match.
     use_reviews = reviews.is_dir() and model in (None, DEFAULT_MODEL)
-    with reporting(_Progress()):
+    with shown():
         report = demo_flow(study_dir, reviews if use_reviews else None, model)
     _print_run(report.run)
     if not reviews.is_dir():

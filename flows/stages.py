@@ -13,7 +13,7 @@ from typing import Any, Sequence
 
 from prefect import flow
 
-from flows.progress import report
+from pipeline.progress import report
 from flows.settings import RESULTS_FOLDER
 from flows.tasks import (
     TaskEmbedder, audit_study, embedder_identity, has_stage, import_workbook, parse_file,

@@ -1,8 +1,9 @@
-"""A process-local hook through which flows report progress to whoever is watching.
+"""A process-local hook through which long steps report progress to whoever is watching.
 
-Prefect parameters must be plain data, so the terminal display of ``deductive run`` is
-not passed into the flow: the CLI installs a reporter here and the flow calls
-``report(stage, done, total)``; with no reporter installed it does nothing.
+The library never prints: a stage calls ``report(step, done, total)`` as it goes, and the
+command line installs a reporter (a progress bar on a terminal, one line per step in a
+log) with ``reporting``. With no reporter installed, ``report`` does nothing. Flows use
+the same hook, since Prefect parameters must be plain data and cannot carry a display.
 """
 
 from __future__ import annotations
