@@ -9,10 +9,12 @@ import io
 
 import numpy as np
 import pandas as pd
+
+from pipeline.summarize.crosscase import MISSING_GROUP
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-__all__ = ["heatmap", "group_bars", "MAX_HEATMAP_CASES", "MAX_BAR_CODES"]
+__all__ = ["heatmap", "bar_shares", "group_bars", "MAX_HEATMAP_CASES", "MAX_BAR_CODES"]
 
 MAX_HEATMAP_CASES = 80
 MAX_BAR_CODES = 15
@@ -58,11 +60,18 @@ def heatmap(shares: pd.DataFrame, labels: dict[str, str], title: str) -> bytes:
     return _png(figure)
 
 
+def bar_shares(table: pd.DataFrame) -> pd.DataFrame:
+    """Code x group shares for the bar chart: the codes whose shares differ most between the
+    groups compared. Cases without a value are left out of the comparison, so out of its chart."""
+    pivot = table.pivot(index="code_id", columns="group", values="share").fillna(0.0)
+    pivot = pivot.drop(columns=[MISSING_GROUP], errors="ignore")
+    spread = (pivot.max(axis=1) - pivot.min(axis=1)).sort_values(ascending=False)
+    return pivot.loc[list(spread.index[:MAX_BAR_CODES])]
+
+
 def group_bars(table: pd.DataFrame, labels: dict[str, str], attribute: str, title: str) -> bytes:
     """Share of segments per code, one bar per group; the codes whose shares differ most."""
-    pivot = table.pivot(index="code_id", columns="group", values="share").fillna(0.0)
-    spread = (pivot.max(axis=1) - pivot.min(axis=1)).sort_values(ascending=False)
-    pivot = pivot.loc[list(spread.index[:MAX_BAR_CODES])]
+    pivot = bar_shares(table)
     codes, groups = list(pivot.index), list(pivot.columns)
     figure = Figure(figsize=(min(3 + 0.55 * len(codes) * max(len(groups), 2) / 2, 16), 4.2))
     axes = figure.add_subplot()

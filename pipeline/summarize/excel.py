@@ -64,6 +64,7 @@ def write_workbook(summary: Summary, path: Path) -> None:
     evidence_rows = _evidence_rows(summary)
     _about(book, summary)
     _table_sheet(book, summary, "Cases", "Cases: attributes, documents, segments, coverage", summary.cases)
+    _codes_by_case(book, summary)
     _matrix(book, summary, "Segments", "Segments per case and code (parent columns roll up the codes below)",
             "segments", evidence_rows)
     _matrix(book, summary, "Shares", "Share of each case's segments coded with the code", "share", None)
@@ -235,7 +236,7 @@ def _matrix(book: Workbook, summary: Summary, title: str, heading: str, value: s
     _header(sheet, ["Case", *[summary.labels[c] + (" (all)" if c in parents else "") for c in table.columns]])
     for j, code in enumerate(table.columns, start=2):
         _put(sheet.cell(HEADER_ROW - 1, j), code, ID_FONT)
-        sheet.column_dimensions[get_column_letter(j)].width = 13
+        sheet.column_dimensions[get_column_letter(j)].width = _fits_words(summary.labels[code], 13)
     for i, (case, row) in enumerate(table.iterrows(), start=HEADER_ROW + 1):
         total = case == ALL_CASES
         _put(sheet.cell(i, 1), case, BOLD_FONT if total else BODY_FONT)
@@ -252,6 +253,36 @@ def _matrix(book: Workbook, summary: Summary, title: str, heading: str, value: s
                 cell.font = LINK_FONT
     sheet.column_dimensions["A"].width = max(12, min(40, max(len(str(c)) for c in table.index) + 2))
     sheet.row_dimensions[HEADER_ROW].height = 60
+    sheet.freeze_panes = sheet.cell(HEADER_ROW + 1, 2)
+
+
+def _fits_words(header: str, least: int) -> int:
+    """A column width at which a wrapped header breaks between words, never inside one."""
+    return max([least] + [len(word) + 3 for word in str(header).split()])
+
+
+def _codes_by_case(book: Workbook, summary: Summary) -> None:
+    """The matrix a person reads: codes down the page, indented under their domain, cases
+    across, each cell "segments (share)". The four case x code sheets after it keep one
+    column per code for other programs."""
+    sheet = _sheet(book, summary, "Codes by case", "Segments coded per code and case (share of the case's segments)")
+    segments = wide(summary.counts, "segments", summary.order).T
+    shares = wide(summary.counts, "share", summary.order).T
+    book_ = summary.coding.codebook
+    parents = {c.parent for c in book_.codes if c.parent}
+    _header(sheet, ["Code", *segments.columns])
+    for i, code in enumerate(segments.index, start=HEADER_ROW + 1):
+        font = BOLD_FONT if code in parents else BODY_FONT
+        _put(sheet.cell(i, 1), "    " * book_.depth(code) + summary.labels[code], font)
+        for j, case in enumerate(segments.columns, start=2):
+            n, share = segments.at[code, case], shares.at[code, case]
+            cell = sheet.cell(i, j)
+            _put(cell, f"{int(n)} ({share:.0%})" if n and not math.isnan(n) else "", font)
+            if code in parents:
+                cell.fill = PARENT_FILL
+    sheet.column_dimensions["A"].width = max(30, min(60, max(len(summary.labels[c]) + 4 * book_.depth(c) for c in segments.index) + 2))
+    for j, case in enumerate(segments.columns, start=2):
+        sheet.column_dimensions[get_column_letter(j)].width = _fits_words(case, 12)
     sheet.freeze_panes = sheet.cell(HEADER_ROW + 1, 2)
 
 
@@ -341,7 +372,7 @@ def _ratings(book: Workbook, summary: Summary) -> None:
               "Informants": 10, "Quote references": 60, "Note": 40, "Rated at": 14}
     for j, header in enumerate(headers, start=1):
         dimension = sheet.column_dimensions[get_column_letter(j)]
-        dimension.width = widths.get(header, 12)
+        dimension.width = max(widths.get(header, 12), _fits_words(header, 0))
         dimension.hidden = header in KEY_HEADERS
     sheet.row_dimensions[HEADER_ROW].height = 30
     protection = sheet.protection

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -109,11 +110,19 @@ def ratings_frame(coding: Coding, counts: pd.DataFrame, evidence: pd.DataFrame, 
     return pd.DataFrame(rows, columns=RATING_COLUMNS)
 
 
-def _references(quotes: pd.DataFrame | None, limit: int) -> str:
+def _references(quotes: pd.DataFrame | None, limit: int, chars: int = 160) -> str:
+    """The first quotes themselves, each with where it is: a rater reads evidence, not offsets
+    (the Evidence sheet keeps the character offsets for tracing)."""
     if quotes is None:
         return ""
-    refs = "; ".join(quotes["reference"].head(limit))
-    return refs + (f"; ... {len(quotes) - limit} more" if len(quotes) > limit else "")
+    lines = []
+    for q in quotes.head(limit).to_dict("records"):
+        text = " ".join(str(q["text"]).split())
+        text = text if len(text) <= chars else text[:chars].rsplit(" ", 1)[0] + " ..."
+        where = re.sub(r", chars \d+-\d+$", "", str(q["reference"]))
+        lines.append(f"\u201c{text}\u201d ({where})")
+    more = f"\n... {len(quotes) - limit} more in the Evidence sheet" if len(quotes) > limit else ""
+    return "\n".join(lines) + more
 
 
 def import_ratings(study: "Study", path: Path | str, rows: list[RatingRow], sheet: str, columns: dict[str, str],

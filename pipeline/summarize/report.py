@@ -98,12 +98,16 @@ def _table(frame: pd.DataFrame, left: tuple[str, ...] = (), percent: tuple[str, 
     left = tuple(left) + tuple(c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])
                                and not frame[c].astype(str).str.fullmatch(r"[\d./]+( \(\d+%\))?").all())
     head = "".join(f"<th class='{'l' if c in left else ''}'>{_e(c)}</th>" for c in frame.columns)
+    # Counts that pandas turned into floats (after a merge or pivot) print as counts, not "0.000".
+    counts = {c for c in frame.columns if pd.api.types.is_float_dtype(frame[c])
+              and frame[c].dropna().map(float.is_integer).all()}
     rows = []
     for record in frame.to_dict("records"):
         is_total = any(v == ALL_CASES for v in record.values())
         cells = []
         for c, v in record.items():
             text = f"{v:.1%}" if c in percent and isinstance(v, (int, float)) and not pd.isna(v) else (
+                f"{int(v)}" if c in counts and isinstance(v, float) and not pd.isna(v) else
                 f"{v:.3f}" if isinstance(v, float) and not pd.isna(v) else (str(v) if c in raw else _e(v)))
             style = " style='white-space:nowrap'" if c in nowrap else ""
             cells.append(f"<td class='{'l' if c in left else ''}'{style}>{text}</td>")

@@ -198,3 +198,55 @@ def test_cli_bad_input_is_one_clear_line(coded_study: Path, tmp_path: Path, args
 def test_cli_study_without_decisions(ingested: Path, tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["summarize", str(ingested), "--out", str(tmp_path / "o"), "--model", "none"], obj={})
     assert result.exit_code == 1 and "no decisions yet" in result.output
+
+
+def test_readable_sheet_has_codes_down_and_headers_that_break_between_words(coded_study: Path, tmp_path: Path) -> None:
+    # The case x code sheets were one column per code (84 wide for CFIR); a person reads codes down the page.
+    book = load_workbook(_write(coded_study, tmp_path / "out"))
+    sheet = book["Codes by case"]
+    header = [c.value for c in sheet[HEADER_ROW]]
+    from pipeline.summarize.matrices import ALL_CASES
+
+    assert header == ["Code", "alpha", "beta", ALL_CASES]
+    rows = {sheet.cell(r, 1).value.strip(): [sheet.cell(r, j).value for j in range(2, len(header) + 1)]
+            for r in range(HEADER_ROW + 1, sheet.max_row + 1)}
+    segments = book["Segments"]
+    codes = [c.value for c in segments[HEADER_ROW - 1]][1:]
+    labels = [c.value for c in segments[HEADER_ROW]][1:]
+    alpha_row = next(r for r in range(HEADER_ROW + 1, segments.max_row + 1) if segments.cell(r, 1).value == "alpha")
+    for j, (code, label) in enumerate(zip(codes, labels), start=2):
+        n = segments.cell(alpha_row, j).value
+        shown = rows[label.replace(" (all)", "")][0]
+        assert (shown or "").startswith(f"{n} (") if n else shown in (None, ""), (code, n, shown)
+        width = segments.column_dimensions[segments.cell(HEADER_ROW, j).column_letter].width
+        assert all(len(word) < width for word in label.split()), (label, width)
+
+
+def test_counts_print_as_counts_in_the_html_table() -> None:
+    import pandas as pd
+
+    from pipeline.summarize.report import _table
+
+    html = _table(pd.DataFrame({"code": ["a", "b"], "segments": [2.0, 0.0], "kappa": [0.5, 1.0]}))
+    assert "<td class=''>2</td>" in html and "<td class=''>0</td>" in html and "0.000" not in html
+    assert "0.500" in html and "1.000" in html  # a statistic keeps its decimals
+
+
+def test_the_group_chart_leaves_out_cases_without_a_value() -> None:
+    import pandas as pd
+
+    from pipeline.summarize.charts import bar_shares
+    from pipeline.summarize.crosscase import MISSING_GROUP
+
+    table = pd.DataFrame({"code_id": ["c"] * 3, "group": ["Norway", "UK", MISSING_GROUP], "share": [0.1, 0.3, 0.9]})
+    assert list(bar_shares(table).columns) == ["Norway", "UK"]
+
+
+def test_ratings_show_the_quotes_not_offsets(coded_study: Path, tmp_path: Path) -> None:
+    book = load_workbook(_write(coded_study, tmp_path / "out"))
+    sheet = book[RATINGS_SHEET]
+    header = [c.value for c in sheet[HEADER_ROW]]
+    column = header.index("Quote references") + 1
+    cells = [sheet.cell(r, column).value for r in range(HEADER_ROW + 1, sheet.max_row + 1)]
+    quoted = [c for c in cells if c]
+    assert quoted and all(c.startswith("\u201c") and "chars " not in c for c in quoted)
