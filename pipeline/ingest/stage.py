@@ -37,6 +37,7 @@ __all__ = [
     "register_cases",
     "parse_candidate",
     "store_parsed",
+    "store_version",
     "read_cases_file",
     "CASES_FILE",
 ]
@@ -257,3 +258,11 @@ def _store_document(conn, doc: ParsedDocument, key: str, source_path: str, file_
     doc_id = insert_document(conn, doc, source_key=key, source_path=source_path, file_hash=file_hash, case=case)
     count = write_segments(conn, doc_id, doc.text, doc.blocks, settings)
     return ("new" if previous is None else "new version"), count
+
+
+def store_version(conn, doc: ParsedDocument, key: str, source_path: str, file_hash: str,
+                  case: str, settings: SegmentSettings) -> tuple[str, int]:
+    """Store ``doc`` as the next version of source ``key`` and segment it, exactly as ingest
+    does: the one path every new document version takes (pseudonymise uses it too), so
+    whatever ingest does for new versions (carrying decisions over) happens for all."""
+    return _store_document(conn, doc, key, source_path, file_hash, case, settings)
