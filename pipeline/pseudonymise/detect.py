@@ -8,6 +8,7 @@ wins. Pure functions over texts: the stage module reads and writes the store.
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, replace
 from typing import Any, Iterable, Mapping, Sequence
@@ -44,16 +45,31 @@ def detect(sources: Sequence[SourceText], names: Sequence[KnownName], model: Any
     mentions: list[Mention] = []
     for source in sources:
         found = [_mention(source, s, e, k, "rule", normalise(source.text[s:e], k)) for s, e, k in find_rules(source.text)]
-        found += [_mention(source, s, e, k, "list", ent) for s, e, k, ent in matcher.find(source.text)]
+        found += _list_mentions(source, matcher)
         if model is not None:
             spans = source.spans or ((0, len(source.text)),)
             found += [m for s, e, k in model(source.text, spans) if (m := _model_mention(source, s, e, k, matcher))]
-        mentions += _resolve_overlaps(found)
+        mentions += _shared_names(_resolve_overlaps(found), matcher)
     return link_entities(mentions)
 
 
 def _mention(source: SourceText, start: int, end: int, kind: str, how: str, entity: str) -> Mention:
     return Mention(source.document_id, start, end, source.text[start:end], kind, how, entity)
+
+
+def _list_mentions(source: SourceText, matcher: NameMatcher) -> list[Mention]:
+    """Listed names. A name that is also a word ("Rose", "Will", "May") counts only where
+    the document names that person in full somewhere (or the model agrees)."""
+    found = [(_mention(source, s, e, k, "list", ent), certain) for s, e, k, ent, certain in matcher.find(source.text)]
+    present = {m.entity for m, certain in found if certain and matcher.forms[normalise(m.text, m.kind)][2]}
+    return [m for m, certain in found if certain or m.entity in present]
+
+
+def _shared_names(found: list[Mention], matcher: NameMatcher) -> list[Mention]:
+    """A first name two listed people share goes to the one this document names in full."""
+    present = {m.entity for m in found if matcher.forms.get(normalise(m.text, m.kind), ("", "", False))[2]}
+    return [replace(m, entity=matcher.choose(form, present)) if (form := normalise(m.text, m.kind)) in matcher.shared
+            else m for m in found]
 
 
 def _model_mention(source: SourceText, start: int, end: int, kind: str, matcher: NameMatcher) -> Mention | None:
@@ -80,9 +96,16 @@ def _model_mention(source: SourceText, start: int, end: int, kind: str, matcher:
 
 def _resolve_overlaps(found: Iterable[Mention]) -> list[Mention]:
     ordered = sorted(found, key=lambda m: (-_PRIORITY[m.source], -(m.end - m.start), m.start))
+    starts: list[int] = []  # the kept spans, sorted and disjoint: a neighbour check suffices
+    ends: list[int] = []
     taken: list[Mention] = []
     for mention in ordered:
-        if all(mention.end <= t.start or mention.start >= t.end for t in taken):
+        i = bisect.bisect_left(starts, mention.start)
+        clear_before = i == 0 or ends[i - 1] <= mention.start
+        clear_after = i == len(starts) or starts[i] >= mention.end
+        if clear_before and clear_after:
+            starts.insert(i, mention.start)
+            ends.insert(i, mention.end)
             taken.append(mention)
     return sorted(taken, key=lambda m: m.start)
 

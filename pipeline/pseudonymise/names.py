@@ -167,6 +167,7 @@ class NameMatcher:
 
     def __init__(self, names: Sequence[KnownName]) -> None:
         self.forms: dict[str, tuple[str, str, bool]] = {}  # form -> (entity, kind, whole)
+        self.shared: dict[str, list[str]] = {}  # a name part -> every listed person it belongs to
         for known in names:
             entity = known.entity or normalise(known.name, known.kind)
             for form in [known.name, *known.variants]:
@@ -182,26 +183,50 @@ class NameMatcher:
     def _add(self, form: str, entity: str, kind: str, whole: bool) -> None:
         if form and form not in self.forms:
             self.forms[form] = (entity, kind, whole)
+        elif form and not whole and self.forms[form][0] != entity:
+            self.shared.setdefault(form, [self.forms[form][0]]).append(entity)
 
-    def find(self, text: str) -> Iterator[tuple[int, int, str, str]]:
-        """(start, end, kind, entity) of each match; common-word names only when written as names."""
+    def choose(self, form: str, present: set[str]) -> str:
+        """The entity a name part means here: the one listed person sharing it whose full
+        name the same document mentions, else the first listed."""
+        options = [e for e in self.shared.get(form, []) if e in present]
+        return options[0] if len(options) == 1 else self.forms[form][0]
+
+    def find(self, text: str) -> Iterator[tuple[int, int, str, str, bool]]:
+        """(start, end, kind, entity, certain) of each match.
+
+        A name that is also an everyday word ("Rose", "Will", "May") is skipped in lower
+        case (unless part of a longer listed name) and certain only as a speaker label;
+        elsewhere it is uncertain: the caller keeps it where the document names that
+        person in full (a first name alone is ambiguous; a text about Rose Okafor names
+        her somewhere) or where the model agrees.
+        """
         if self.pattern is None:
             return
         for match in self.pattern.finditer(text):
-            end = match.end()
             form = normalise(match.group(0))
             if form not in self.forms:
                 continue
             entity, kind, _ = self.forms[form]
-            if form in COMMON_WORD_NAMES and not _written_as_name(text, match.start(), text[match.start():end]):
-                continue
-            yield match.start(), end, kind, entity
+            certain = True
+            if form in COMMON_WORD_NAMES:
+                how = _written_as(text, match.start(), match.end())
+                if how == "word":
+                    continue
+                certain = how == "label"
+            yield match.start(), match.end(), kind, entity, certain
 
 
-def _written_as_name(text: str, start: int, written: str) -> bool:
-    """A common word is a name when capitalised (or in capitals) and not starting a sentence."""
+def _written_as(text: str, start: int, end: int) -> str:
+    """'label', 'name', 'sentence start' or 'word' for a common word used as a name."""
+    written = text[start:end]
     if not written[:1].isupper():
-        return False
+        return "word"
+    if text[end:end + 1] == ":" and (start == 0 or text[start - 1] == "\n"):
+        return "label"
+    if written.isupper() and len(written) > 2:
+        around = text[max(0, start - 30):start] + text[end:end + 30]
+        return "name" if any(c.islower() for c in around) else "word"  # emphasis, not a shouted sentence
     before = text[max(0, start - 3):start].rstrip(" \t")
     sentence_start = not before or before.endswith(("\n", ".", "?", "!", ":", '"', "“"))
-    return not sentence_start
+    return "sentence start" if sentence_start else "name"
