@@ -44,13 +44,14 @@ doctor manager staff patient
 """.split())
 
 # Case attribute columns whose values are names, and the kind they name.
+# Checked in order: "site_name" names a site, so the generic "name" comes last.
 _ATTRIBUTE_KINDS = (
-    ("name", "PERSON"), ("participant", "PERSON"), ("interviewee", "PERSON"),
     ("site", "ORG"), ("organisation", "ORG"), ("organization", "ORG"), ("org", "ORG"),
     ("hospital", "ORG"), ("clinic", "ORG"), ("school", "ORG"), ("practice", "ORG"),
     ("employer", "ORG"), ("company", "ORG"), ("trust", "ORG"),
     ("place", "PLACE"), ("city", "PLACE"), ("town", "PLACE"), ("location", "PLACE"),
     ("region", "PLACE"), ("country", "PLACE"),
+    ("participant", "PERSON"), ("interviewee", "PERSON"), ("name", "PERSON"),
 )
 _GENERIC_LABEL = re.compile(r"^(case|site|participant|p|id|int|r|s|doc|interview)[\s_-]*\d+$", re.IGNORECASE)
 
@@ -178,7 +179,7 @@ class NameMatcher:
                         self._add(part, entity, known.kind, False)
         alternatives = sorted(self.forms, key=len, reverse=True)
         body = "|".join(r"\s+".join(map(re.escape, form.split())) for form in alternatives)
-        self.pattern = re.compile(rf"(?<![\w@.])(?:{body})(?![\w@])", re.IGNORECASE) if body else None
+        self.pattern = re.compile(rf"(?<![\w@.])(?:{body})(?![\w@]|\.\w)", re.IGNORECASE) if body else None
 
     def _add(self, form: str, entity: str, kind: str, whole: bool) -> None:
         if form and form not in self.forms:

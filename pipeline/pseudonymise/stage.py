@@ -89,6 +89,7 @@ def propose(study: "Study", key_path: Path, names_path: Path | None = None, work
     mentions, codes = assign_codes(mentions, key.codes())
     by_id = {d["id"]: d for d in todo}
     items = [_item(m, by_id[m.document_id]) for m in mentions]
+    workbook_path.parent.mkdir(parents=True, exist_ok=True)
     write_review(workbook_path, items, sid)
     write_key(key_path, _updated_key(key, mentions))
     if new_study:
