@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Iterable, Mapping, Sequence
 
 from pipeline.pseudonymise.entities import CODE_RE, Mention, make_code, normalise
-from pipeline.pseudonymise.names import COMMON_WORD_NAMES, ROLE_WORDS, KnownName, NameMatcher
+from pipeline.pseudonymise.names import COMMON_WORD_NAMES, MODEL_ORIGIN, ROLE_WORDS, KnownName, NameMatcher
 from pipeline.pseudonymise.rules import find_rules
 
 __all__ = ["SourceText", "detect", "link_entities", "assign_codes", "already_pseudonymised"]
@@ -40,17 +40,37 @@ def detect(sources: Sequence[SourceText], names: Sequence[KnownName], model: Any
 
     ``model`` is a callable ``(text, spans) -> iterable of (start, end, kind)`` (see
     pipeline.pseudonymise.ner.find_entities), or None to use rules and lists only.
+    A name the model finds anywhere in the study is then looked for everywhere (where
+    capitalised), so "Derek Ashworth" found once makes "Derek" found in every turn.
     """
     matcher = NameMatcher(names)
+    found_by_model = {s.document_id: list(model(s.text, s.spans or ((0, len(s.text)),))) if model else []
+                      for s in sources}
+    discovered = _discovered(sources, found_by_model, matcher)
+    if discovered:
+        matcher = NameMatcher([*names, *discovered])
     mentions: list[Mention] = []
     for source in sources:
         found = [_mention(source, s, e, k, "rule", normalise(source.text[s:e], k)) for s, e, k in find_rules(source.text)]
         found += _list_mentions(source, matcher)
-        if model is not None:
-            spans = source.spans or ((0, len(source.text)),)
-            found += [m for s, e, k in model(source.text, spans) if (m := _model_mention(source, s, e, k, matcher))]
+        found += [m for s, e, k in found_by_model[source.document_id]
+                  if (m := _model_mention(source, s, e, k, matcher))]
         mentions += _shared_names(_resolve_overlaps(found), matcher)
     return link_entities(mentions)
+
+
+def _discovered(sources: Sequence[SourceText], found: Mapping[str, list], matcher: NameMatcher) -> list[KnownName]:
+    """Capitalised names the model found that no list holds, as names to look for everywhere."""
+    names: dict[str, KnownName] = {}
+    for source in sources:
+        for start, end, kind in found[source.document_id]:
+            mention = _model_mention(source, start, end, kind, matcher)
+            if mention is None or mention.entity in matcher.forms or not mention.text[:1].isupper():
+                continue
+            if kind == "PERSON" and " " not in mention.entity and mention.entity in COMMON_WORD_NAMES:
+                continue
+            names.setdefault(mention.entity, KnownName(" ".join(mention.text.split()), mention.kind, origin=MODEL_ORIGIN))
+    return list(names.values())
 
 
 def _mention(source: SourceText, start: int, end: int, kind: str, how: str, entity: str) -> Mention:
@@ -60,7 +80,8 @@ def _mention(source: SourceText, start: int, end: int, kind: str, how: str, enti
 def _list_mentions(source: SourceText, matcher: NameMatcher) -> list[Mention]:
     """Listed names. A name that is also a word ("Rose", "Will", "May") counts only where
     the document names that person in full somewhere (or the model agrees)."""
-    found = [(_mention(source, s, e, k, "list", ent), certain) for s, e, k, ent, certain in matcher.find(source.text)]
+    found = [(_mention(source, s, e, k, "model" if matcher.origin(source.text[s:e]) == MODEL_ORIGIN else "list", ent),
+              certain) for s, e, k, ent, certain in matcher.find(source.text)]
     present = {m.entity for m, certain in found if certain and matcher.forms[normalise(m.text, m.kind)][2]}
     return [m for m, certain in found if certain or m.entity in present]
 

@@ -22,9 +22,10 @@ from typing import Iterable, Iterator, Mapping, Sequence
 from pipeline.errors import InputError
 from pipeline.pseudonymise.entities import normalise
 
-__all__ = ["KnownName", "load_names", "study_names", "NameMatcher", "COMMON_WORD_NAMES", "MAX_NAMES_BYTES"]
+__all__ = ["MODEL_ORIGIN", "KnownName", "load_names", "study_names", "NameMatcher", "COMMON_WORD_NAMES", "MAX_NAMES_BYTES"]
 
 MAX_NAMES_BYTES = 5_000_000
+MODEL_ORIGIN = "found by the model elsewhere in the study"
 _KIND_WORDS = {"person": "PERSON", "org": "ORG", "organisation": "ORG", "organization": "ORG", "place": "PLACE"}
 
 # Given names that are also everyday English words: found in lower case only as part of a
@@ -169,23 +170,28 @@ class NameMatcher:
     def __init__(self, names: Sequence[KnownName]) -> None:
         self.forms: dict[str, tuple[str, str, bool]] = {}  # form -> (entity, kind, whole)
         self.shared: dict[str, list[str]] = {}  # a name part -> every listed person it belongs to
+        self.origins: dict[str, str] = {}  # form -> where the name came from
         for known in names:
             entity = known.entity or normalise(known.name, known.kind)
             for form in [known.name, *known.variants]:
-                self._add(normalise(form, known.kind), entity, known.kind, True)
+                self._add(normalise(form, known.kind), entity, known.kind, True, known.origin)
             if known.kind == "PERSON":
                 for part in normalise(known.name).split():
                     if len(part) >= 2:
-                        self._add(part, entity, known.kind, False)
+                        self._add(part, entity, known.kind, False, known.origin)
         alternatives = sorted(self.forms, key=len, reverse=True)
         body = "|".join(r"\s+".join(map(re.escape, form.split())) for form in alternatives)
         self.pattern = re.compile(rf"(?<![\w@.])(?:{body})(?![\w@]|\.\w)", re.IGNORECASE) if body else None
 
-    def _add(self, form: str, entity: str, kind: str, whole: bool) -> None:
+    def _add(self, form: str, entity: str, kind: str, whole: bool, origin: str) -> None:
         if form and form not in self.forms:
             self.forms[form] = (entity, kind, whole)
+            self.origins[form] = origin
         elif form and not whole and self.forms[form][0] != entity:
             self.shared.setdefault(form, [self.forms[form][0]]).append(entity)
+
+    def origin(self, written: str) -> str:
+        return self.origins.get(normalise(written), "")
 
     def choose(self, form: str, present: set[str]) -> str:
         """The entity a name part means here: the one listed person sharing it whose full
@@ -209,6 +215,8 @@ class NameMatcher:
             if form not in self.forms:
                 continue
             entity, kind, _ = self.forms[form]
+            if self.origins[form] == MODEL_ORIGIN and not match.group(0)[:1].isupper():
+                continue  # only the researcher's lists are trusted in lower case
             certain = True
             if form in COMMON_WORD_NAMES:
                 how = _written_as(text, match.start(), match.end())

@@ -107,3 +107,16 @@ def test_restorer_escapes_for_html_and_leaves_unknown_codes() -> None:
 
     restore = make_restorer({"[PERSON_01]": "<Ann & Bo>"}, html.escape)
     assert restore("[PERSON_01] and [PERSON_02]") == "&lt;Ann &amp; Bo&gt; and [PERSON_02]"
+
+
+def test_a_name_the_model_finds_once_is_found_everywhere_capitalised() -> None:
+    def model(text, spans):
+        start = text.find("Derek Ashworth")
+        return [(start, start + 14, "PERSON")] if start >= 0 else []
+
+    sources = [SourceText("d1", "I met Derek Ashworth.", ((0, 21),)),
+               SourceText("d2", "Derek agreed. DEREK too. But derek is lower case.", ((0, 49),))]
+    mentions, _ = assign_codes(detect(sources, [], model), {})
+    found = [(m.document_id, m.text, m.source, m.code) for m in mentions]
+    assert found == [("d1", "Derek Ashworth", "model", "[PERSON_01]"), ("d2", "Derek", "model", "[PERSON_01]"),
+                     ("d2", "DEREK", "model", "[PERSON_01]")]
