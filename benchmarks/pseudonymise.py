@@ -11,7 +11,7 @@ Recall: share of gold mentions whose every character is replaced (by any code: a
 coded as a place is still hidden; a leading title such as "Dr" may stay). Precision: share of replacements that overlap a gold
 mention. Consistency: share of gold entities (mentioned 2+ times and found) whose found
 mentions all got one code, and share of codes that stand for one gold entity only.
-Transcripts 01-03 were used while writing the rules ("dev"), 04-12 were not ("held out").
+Transcripts 01-03 were used to inspect errors ("dev"), 04-12 mostly not ("held out"; see docs).
 Speed: detection (model included) over one 10,000-word transcript made by joining them.
 
     python benchmarks/pseudonymise.py
