@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from pipeline.documents import load_blocks
 from pipeline.errors import InputError, StudyError, WorkbookError
-from pipeline.ingest.stage import store_version
+from pipeline.ingest.stage import PSEUDONYMISED_FROM, store_version
 from pipeline.pseudonymise.apply import Replacement, find_added, map_blocks, replace_spans
 from pipeline.pseudonymise.detect import SourceText, already_pseudonymised, assign_codes, detect
 from pipeline.pseudonymise.entities import KINDS, Mention, make_code, normalise, parse_code
@@ -255,7 +255,7 @@ def _store_pseudonymised(conn: Any, doc: dict[str, Any], mentions: Sequence[Ment
     parsed = ParsedDocument(
         text=text, blocks=map_blocks(doc["blocks"], replacements, speakers), format=doc["format"],
         encoding=doc["encoding"], warnings=tuple(json.loads(doc["warnings"] or "[]")),
-        attributes=from_json(doc["attributes"]),
+        attributes={**from_json(doc["attributes"]), PSEUDONYMISED_FROM: doc["id"]},
     )
     store_version(conn, parsed, doc["source_key"], doc["source_path"], doc["file_hash"], doc["case_name"],
                   study.settings.segment)

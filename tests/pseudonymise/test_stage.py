@@ -210,3 +210,26 @@ def test_nothing_to_pseudonymise(tmp_path: Path) -> None:
     with pytest.raises(StudyError, match="no documents"):
         propose(study, tmp_path / "k.json", model=False)
     study.close()
+
+
+def test_reingesting_the_original_files_keeps_the_pseudonymised_version(study: Study, names: Path, tmp_path: Path) -> None:
+    key = _keys(tmp_path)
+    report = propose(study, key, names, model=False)
+    apply_review(study, report.workbook, key)
+    again = study.ingest([tmp_path / "raw"])
+    assert {o.status for o in again.outcomes} == {"unchanged"}
+    texts = [r[0] for r in study.store.query("SELECT text FROM current_documents")]
+    assert texts and all("[PERSON_01]" in t and "Maria" not in t for t in texts)
+    # a changed original is a new version as always (and is then detected again)
+    (tmp_path / "raw" / "SiteA" / "int2.txt").write_text("Interviewer: And Maria?\nKwame: Yes.\n", encoding="utf-8")
+    assert {o.status for o in study.ingest([tmp_path / "raw"]).outcomes} == {"unchanged", "new version"}
+    assert [m.text for m in propose(study, key, names, model=False).mentions][:1] == ["Maria"]
+
+
+def test_sentences_opening_with_a_code_keep_their_bracket(study: Study, names: Path, tmp_path: Path) -> None:
+    key = _keys(tmp_path)
+    report = propose(study, key, names, model=False)
+    apply_review(study, report.workbook, key)
+    texts = list(study.segments()["text"])
+    assert not any(t.endswith("[") or t.startswith("PERSON_") for t in texts)
+    assert any(t.startswith("[PERSON_") for t in texts)
