@@ -223,7 +223,9 @@ def test_reingesting_the_original_files_keeps_the_pseudonymised_version(study: S
     # a changed original is a new version as always (and is then detected again)
     (tmp_path / "raw" / "SiteA" / "int2.txt").write_text("Interviewer: And Maria?\nKwame: Yes.\n", encoding="utf-8")
     assert {o.status for o in study.ingest([tmp_path / "raw"]).outcomes} == {"unchanged", "new version"}
-    assert [m.text for m in propose(study, key, names, model=False).mentions][:1] == ["Maria"]
+    again = propose(study, key, names, model=False)
+    assert again.skipped == ("SiteA/int1.txt",)
+    assert [(m.text, m.code) for m in again.mentions][:1] == [("Maria", "[PERSON_01]")]  # the code from the key
 
 
 def test_sentences_opening_with_a_code_keep_their_bracket(study: Study, names: Path, tmp_path: Path) -> None:
