@@ -235,3 +235,22 @@ def test_sentences_opening_with_a_code_keep_their_bracket(study: Study, names: P
     texts = list(study.segments()["text"])
     assert not any(t.endswith("[") or t.startswith("PERSON_") for t in texts)
     assert any(t.startswith("[PERSON_") for t in texts)
+
+
+def test_the_project_export_holds_only_pseudonymised_text(study: Study, names: Path, tmp_path: Path,
+                                                          mini_codebook: Path) -> None:
+    import io
+    import zipfile
+
+    from pipeline.interchange.qdpx import project_bytes
+
+    key = _keys(tmp_path)
+    report = propose(study, key, names, model=False)
+    apply_review(study, report.workbook, key)
+    study.add_codebook(mini_codebook)
+    data, _ = project_bytes(study.store, name="study")
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        text = "".join(package.read(n).decode("utf-8", "replace") for n in package.namelist())
+    assert "[PERSON_01]" in text
+    for original in ("Maria", "Gonzalez", "Kwame", "Okafor", "0113", "07700", "stbrigids"):
+        assert original not in text
