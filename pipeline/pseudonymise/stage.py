@@ -194,8 +194,12 @@ def _plan(workbook: Path, rows: Sequence[ReviewRow], documents: dict[str, dict[s
         if code is None:
             problems.append(f"{where}: Code '{r.code}' is not a code like [PERSON_03]; kinds: {', '.join(KINDS)}")
             continue
-        start, end = int(r.start or -1), int(r.end or -1)
-        if doc["text"][start:end] != r.text or start < 0:
+        start, end = _offset(r.start), _offset(r.end)
+        if start < 0 or end < 0:
+            problems.append(f"{where}: the hidden start/end cells were edited; use a fresh workbook from "
+                            "`deductive pseudonymise` (or undo the edit)")
+            continue
+        if doc["text"][start:end] != r.text:
             problems.append(f"{where}: '{r.text}' is no longer at characters {start}-{end} of {doc['source_key']}; "
                             "the document changed since the workbook was written: run `deductive pseudonymise` again")
             continue
@@ -204,6 +208,11 @@ def _plan(workbook: Path, rows: Sequence[ReviewRow], documents: dict[str, dict[s
     for doc_id, numbers in stale.items():
         problems.append(f"sheet 'Replacements' rows {numbers[0]}-{numbers[-1]}: {_stale(study, doc_id)}")
     return plan, problems
+
+
+def _offset(value: str) -> int:
+    """A hidden offset cell as written (-1 when it was edited into something else)."""
+    return int(value) if value.isdigit() else -1
 
 
 def _stale(study: "Study", document_id: str) -> str:

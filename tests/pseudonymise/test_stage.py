@@ -139,12 +139,14 @@ def test_a_bad_workbook_changes_nothing(study: Study, names: Path, tmp_path: Pat
     _edit(report.workbook, decide={"Maria": "maybe"}, add=[["X", "PERSON", None, None]])
     book = load_workbook(report.workbook)
     book[REVIEW_SHEET]["B4"] = "PERSON 1"
+    book[REVIEW_SHEET]["I5"] = "twelve"  # an edited hidden offset
     book.save(report.workbook)
     before, key_before = snapshot(study), key.read_bytes()
     with pytest.raises(WorkbookError) as caught:
         apply_review(study, report.workbook, key)
     message = str(caught.value)
     assert "Decision is 'maybe'" in message and "row 4: Code 'PERSON 1'" in message and "'Add missed' row 2" in message
+    assert "row 5: the hidden start/end cells were edited" in message
     assert snapshot(study) == before and key.read_bytes() == key_before
 
 
