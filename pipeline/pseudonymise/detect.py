@@ -82,13 +82,13 @@ def _list_mentions(source: SourceText, matcher: NameMatcher) -> list[Mention]:
     the document names that person in full somewhere (or the model agrees)."""
     found = [(_mention(source, s, e, k, "model" if matcher.origin(source.text[s:e]) == MODEL_ORIGIN else "list", ent),
               certain) for s, e, k, ent, certain in matcher.find(source.text)]
-    present = {m.entity for m, certain in found if certain and matcher.forms[normalise(m.text, m.kind)][2]}
+    present = {m.entity for m, certain in found if certain and matcher.is_whole(m.text)}
     return [m for m, certain in found if certain or m.entity in present]
 
 
 def _shared_names(found: list[Mention], matcher: NameMatcher) -> list[Mention]:
     """A first name two listed people share goes to the one this document names in full."""
-    present = {m.entity for m in found if matcher.forms.get(normalise(m.text, m.kind), ("", "", False))[2]}
+    present = {m.entity for m in found if matcher.is_whole(m.text)}
     return [replace(m, entity=matcher.choose(form, present)) if (form := normalise(m.text, m.kind)) in matcher.shared
             else m for m in found]
 
@@ -151,7 +151,8 @@ def link_entities(mentions: Sequence[Mention]) -> list[Mention]:
     return linked
 
 
-def assign_codes(mentions: Sequence[Mention], known: Mapping[tuple[str, str], str]) -> tuple[list[Mention], dict[tuple[str, str], str]]:
+def assign_codes(mentions: Sequence[Mention],
+                 known: Mapping[tuple[str, str], str]) -> tuple[list[Mention], dict[tuple[str, str], str]]:
     """Give each mention its entity's code: a known (kind, entity) keeps its code, a new
     one gets the next number of its kind in order of first appearance."""
     codes = dict(known)

@@ -190,6 +190,10 @@ class NameMatcher:
         elif form and not whole and self.forms[form][0] != entity:
             self.shared.setdefault(form, [self.forms[form][0]]).append(entity)
 
+    def is_whole(self, written: str) -> bool:
+        """Whether ``written`` is a whole listed name (not just a first name or surname)."""
+        return self.forms.get(normalise(written), ("", "", False))[2]
+
     def origin(self, written: str) -> str:
         return self.origins.get(normalise(written), "")
 

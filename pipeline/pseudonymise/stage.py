@@ -86,7 +86,7 @@ def propose(study: "Study", key_path: Path, names_path: Path | None = None, work
     sources = [SourceText(d["id"], d["text"], tuple((b.start, b.end) for b in d["blocks"])) for d in todo]
     names = listed + _key_names(key) + _known_names(study, todo)  # the first name given for a form wins
     mentions = detect(sources, names, _model(model))
-    mentions, codes = assign_codes(mentions, key.codes())
+    mentions, _ = assign_codes(mentions, key.codes())
     by_id = {d["id"]: d for d in todo}
     items = [_item(m, by_id[m.document_id]) for m in mentions]
     workbook_path.parent.mkdir(parents=True, exist_ok=True)
@@ -247,7 +247,8 @@ def _added(added: Sequence[AddRow], plan: dict[str, list[Mention]], documents: d
         used.add(parse_code(code))
         targets = [by_key[a.document]] if a.document else list(documents.values())
         for doc in targets:
-            taken = [(m.start, m.end, m.code) for m in plan.get(doc["id"], []) + [f for f in found if f.document_id == doc["id"]]]
+            here = plan.get(doc["id"], []) + [f for f in found if f.document_id == doc["id"]]
+            taken = [(m.start, m.end, m.code) for m in here]
             for s, e in find_added(doc["text"], a.text, taken):
                 found.append(Mention(doc["id"], s, e, doc["text"][s:e], kind, "added", entity, code))
     return found, problems
