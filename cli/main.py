@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from cli import audit, codebook, flows, interchange, methods, review, study, summarize
+from cli import audit, codebook, flows, interchange, methods, pseudonymise, review, study, summarize
 from cli.options import ErrorGroup
 
 __all__ = ["cli", "main"]
@@ -25,6 +25,7 @@ for command in (
     review.import_decisions_command, summarize.summarize_command, summarize.ratings_command,
     audit.audit_command, audit.resolve_command, audit.merge_coders_command, methods.report_methods, interchange.export,
     interchange.import_, flows.run_command, flows.demo_command, flows.serve_command,
+    pseudonymise.pseudonymise, pseudonymise.reidentify,
 ):
     cli.add_command(command)
 

@@ -49,10 +49,19 @@ def init(study_dir: Path, codebook: Path | None) -> None:
 @click.option("--speaker-column", help="Tabular input: the column naming the speaker.")
 @click.option("--timestamp-column", help="Tabular input: the column holding a timestamp.")
 @click.option("--sheet", help="Excel input: the sheet to read (default: the first).")
+@click.option("--pseudonymise", "pseudonymise_", is_flag=True,
+              help="Then find identifiers and write the pseudonymisation review workbook (needs --key).")
+@click.option("--key", "key_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="With --pseudonymise: the key file, kept outside the study folder.")
+@click.option("--names", "names_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="With --pseudonymise: a names list (.txt or .csv) that is always found.")
 def ingest(study_dir: Path, paths: tuple[Path, ...], cases: Path | None, case: str | None, unit: str | None,
            text_column: str | None, id_columns: tuple[str, ...], case_column: str | None,
-           speaker_column: str | None, timestamp_column: str | None, sheet: str | None) -> None:
+           speaker_column: str | None, timestamp_column: str | None, sheet: str | None,
+           pseudonymise_: bool = False, key_path: Path | None = None, names_path: Path | None = None) -> None:
     """Read documents and transcripts (txt, md, docx, pdf, vtt, srt, csv, xlsx) into the study and segment them."""
+    if pseudonymise_ and key_path is None:
+        raise click.UsageError("--pseudonymise needs --key PATH (outside the study folder)")
     with Study(study_dir) as study:
         study.settings = study.settings.override("segment", unit=unit)
         read = ReadOptions(
@@ -61,6 +70,11 @@ def ingest(study_dir: Path, paths: tuple[Path, ...], cases: Path | None, case: s
             speaker_column=speaker_column, timestamp_column=timestamp_column, sheet=sheet,
         )
         report = study.ingest(paths, cases=cases, case=case, read=read)
+        proposal = None
+        if pseudonymise_ and study.has_segments():
+            from pipeline.pseudonymise import propose
+
+            proposal = propose(study, key_path, names_path)
     for outcome in report.outcomes:
         if outcome.status == "failed":
             continue
@@ -69,6 +83,10 @@ def ingest(study_dir: Path, paths: tuple[Path, ...], cases: Path | None, case: s
             click.echo(f"{'warning':>11}  {outcome.path}: {warning}")
     counts = {s: sum(o.status == s for o in report.outcomes) for s in ("new", "new version", "resegmented", "unchanged")}
     click.echo("ingested: " + ", ".join(f"{n} {s}" for s, n in counts.items()) + f", {len(report.failed)} failed")
+    if proposal is not None:
+        from cli.pseudonymise import echo_proposal
+
+        echo_proposal(proposal)
     if report.failed:
         ingested = len(report.outcomes) - len(report.failed)
         others = "the others were ingested" if ingested else "no file was ingested"

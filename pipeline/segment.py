@@ -152,8 +152,18 @@ def _nlp(model: str) -> Any:
     return nlp
 
 
+_CODE_START = re.compile(r"\[(PERSON|ORG|PLACE|EMAIL|PHONE|URL|ID)_\d{2,}\]")
+
+
 def _keep_going(doc: Any) -> Any:
-    """Undo sentence starts after abbreviations, and before lower-case continuations."""
+    """Undo sentence starts after abbreviations, and before lower-case continuations.
+
+    A pseudonymisation code opening a sentence ("time. [PERSON_02] was great") starts it
+    at its bracket: the sentencizer would leave the "[" on the previous sentence.
+    """
+    for token in doc[1:-1]:
+        if token.text == "[" and doc[token.i + 1].is_sent_start and _CODE_START.match(doc.text, token.idx):
+            token.is_sent_start, doc[token.i + 1].is_sent_start = True, False
     for token in doc[1:]:
         if not token.is_sent_start:
             continue

@@ -37,11 +37,15 @@ __all__ = [
     "register_cases",
     "parse_candidate",
     "store_parsed",
+    "store_version",
     "read_cases_file",
     "CASES_FILE",
+    "PSEUDONYMISED_FROM",
 ]
 
 CASES_FILE = "cases.csv"
+# Document attribute naming the version a pseudonymised version replaced (issue 19).
+PSEUDONYMISED_FROM = "pseudonymised_from"
 _CASE_COLUMNS = ("case", "case_id", "case_name")
 
 
@@ -258,7 +262,7 @@ def _known_case(store: Store, name: str | None) -> str | None:
 def _store_document(conn, doc: ParsedDocument, key: str, source_path: str, file_hash: str,
                     case: str, settings: SegmentSettings) -> tuple[str, int]:
     previous = latest_version(conn, key)
-    if previous is not None and previous["content_hash"] == sha256(doc.text):
+    if previous is not None and (previous["content_hash"] == sha256(doc.text) or _pseudonymised_original(conn, previous, doc.text)):
         doc_id = previous["id"]
         if current_segmentation(conn, doc_id) == segmentation_id(settings):
             count = conn.execute(
@@ -269,3 +273,21 @@ def _store_document(conn, doc: ParsedDocument, key: str, source_path: str, file_
     doc_id = insert_document(conn, doc, source_key=key, source_path=source_path, file_hash=file_hash, case=case)
     count = write_segments(conn, doc_id, doc.text, doc.blocks, settings)
     return ("new" if previous is None else "new version"), count
+
+
+def _pseudonymised_original(conn, current, text: str) -> bool:
+    """Re-ingesting the original of a pseudonymised document must not bring the names back:
+    the file is unchanged since the version that pseudonymisation replaced (issue 19)."""
+    replaced = from_json(current["attributes"]).get(PSEUDONYMISED_FROM)
+    if not replaced:
+        return False
+    row = conn.execute("SELECT content_hash FROM documents WHERE id = ?", (replaced,)).fetchone()
+    return row is not None and row["content_hash"] == sha256(text)
+
+
+def store_version(conn, doc: ParsedDocument, key: str, source_path: str, file_hash: str,
+                  case: str, settings: SegmentSettings) -> tuple[str, int]:
+    """Store ``doc`` as the next version of source ``key`` and segment it, exactly as ingest
+    does: the one path every new document version takes (pseudonymise uses it too), so
+    whatever ingest does for new versions (carrying decisions over) happens for all."""
+    return _store_document(conn, doc, key, source_path, file_hash, case, settings)

@@ -1,0 +1,194 @@
+"""Pseudonymisation: recall and precision per kind on the fictional annotated test set
+(benchmarks/pseudonymise/, twelve transcripts with gold spans written inline), and speed.
+
+Configurations, in one run on the same texts:
+    rules only            e-mail/phone/URL/postcode/ID rules (the baseline)
+    model, no list        rules + the spaCy model (no names at all)
+    + speaker labels      ... + the study's own names (here: speaker labels)
+    + names list          ... + the researcher's names list (benchmarks/pseudonymise/names.txt)
+
+Recall: share of gold mentions whose every character is replaced (by any code: a name
+coded as a place is still hidden; a leading title such as "Dr" may stay). Precision: share of replacements that overlap a gold
+mention. Consistency: share of gold entities (mentioned 2+ times and found) whose found
+mentions all got one code, and share of codes that stand for one gold entity only.
+Transcripts 01-03 were used to inspect errors ("dev"), 04-12 mostly not ("held out"; see docs).
+Speed: detection (model included) over one 10,000-word transcript made by joining them.
+
+    python benchmarks/pseudonymise.py
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from pipeline.ingest.read import read_file  # noqa: E402
+from pipeline.pseudonymise.detect import SourceText, assign_codes, detect  # noqa: E402
+from pipeline.pseudonymise.names import load_names, study_names  # noqa: E402
+
+DATA = Path(__file__).resolve().parent / "pseudonymise"
+LETTERS = {"P": "PERSON", "O": "ORG", "L": "PLACE", "E": "EMAIL", "T": "PHONE", "U": "URL", "I": "ID"}
+KINDS = list(LETTERS.values())
+MARK = re.compile(r"\{([^{}|]+)\|([POLETUI])(?:\|([^{}|]+))?\}")
+DEV = ("01", "02", "03")
+# A title before a name ("Dr Rhys Evans") identifies no one: the name after it must be hidden.
+TITLE = re.compile(r"(?:Dr|Mr|Mrs|Ms|Prof|Professor|Frau|Herr)\.?\s+")
+
+
+def parse(raw: str) -> tuple[str, list[tuple[int, int, str, str]]]:
+    """Text without marks, and gold (start, end, kind, entity)."""
+    out, gold, last, length = [], [], 0, 0
+    for m in MARK.finditer(raw):
+        out.append(raw[last:m.start()])
+        length += m.start() - last
+        kind = LETTERS[m.group(2)]
+        gold.append((length, length + len(m.group(1)), kind, m.group(3) or m.group(1).lower()))
+        out.append(m.group(1))
+        length += len(m.group(1))
+        last = m.end()
+    out.append(raw[last:])
+    return "".join(out), gold
+
+
+def load_set(tmp: Path) -> list[dict]:
+    docs = []
+    for path in sorted(DATA.glob("[0-9][0-9]_*.txt")):
+        text, gold = parse(path.read_text(encoding="utf-8").strip())
+        plain = tmp / path.name
+        plain.write_text(text, encoding="utf-8")
+        parsed = read_file(plain)[0]  # the ingest reader: turns and speaker labels as a study gets them
+        assert parsed.text == text, f"{path.name}: the reader changed the text; gold offsets would not hold"
+        docs.append({"id": path.stem, "text": text, "gold": gold, "blocks": parsed.blocks})
+    return docs
+
+
+def sources(docs: list[dict]) -> list[SourceText]:
+    return [SourceText(d["id"], d["text"], tuple((b.start, b.end) for b in d["blocks"])) for d in docs]
+
+
+def score(docs: list[dict], mentions: list) -> dict[str, dict[str, tuple[int, int]]]:
+    """split -> kind -> (hits, total) for recall, and 'precision' -> (good, predicted)."""
+    by_doc = defaultdict(list)
+    for m in mentions:
+        by_doc[m.document_id].append(m)
+    result: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
+    for d in docs:
+        covered = [False] * len(d["text"])
+        for m in by_doc[d["id"]]:
+            for i in range(m.start, m.end):
+                covered[i] = True
+        split = "dev" if d["id"][:2] in DEV else "held out"
+        for s, e, kind, _ in d["gold"]:
+            title = TITLE.match(d["text"], s, e)
+            hit = all(covered[title.end() if title else s:e])
+            for bucket in (split, "all"):
+                for k in (kind, "ALL"):
+                    result[bucket][k][0] += hit
+                    result[bucket][k][1] += 1
+        for m in by_doc[d["id"]]:
+            good = any(m.start < e and s < m.end for s, e, _, _ in d["gold"])
+            for bucket in (split, "all"):
+                result[bucket]["precision"][0] += good
+                result[bucket]["precision"][1] += 1
+    return result
+
+
+def consistency(docs: list[dict], mentions: list) -> tuple[float, float]:
+    codes_of, entities_of = defaultdict(set), defaultdict(set)
+    for d in docs:
+        for m in (m for m in mentions if m.document_id == d["id"]):
+            gold = [g for g in d["gold"] if m.start < g[1] and g[0] < m.end]
+            if gold:
+                entity = (gold[0][2], gold[0][3])
+                codes_of[entity].add(m.code)
+                entities_of[m.code].add(entity)
+    counts = defaultdict(int)
+    for d in docs:
+        for g in d["gold"]:
+            counts[(g[2], g[3])] += 1
+    repeated = [e for e in codes_of if counts[e] > 1]
+    one_code = sum(len(codes_of[e]) == 1 for e in repeated) / max(len(repeated), 1)
+    pure = sum(len(v) == 1 for v in entities_of.values()) / max(len(entities_of), 1)
+    return one_code, pure
+
+
+def run(docs, names, model) -> list:
+    mentions = detect(sources(docs), names, model)
+    return assign_codes(mentions, {})[0]
+
+
+def fmt(pair) -> str:
+    hits, total = pair
+    return f"{hits / total:.3f} ({hits}/{total})" if total else "-"
+
+
+def report(name: str, docs: list[dict], mentions: list) -> None:
+    result = score(docs, mentions)
+    one_code, pure = consistency(docs, mentions)
+    print(f"\n== {name}")
+    for split in ("all", "dev", "held out"):
+        row = "  ".join(f"{k} {fmt(result[split][k])}" for k in KINDS + ["ALL"])
+        print(f"  recall [{split}]  {row}")
+        print(f"  precision [{split}]  {fmt(result[split]['precision'])}")
+    print(f"  consistency: entities with one code {one_code:.3f}; codes naming one entity {pure:.3f}")
+
+
+def main() -> None:
+    from pipeline.pseudonymise.ner import find_entities, load_ner
+
+    with tempfile.TemporaryDirectory() as tmp:
+        docs = load_set(Path(tmp))
+    total = sum(len(d["gold"]) for d in docs)
+    per_kind = {k: sum(g[2] == k for d in docs for g in d["gold"]) for k in KINDS}
+    words = sum(len(d["text"].split()) for d in docs)
+    print(f"test set: {len(docs)} transcripts, {words} words, {total} gold mentions: "
+          + ", ".join(f"{k} {n}" for k, n in per_kind.items()))
+    started = time.perf_counter()
+    nlp = load_ner()
+    print(f"model load: {time.perf_counter() - started:.2f} s")
+    model = lambda text, spans: find_entities(text, spans, nlp)  # noqa: E731
+    speakers = study_names({}, [b.speaker for d in docs for b in d["blocks"] if b.speaker])
+    listed = load_names(DATA / "names.txt")
+    report("rules only (baseline)", docs, run(docs, [], None))
+    report("names list + rules, no model", docs, run(docs, listed + speakers, None))
+    report("model, no list", docs, run(docs, [], model))
+    report("model + speaker labels", docs, run(docs, speakers, model))
+    report("model + speaker labels + names list", docs, run(docs, listed + speakers, model))
+    speed(docs, listed + speakers, model)
+
+
+def speed(docs: list[dict], names, model) -> None:
+    parts, words = [], 0
+    while words < 10_000:
+        for d in docs:
+            parts.append(d["text"])
+            words += len(d["text"].split())
+    text = "\n".join(parts)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "long.txt"
+        path.write_text(text, encoding="utf-8")
+        blocks = read_file(path)[0].blocks
+    source = SourceText("long", text, tuple((b.start, b.end) for b in blocks))
+    times, cpu = [], []
+    for _ in range(2):
+        started, started_cpu = time.perf_counter(), time.process_time()
+        found = detect([source], names, model)
+        times.append(time.perf_counter() - started)
+        cpu.append(time.process_time() - started_cpu)
+    started = time.perf_counter()
+    detect([source], names, None)
+    baseline = time.perf_counter() - started
+    print(f"\nspeed: {len(text.split())}-word transcript, {len(found)} mentions: detection {min(times):.2f} s wall, "
+          f"{min(cpu):.2f} s CPU (best of 2; target < 5 s; model load not included); "
+          f"without the model (lists and rules only) {baseline:.2f} s")
+
+
+if __name__ == "__main__":
+    main()

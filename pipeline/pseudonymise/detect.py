@@ -1,0 +1,170 @@
+"""Detection: rules, the study's names and the model, combined into one set of mentions
+per document, each linked to an entity that keeps one code across the whole study.
+
+Where two findings overlap, a rule wins (an e-mail address holds a name), then a listed
+name (the researcher knows best), then the model; within one source the longer span
+wins. Pure functions over texts: the stage module reads and writes the store.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass, replace
+from typing import Any, Iterable, Mapping, Sequence
+
+from pipeline.pseudonymise.entities import CODE_RE, Mention, make_code, normalise
+from pipeline.pseudonymise.names import COMMON_WORD_NAMES, MODEL_ORIGIN, ROLE_WORDS, KnownName, NameMatcher
+from pipeline.pseudonymise.rules import find_rules
+
+__all__ = ["SourceText", "detect", "link_entities", "assign_codes", "already_pseudonymised"]
+
+_PRIORITY = {"rule": 3, "added": 3, "list": 2, "model": 1}
+
+
+@dataclass(frozen=True)
+class SourceText:
+    """A document to search: its id, text and the (start, end) of its turns or paragraphs."""
+
+    document_id: str
+    text: str
+    spans: tuple[tuple[int, int], ...]
+
+
+def already_pseudonymised(text: str) -> bool:
+    return CODE_RE.search(text) is not None
+
+
+def detect(sources: Sequence[SourceText], names: Sequence[KnownName], model: Any | None) -> list[Mention]:
+    """Every mention in every source, linked to entities (codes not yet assigned).
+
+    ``model`` is a callable ``(text, spans) -> iterable of (start, end, kind)`` (see
+    pipeline.pseudonymise.ner.find_entities), or None to use rules and lists only.
+    A name the model finds anywhere in the study is then looked for everywhere (where
+    capitalised), so "Derek Ashworth" found once makes "Derek" found in every turn.
+    """
+    matcher = NameMatcher(names)
+    found_by_model = {s.document_id: list(model(s.text, s.spans or ((0, len(s.text)),))) if model else []
+                      for s in sources}
+    discovered = _discovered(sources, found_by_model, matcher)
+    if discovered:
+        matcher = NameMatcher([*names, *discovered])
+    mentions: list[Mention] = []
+    for source in sources:
+        found = [_mention(source, s, e, k, "rule", normalise(source.text[s:e], k)) for s, e, k in find_rules(source.text)]
+        found += _list_mentions(source, matcher)
+        found += [m for s, e, k in found_by_model[source.document_id]
+                  if (m := _model_mention(source, s, e, k, matcher))]
+        mentions += _shared_names(_resolve_overlaps(found), matcher)
+    return link_entities(mentions)
+
+
+def _discovered(sources: Sequence[SourceText], found: Mapping[str, list], matcher: NameMatcher) -> list[KnownName]:
+    """Capitalised names the model found that no list holds, as names to look for everywhere."""
+    names: dict[str, KnownName] = {}
+    for source in sources:
+        for start, end, kind in found[source.document_id]:
+            mention = _model_mention(source, start, end, kind, matcher)
+            if mention is None or mention.entity in matcher.forms or not mention.text[:1].isupper():
+                continue
+            if kind == "PERSON" and " " not in mention.entity and mention.entity in COMMON_WORD_NAMES:
+                continue
+            names.setdefault(mention.entity, KnownName(" ".join(mention.text.split()), mention.kind, origin=MODEL_ORIGIN))
+    return list(names.values())
+
+
+def _mention(source: SourceText, start: int, end: int, kind: str, how: str, entity: str) -> Mention:
+    return Mention(source.document_id, start, end, source.text[start:end], kind, how, entity)
+
+
+def _list_mentions(source: SourceText, matcher: NameMatcher) -> list[Mention]:
+    """Listed names. A name that is also a word ("Rose", "Will", "May") counts only where
+    the document names that person in full somewhere (or the model agrees)."""
+    found = [(_mention(source, s, e, k, "model" if matcher.origin(source.text[s:e]) == MODEL_ORIGIN else "list", ent),
+              certain) for s, e, k, ent, certain in matcher.find(source.text)]
+    present = {m.entity for m, certain in found if certain and matcher.is_whole(m.text)}
+    return [m for m, certain in found if certain or m.entity in present]
+
+
+def _shared_names(found: list[Mention], matcher: NameMatcher) -> list[Mention]:
+    """A first name two listed people share goes to the one this document names in full."""
+    present = {m.entity for m in found if matcher.is_whole(m.text)}
+    return [replace(m, entity=matcher.choose(form, present)) if (form := normalise(m.text, m.kind)) in matcher.shared
+            else m for m in found]
+
+
+def _model_mention(source: SourceText, start: int, end: int, kind: str, matcher: NameMatcher) -> Mention | None:
+    """A model finding, trimmed and checked; linked to a listed name when it is one."""
+    text = source.text
+    lead = re.match(r"(?i)(the|a)\s+", text[start:end])
+    if lead and kind != "PERSON":
+        start += lead.end()
+    tail = re.search(r"(['’]s|[.,:;'’\"-])$", text[start:end])
+    if tail:
+        end -= len(tail.group(0))
+    written = text[start:end]
+    key = normalise(written, kind)
+    if (end - start < 2 or not any(c.isalpha() for c in written) or key in ROLE_WORDS
+            or CODE_RE.search(written) or "\n\n" in written):
+        return None
+    if written.islower() and key in COMMON_WORD_NAMES and key not in matcher.forms:
+        return None  # "hope", "will": a lower-case word the model took for a name
+    if key in matcher.forms:
+        entity, kind, _ = matcher.forms[key]
+        return Mention(source.document_id, start, end, written, kind, "model", entity)
+    return Mention(source.document_id, start, end, written, kind, "model", key)
+
+
+def _resolve_overlaps(found: Iterable[Mention]) -> list[Mention]:
+    ordered = sorted(found, key=lambda m: (-_PRIORITY[m.source], -(m.end - m.start), m.start))
+    starts: list[int] = []  # the kept spans, sorted and disjoint: a neighbour check suffices
+    ends: list[int] = []
+    taken: list[Mention] = []
+    for mention in ordered:
+        i = bisect.bisect_left(starts, mention.start)
+        clear_before = i == 0 or ends[i - 1] <= mention.start
+        clear_after = i == len(starts) or starts[i] >= mention.end
+        if clear_before and clear_after:
+            starts.insert(i, mention.start)
+            ends.insert(i, mention.end)
+            taken.append(mention)
+    return sorted(taken, key=lambda m: m.start)
+
+
+def link_entities(mentions: Sequence[Mention]) -> list[Mention]:
+    """A one-word person the model found ("Maria") joins the one multi-word person whose
+    name holds that word ("Maria Gonzalez"), preferring people of the same document."""
+    people: dict[str, set[tuple[str, str]]] = {}
+    for m in mentions:
+        if m.kind == "PERSON" and " " in m.entity:
+            for part in m.entity.split():
+                people.setdefault(part, set()).add((m.entity, m.document_id))
+    linked = []
+    for m in mentions:
+        if m.kind == "PERSON" and " " not in m.entity and m.entity in people:
+            owners = {e for e, _ in people[m.entity]}
+            local = {e for e, d in people[m.entity] if d == m.document_id}
+            choice = owners if len(owners) == 1 else local
+            if len(choice) == 1:
+                m = replace(m, entity=next(iter(choice)))
+        linked.append(m)
+    return linked
+
+
+def assign_codes(mentions: Sequence[Mention],
+                 known: Mapping[tuple[str, str], str]) -> tuple[list[Mention], dict[tuple[str, str], str]]:
+    """Give each mention its entity's code: a known (kind, entity) keeps its code, a new
+    one gets the next number of its kind in order of first appearance."""
+    codes = dict(known)
+    numbers: dict[str, int] = {}
+    for code in codes.values():
+        kind, number = code[1:-1].rsplit("_", 1)
+        numbers[kind] = max(numbers.get(kind, 0), int(number))
+    coded = []
+    for m in mentions:
+        key = (m.kind, m.entity)
+        if key not in codes:
+            numbers[m.kind] = numbers.get(m.kind, 0) + 1
+            codes[key] = make_code(m.kind, numbers[m.kind])
+        coded.append(replace(m, code=codes[key]))
+    return coded, codes

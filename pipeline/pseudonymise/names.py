@@ -1,0 +1,245 @@
+"""Names the study already knows: the researcher's names list, case names and
+attributes, and speaker labels. These are always found, in any casing, as a whole name,
+a single part of a person's name (first name or surname) or a listed nickname.
+
+Names list formats (UTF-8):
+    .txt  one entity a line: ``[kind:] name [| variant | variant ...]``, e.g.
+          ``Maria Gonzalez | Mari`` or ``org: St Brigid's Hospital | St B's``;
+          blank lines and lines starting with ``#`` are skipped.
+    .csv  a ``name`` column, optional ``kind`` (person/org/place, default person) and
+          ``variants`` (separated by ``|`` or ``;``).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator, Mapping, Sequence
+
+from pipeline.errors import InputError
+from pipeline.pseudonymise.entities import normalise
+
+__all__ = ["MODEL_ORIGIN", "KnownName", "load_names", "study_names", "NameMatcher", "COMMON_WORD_NAMES", "MAX_NAMES_BYTES"]
+
+MAX_NAMES_BYTES = 5_000_000
+MODEL_ORIGIN = "found by the model elsewhere in the study"
+_KIND_WORDS = {"person": "PERSON", "org": "ORG", "organisation": "ORG", "organization": "ORG", "place": "PLACE"}
+
+# Given names that are also everyday English words: found in lower case only as part of a
+# longer listed name, and in title case only where the sentence does not start.
+COMMON_WORD_NAMES = frozenset("""
+rose hope bill will may mark grace joy faith sue pat jack rob dawn april june summer amber
+ruby frank glen penny art bob don guy ray sandy victor rich drew chase lane wade brook
+carol holly ivy iris lily daisy heather jade pearl crystal robin sky river hunter miles
+price king young white black green brown wood hill stone may carter cook baker chance
+""".split())
+
+# Speaker labels and attribute values that name a role, not a person.
+ROLE_WORDS = frozenset("""
+interviewer interviewee participant respondent moderator facilitator speaker researcher
+host guest unknown unidentified int iv i r p q a resp part mod fac all group both nurse
+doctor manager staff patient
+""".split())
+
+# Case attribute columns whose values are names, and the kind they name.
+# Checked in order: "site_name" names a site, so the generic "name" comes last.
+_ATTRIBUTE_KINDS = (
+    ("site", "ORG"), ("organisation", "ORG"), ("organization", "ORG"), ("org", "ORG"),
+    ("hospital", "ORG"), ("clinic", "ORG"), ("school", "ORG"), ("practice", "ORG"),
+    ("employer", "ORG"), ("company", "ORG"), ("trust", "ORG"),
+    ("place", "PLACE"), ("city", "PLACE"), ("town", "PLACE"), ("location", "PLACE"),
+    ("region", "PLACE"), ("country", "PLACE"),
+    ("participant", "PERSON"), ("interviewee", "PERSON"), ("name", "PERSON"),
+)
+_GENERIC_LABEL = re.compile(r"^(case|site|participant|p|id|int|r|s|doc|interview)[\s_-]*\d+$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class KnownName:
+    """One entity the study knows by name, with the other ways it is written."""
+
+    name: str
+    kind: str
+    variants: tuple[str, ...] = ()
+    origin: str = "names list"
+    entity: str = ""  # the key it is known by, when it differs from the normalised name
+
+
+def load_names(path: Path) -> list[KnownName]:
+    """Read a names list (see the module docstring); every problem is reported at once."""
+    if path.suffix.lower() not in (".txt", ".csv"):
+        raise InputError(f"{path}: a names list must be a .txt or .csv file (UTF-8); save it as one of those")
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the names list ({exc.strerror})") from exc
+    if len(raw) > MAX_NAMES_BYTES:
+        raise InputError(f"{path}: the names list is larger than {MAX_NAMES_BYTES // 1_000_000} MB; is it the right file?")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: the names list is not UTF-8 text (byte {exc.start}); save it as UTF-8") from exc
+    if "\0" in text:
+        raise InputError(f"{path}: the names list is not a text file")
+    rows = _csv_rows(path, text) if path.suffix.lower() == ".csv" else _txt_rows(text)
+    names, problems = [], []
+    for line, kind, name, variants in rows:
+        problem = _check(kind, name, variants)
+        if problem:
+            problems.append(f"line {line}: {problem}")
+        else:
+            names.append(KnownName(name.strip(), _KIND_WORDS[kind.strip().lower() or "person"],
+                                   tuple(v.strip() for v in variants if v.strip())))
+    if problems:
+        raise InputError(f"{path}: invalid names list; nothing was changed:\n  " + "\n  ".join(problems[:20]))
+    if not names:
+        raise InputError(f"{path}: the names list holds no names")
+    return names
+
+
+def _txt_rows(text: str) -> Iterator[tuple[int, str, str, list[str]]]:
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        kind, _, rest = line.partition(":") if re.match(r"\s*\w+\s*:", line) else ("", "", line)
+        parts = rest.split("|")
+        yield number, kind, parts[0], parts[1:]
+
+
+def _csv_rows(path: Path, text: str) -> Iterator[tuple[int, str, str, list[str]]]:
+    reader = csv.DictReader(io.StringIO(text))
+    header = {h.strip().lower(): h for h in (reader.fieldnames or []) if h}
+    if "name" not in header:
+        raise InputError(f"{path}: the names list needs a 'name' column (optional: kind, variants); "
+                         f"found: {', '.join(header) or 'no header'}")
+    for number, row in enumerate(reader, start=2):
+        name = row.get(header["name"]) or ""
+        if not name.strip() and not any((v or "").strip() for v in row.values() if isinstance(v, str)):
+            continue
+        variants = re.split(r"[|;]", row.get(header.get("variants", ""), "") or "")
+        yield number, row.get(header.get("kind", ""), "") or "", name, variants
+
+
+def _check(kind: str, name: str, variants: Sequence[str]) -> str:
+    if kind.strip() and kind.strip().lower() not in _KIND_WORDS:
+        return f"unknown kind '{kind.strip()}'; use person, org or place"
+    if not name.strip():
+        return "empty name"
+    for value in [name, *variants]:
+        if value.strip() and len(value.strip()) < 2:
+            return f"'{value.strip()}' is too short to look for (it would match everywhere)"
+        if len(value) > 200:
+            return "a name longer than 200 characters; is this the right file?"
+    return ""
+
+
+def study_names(cases: Mapping[str, Mapping[str, str]], speakers: Iterable[str]) -> list[KnownName]:
+    """Case names, name-like case attributes and speaker labels that look like names."""
+    found: list[KnownName] = []
+    for case, attributes in cases.items():
+        if _is_name(case):
+            found.append(KnownName(case, "ORG", origin="case name"))
+        for column, value in attributes.items():
+            kind = next((k for word, k in _ATTRIBUTE_KINDS if word in column.lower()), None)
+            if kind and isinstance(value, str) and _is_name(value):
+                found.append(KnownName(value, kind, origin=f"case attribute '{column}'"))
+    for speaker in sorted(set(speakers)):
+        if _is_name(speaker) and speaker[:1].isupper():
+            found.append(KnownName(speaker, "PERSON", origin="speaker label"))
+    return found
+
+
+def _is_name(value: str) -> bool:
+    value = value.strip()
+    return (len(value) >= 2 and any(c.isalpha() for c in value) and not _GENERIC_LABEL.match(value)
+            and value.lower() not in ROLE_WORDS)
+
+
+class NameMatcher:
+    """Finds every known name in a text, in any casing, across line breaks.
+
+    A person's single name parts (first name, surname) and listed variants map to the
+    same entity. The first name given for a form wins (so give the researcher's list
+    first): a part shared by two listed people maps to the first listed, and the review
+    workbook shows it for the researcher to correct.
+    """
+
+    def __init__(self, names: Sequence[KnownName]) -> None:
+        self.forms: dict[str, tuple[str, str, bool]] = {}  # form -> (entity, kind, whole)
+        self.shared: dict[str, list[str]] = {}  # a name part -> every listed person it belongs to
+        self.origins: dict[str, str] = {}  # form -> where the name came from
+        for known in names:
+            entity = known.entity or normalise(known.name, known.kind)
+            for form in [known.name, *known.variants]:
+                self._add(normalise(form, known.kind), entity, known.kind, True, known.origin)
+            if known.kind == "PERSON":
+                for part in normalise(known.name).split():
+                    if len(part) >= 2:
+                        self._add(part, entity, known.kind, False, known.origin)
+        alternatives = sorted(self.forms, key=len, reverse=True)
+        body = "|".join(r"\s+".join(map(re.escape, form.split())) for form in alternatives)
+        self.pattern = re.compile(rf"(?<![\w@.])(?:{body})(?![\w@]|\.\w)", re.IGNORECASE) if body else None
+
+    def _add(self, form: str, entity: str, kind: str, whole: bool, origin: str) -> None:
+        if form and form not in self.forms:
+            self.forms[form] = (entity, kind, whole)
+            self.origins[form] = origin
+        elif form and not whole and self.forms[form][0] != entity:
+            self.shared.setdefault(form, [self.forms[form][0]]).append(entity)
+
+    def is_whole(self, written: str) -> bool:
+        """Whether ``written`` is a whole listed name (not just a first name or surname)."""
+        return self.forms.get(normalise(written), ("", "", False))[2]
+
+    def origin(self, written: str) -> str:
+        return self.origins.get(normalise(written), "")
+
+    def choose(self, form: str, present: set[str]) -> str:
+        """The entity a name part means here: the one listed person sharing it whose full
+        name the same document mentions, else the first listed."""
+        options = [e for e in self.shared.get(form, []) if e in present]
+        return options[0] if len(options) == 1 else self.forms[form][0]
+
+    def find(self, text: str) -> Iterator[tuple[int, int, str, str, bool]]:
+        """(start, end, kind, entity, certain) of each match.
+
+        A name that is also an everyday word ("Rose", "Will", "May") is skipped in lower
+        case (unless part of a longer listed name) and certain only as a speaker label;
+        elsewhere it is uncertain: the caller keeps it where the document names that
+        person in full (a first name alone is ambiguous; a text about Rose Okafor names
+        her somewhere) or where the model agrees.
+        """
+        if self.pattern is None:
+            return
+        for match in self.pattern.finditer(text):
+            form = normalise(match.group(0))
+            if form not in self.forms:
+                continue
+            entity, kind, _ = self.forms[form]
+            if self.origins[form] == MODEL_ORIGIN and not match.group(0)[:1].isupper():
+                continue  # only the researcher's lists are trusted in lower case
+            certain = True
+            if form in COMMON_WORD_NAMES:
+                how = _written_as(text, match.start(), match.end())
+                if how == "word":
+                    continue
+                certain = how == "label"
+            yield match.start(), match.end(), kind, entity, certain
+
+
+def _written_as(text: str, start: int, end: int) -> str:
+    """'label', 'name', 'sentence start' or 'word' for a common word used as a name."""
+    written = text[start:end]
+    if not written[:1].isupper():
+        return "word"
+    if text[end:end + 1] == ":" and (start == 0 or text[start - 1] == "\n"):
+        return "label"
+    if written.isupper() and len(written) > 2:
+        around = text[max(0, start - 30):start] + text[end:end + 30]
+        return "name" if any(c.islower() for c in around) else "word"  # emphasis, not a shouted sentence
+    before = text[max(0, start - 3):start].rstrip(" \t")
+    sentence_start = not before or before.endswith(("\n", ".", "?", "!", ":", '"', "“"))
+    return "sentence start" if sentence_start else "name"
