@@ -39,8 +39,3 @@ def names(tmp_path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("Maria Gonzalez | Mari\nRose Okafor\nKwame Mensah\n", encoding="utf-8")
     return path
-
-
-def snapshot(study: Study) -> list[str]:
-    """Everything stored, for "nothing changed" checks."""
-    return list(study.store.conn.iterdump())

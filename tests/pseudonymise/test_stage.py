@@ -14,7 +14,7 @@ from pipeline.errors import InputError, StudyError, WorkbookError
 from pipeline.pseudonymise import apply_review, propose, reidentify
 from pipeline.pseudonymise.workbook import ADD_SHEET, REVIEW_SHEET
 from pipeline.study import Study
-from tests.pseudonymise.conftest import snapshot
+from pseudonymise_helpers import snapshot
 
 
 def _keys(tmp_path: Path) -> Path:
