@@ -15,7 +15,7 @@ from pipeline.documents import sha256
 __all__ = [
     "QUEUE_SHEET", "INSTRUCTIONS_SHEET", "CODEBOOK_SHEET", "KEY_COLUMNS", "ADD_SLOTS",
     "ACCEPT", "REJECT", "NOTHING_APPLIES", "NO_CODE_LABEL", "decision_header", "suggestion_header",
-    "add_header", "text_hash", "choice_text", "parse_verdict", "resolve_code", "score_band", "SCORE_BANDS",
+    "add_header", "text_hash", "WorkbookMeta", "choice_text", "parse_verdict", "resolve_code", "score_band", "SCORE_BANDS",
 ]
 
 QUEUE_SHEET = "Queue"
@@ -44,6 +44,19 @@ INPUT_COLOUR, NO_CODE_COLOUR = "DDEBF7", "EDEDED"
 SCORE_BANDS = ((0.75, "C6EFCE", "strong (0.75 or more)"),
                (0.5, "FFF2CC", "fair (0.50 to 0.74)"),
                (0.0, "FCE4D6", "weak (below 0.50)"))
+
+
+
+@dataclass(frozen=True)
+class WorkbookMeta:
+    """Who a review workbook is for and where it comes from (its Instructions sheet and keys)."""
+
+    workbook_id: str
+    coder: str
+    created_at: str
+    study: str
+    run_id: str | None
+
 
 _VERDICT_WORDS = {
     "accept": "accepted", "accepted": "accepted", "yes": "accepted", "y": "accepted",

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Sequence
 from pipeline.errors import ConfigError, StudyError
 from pipeline.review.selection import QueueItem, QueueOptions, select_items, split_overlap
 from pipeline.suggest.stage import latest_run
-from pipeline.review.workbook import WorkbookMeta, write_workbook
+from pipeline.review.layout import WorkbookMeta
+from pipeline.review.workbook import write_workbook
 
 if TYPE_CHECKING:
     from pipeline.study import Study

@@ -1,7 +1,9 @@
 """``summarize``: every table of the case and cross-case summary, as data.
 
     summary = summarize(study, SummaryOptions(by=("country",)), embedder=FakeEmbedder())
-    files = write_summary(summary, Path("out"))   # summary.xlsx, summary.html, charts/*.png
+
+The files are written by pipeline.summarize.write (``write_summary``), which sits above
+the writers (excel, report) that read the ``Summary`` defined here.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from pipeline.embed.cache import TextEmbedder
 if TYPE_CHECKING:
     from pipeline.study import Study
 
-__all__ = ["SummaryOptions", "Summary", "GroupComparison", "SummaryFiles", "summarize", "write_summary"]
+__all__ = ["SummaryOptions", "Summary", "GroupComparison", "SummaryFiles", "summarize"]
 
 
 @dataclass(frozen=True)
@@ -136,30 +138,3 @@ def _with_charts(summary: Summary) -> Summary:
 
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_").lower() or "attribute"
-
-
-def write_summary(summary: Summary, out_dir: Path | str, overwrite: bool = False) -> SummaryFiles:
-    """Write summary.xlsx, summary.html and charts/*.png into ``out_dir``.
-
-    An existing summary.xlsx whose Ratings sheet holds ratings the store does not have is
-    not replaced unless ``overwrite``: read them in with `deductive ratings` first.
-    """
-    from pipeline.summarize.excel import guard_unread_ratings, write_workbook
-    from pipeline.summarize.report import write_report
-
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    workbook = out / "summary.xlsx"
-    if workbook.exists() and not overwrite:
-        guard_unread_ratings(workbook, summary.ratings)
-    chart_dir = out / "charts"
-    chart_dir.mkdir(exist_ok=True)
-    paths = []
-    for name, png in summary.charts.items():
-        path = chart_dir / f"{name}.png"
-        path.write_bytes(png)
-        paths.append(path)
-    write_workbook(summary, workbook)
-    report = out / "summary.html"
-    write_report(summary, report)
-    return SummaryFiles(workbook, report, tuple(paths))
