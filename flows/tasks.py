@@ -36,7 +36,7 @@ from pipeline.ingest.read import ReadOptions
 from pipeline.ingest.stage import Candidate, FileOutcome, IngestOptions, parse_candidate, register_cases, store_parsed
 from pipeline import outputs
 from pipeline.study import Study
-from pipeline.embed.cache import text_hash
+from pipeline.embed.cache import embedding_key
 
 __all__ = [
     "parse_file", "store_file", "register_cases_task", "segment_document", "embed_batch",
@@ -145,7 +145,7 @@ def _embedder(settings: EmbedSettings) -> Any:
 
 def embed_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
     """Text hashes + model identity: the same batch under the same model is never embedded twice."""
-    hashes = [text_hash(t) for t in parameters["texts"]]
+    hashes = [embedding_key(t) for t in parameters["texts"]]
     return "embed-" + _key(parameters["identity"], hashes)
 
 

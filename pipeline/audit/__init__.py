@@ -18,10 +18,10 @@ from pipeline.audit.report import html_section, terminal_table
 from pipeline.audit.resolve import ResolveReport, resolve
 from pipeline.audit.result import AuditResult
 from pipeline.audit.run import audit, write_outputs
-from pipeline.audit.sample import CONSENSUS, MODEL_PREFIX, AuditOptions, Coding, load_coding
+from pipeline.audit.sample import CONSENSUS, MODEL_PREFIX, AuditOptions, AuditSample, load_audit_sample
 
 __all__ = [
-    "AuditOptions", "Coding", "load_coding", "CONSENSUS", "MODEL_PREFIX",
+    "AuditOptions", "AuditSample", "load_audit_sample", "CONSENSUS", "MODEL_PREFIX",
     "AuditResult", "audit", "write_outputs", "html_section", "terminal_table",
     "Disagreement", "find_disagreements", "ResolveReport", "resolve",
     "MergeReport", "merge_into", "merged_labels",

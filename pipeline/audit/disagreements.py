@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from pipeline.audit.sample import Coding
-from pipeline.review.layout import text_hash
+from pipeline.audit.sample import AuditSample
+from pipeline.review.layout import text_fingerprint
 
 __all__ = ["Disagreement", "find_disagreements", "ResolvedRow", "SHEET", "NO_CODE", "KEYS",
            "RESOLUTION_MEMO", "resolution_header", "codes_header", "memo_header"]
@@ -48,7 +48,7 @@ class Disagreement:
     memos: dict[str, str]
 
 
-def find_disagreements(coding: Coding) -> list[Disagreement]:
+def find_disagreements(coding: AuditSample) -> list[Disagreement]:
     """Sample segments whose coders did not all apply the same set of audited codes."""
     sets, order = coding.code_sets(), {c: i for i, c in enumerate(coding.codes)}
     memo = {(c, u): m for c, u, m in zip(coding.decisions["coder"], coding.decisions["unit"], coding.decisions["memo"])}
@@ -58,7 +58,7 @@ def find_disagreements(coding: Coding) -> list[Disagreement]:
         if len(set(per_coder.values())) == 1:
             continue
         out.append(Disagreement(
-            seg["id"], seg["case"], seg["document"], int(seg["seq"]), seg["text"], text_hash(seg["text"]),
+            seg["id"], seg["case"], seg["document"], int(seg["seq"]), seg["text"], text_fingerprint(seg["text"]),
             {c: tuple(sorted(s, key=order.__getitem__)) for c, s in per_coder.items()},
             {c: memo.get((c, seg["id"]), "") for c in coding.coders}))
     return out

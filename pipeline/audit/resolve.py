@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING, Any, Sequence
 from pipeline.audit.disagreements import HASH_KEY, NO_CODE, RESOLUTION_MEMO, SEGMENT_KEY, SHEET, VERSION_KEY, ResolvedRow
 from pipeline.audit.sample import CONSENSUS
 from pipeline.codebook import Codebook
-from pipeline.documents import sha256
+from pipeline.hashing import sha256
 from pipeline.errors import StudyError, WorkbookError
 from pipeline.review import log
-from pipeline.review.layout import resolve_code, text_hash
+from pipeline.review.layout import resolve_code, text_fingerprint
 
 if TYPE_CHECKING:
-    from pipeline.study import Study
+    from pipeline.context import StudyContext
 
 __all__ = ["ResolveReport", "resolve"]
 
@@ -36,7 +36,7 @@ class ResolveReport:
     counts: dict[str, int] = field(default_factory=dict)
 
 
-def resolve(study: "Study", path: Path | str, coder: str = CONSENSUS) -> ResolveReport:
+def resolve(study: "StudyContext", path: Path | str, coder: str = CONSENSUS) -> ResolveReport:
     """Append the workbook's resolutions as decisions of ``coder``; all rows or none."""
     from pipeline.audit.excel import read_disagreements  # the one openpyxl module
 
@@ -60,7 +60,7 @@ def resolve(study: "Study", path: Path | str, coder: str = CONSENSUS) -> Resolve
     return ResolveReport(path, "imported", coder, len({d.segment_id for d in planned}), unresolved, counts)
 
 
-def _parse(study: "Study", path: Path, rows: Sequence[ResolvedRow],
+def _parse(study: "StudyContext", path: Path, rows: Sequence[ResolvedRow],
            slots: Sequence[str]) -> tuple[list[log.Decision], int, str]:
     current = {r["id"]: r["text"] for r in study.store.query("SELECT id, text FROM current_segments")}
     problems: list[str] = []
@@ -96,7 +96,7 @@ def _check_keys(row: ResolvedRow, current: dict[str, str], seen: dict[str, int],
         problems.append(f"{row.where(SEGMENT_KEY)}: '{segment}' is not a current segment of this study; the key "
                         f"was edited or the document was re-ingested: write a fresh workbook with `deductive audit`")
         return None
-    if str(row.values.get(HASH_KEY) or "").strip() != text_hash(current[segment]):
+    if str(row.values.get(HASH_KEY) or "").strip() != text_fingerprint(current[segment]):
         problems.append(f"{row.where(HASH_KEY)}: the segment's text changed since the workbook was written; "
                         f"write a fresh workbook with `deductive audit`")
         return None
@@ -107,7 +107,7 @@ def _check_keys(row: ResolvedRow, current: dict[str, str], seen: dict[str, int],
     return segment
 
 
-def _codebook(study: "Study", version: str, row: ResolvedRow, problems: list[str]) -> Codebook | None:
+def _codebook(study: "StudyContext", version: str, row: ResolvedRow, problems: list[str]) -> Codebook | None:
     try:
         return study.codebook(version or None)
     except StudyError:  # the version is not in this study

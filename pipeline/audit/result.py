@@ -13,7 +13,7 @@ import pandas as pd
 
 from pipeline.audit.disagreements import Disagreement
 from pipeline.audit.drift import RULE
-from pipeline.audit.sample import AuditOptions, Coding
+from pipeline.audit.sample import AuditOptions, AuditSample
 from pipeline.audit.stats import Agreement
 
 __all__ = ["AuditResult"]
@@ -21,7 +21,7 @@ __all__ = ["AuditResult"]
 
 @dataclass(frozen=True)
 class AuditResult:
-    coding: Coding
+    coding: AuditSample
     agreement: Agreement
     disagreements: list[Disagreement]
     drift: pd.DataFrame

@@ -11,23 +11,23 @@ from pipeline.audit.charts import kappa_chart
 from pipeline.audit.disagreements import find_disagreements
 from pipeline.audit.drift import batch_rates, drift_table
 from pipeline.audit.result import AuditResult
-from pipeline.audit.sample import AuditOptions, load_coding
+from pipeline.audit.sample import AuditOptions, load_audit_sample
 from pipeline.audit.stats import agreement
 from pipeline.errors import InputError
 from pipeline.reliability import Bootstrap
 
 if TYPE_CHECKING:
-    from pipeline.study import Study
+    from pipeline.context import StudyContext
 
 __all__ = ["audit", "write_outputs"]
 
 
-def audit(study: "Study", options: AuditOptions) -> AuditResult:
+def audit(study: "StudyContext", options: AuditOptions) -> AuditResult:
     """Compare the coders of ``options`` on the segments all of them decided."""
     if options.bootstrap < 0:
         raise InputError(f"--bootstrap must be 0 (no intervals) or a positive number of replicates, got {options.bootstrap}")
     started = time.perf_counter()
-    coding = load_coding(study, options)
+    coding = load_audit_sample(study, options)
     boot = Bootstrap(n_boot=options.bootstrap, seed=options.seed) if options.bootstrap else None
     return AuditResult(coding, agreement(coding, boot), find_disagreements(coding), drift_table(coding),
                        batch_rates(coding), options, time.perf_counter() - started)

@@ -10,12 +10,12 @@ import re
 from dataclasses import dataclass
 
 from pipeline.codebook import Codebook
-from pipeline.documents import sha256
+from pipeline.hashing import sha256
 
 __all__ = [
     "QUEUE_SHEET", "INSTRUCTIONS_SHEET", "CODEBOOK_SHEET", "KEY_COLUMNS", "ADD_SLOTS",
     "ACCEPT", "REJECT", "NOTHING_APPLIES", "NO_CODE_LABEL", "decision_header", "suggestion_header",
-    "add_header", "text_hash", "WorkbookMeta", "choice_text", "parse_verdict", "resolve_code", "score_band", "SCORE_BANDS",
+    "add_header", "text_fingerprint", "WorkbookMeta", "choice_text", "parse_verdict", "resolve_code", "score_band", "SCORE_BANDS",
 ]
 
 QUEUE_SHEET = "Queue"
@@ -77,8 +77,9 @@ def add_header(slot: int) -> str:
     return f"Add code {slot}"
 
 
-def text_hash(text: str) -> str:
-    """A short fingerprint of the segment text a coder was shown."""
+def text_fingerprint(text: str) -> str:
+    """A short fingerprint of the segment text a coder was shown (16 hex digits of its
+    SHA-256), kept in the workbook to notice text that changed before it came back."""
     return sha256(text)[:16]
 
 

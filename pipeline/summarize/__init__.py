@@ -13,11 +13,11 @@
 """
 
 from pipeline.summarize.ratings import RatingsReport, import_ratings
-from pipeline.summarize.source import Coding, SourceOptions, load_coding
+from pipeline.summarize.source import SummaryCoding, SourceOptions, load_summary_coding
 from pipeline.summarize.summary import GroupComparison, Summary, SummaryFiles, SummaryOptions, summarize
 from pipeline.summarize.write import write_summary
 
-__all__ = ["Coding", "SourceOptions", "load_coding", "SummaryOptions", "Summary", "GroupComparison", "SummaryFiles",
+__all__ = ["SummaryCoding", "SourceOptions", "load_summary_coding", "SummaryOptions", "Summary", "GroupComparison", "SummaryFiles",
            "summarize", "write_summary", "read_ratings", "RatingsReport"]
 
 

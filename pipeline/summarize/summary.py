@@ -23,11 +23,11 @@ from pipeline.summarize.exemplars import exemplars
 from pipeline.summarize.framework import domains, evidence_table, framework_matrix
 from pipeline.summarize.matrices import ALL_CASES, case_code_counts, code_order, natural_key, wide
 from pipeline.summarize.ratings import ratings_frame, stored_ratings
-from pipeline.summarize.source import Coding, SourceOptions, load_coding
+from pipeline.summarize.source import SummaryCoding, SourceOptions, load_summary_coding
 from pipeline.embed.cache import TextEmbedder
 
 if TYPE_CHECKING:
-    from pipeline.study import Study
+    from pipeline.context import StudyContext
 
 __all__ = ["SummaryOptions", "Summary", "GroupComparison", "SummaryFiles", "summarize"]
 
@@ -53,7 +53,7 @@ class GroupComparison:
 
 @dataclass(frozen=True)
 class Summary:
-    coding: Coding
+    coding: SummaryCoding
     created_at: str
     counts: pd.DataFrame
     overall: pd.DataFrame
@@ -84,10 +84,10 @@ class SummaryFiles:
     charts: tuple[Path, ...]
 
 
-def summarize(study: "Study", options: SummaryOptions | None = None, embedder: TextEmbedder | None = None) -> Summary:
+def summarize(study: "StudyContext", options: SummaryOptions | None = None, embedder: TextEmbedder | None = None) -> Summary:
     """Build every table from the store; nothing is written."""
     options = options or SummaryOptions()
-    coding = load_coding(study, options.source)
+    coding = load_summary_coding(study, options.source)
     groups_of = {attribute: case_groups(coding, attribute) for attribute in options.by}  # fail early on bad --by
     counts = case_code_counts(coding)
     order = code_order(coding.codebook)
@@ -108,7 +108,7 @@ def summarize(study: "Study", options: SummaryOptions | None = None, embedder: T
     return _with_charts(summary)
 
 
-def _cases(coding: Coding, counts: pd.DataFrame) -> pd.DataFrame:
+def _cases(coding: SummaryCoding, counts: pd.DataFrame) -> pd.DataFrame:
     segs = coding.segments
     coded = set(coding.applied["segment_id"])
     rows = []

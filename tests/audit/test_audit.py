@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 import pipeline.reliability as rel
-from pipeline.audit import AuditOptions, audit, html_section, load_coding, terminal_table, write_outputs
+from pipeline.audit import AuditOptions, audit, html_section, load_audit_sample, terminal_table, write_outputs
 from pipeline.audit.charts import kappa_chart
 from pipeline.audit.drift import drift_table
 from pipeline.audit.stats import group_matrix
@@ -52,7 +52,7 @@ def two(coded: tuple[Path, list[str]]) -> tuple[Study, list[str]]:
 
 def test_sample_is_the_segments_every_coder_decided(two: tuple[Study, list[str]]) -> None:
     study, segs = two
-    coding = load_coding(study, NO_BOOT)
+    coding = load_audit_sample(study, NO_BOOT)
     assert coding.coders == ("ana", "ben")
     # ben's extra segments are outside; 'none' and a rejection still count as decided.
     assert coding.sample == tuple(segs[:12])
@@ -142,14 +142,14 @@ def test_no_shared_segment_is_an_error(coded: tuple[Path, list[str]]) -> None:
         add_decisions(study, "ana", {segs[0]: ["culture"]})
         add_decisions(study, "ben", {segs[1]: ["culture"]})
         with pytest.raises(InputError, match="no segment was decided by all of ana, ben"):
-            load_coding(study, NO_BOOT)
+            load_audit_sample(study, NO_BOOT)
 
 
 def test_consensus_is_left_out_unless_named(two: tuple[Study, list[str]]) -> None:
     study, segs = two
     add_decisions(study, "consensus", {s: [] for s in segs[:12]})
-    assert load_coding(study, NO_BOOT).coders == ("ana", "ben")
-    assert load_coding(study, AuditOptions(coders=("ana", "consensus"), bootstrap=0)).coders == ("ana", "consensus")
+    assert load_audit_sample(study, NO_BOOT).coders == ("ana", "ben")
+    assert load_audit_sample(study, AuditOptions(coders=("ana", "consensus"), bootstrap=0)).coders == ("ana", "consensus")
 
 
 def test_model_as_a_coder(two: tuple[Study, list[str]]) -> None:
@@ -212,7 +212,7 @@ def test_drift_rule(coded: tuple[Path, list[str]], x: int, y: int, flag: str) ->
         add_decisions(study, "ana", {s: ["culture"] if i < x else [] for i, s in enumerate(sample)})
         add_decisions(study, "ben", {s: ["culture"] if i < y else [] for i, s in enumerate(sample)})
         add_decisions(study, "cy", {s: ["culture"] if i < y else [] for i, s in enumerate(sample)})
-        table = drift_table(load_coding(study, NO_BOOT)).set_index(["coder", "code"])
+        table = drift_table(load_audit_sample(study, NO_BOOT)).set_index(["coder", "code"])
     assert table.loc[("ana", "culture"), "flag"] == flag
 
 

@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from cli.main import cli
 from pipeline.errors import ConfigError, StudyError
 from pipeline.review import QueueOptions, queue
-from pipeline.review.layout import text_hash
+from pipeline.review.layout import text_fingerprint
 from pipeline.study import Study
 from review_helpers import headers
 
@@ -46,7 +46,7 @@ def test_queue_writes_three_sheets_and_records_items(review_study: Path) -> None
     texts = dict(zip(segments["id"], segments["text"]))
     for row, item in zip(rows, items):
         assert row["workbook_id"] == book.workbook_id
-        assert row["text_hash"] == item["text_hash"] == text_hash(texts[row["segment_id"]])
+        assert row["text_hash"] == item["text_hash"] == text_fingerprint(texts[row["segment_id"]])
         assert row["suggestion_ids"].split() == json.loads(item["suggestion_ids"])
         assert row["Segment"] == texts[row["segment_id"]]
     # Runner-ups (suggested = 0, rank 9) are never shown.
