@@ -207,3 +207,13 @@ def test_callers_go_through_the_study(path: Path) -> None:
             assert is_type_or_constant or allowed, (
                 f"{_rel(path)} imports {node.module}.{name}; call the Study method instead "
                 f"(or list it in PURE_STEPS if it touches no study)")
+
+
+def test_make_benchmarks_runs_every_benchmark() -> None:
+    """Every script under benchmarks/ (helpers start with '_') is in the Makefile's list."""
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    listed = re.search(r"^BENCHMARKS := (.*?)\n\n", makefile, re.S | re.M)
+    assert listed, "the Makefile has no BENCHMARKS list"
+    names = set(listed.group(1).replace("\\", " ").split())
+    scripts = {p.stem for p in (ROOT / "benchmarks").glob("*.py") if not p.name.startswith("_")}
+    assert scripts <= names, f"benchmarks not run by `make benchmarks`: {sorted(scripts - names)}"
