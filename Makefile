@@ -34,3 +34,19 @@ docs: setup
 
 clean-demo:
 	rm -rf $(DEMO)
+
+# Every script under benchmarks/ (tests/test_architecture.py checks that none is left
+# out). Each prints its figures with the baseline measured in the same run; they read the
+# shared data from ../shared/benchmarks. A listed script that is not in this checkout is
+# reported and makes the target fail at the end, after the others have run.
+BENCHMARKS := ingest_speed annomi_suggest suggest_speed embed_backends review_roundtrip \
+              summarize_annomi annomi_learning_curve annomi_ceiling flow_overhead audit_annomi refi_roundtrip \
+              zero_shot learning_curve hostile_inputs scale pseudonymise
+
+benchmarks: setup
+	@missing=""; for name in $(BENCHMARKS); do \
+	  if [ -f benchmarks/$$name.py ]; then \
+	    echo "== benchmarks/$$name.py"; $(BIN)/python benchmarks/$$name.py || exit 1; \
+	  else missing="$$missing $$name.py"; fi; \
+	done; \
+	if [ -n "$$missing" ]; then echo "listed in the Makefile but missing from benchmarks/:$$missing"; exit 1; fi

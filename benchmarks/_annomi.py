@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 from pipeline.ingest.read import ReadOptions
 
 HERE = Path(__file__).resolve().parent
-ANNOMI = HERE.parent.parent / "shared" / "benchmarks" / "annomi" / "AnnoMI-simple.csv"
+SHARED = Path(os.environ.get("DEDUCTIVE_SHARED") or HERE.parent.parent / "shared")  # as in tests/shared_data.py
+ANNOMI = SHARED / "benchmarks" / "annomi" / "AnnoMI-simple.csv"
 CODEBOOK = HERE / "annomi_codebook.yaml"
 READ = ReadOptions(
     text_column="utterance_text",

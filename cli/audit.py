@@ -7,15 +7,7 @@ from pathlib import Path
 
 import click
 
-from pipeline.audit import (
-    CONSENSUS,
-    AuditOptions,
-    audit,
-    merge_into,
-    resolve,
-    terminal_table,
-    write_outputs,
-)
+from pipeline.audit import CONSENSUS, AuditOptions, terminal_table
 from cli.options import STUDY, split_names
 from pipeline.errors import ConfigError
 from pipeline.study import Study
@@ -43,8 +35,8 @@ def audit_command(study_dir: Path, coders: tuple[str, ...], include_model: bool,
     options = AuditOptions(coders=split_names(coders), include_model=include_model, run_id=run_id, codes=split_names(codes),
                            codebook_version=codebook_version, bootstrap=bootstrap, seed=seed)
     with Study(study_dir) as study:
-        result = audit(study, options)
-        paths = write_outputs(result, out or study.root / "data" / "audit")
+        result = study.audit(options)
+        paths = study.write_audit(result, out)
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
         return
@@ -60,7 +52,7 @@ def audit_command(study_dir: Path, coders: tuple[str, ...], include_model: bool,
 def resolve_command(study_dir: Path, workbook: Path, coder: str) -> None:
     """Import a filled-in disagreements workbook as decisions of the coder 'consensus'."""
     with Study(study_dir) as study:
-        report = resolve(study, workbook, coder)
+        report = study.resolve(workbook, coder)
     if report.status == "already imported":
         click.echo(f"{workbook}: already imported for {coder}; nothing changed")
         return
@@ -84,7 +76,7 @@ def merge_coders_command(study_dir: Path, coders: tuple[str, ...], rule: str, at
         raise ConfigError(f"--at-least must be 1 or more, got {at_least}")
     chosen = ("at_least", at_least) if at_least is not None else rule
     with Study(study_dir) as study:
-        report = merge_into(study, split_names(coders), chosen, into, codebook_version)
+        report = study.merge_coders(split_names(coders), chosen, into, codebook_version)
     if report.status == "already merged":
         click.echo(f"{into}: already holds this merge of {report.segments} segments; nothing changed")
         return

@@ -80,7 +80,7 @@ def codebook_import(path: Path, out: Path | None, study_dir: Path | None) -> Non
         result = import_codebook(path, out=out)
     else:
         with Study(study_dir) as study:
-            result = import_codebook(path, out=out, study=study)
+            result = study.import_codebook(path, out=out)
     book = result.codebook
     click.echo(f"codebook {book.name}: {len(book.codes)} codes ({len(book.codable)} codable), version {book.version}")
     if result.yaml_path:
@@ -97,10 +97,8 @@ def codebook_import(path: Path, out: Path | None, study_dir: Path | None) -> Non
 @click.option("--codebook", "codebook_id", help="Codebook version (or a unique prefix, or its name); default: the latest.")
 def codebook_export(study_dir: Path, out: Path, codebook_id: str | None) -> None:
     """Write the study's codebook as a REFI-QDA .qdc file (deterministic GUIDs)."""
-    from pipeline.interchange.codebooks import export_codebook
-
     with Study(study_dir) as study:
-        book, path = export_codebook(study, out, codebook_id)
+        book, path = study.export_codebook(out, codebook_id)
     click.echo(f"wrote {path}: {len(book.codes)} codes of codebook {book.name} {book.version}")
 
 

@@ -24,11 +24,9 @@ __all__ = ["export", "import_"]
 def export(study_dir: Path, fmt: str, out: Path, coders: tuple[str, ...], include_model: bool,
            codebook_id: str | None) -> None:
     """Export documents, codebook, cases and confirmed codings as a REFI-QDA project (.qdpx)."""
-    from pipeline.interchange.qdpx import export_project
-
     with Study(study_dir) as study:
-        report = export_project(study.store, out, name=study.root.resolve().name, codebook_version=codebook_id,
-                                coders=list(split_names(coders)) or None, include_model=include_model)
+        report = study.export_project(out, codebook_version=codebook_id, coders=list(split_names(coders)) or None,
+                                      include_model=include_model)
     click.echo(f"wrote {report.path}: {report.documents} documents, {report.cases} cases, {report.variables} variables, "
                f"{report.selections} selections, {report.codings} human codings"
                + (f", {report.model_codings} model codings" if include_model else ""))
@@ -43,10 +41,8 @@ def export(study_dir: Path, fmt: str, out: Path, coders: tuple[str, ...], includ
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_(study_dir: Path, path: Path) -> None:
     """Import a REFI-QDA project (.qdpx): sources, codes and codings (as decisions of their users)."""
-    from pipeline.interchange.qdpx_import import import_project
-
     with Study(study_dir) as study:
-        report = import_project(study.store, path, study.settings.segment, study.settings.ingest.speaker_pattern)
+        report = study.import_project(path)
     click.echo(f"imported {path} (import {report.import_id}): {report.sources} sources "
                f"({report.documents_new} new documents), {len(report.cases_added)} new cases")
     click.echo(f"codes: {report.codes} in the file, {len(report.codes_added)} added to the codebook "

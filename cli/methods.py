@@ -19,11 +19,10 @@ __all__ = ["report_methods"]
               help="Bootstrap replicates for the agreement interval.")
 def report_methods(study_dir: Path, out: Path | None, bootstrap: int) -> None:
     """Write a Methods paragraph for a paper: model, codebook version, settings, coders, agreement."""
-    from pipeline.methods import methods_facts, methods_paragraph
     from pipeline.study import Study
 
     with Study(study_dir) as study:
-        text = methods_paragraph(methods_facts(study, bootstrap=bootstrap))
+        text = study.methods_paragraph(bootstrap=bootstrap)
     if out is None:
         click.echo(text)
         return

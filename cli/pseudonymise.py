@@ -34,18 +34,16 @@ def pseudonymise(study_dir: Path, key_path: Path | None, names_path: Path | None
     """Find names, places, organisations, e-mails and phone numbers and propose study-wide
     codes in a review workbook; with --apply, write the reviewed replacements as new versions.
     Assisted, not guaranteed: review every row and add what was missed."""
-    from pipeline.pseudonymise import apply_review, propose
-
     if key_path is None:
         raise click.UsageError("give --key PATH: where the key is kept (outside the study folder)")
     with Study(study_dir) as study:
         if apply_path:
-            result = apply_review(study, apply_path, key_path)
+            result = study.apply_pseudonyms(apply_path, key_path)
             click.echo(f"pseudonymised {result.documents} document(s) as new versions: {result.replacements} "
                        f"replacements ({result.added} added), {result.rejected} rejected, {result.new_codes} new codes")
             click.echo(f"key updated: {key_path} (keep it apart from the study)")
             return
-        report = propose(study, key_path, names_path, workbook_path, model=not no_model)
+        report = study.propose_pseudonyms(key_path, names_path, workbook_path, model=not no_model)
     echo_proposal(report)
 
 
@@ -72,12 +70,10 @@ def echo_proposal(report) -> None:
               help="Where to write the re-identified copy (outside the study folder).")
 def reidentify(study_dir: Path, key_path: Path | None, source: Path, target: Path) -> None:
     """Put the original names back into a report's quotes, for the researcher who holds the key."""
-    from pipeline.pseudonymise import reidentify as restore
-
     if key_path is None:
         raise click.UsageError("give --key PATH: the key written by `deductive pseudonymise`")
     with Study(study_dir) as study:
-        result = restore(study, key_path, source, target)
+        result = study.reidentify(key_path, source, target)
     click.echo(f"restored {result.restored} code(s) in {target}")
     if result.unknown:
         click.echo(f"not in the key (left as they are): {', '.join(result.unknown[:20])}", err=True)

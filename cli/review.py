@@ -9,7 +9,7 @@ import click
 
 from cli.options import STUDY, split_names
 from pipeline.errors import WorkbookError
-from pipeline.review import ImportOptions, QueueOptions, confirm, decision_table, import_decisions, queue
+from pipeline.review import ImportOptions, QueueOptions
 from pipeline.study import Study
 
 __all__ = ["queue_command", "confirm_command", "decisions_command", "import_decisions_command"]
@@ -40,7 +40,7 @@ def queue_command(study_dir: Path, coder: str, out: Path | None, cases: tuple[st
                            include_uncoded=include_uncoded, requeue=requeue, overlap=overlap, with_coder=with_coder,
                            run_id=run_id, codebook_version=codebook_version, seed=seed)
     with Study(study_dir) as study:
-        written = queue(study, options, out)
+        written = study.queue(options, out)
     if not written:
         click.echo("nothing to queue: every matching segment is decided or already queued for this coder "
                    "(see --requeue, --include-uncoded)")
@@ -59,7 +59,7 @@ def confirm_command(study_dir: Path, workbooks: tuple[Path, ...]) -> None:
     with Study(study_dir) as study:
         for path in workbooks:
             try:
-                report = confirm(study, path)
+                report = study.confirm(path)
             except WorkbookError as exc:
                 failed += 1
                 click.echo(f"error: {exc}", err=True)
@@ -85,7 +85,7 @@ def confirm_command(study_dir: Path, workbooks: tuple[Path, ...]) -> None:
 def decisions_command(study_dir: Path, out: Path, coder: str | None, history: bool) -> None:
     """Export the current decisions (or the whole log) as a UTF-8 CSV."""
     with Study(study_dir) as study:
-        table = decision_table(study, coder=coder, history=history)
+        table = study.decisions(coder=coder, history=history)
     table.to_csv(out, index=False, encoding="utf-8")
     click.echo(f"wrote {len(table)} {'logged' if history else 'current'} decisions to {out}")
 
@@ -110,7 +110,7 @@ def import_decisions_command(study_dir: Path, table: Path, coder: str | None, co
                             verdict_column=verdict_column, memo_column=memo_column, none_value=none_value,
                             codebook_version=codebook_version)
     with Study(study_dir) as study:
-        report = import_decisions(study, table, options)
+        report = study.import_decisions(table, options)
     if report.status == "already imported":
         click.echo(f"{table}: already imported with these options; nothing changed")
         return

@@ -11,7 +11,6 @@ import click
 
 from cli.options import STUDY
 from pipeline.config import UNITS
-from pipeline.ingest.read import ReadOptions
 from pipeline.study import Study
 
 __all__ = ["init", "ingest", "segment", "status", "suggest", "learn", "suggestions", "evaluate"]
@@ -24,7 +23,7 @@ __all__ = ["init", "ingest", "segment", "status", "suggest", "learn", "suggestio
 def init(study_dir: Path, codebook: Path | None) -> None:
     """Create a study folder (codebook/, data/, models/, deductive.toml) and its store."""
     with Study.create(study_dir, codebook=codebook) as study:
-        click.echo(f"created study {study.root} (store schema {study.store.schema_version})")
+        click.echo(f"created study {study.root} (store schema {study.schema_version})")
         books = study.codebooks().to_dict("records")
         for book in books:
             click.echo(f"codebook {book['name']} version {book['version']}: {book['codable']} codable codes")
@@ -64,17 +63,12 @@ def ingest(study_dir: Path, paths: tuple[Path, ...], cases: Path | None, case: s
         raise click.UsageError("--pseudonymise needs --key PATH (outside the study folder)")
     with Study(study_dir) as study:
         study.settings = study.settings.override("segment", unit=unit)
-        read = ReadOptions(
-            **({"speaker_pattern": study.settings.ingest.speaker_pattern} if study.settings.ingest.speaker_pattern else {}),
-            text_column=text_column, id_columns=id_columns, case_column=case_column,
-            speaker_column=speaker_column, timestamp_column=timestamp_column, sheet=sheet,
-        )
+        read = study.read_options(text_column=text_column, id_columns=id_columns, case_column=case_column,
+                                  speaker_column=speaker_column, timestamp_column=timestamp_column, sheet=sheet)
         report = study.ingest(paths, cases=cases, case=case, read=read)
         proposal = None
         if pseudonymise_ and study.has_segments():
-            from pipeline.pseudonymise import propose
-
-            proposal = propose(study, key_path, names_path)
+            proposal = study.propose_pseudonyms(key_path, names_path)
     for outcome in report.outcomes:
         if outcome.status == "failed":
             continue

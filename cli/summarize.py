@@ -12,7 +12,7 @@ import click
 from cli.options import STUDY
 from pipeline.errors import ModelError
 from pipeline.study import Study
-from pipeline.summarize import SourceOptions, SummaryOptions, read_ratings, summarize, write_summary
+from pipeline.summarize import SourceOptions, SummaryOptions
 from pipeline.summarize.source import DEFAULT_INTERVIEWER
 
 __all__ = ["summarize_command", "ratings_command"]
@@ -47,8 +47,8 @@ def summarize_command(study_dir: Path, by: tuple[str, ...], source: str, coder: 
         by=by, exemplars=exemplars)
     with Study(study_dir) as study:
         embedder, warning = _embedder(study, model)
-        summary = summarize(study, options, embedder=embedder)
-        files = write_summary(summary, out or study.root / "data" / "summary", overwrite=overwrite)
+        summary = study.summarize(options, embedder=embedder)
+        files = study.write_summary(summary, out, overwrite=overwrite)
     if warning:
         click.echo(f"warning: {warning}", err=True)
     if as_json:
@@ -102,7 +102,7 @@ def _json(summary: Any, files: Any) -> dict[str, Any]:
 def ratings_command(study_dir: Path, workbook: Path, analyst: str) -> None:
     """Read the ratings typed into a summary workbook's Ratings sheet into the study (changed ones only)."""
     with Study(study_dir) as study:
-        report = read_ratings(study, workbook, analyst)
+        report = study.read_ratings(workbook, analyst)
     if report.status == "unchanged":
         click.echo(f"{workbook}: {report.rows} rows, no rating or note changed; nothing written")
         return

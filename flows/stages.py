@@ -22,10 +22,10 @@ from flows.tasks import (
 from pipeline.embed import EmbedSettings
 from pipeline.errors import DeductiveError, WorkbookError
 from pipeline.ingest.read import ReadOptions
-from pipeline.outputs import inputs_stamp, record_outputs, saved_outputs
+from pipeline.outputs import record_outputs, saved_outputs
 from pipeline.ingest.stage import Candidate, FileOutcome, IngestOptions, IngestReport, discover
 from pipeline.study import Study
-from pipeline.suggest.stage import SuggestReport, latest_run
+from pipeline.suggest.stage import SuggestReport
 
 __all__ = [
     "open_study", "cached_embedder", "results_folder", "default_inputs", "read_options", "embed_settings",
@@ -56,17 +56,12 @@ def default_inputs(study: Study) -> list[Path]:
 
 
 def read_options(study: Study, read: ReadOptions | None) -> ReadOptions:
-    if read is not None:
-        return read
-    pattern = study.settings.ingest.speaker_pattern
-    return ReadOptions(speaker_pattern=pattern) if pattern else ReadOptions()
+    return read if read is not None else study.read_options()
 
 
 def embed_settings(study: Study, threads: int | None = None) -> EmbedSettings:
     """The study's embedding settings; ``threads`` (per worker) overrides the configured count."""
-    e = study.settings.embedding
-    return EmbedSettings(model=e.model, backend=e.backend, batch_size=e.batch_size,
-                         threads=threads or e.threads or None)
+    return study.settings.override("embedding", threads=threads or None).embedding
 
 
 # --------------------------------------------------------------------------- steps
@@ -171,7 +166,7 @@ def summarize_step(study: Study, embedder: Any = None) -> Refresh:
     if not has_stage("pipeline.summarize"):
         return Refresh(notes=("summary skipped: this version has no summarize stage",))
     coders = _coders(study)
-    stamp = inputs_stamp(study, "summary")
+    stamp = study.outputs_stamp("summary")
     if stamp is None:
         return Refresh(notes=("summary skipped: no suggestions and no decisions yet",))
     saved = saved_outputs(_stamp_file(study, "summary"), stamp)
@@ -190,7 +185,7 @@ def audit_step(study: Study) -> Refresh:
     coders = _coders(study)
     if not coders:
         return Refresh(notes=("audit skipped: no decisions yet",))
-    stamp = inputs_stamp(study, "audit")
+    stamp = study.outputs_stamp("audit")
     saved = saved_outputs(_stamp_file(study, "audit"), stamp)
     if saved:
         return Refresh(saved, ("audit unchanged since the last run",))
@@ -205,9 +200,7 @@ def audit_step(study: Study) -> Refresh:
 def _coders(study: Study) -> list[str]:
     if not has_stage("pipeline.review"):
         return []
-    from pipeline.review import decision_table
-
-    return sorted(set(decision_table(study)["coder"]))
+    return study.coders()
 
 
 def _stamp_file(study: Study, stage: str) -> Path:

@@ -33,10 +33,11 @@ from prefect.context import TaskRunContext
 
 from pipeline.embed import FAKE_MODEL, EmbedSettings, FakeEmbedder, load_embedder, resolve_model
 from pipeline.ingest.read import ReadOptions
-from pipeline.ingest.stage import Candidate, FileOutcome, IngestOptions, parse_candidate, register_cases, store_parsed
+from pipeline.errors import ModelError
+from pipeline.ingest.stage import Candidate, FileOutcome, IngestOptions, parse_candidate
 from pipeline import outputs
 from pipeline.study import Study
-from pipeline.embed.cache import text_hash
+from pipeline.embed.cache import embedding_key
 
 __all__ = [
     "parse_file", "store_file", "register_cases_task", "segment_document", "embed_batch",
@@ -110,7 +111,7 @@ def parse_file(candidate: Candidate, read: ReadOptions) -> Any:
 
 @task(name="register-cases", cache_policy=NO_CACHE)
 def register_cases_task(study: Study, cases_file: Path) -> tuple[str, ...]:
-    return register_cases(study.store, cases_file)
+    return study.register_cases(cases_file)
 
 
 @task(name="store", cache_policy=NO_CACHE, task_run_name="store {candidate.rest}")
@@ -118,7 +119,7 @@ def store_file(study: Study, candidate: Candidate, parsed: Any, options: IngestO
     """Store one parsed file in one transaction; its new documents are segmented there too."""
     if isinstance(parsed, FileOutcome):
         return parsed
-    return store_parsed(study.store, candidate, parsed, options)
+    return study.store_parsed(candidate, parsed, options)
 
 
 # --------------------------------------------------------------------------- segment
@@ -145,7 +146,7 @@ def _embedder(settings: EmbedSettings) -> Any:
 
 def embed_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
     """Text hashes + model identity: the same batch under the same model is never embedded twice."""
-    hashes = [text_hash(t) for t in parameters["texts"]]
+    hashes = [embedding_key(t) for t in parameters["texts"]]
     return "embed-" + _key(parameters["identity"], hashes)
 
 
@@ -161,8 +162,8 @@ def _embed_here(texts: list[str], settings: EmbedSettings, identity: str) -> np.
     with _EMBED_LOCK:
         model = _embedder(settings)
         if model.identity != identity:
-            raise RuntimeError(f"the model loaded here is {model.identity}, the run expects {identity}; "
-                               "use the same model files on every worker")
+            raise ModelError(f"the model loaded here is {model.identity}, the run expects {identity}; "
+                             "use the same model files on every worker")
         return np.asarray(model.embed(texts), dtype=np.float32)
 
 
@@ -219,36 +220,32 @@ class TaskEmbedder:
 @task(name="queue", cache_policy=NO_CACHE, task_run_name="queue for {coder}")
 def write_queue(study: Study, coder: str) -> list[Any]:
     """Write ``coder``'s workbook of segments not yet queued for them ([] if none)."""
-    from pipeline.review import QueueOptions, queue
+    from pipeline.review import QueueOptions
 
-    return queue(study, QueueOptions(coder=coder))
+    return study.queue(QueueOptions(coder=coder))
 
 
 @task(name="confirm", cache_policy=NO_CACHE, task_run_name="confirm {path.name}")
 def import_workbook(study: Study, path: Path) -> Any:
     """Append a returned workbook's decisions (a no-op if it was imported before)."""
-    from pipeline.review import confirm
-
-    return confirm(study, path)
+    return study.confirm(path)
 
 
 @task(name="summarize", cache_policy=NO_CACHE)
 def summarize_study(study: Study, confirmed: bool, embedder: Any) -> dict[str, Path]:
     """Write the summary workbook and HTML report: from the decisions so far, or else
     (labelled unconfirmed) from the suggestions. Returns the files written."""
-    from pipeline.summarize import SourceOptions, SummaryOptions, summarize, write_summary
+    from pipeline.summarize import SourceOptions, SummaryOptions
 
     source = SourceOptions(source="confirmed", any_coder=True) if confirmed else SourceOptions(source="suggested")
-    summary = summarize(study, SummaryOptions(source=source), embedder=embedder)
-    files = write_summary(summary, study.root / "data" / "summary")
+    files = study.write_summary(study.summarize(SummaryOptions(source=source), embedder=embedder))
     return {"summary workbook": files.workbook, "summary report": files.report}
 
 
 @task(name="audit", cache_policy=NO_CACHE)
 def audit_study(study: Study) -> dict[str, Path]:
     """Agreement between the coders, and with the model's suggestions; returns the files written."""
-    from pipeline.audit import AuditOptions, audit, write_outputs
+    from pipeline.audit import AuditOptions
 
-    result = audit(study, AuditOptions(include_model=True))
-    paths = write_outputs(result, study.root / "data" / "audit")
+    paths = study.write_audit(study.audit(AuditOptions(include_model=True)))
     return {"audit report": paths["html"], "audit workbook": paths["workbook"]}

@@ -3,6 +3,9 @@
 Every section and key is validated on load; an unknown key or a wrong type is a
 ``ConfigError`` that names the file and the key. Command-line flags override settings
 for one run through ``Settings.override`` and never rewrite the file.
+
+The ``[embedding]`` section is read straight into ``pipeline.embed.EmbedSettings``, the
+one settings class the embedding backends take, so there is nothing to translate.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipeline.embed.seam import EmbedSettings
 from pipeline.errors import ConfigError
 
 __all__ = [
@@ -20,7 +24,7 @@ __all__ = [
     "UNITS",
     "IngestSettings",
     "SegmentSettings",
-    "EmbeddingSettings",
+    "EmbedSettings",
     "SuggestSettings",
     "Settings",
     "load_settings",
@@ -54,16 +58,6 @@ class SegmentSettings:
 
 
 @dataclass(frozen=True)
-class EmbeddingSettings:
-    """Which embedding model and backend; see pipeline.embed."""
-
-    model: str = "all-MiniLM-L6-v2"
-    backend: str = "torch"
-    batch_size: int = 64
-    threads: int = 0  # 0: the library's default
-
-
-@dataclass(frozen=True)
 class SuggestSettings:
     top_k: int = 3
     threshold: float = 0.5
@@ -73,7 +67,7 @@ class SuggestSettings:
 class Settings:
     ingest: IngestSettings = field(default_factory=IngestSettings)
     segment: SegmentSettings = field(default_factory=SegmentSettings)
-    embedding: EmbeddingSettings = field(default_factory=EmbeddingSettings)
+    embedding: EmbedSettings = field(default_factory=EmbedSettings)
     suggest: SuggestSettings = field(default_factory=SuggestSettings)
 
     def override(self, section: str, **values: Any) -> "Settings":
@@ -81,28 +75,45 @@ class Settings:
         given = {k: v for k, v in values.items() if v is not None}
         if not given:
             return self
-        current = getattr(self, section)
-        checked = _validate_section(section, {**dataclasses.asdict(current), **given}, "option")
+        checked = _validate_section(section, given, "option", base=getattr(self, section))
         return dataclasses.replace(self, **{section: checked})
 
 
 _SECTIONS: dict[str, type] = {
     "ingest": IngestSettings,
     "segment": SegmentSettings,
-    "embedding": EmbeddingSettings,
+    "embedding": EmbedSettings,
     "suggest": SuggestSettings,
 }
+# The type of settable fields whose default is None ("the library's default"). Other
+# fields defaulting to None (embedding.cache_dir: where this machine keeps converted
+# models) are not properties of a study and cannot be set in its file.
+_OPTIONAL_TYPES = {("embedding", "threads"): int}
 
 
-def _validate_section(name: str, values: dict[str, Any], where: str) -> Any:
-    cls = _SECTIONS[name]
-    fields = {f.name: f for f in dataclasses.fields(cls)}
+def _settable(name: str) -> dict[str, type]:
+    """The keys of a section a settings file may set, with their types."""
+    defaults = _SECTIONS[name]()
+    out = {}
+    for f in dataclasses.fields(defaults):
+        default = getattr(defaults, f.name)
+        if default is not None:
+            out[f.name] = type(default)
+        elif (name, f.name) in _OPTIONAL_TYPES:
+            out[f.name] = _OPTIONAL_TYPES[(name, f.name)]
+    return out
+
+
+def _validate_section(name: str, values: dict[str, Any], where: str, base: Any = None) -> Any:
+    """``base`` (default: the section's defaults) with ``values`` checked and put in."""
+    base = base if base is not None else _SECTIONS[name]()
+    fields = _settable(name)
     for key, value in values.items():
         if key not in fields:
             raise ConfigError(
                 f"{where}: unknown key '{name}.{key}'; valid keys: {', '.join(sorted(fields))}"
             )
-        expected = type(getattr(cls(), key))
+        expected = fields[key]
         ok = isinstance(value, expected) and not (expected is int and isinstance(value, bool))
         if expected is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
@@ -112,7 +123,9 @@ def _validate_section(name: str, values: dict[str, Any], where: str) -> Any:
             raise ConfigError(
                 f"{where}: '{name}.{key}' must be {expected.__name__}, got {value!r}"
             )
-    obj = cls(**values)
+    if name == "embedding" and values.get("threads") == 0:
+        values["threads"] = None  # the file's 0 is the library's default
+    obj = dataclasses.replace(base, **values)
     _check_ranges(name, obj, where)
     return obj
 
@@ -129,7 +142,7 @@ def _check_ranges(name: str, obj: Any, where: str) -> None:
     if name == "embedding":
         if obj.backend not in ("torch", "onnx", "onnx-int8"):
             raise ConfigError(f"{where}: 'embedding.backend' is {obj.backend!r}; use torch, onnx or onnx-int8")
-        if obj.batch_size < 1 or obj.threads < 0:
+        if obj.batch_size < 1 or (obj.threads is not None and obj.threads < 0):
             raise ConfigError(f"{where}: 'embedding.batch_size' must be >= 1 and 'embedding.threads' >= 0")
     if name == "suggest":
         if obj.top_k < 1 or not 0.0 <= obj.threshold <= 1.0:
@@ -172,7 +185,7 @@ speaker_pattern = ""        # empty: the built-in pattern (Interviewer:, I:, P3:
 model = "{s.embedding.model}"   # the packaged model, or a path to a sentence-transformers model
 backend = "{s.embedding.backend}"           # torch | onnx | onnx-int8
 batch_size = {s.embedding.batch_size}
-threads = {s.embedding.threads}                 # 0: library default
+threads = {s.embedding.threads or 0}                 # 0: library default
 
 [suggest]
 top_k = {s.suggest.top_k}

@@ -5,30 +5,24 @@ Call the writing functions inside ``Store.transaction()``; they never commit the
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
 from dataclasses import asdict
 from typing import Sequence
 
 from pipeline.config import SegmentSettings
+from pipeline.hashing import sha256
 from pipeline.records import Block, ParsedDocument
 from pipeline.segment import segment_blocks, segmentation_id
 from pipeline.store import from_json, to_json
 
 __all__ = [
-    "sha256",
     "latest_version",
     "insert_document",
     "load_blocks",
     "write_segments",
     "current_segmentation",
 ]
-
-
-def sha256(data: bytes | str) -> str:
-    raw = data.encode("utf-8") if isinstance(data, str) else data
-    return hashlib.sha256(raw).hexdigest()
 
 
 def latest_version(conn: sqlite3.Connection, source_key: str) -> sqlite3.Row | None:

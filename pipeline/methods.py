@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from pipeline.study import Study
+    from pipeline.context import StudyContext
 
 __all__ = ["MethodsFacts", "methods_facts", "methods_paragraph"]
 
@@ -39,7 +39,7 @@ class MethodsFacts:
     agreement_note: str = ""
 
 
-def methods_facts(study: "Study", bootstrap: int = 500, seed: int = 0) -> MethodsFacts:
+def methods_facts(study: "StudyContext", bootstrap: int = 500, seed: int = 0) -> MethodsFacts:
     """The facts of ``study`` that a Methods section reports (agreement needs two coders)."""
     from pipeline.review import decision_table
     from pipeline.suggest.stage import latest_run
@@ -62,7 +62,7 @@ def methods_facts(study: "Study", bootstrap: int = 500, seed: int = 0) -> Method
     )
 
 
-def _agreement(study: "Study", by_coder: dict[str, int], bootstrap: int, seed: int) -> tuple[dict[str, Any] | None, str]:
+def _agreement(study: "StudyContext", by_coder: dict[str, int], bootstrap: int, seed: int) -> tuple[dict[str, Any] | None, str]:
     from pipeline.audit import AuditOptions, audit
     from pipeline.errors import DeductiveError
 

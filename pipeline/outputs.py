@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from pipeline.study import Study
+    from pipeline.context import StudyContext
 
 __all__ = ["STAGES", "code_digest", "inputs_stamp", "record_outputs", "saved_outputs"]
 
@@ -29,7 +29,7 @@ def code_digest(package_dir: Path) -> str:
     return digest.hexdigest()[:12]
 
 
-def inputs_stamp(study: "Study", stage: str) -> dict[str, Any] | None:
+def inputs_stamp(study: "StudyContext", stage: str) -> dict[str, Any] | None:
     """What ``stage`` ("summary" or "audit") depends on; None when there is nothing to work on."""
     from pipeline.review import decision_table
     from pipeline.suggest.stage import latest_run

@@ -1,16 +1,26 @@
-"""The ``Study``: one folder, its settings and its store, for the CLI and for notebooks.
+"""The ``Study``: one folder, its settings and its store: the one seam for callers.
 
     study = Study.create("my-study", codebook="codebook/cfir2.yaml")
     study.ingest(["interviews/"], cases="interviews/cases.csv")
     study.segments()          # a pandas DataFrame, one row per current segment
+    study.suggest(); study.queue(QueueOptions(coder="ana")); study.confirm("ana.xlsx")
+    study.write_summary(study.summarize()); study.write_audit(study.audit())
 
-Methods return data (dataclasses or DataFrames); nothing prints.
+The rule: everything outside ``pipeline/`` (the command line, the flows, notebooks) opens
+a ``Study`` and calls its methods, passing and getting back the stages' option and report
+dataclasses, DataFrames and paths. Only pure steps that touch no study are called
+directly (reading a file, loading an embedder in a worker, formatting a result). Inside
+the library the stages take the narrowest thing they need: the ``Store``, or the study
+typed as ``pipeline.context.StudyContext``; no stage imports this module.
+tests/test_architecture.py enforces both halves.
+
+Methods return data (dataclasses, DataFrames, paths); nothing prints.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import pandas as pd
 
@@ -19,16 +29,29 @@ from pipeline.config import SETTINGS_FILE, Settings, default_settings_text, load
 from pipeline.documents import current_segmentation, load_blocks, write_segments
 from pipeline.errors import StudyError
 from pipeline.ingest.read import ReadOptions
-from pipeline.ingest.stage import IngestOptions, IngestReport, ingest
+from pipeline.ingest.stage import Candidate, FileOutcome, IngestOptions, IngestReport, ingest, register_cases, store_parsed
 from pipeline.segment import segmentation_id
 from pipeline.suggest.evaluate import Evaluation, evaluate_run
 from pipeline.suggest.training import AUTO_LEARN_MIN, LearnedModel, current_decision_ids, decisions_hash, learn, load_latest
 from pipeline.store import STORE_FILE, Store, from_json
 from pipeline.suggest.stage import SuggestReport, latest_run, suggest_segments, suggestions_frame
 
-__all__ = ["Study", "STUDY_FOLDERS"]
+if TYPE_CHECKING:
+    from pipeline.audit import AuditOptions, AuditResult, MergeReport, ResolveReport
+    from pipeline.interchange.codebooks import CodebookImport
+    from pipeline.interchange.qdpx import ExportReport
+    from pipeline.interchange.qdpx_import import ImportReport as ProjectImportReport
+    from pipeline.reliability.consensus import Rule
+    from pipeline.review import ConfirmReport, ImportOptions, ImportReport, QueuedWorkbook, QueueOptions
+    from pipeline.pseudonymise.reidentify import ReidentifyReport
+    from pipeline.pseudonymise.stage import ApplyReport, ProposeReport
+    from pipeline.summarize import RatingsReport, Summary, SummaryFiles, SummaryOptions
+
+__all__ = ["Study", "STUDY_FOLDERS", "SUMMARY_FOLDER", "AUDIT_FOLDER"]
 
 STUDY_FOLDERS = ("codebook", "data", "models")
+SUMMARY_FOLDER = Path("data") / "summary"  # where summaries go unless told otherwise
+AUDIT_FOLDER = Path("data") / "audit"
 
 
 class Study:
@@ -63,6 +86,11 @@ class Study:
             study.add_codebook(target)
         return study
 
+    @property
+    def schema_version(self) -> int:
+        """The version of the store's schema (migrations applied)."""
+        return self.store.schema_version
+
     def close(self) -> None:
         self.store.close()
 
@@ -83,15 +111,27 @@ class Study:
         read: ReadOptions | None = None,
     ) -> IngestReport:
         """Ingest files and folders; segment them with the study's segment settings."""
-        if read is None:
-            read = ReadOptions(**({"speaker_pattern": self.settings.ingest.speaker_pattern} if self.settings.ingest.speaker_pattern else {}))
         options = IngestOptions(
-            read=read,
+            read=read or self.read_options(),
             segment=self.settings.segment,
             cases_file=Path(cases) if cases else None,
             case=case,
         )
         return ingest(self.store, [Path(p) for p in paths], options)
+
+    def read_options(self, **columns: Any) -> ReadOptions:
+        """How files are read: the study's speaker pattern, with tabular ``columns`` (text_column,
+        id_columns, ...) for this run. The one place ReadOptions are built from the settings."""
+        pattern = self.settings.ingest.speaker_pattern
+        return ReadOptions(**({"speaker_pattern": pattern} if pattern else {}), **columns)
+
+    def register_cases(self, cases_file: Path) -> tuple[str, ...]:
+        """Add the cases of a cases.csv (a flow's ingest step); returns the names added."""
+        return register_cases(self.store, cases_file)
+
+    def store_parsed(self, candidate: Candidate, parsed: Any, options: IngestOptions) -> FileOutcome:
+        """Store one file parsed elsewhere (a flow parses in parallel), in one transaction."""
+        return store_parsed(self.store, candidate, parsed, options)
 
     def segment(self) -> int:
         """(Re)segment every current document with the study's segment settings.
@@ -129,11 +169,9 @@ class Study:
 
     def embedder(self) -> Any:
         """The embedding model named by the settings (loaded lazily; no fallback)."""
-        from pipeline.embed import EmbedSettings, load_embedder
+        from pipeline.embed import load_embedder
 
-        e = self.settings.embedding
-        return load_embedder(EmbedSettings(model=e.model, backend=e.backend, batch_size=e.batch_size,
-                                           threads=e.threads or None))
+        return load_embedder(self.settings.embedding)
 
     def suggest(self, codebook: str | None = None, embedder: Any = None, learned: bool | None = None) -> SuggestReport:
         """Suggest codes for all current segments (incremental within a run).
@@ -171,7 +209,141 @@ class Study:
         version = self.store.conn.execute("SELECT codebook_version FROM suggestion_runs WHERE id = ?", (run_id,)).fetchone()[0]
         return evaluate_run(self.store, run_id, self.codebook(version), gold, gold_column, top_k)
 
+    def latest_run(self, codebook_version: str | None = None) -> str | None:
+        """The newest suggestion run (for one codebook version), or None."""
+        return latest_run(self.store, codebook_version) if codebook_version else latest_run(self.store)
+
+    # --- review, summaries, audit, exchange -----------------------------------------
+
+    def queue(self, options: "QueueOptions", out: Path | None = None) -> list["QueuedWorkbook"]:
+        """Write review workbooks (see pipeline.review.queue); [] when nothing is left to queue."""
+        from pipeline.review import queue
+
+        return queue(self, options, out)
+
+    def confirm(self, path: Path | str) -> "ConfirmReport":
+        """Append a returned review workbook's decisions; all rows or none."""
+        from pipeline.review import confirm
+
+        return confirm(self, path)
+
+    def decisions(self, coder: str | None = None, history: bool = False) -> pd.DataFrame:
+        """The current decisions (or the whole append-only log), one row per decision."""
+        from pipeline.review import decision_table
+
+        return decision_table(self, coder=coder, history=history)
+
+    def coders(self) -> list[str]:
+        """Coders with at least one current decision, sorted."""
+        return sorted(set(self.decisions()["coder"]))
+
+    def import_decisions(self, path: Path | str, options: "ImportOptions") -> "ImportReport":
+        """Record coding done elsewhere (a CSV or Excel table) as decisions."""
+        from pipeline.review import import_decisions
+
+        return import_decisions(self, path, options)
+
+    def summarize(self, options: "SummaryOptions | None" = None, embedder: Any = None) -> "Summary":
+        """Every table of the case and cross-case summary; nothing is written."""
+        from pipeline.summarize import summarize
+
+        return summarize(self, options, embedder=embedder)
+
+    def write_summary(self, summary: "Summary", out: Path | None = None, overwrite: bool = False) -> "SummaryFiles":
+        """summary.xlsx, summary.html and charts/ in ``out`` (default DIR/data/summary)."""
+        from pipeline.summarize import write_summary
+
+        return write_summary(summary, out or self.root / SUMMARY_FOLDER, overwrite=overwrite)
+
+    def read_ratings(self, path: Path | str, analyst: str = "") -> "RatingsReport":
+        """Read the Ratings sheet of a summary workbook into the store (changed rows only)."""
+        from pipeline.summarize import read_ratings
+
+        return read_ratings(self, path, analyst)
+
+    def audit(self, options: "AuditOptions | None" = None) -> "AuditResult":
+        """Agreement of the coders (and the model) on the segments all of them decided."""
+        from pipeline.audit import AuditOptions, audit
+
+        return audit(self, options or AuditOptions())
+
+    def write_audit(self, result: "AuditResult", out: Path | None = None) -> dict[str, Path]:
+        """audit.xlsx, disagreements.xlsx, audit.html, audit.json, kappa.png in ``out`` (default DIR/data/audit)."""
+        from pipeline.audit import write_outputs
+
+        return write_outputs(result, out or self.root / AUDIT_FOLDER)
+
+    def resolve(self, path: Path | str, coder: str | None = None) -> "ResolveReport":
+        """Import a filled-in disagreements workbook as decisions of ``coder`` (default 'consensus')."""
+        from pipeline.audit import CONSENSUS, resolve
+
+        return resolve(self, path, coder or CONSENSUS)
+
+    def merge_coders(self, coders: tuple[str, ...], rule: "Rule", into: str | None = None,
+                     codebook_version: str | None = None) -> "MergeReport":
+        """Merge several coders' decisions by ``rule`` into one coder (default 'consensus')."""
+        from pipeline.audit import CONSENSUS, merge_into
+
+        return merge_into(self, coders, rule, into or CONSENSUS, codebook_version)
+
+    def outputs_stamp(self, stage: str) -> dict[str, Any] | None:
+        """What the summary or audit files depend on (see pipeline.outputs); None: nothing yet."""
+        from pipeline.outputs import inputs_stamp
+
+        return inputs_stamp(self, stage)
+
+    def import_codebook(self, path: Path | str, out: Path | None = None) -> "CodebookImport":
+        """Add a REFI-QDA codebook (.qdc) or CFIR-style sheet as a new codebook version."""
+        from pipeline.interchange.codebooks import import_codebook
+
+        return import_codebook(path, out=out, study=self)
+
+    def export_codebook(self, out: Path | str, version: str | None = None) -> tuple[Codebook, Path]:
+        """Write a codebook version as a REFI-QDA .qdc file."""
+        from pipeline.interchange.codebooks import export_codebook
+
+        return export_codebook(self, out, version)
+
+    def export_project(self, out: Path | str, codebook_version: str | None = None,
+                       coders: Sequence[str] | None = None, include_model: bool = False) -> "ExportReport":
+        """Documents, codebook, cases and codings as a REFI-QDA project (.qdpx) named after the folder."""
+        from pipeline.interchange.qdpx import export_project
+
+        return export_project(self.store, out, name=self.root.resolve().name, codebook_version=codebook_version,
+                              coders=coders, include_model=include_model)
+
+    def import_project(self, path: Path | str) -> "ProjectImportReport":
+        """Sources, codes and codings of a REFI-QDA project (.qdpx), segmented with the study's settings."""
+        from pipeline.interchange.qdpx_import import import_project
+
+        return import_project(self.store, path, self.settings.segment, self.settings.ingest.speaker_pattern)
+
     # --- reading -----------------------------------------------------------------
+
+    def methods_paragraph(self, bootstrap: int = 500) -> str:
+        """A Methods paragraph filled with this study's facts (markdown)."""
+        from pipeline.methods import methods_facts, methods_paragraph
+
+        return methods_paragraph(methods_facts(self, bootstrap=bootstrap))
+
+    def propose_pseudonyms(self, key_path: Path, names_path: Path | None = None, workbook_path: Path | None = None,
+                           model: bool = True) -> "ProposeReport":
+        """Find identifiers and write the pseudonymisation review workbook and key (outside the study)."""
+        from pipeline.pseudonymise import propose
+
+        return propose(self, key_path, names_path, workbook_path, model=model)
+
+    def apply_pseudonyms(self, workbook: Path, key_path: Path) -> "ApplyReport":
+        """Store the reviewed replacements as new versions of the documents."""
+        from pipeline.pseudonymise import apply_review
+
+        return apply_review(self, workbook, key_path)
+
+    def reidentify(self, key_path: Path, source: Path, target: Path) -> "ReidentifyReport":
+        """A copy of a report with the original names put back, for the key holder."""
+        from pipeline.pseudonymise import reidentify
+
+        return reidentify(self, key_path, source, target)
 
     def codebook(self, version: str | None = None) -> Codebook:
         book = stored_codebook(self.store.conn, version)
@@ -234,7 +406,7 @@ class Study:
             "segments": sum(n for v in by_case.values() for n in v["segments"].values()),
             "by_case": by_case,
             "codebooks": self.codebooks().drop(columns=["source_path"]).to_dict("records"),
-            "schema_version": self.store.schema_version,
+            "schema_version": self.schema_version,
         }
 
 

@@ -1,21 +1,29 @@
-"""Shared fixtures: small in-memory inputs and temporary studies."""
+"""Shared fixtures: small in-memory inputs and temporary studies.
+
+Tests that need the data in ../shared get it through ``shared_data.shared_file`` (skipped
+when missing, a failure in CI); ``pytest_runtest_makereport`` below also turns any other
+skip that names ../shared into a failure in CI, so that none can slip through.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from shared_data import SHARED, in_ci, shared_file  # noqa: F401 - shared_file re-exported for older tests
+
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
 
 
-def shared_file(*parts: str) -> Path:
-    """A file under ../shared, or skip the test with the reason."""
-    path = SHARED.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"needs {path} (the shared benchmark data beside the repository)")
-    return path
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: Any) -> Any:
+    outcome = yield
+    report = outcome.get_result()
+    if in_ci() and report.skipped and str(SHARED) in str(report.longrepr):
+        report.outcome = "failed"
+        report.longrepr = f"skipped for missing shared data in CI: {report.longrepr}"
 
 
 MINI_CODEBOOK = """

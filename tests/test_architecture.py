@@ -4,8 +4,12 @@
     flows/     Prefect orchestration: may import pipeline/, never cli/; holds no SQL
     pipeline/  the library: imports neither flows/, cli/ nor prefect
 
-Inside the library, each heavy third-party library is imported by the one module that
-wraps it, and no two modules import each other (directly or round a longer circle).
+Callers (cli/, flows/) reach the library through ``pipeline.study.Study``: they never
+touch ``study.store`` and import from the stages only types, options and constants (plus
+a few pure steps that touch no study). Inside the library, no module imports the Study
+(stages are typed against ``pipeline.context.StudyContext``), each heavy third-party
+library is imported by the one module that wraps it, and no two modules import each
+other (directly or round a longer circle).
 """
 
 from __future__ import annotations
@@ -155,3 +159,63 @@ def test_public_surface_is_honest(path: Path) -> None:
     module = importlib.import_module(_module_name(path))
     for exported in getattr(module, "__all__", []):
         assert hasattr(module, exported), f"{module.__name__}.__all__ lists {exported!r}, which it does not define"
+
+
+# ---------------------------------------------------------------------------- the callers' seam
+
+CALLERS = _files("cli") + _files("flows")
+# Pure steps a caller may call directly: they touch no study (a file, a worker's model, a result).
+PURE_STEPS = {
+    "pipeline.ingest.stage": {"discover", "parse_candidate"},
+    "pipeline.audit": {"terminal_table"},
+    "pipeline.suggest.evaluate": {"read_gold"},
+    "pipeline.interchange.codebooks": {"import_codebook"},  # file to file when no study is given
+    "pipeline.outputs": {"code_digest", "record_outputs", "saved_outputs"},
+    "pipeline.embed": {"load_embedder", "resolve_model"},
+    "pipeline.embed.cache": {"embedding_key"},  # a flow task's cache key
+}
+# Modules whose functions are the library's own business; callers go through the Study.
+STAGES = ("pipeline.review", "pipeline.summarize", "pipeline.audit", "pipeline.ingest.stage", "pipeline.suggest",
+          "pipeline.interchange", "pipeline.outputs", "pipeline.documents", "pipeline.embed.cache", "pipeline.store")
+
+
+def _graph_of(path: Path) -> set[str]:
+    """Dotted names of every module imported by ``path`` (lazy and TYPE_CHECKING ones included)."""
+    names = set()
+    for node in _import_nodes(path):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def test_no_library_module_imports_the_study() -> None:
+    importers = [_module_name(p) for p in MODULES if p.name != "study.py" and "pipeline.study" in _graph_of(p)]
+    assert not importers, f"{importers} import pipeline.study; type the study as pipeline.context.StudyContext"
+
+
+@pytest.mark.parametrize("path", CALLERS, ids=_rel)
+def test_callers_go_through_the_study(path: Path) -> None:
+    source = path.read_text(encoding="utf-8")
+    assert not re.search(r"\bstudy\.store\b", source), f"{_rel(path)} reaches into study.store; add a Study method"
+    for node in _import_nodes(path):
+        if not isinstance(node, ast.ImportFrom) or not node.module or not node.module.startswith(STAGES):
+            continue
+        for alias in node.names:
+            name = alias.name
+            is_type_or_constant = name[:1].isupper()
+            allowed = name in PURE_STEPS.get(node.module, set())
+            assert is_type_or_constant or allowed, (
+                f"{_rel(path)} imports {node.module}.{name}; call the Study method instead "
+                f"(or list it in PURE_STEPS if it touches no study)")
+
+
+def test_make_benchmarks_runs_every_benchmark() -> None:
+    """Every script under benchmarks/ (helpers start with '_') is in the Makefile's list."""
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    listed = re.search(r"^BENCHMARKS := (.*?)\n\n", makefile, re.S | re.M)
+    assert listed, "the Makefile has no BENCHMARKS list"
+    names = set(listed.group(1).replace("\\", " ").split())
+    scripts = {p.stem for p in (ROOT / "benchmarks").glob("*.py") if not p.name.startswith("_")}
+    assert scripts <= names, f"benchmarks not run by `make benchmarks`: {sorted(scripts - names)}"

@@ -48,3 +48,27 @@ def test_override_changes_one_run_and_validates() -> None:
     assert settings.override("suggest", threshold=1).suggest.threshold == 1.0  # ints become floats
     with pytest.raises(ConfigError, match="top_k"):
         settings.override("suggest", top_k=0)
+
+
+def test_embedding_section_is_the_embedders_settings(tmp_path: Path) -> None:
+    from pipeline.embed import EmbedSettings
+
+    path = tmp_path / "deductive.toml"
+    path.write_text("[embedding]\nbackend = 'onnx'\nthreads = 2\n")
+    assert load_settings(path).embedding == EmbedSettings(backend="onnx", threads=2)
+    path.write_text("[embedding]\nthreads = 0\n")  # the file's 0 is the library's default
+    assert load_settings(path).embedding.threads is None
+    path.write_text("[embedding]\ncache_dir = 'x'\n")  # a machine's folder, not a study setting
+    with pytest.raises(ConfigError, match="unknown key 'embedding.cache_dir'; valid keys: backend, batch_size, model, threads"):
+        load_settings(path)
+
+
+def test_read_options_are_built_from_the_settings_in_one_place(study_dir: Path) -> None:
+    from pipeline.ingest.read import ReadOptions
+    from pipeline.study import Study
+
+    with Study(study_dir) as study:
+        assert study.read_options() == ReadOptions()  # empty pattern: the reader's default
+        study.settings = study.settings.override("ingest", speaker_pattern=r"(?P<speaker>[A-Z]+):")
+        options = study.read_options(text_column="answer")
+    assert options == ReadOptions(speaker_pattern=r"(?P<speaker>[A-Z]+):", text_column="answer")

@@ -4,7 +4,6 @@ tables and by rebuilding the released MentalManip gold files from the raw annota
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -13,8 +12,8 @@ import pytest
 
 from pipeline.errors import InputError
 from pipeline.reliability import CODER, LABEL, UNIT, merge_coders
+from shared_data import shared_file
 
-MENTALMANIP = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "mentalmanip"
 NONE = np.nan  # a coder who decided the unit and applied no label
 
 
@@ -70,9 +69,7 @@ CANNOT_DECIDE = "cannot decide"
 
 
 def _read(name: str) -> list[dict[str, str]]:
-    path = MENTALMANIP / name
-    if not path.exists():
-        pytest.skip(f"MentalManip not found at {path} (../shared is not checked out)")
+    path = shared_file("benchmarks", "mentalmanip", name)
     # The upstream README warns that pandas mis-parses some rows; csv reads them right.
     with path.open(newline="", encoding="utf-8") as handle:
         return list(csv.DictReader(handle))

@@ -61,9 +61,16 @@ def test_cross_validation_trusts_signal_and_flags_noise() -> None:
     assert trust["noise"].p_value >= 0.05
 
 
+# Forty different sentences in six documents: each code has its own signal words
+# ("decided", "rolled out") in otherwise varied wording, so that grouped cross-validation
+# has to recognise the code in documents it did not train on. (Copies of two sentences
+# would be "trusted" by any model, since every held-out document repeats the training text.)
+_WHO = ["board", "trust", "committee", "director", "council", "panel", "team", "executive", "governors", "unit"]
+_WHAT = ["monitoring system", "alert tool", "dashboard", "new pathway"]
 ROWS = [(str(i), f"d{i % 6}", text, code) for i, (text, code) in enumerate(
-    [("The board agreed to buy the monitoring system.", "adoption"),
-     ("We trained the nurses and went live in June.", "implementation")] * 20)]
+    pair for k in range(20) for pair in (
+        (f"The {_WHO[k % 10]} decided to take up the {_WHAT[k % 4]} in spring {2020 + k}.", "adoption"),
+        (f"Staff on ward {k + 1} had the {_WHAT[(k + 1) % 4]} rolled out after week {k + 2}.", "implementation")))]
 
 
 @pytest.fixture

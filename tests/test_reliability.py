@@ -15,9 +15,10 @@ import pytest
 import pipeline.reliability as rel
 from pipeline.errors import InputError
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-REFERENCE = SHARED / "benchmarks" / "irr-reference" / "reference_values.json"
-ANNOMI = SHARED / "benchmarks" / "annomi" / "AnnoMI-full.csv"
+from shared_data import shared_file
+
+# Published values on textbook data, kept in the repository so that they are always checked.
+REFERENCE = Path(__file__).resolve().parent / "data" / "irr_reference.json"
 
 
 # --- published reference values ------------------------------------------------------
@@ -51,64 +52,62 @@ def _ac1_pe(matrix: Any, domain: Any = None) -> float:
 
 
 def _alpha(ex: dict, level: str = "nominal") -> float:
-    return rel.krippendorff_alpha(ex["data"], level)
+    return rel.krippendorff_alpha(ex["coders_x_units"], level)
 
 
 def _anxiety(ex: dict) -> list[list[int]]:
-    cols = ex["anxiety_rater_columns"]
+    cols = ex["anxiety_raters"]
     return [cols["rater2"], cols["rater3"]]
 
 
 Compute = Callable[[dict], float]
-GWET_RAW = ("gwet_handbook_raw_datasets",)
-GWET_TABLES = ("gwet_handbook_contingency_tables",)
 
-# (path to the example, key in its "expected", how we compute it)
-CASES: list[tuple[tuple[str, ...], str, Compute]] = [
+# (example, key in its "published", how we compute it)
+CASES: list[tuple[str, str, Compute]] = [
     # Krippendorff's own worked example: all four metrics, missing data, a lone value.
     *[
-        (("krippendorff_2011_example_C",), level, lambda ex, lv=level: rel.krippendorff_alpha(ex["data"], lv))
+        ("krippendorff_2011_example_C", level, lambda ex, lv=level: rel.krippendorff_alpha(ex["coders_x_units"], lv))
         for level in rel.LEVELS
     ],
     # Binary and letter-valued data with no missing cells.
-    (("krippendorff_2011_example_A_binary",), "nominal", lambda ex: _alpha(ex)),
-    (("krippendorff_2011_example_B_nominal_two_coders",), "nominal", lambda ex: _alpha(ex)),
+    ("krippendorff_2011_example_A_binary", "nominal", lambda ex: _alpha(ex)),
+    ("krippendorff_2011_example_B_nominal_two_coders", "nominal", lambda ex: _alpha(ex)),
     # Two coders with one missing cell: Fleiss must use Gwet's missing-data terms.
-    (("gwet_ben_gerry",), "krippendorff_nominal", lambda ex: rel.krippendorff_alpha(ex["data"])),
-    (("gwet_ben_gerry",), "fleiss", lambda ex: rel.fleiss_kappa(ex["data"])),
+    ("gwet_ben_gerry", "krippendorff_nominal", lambda ex: rel.krippendorff_alpha(ex["coders_x_units"])),
+    ("gwet_ben_gerry", "fleiss", lambda ex: rel.fleiss_kappa(ex["coders_x_units"])),
     # Sparse 3-coder matrix, published to 6 decimals.
-    (("wikipedia_krippendorff_example",), "nominal", lambda ex: rel.krippendorff_alpha(ex["data"])),
-    (("wikipedia_krippendorff_example",), "interval", lambda ex: _alpha(ex, "interval")),
+    ("wikipedia_krippendorff_example", "nominal", lambda ex: rel.krippendorff_alpha(ex["coders_x_units"])),
+    ("wikipedia_krippendorff_example", "interval", lambda ex: _alpha(ex, "interval")),
     # Fleiss' textbook terms from a counts table (14 raters, 5 categories).
-    (("fleiss_wikipedia_example",), "kappa", lambda ex: rel.fleiss_kappa(_from_counts(ex["counts"]))),
-    (("fleiss_wikipedia_example",), "P_bar", lambda ex: rel.percent_agreement(_from_counts(ex["counts"]))),
-    (("fleiss_wikipedia_example",), "P_e", lambda ex: _fleiss_pe(_from_counts(ex["counts"]))),
+    ("fleiss_wikipedia_example", "kappa", lambda ex: rel.fleiss_kappa(_from_counts(ex["units_x_category_counts"]))),
+    ("fleiss_wikipedia_example", "P_bar", lambda ex: rel.percent_agreement(_from_counts(ex["units_x_category_counts"]))),
+    ("fleiss_wikipedia_example", "P_e", lambda ex: _fleiss_pe(_from_counts(ex["units_x_category_counts"]))),
     # Fleiss' 1971 data, published to 7 decimals by R irr.
-    (("fleiss_1971_diagnoses",), "fleiss_kappa", lambda ex: rel.fleiss_kappa(np.array(ex["ratings"]).T)),
+    ("fleiss_1971_diagnoses", "fleiss_kappa", lambda ex: rel.fleiss_kappa(np.array(ex["units_x_raters"]).T)),
     # Cohen's kappa with an unused category on one side, and linear weights.
-    (("cohen_sas_3x3",), "kappa", lambda ex: rel.cohen_kappa(_pairs(ex["table"]))),
-    (("cohen_sas_3x3",), "weighted_kappa_linear", lambda ex: rel.cohen_kappa(_pairs(ex["table"]), "linear")),
+    ("cohen_sas_3x3", "kappa", lambda ex: rel.cohen_kappa(_pairs(ex["table"]))),
+    ("cohen_sas_3x3", "weighted_kappa_linear", lambda ex: rel.cohen_kappa(_pairs(ex["table"]), "linear")),
     # Weights by rank among used values (category 5 unused): R irr::kappa2.
-    (("cohen_irr_anxiety",), "unweighted", lambda ex: rel.cohen_kappa(_anxiety(ex))),
-    (("cohen_irr_anxiety",), "equal(linear)", lambda ex: rel.cohen_kappa(_anxiety(ex), "linear")),
-    (("cohen_irr_anxiety",), "squared", lambda ex: rel.cohen_kappa(_anxiety(ex), "quadratic")),
+    ("cohen_irr_anxiety", "unweighted", lambda ex: rel.cohen_kappa(_anxiety(ex))),
+    ("cohen_irr_anxiety", "equal(linear)", lambda ex: rel.cohen_kappa(_anxiety(ex), "linear")),
+    ("cohen_irr_anxiety", "squared", lambda ex: rel.cohen_kappa(_anxiety(ex), "quadratic")),
     # Gwet's raw datasets: pa, Fleiss and AC1 (with their chance terms) and alpha.
     *[
-        (GWET_RAW + (name,), key, fn)
+        (f"gwet_{name}", key, fn)
         for name in ("raw_4raters", "raw_5observers", "raw_gender", "raw_g1g2")
         for key, fn in [
-            ("pa", lambda ex: rel.percent_agreement(ex["data"])),
-            ("fleiss", lambda ex: rel.fleiss_kappa(ex["data"])),
-            ("fleiss_pe", lambda ex: _fleiss_pe(ex["data"])),
-            ("gwet_ac1", lambda ex: rel.gwet_ac1(ex["data"], ex.get("values_domain"))),
-            ("gwet_ac1_pe", lambda ex: _ac1_pe(ex["data"], ex.get("values_domain"))),
-            ("krippendorff_nominal", lambda ex: rel.krippendorff_alpha(ex["data"])),
+            ("pa", lambda ex: rel.percent_agreement(ex["coders_x_units"])),
+            ("fleiss", lambda ex: rel.fleiss_kappa(ex["coders_x_units"])),
+            ("fleiss_pe", lambda ex: _fleiss_pe(ex["coders_x_units"])),
+            ("gwet_ac1", lambda ex: rel.gwet_ac1(ex["coders_x_units"], ex.get("values_domain"))),
+            ("gwet_ac1_pe", lambda ex: _ac1_pe(ex["coders_x_units"], ex.get("values_domain"))),
+            ("krippendorff_nominal", lambda ex: rel.krippendorff_alpha(ex["coders_x_units"])),
         ]
         if not (name == "raw_g1g2" and key.endswith("_pe"))  # g1g2 publishes no chance terms
     ],
     # Two-rater tables: plain, linear and quadratic Cohen's kappa.
     *[
-        (GWET_TABLES + (name,), key, lambda ex, w=w: rel.cohen_kappa(_pairs(ex["table"]), w))
+        (f"gwet_{name}", key, lambda ex, w=w: rel.cohen_kappa(_pairs(ex["table"]), w))
         for name in ("cont3x3abstractors", "cont4x4diagnosis")
         for key, w in [("cohen", None), ("cohen_linear", "linear"), ("cohen_quadratic", "quadratic")]
     ],
@@ -132,16 +131,8 @@ NOT_COVERED = {
 }
 
 
-def _reference() -> dict:
-    if not REFERENCE.exists():
-        pytest.skip(f"reference values not found at {REFERENCE} (../shared is not checked out)")
-    return json.loads(REFERENCE.read_text(encoding="utf-8"))
-
-
-def _example(ref: dict, path: tuple[str, ...]) -> dict:
-    for key in path:
-        ref = ref[key]
-    return ref
+def _reference() -> dict[str, dict]:
+    return json.loads(REFERENCE.read_text(encoding="utf-8"))["examples"]
 
 
 def _decimals(value: float) -> int:
@@ -150,25 +141,37 @@ def _decimals(value: float) -> int:
     return len(text.split(".")[1]) if "." in text and "e" not in text else 0
 
 
-@pytest.mark.parametrize(
-    ("path", "key", "compute"), CASES, ids=[f"{'/'.join(p)}:{k}" for p, k, _ in CASES]
-)
-def test_published_value(path: tuple[str, ...], key: str, compute: Compute) -> None:
-    example = _example(_reference(), path)
-    expected = example["expected"][key]
+@pytest.mark.parametrize(("name", "key", "compute"), CASES, ids=[f"{n}:{k}" for n, k, _ in CASES])
+def test_published_value(name: str, key: str, compute: Compute) -> None:
+    example = _reference()[name]
+    expected = example["published"][key]
     assert round(compute(example), _decimals(expected)) == expected
 
 
 def test_every_published_value_is_covered_or_excused() -> None:
-    ref = _reference()
-    covered = {(p, k) for p, k, _ in CASES}
-    examples = {(k,): v for k, v in ref.items() if isinstance(v, dict) and "expected" in v}
-    for group in ("gwet_handbook_raw_datasets", "gwet_handbook_contingency_tables"):
-        examples.update({(group, k): v for k, v in ref[group].items() if isinstance(v, dict)})
+    examples = _reference()
+    covered = {(n, k) for n, k, _ in CASES}
     assert len(examples) == 15
-    published = [(p, k) for p, ex in examples.items() for k in ex["expected"]]
-    missed = [(p, k) for p, k in published if (p, k) not in covered and k not in NOT_COVERED]
+    published = [(n, k) for n, ex in examples.items() for k in ex["published"]]
+    missed = [(n, k) for n, k in published if (n, k) not in covered and k not in NOT_COVERED]
     assert missed == []
+
+
+def test_repository_values_match_the_shared_compilation() -> None:
+    """The values in tests/data were transcribed from ../shared's compilation: every number
+    and data table there is here, unchanged (fails in CI if ../shared is missing)."""
+    shared = json.loads(shared_file("benchmarks", "irr-reference", "reference_values.json").read_text(encoding="utf-8"))
+    flat = {k: v for k, v in shared.items() if isinstance(v, dict) and "expected" in v}
+    for group in ("gwet_handbook_raw_datasets", "gwet_handbook_contingency_tables"):
+        flat.update({f"gwet_{k}": v for k, v in shared[group].items() if isinstance(v, dict)})
+    ours = _reference()
+    assert sorted(ours) == sorted(flat)
+    renamed = {"data": "coders_x_units", "counts": "units_x_category_counts", "ratings": "units_x_raters",
+               "table": "table", "anxiety_rater_columns": "anxiety_raters", "values_domain": "values_domain"}
+    for name, theirs in flat.items():
+        assert ours[name]["published"] == theirs["expected"], name
+        for their_key, our_key in renamed.items():
+            assert ours[name].get(our_key) == theirs.get(their_key), (name, our_key)
 
 
 # --- AnnoMI: ten annotators on the same transcripts -------------------------------------
@@ -176,9 +179,7 @@ def test_every_published_value_is_covered_or_excused() -> None:
 
 @pytest.fixture(scope="module")
 def annomi() -> pd.DataFrame:
-    if not ANNOMI.exists():
-        pytest.skip(f"AnnoMI not found at {ANNOMI} (../shared is not checked out)")
-    df = pd.read_csv(ANNOMI)
+    df = pd.read_csv(shared_file("benchmarks", "annomi", "AnnoMI-full.csv"))
     per_transcript = df.groupby("transcript_id")["annotator_id"].nunique()
     return df[df["transcript_id"].isin(per_transcript[per_transcript == 10].index)]
 

@@ -5,19 +5,23 @@
     resolve(study, "disagreements.xlsx")      -> resolutions become decisions of 'consensus'
     merge_into(study, ("ana", "ben", "cy"), ("at_least", 2))  -> a merged coder
 
-Modules: sample (who decided what; the shared sample), stats (agreement via
-pipeline.reliability), disagreements, merge, drift, charts, report (HTML, terminal),
-excel (the only openpyxl user here), result (runs it all, writes the files).
+Modules, lowest first: sample (who decided what; the shared sample), stats (agreement
+via pipeline.reliability), disagreements (where coders differ; the sheet's layout),
+drift, charts, result (the AuditResult), report (HTML, terminal), excel (the only
+openpyxl user here), run (runs it all, writes the files), resolve (reads the
+disagreements workbook back), merge (a merged coder).
 """
 
-from pipeline.audit.disagreements import Disagreement, ResolveReport, find_disagreements, resolve
+from pipeline.audit.disagreements import Disagreement, find_disagreements
 from pipeline.audit.merge import MergeReport, merge_into, merged_labels
 from pipeline.audit.report import html_section, terminal_table
-from pipeline.audit.result import AuditResult, audit, write_outputs
-from pipeline.audit.sample import CONSENSUS, MODEL_PREFIX, AuditOptions, Coding, load_coding
+from pipeline.audit.resolve import ResolveReport, resolve
+from pipeline.audit.result import AuditResult
+from pipeline.audit.run import audit, write_outputs
+from pipeline.audit.sample import CONSENSUS, MODEL_PREFIX, AuditOptions, AuditSample, load_audit_sample
 
 __all__ = [
-    "AuditOptions", "Coding", "load_coding", "CONSENSUS", "MODEL_PREFIX",
+    "AuditOptions", "AuditSample", "load_audit_sample", "CONSENSUS", "MODEL_PREFIX",
     "AuditResult", "audit", "write_outputs", "html_section", "terminal_table",
     "Disagreement", "find_disagreements", "ResolveReport", "resolve",
     "MergeReport", "merge_into", "merged_labels",

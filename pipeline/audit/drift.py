@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from statsmodels.stats.proportion import proportions_ztest
 
-from pipeline.audit.sample import BATCH, BATCH_AT, CODES, Coding
+from pipeline.audit.sample import BATCH, BATCH_AT, CODES, AuditSample
 from pipeline.reliability import CODE, CODER, UNIT
 
 __all__ = ["drift_table", "batch_rates", "MIN_SUPPORT", "ALPHA", "RATIO", "RULE"]
@@ -34,7 +34,7 @@ DRIFT_COLUMNS = [CODER, CODE, "label", "n_units", "count", "rate", "others_count
                  "ratio", "p_value", "flag"]
 
 
-def drift_table(coding: Coding) -> pd.DataFrame:
+def drift_table(coding: AuditSample) -> pd.DataFrame:
     """One row per (coder, code) on the sample, with the over/under-application flag."""
     sample = set(coding.sample)
     counts = {(c, code): 0 for c in coding.coders for code in coding.codes}
@@ -72,7 +72,7 @@ def _p_value(x: int, n: int, y: int, m: int) -> float:
     return float(p)
 
 
-def batch_rates(coding: Coding) -> pd.DataFrame:
+def batch_rates(coding: AuditSample) -> pd.DataFrame:
     """Wide table: one row per (coder, batch) in time order, one rate column per code."""
     rows = []
     for coder in coding.coders:

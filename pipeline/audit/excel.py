@@ -24,7 +24,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from pipeline.audit import disagreements as D
 from pipeline.audit.drift import RULE
-from pipeline.audit.sample import Coding
+from pipeline.audit.sample import AuditSample
 from pipeline.errors import WorkbookError
 from pipeline.review.layout import choice_text
 from pipeline.review.workbook import safe_text
@@ -173,7 +173,7 @@ def _summary(sheet: Worksheet, result: "AuditResult", chart_png: bytes) -> None:
     sheet.add_image(image, f"A{len(rows) + 5}")
 
 
-def write_disagreements_workbook(path: Path, rows: Sequence[D.Disagreement], coding: Coding) -> None:
+def write_disagreements_workbook(path: Path, rows: Sequence[D.Disagreement], coding: AuditSample) -> None:
     """Instructions and the resolvable Disagreements sheet."""
     book = Workbook()
     notes = book.active
@@ -197,7 +197,7 @@ def write_disagreements_workbook(path: Path, rows: Sequence[D.Disagreement], cod
     _save(book, path)
 
 
-def _disagreement_sheet(book: Workbook, rows: Sequence[D.Disagreement], coding: Coding) -> None:
+def _disagreement_sheet(book: Workbook, rows: Sequence[D.Disagreement], coding: AuditSample) -> None:
     sheet = book.create_sheet(D.SHEET)
     slots = max([len(set().union(*d.codes.values())) for d in rows] + [2])
     visible: list[tuple[str, float]] = [("#", 5), ("Case", 12), ("Document", 20), ("Segment", 60)]
@@ -242,7 +242,7 @@ def _disagreement_sheet(book: Workbook, rows: Sequence[D.Disagreement], coding: 
     sheet.protection.formatColumns = sheet.protection.formatRows = False
 
 
-def _choices(book: Workbook, coding: Coding) -> None:
+def _choices(book: Workbook, coding: AuditSample) -> None:
     """A hidden sheet listing 'no code' and every audited code, feeding the dropdowns."""
     if CHOICES_SHEET in book.sheetnames:
         return

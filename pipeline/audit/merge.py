@@ -14,15 +14,15 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from pipeline.audit.sample import CODES, CONSENSUS, MODEL_PREFIX, AuditOptions, load_coding
-from pipeline.documents import sha256
+from pipeline.audit.sample import CODES, CONSENSUS, MODEL_PREFIX, AuditOptions, load_audit_sample
+from pipeline.hashing import sha256
 from pipeline.errors import InputError
 from pipeline.reliability import CODER, LABEL, UNIT, merge_coders
 from pipeline.reliability.consensus import Rule
 from pipeline.review import log
 
 if TYPE_CHECKING:
-    from pipeline.study import Study
+    from pipeline.context import StudyContext
 
 __all__ = ["MergeReport", "merge_into", "merged_labels"]
 
@@ -38,14 +38,14 @@ class MergeReport:
     counts: dict[str, int] = field(default_factory=dict)
 
 
-def merged_labels(study: "Study", coders: tuple[str, ...], rule: Rule,
+def merged_labels(study: "StudyContext", coders: tuple[str, ...], rule: Rule,
                   codebook_version: str | None = None) -> tuple[pd.DataFrame, tuple[str, ...], str]:
     """(unit, label) rows kept by ``rule``, the segments merged, and the codebook version."""
     if len(coders) < 2:
         raise InputError("merging needs at least two coders; name them with --coders A,B,C")
     if any(c.startswith(MODEL_PREFIX) for c in coders):
         raise InputError("the model cannot be merged into a human coder; leave model:... out of --coders")
-    coding = load_coding(study, AuditOptions(coders=coders, codebook_version=codebook_version))
+    coding = load_audit_sample(study, AuditOptions(coders=coders, codebook_version=codebook_version))
     sample = set(coding.sample)
     rows = []
     for coder, unit, codes in zip(coding.decisions[CODER], coding.decisions[UNIT], coding.decisions[CODES]):
@@ -56,7 +56,7 @@ def merged_labels(study: "Study", coders: tuple[str, ...], rule: Rule,
     return merge_coders(labels, rule), coding.sample, coding.codebook.version
 
 
-def merge_into(study: "Study", coders: tuple[str, ...], rule: Rule, into: str = CONSENSUS,
+def merge_into(study: "StudyContext", coders: tuple[str, ...], rule: Rule, into: str = CONSENSUS,
                codebook_version: str | None = None) -> MergeReport:
     """Append the merged coding of ``coders`` as decisions of ``into``."""
     if into in coders:

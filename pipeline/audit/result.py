@@ -1,33 +1,27 @@
-"""Run the whole audit and hold its results; write them as Excel, HTML and JSON."""
+"""The audit's results as one frozen object, and their JSON-ready form.
+
+Built by pipeline.audit.run; read by the writers (excel, report), so it sits below them.
+"""
 
 from __future__ import annotations
 
-import json
 import math
-import time
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
-from pipeline.audit.charts import kappa_chart
-from pipeline.audit.disagreements import Disagreement, find_disagreements
-from pipeline.audit.drift import RULE, batch_rates, drift_table
-from pipeline.audit.sample import AuditOptions, Coding, load_coding
-from pipeline.audit.stats import Agreement, agreement
-from pipeline.errors import InputError
-from pipeline.reliability import Bootstrap
+from pipeline.audit.disagreements import Disagreement
+from pipeline.audit.drift import RULE
+from pipeline.audit.sample import AuditOptions, AuditSample
+from pipeline.audit.stats import Agreement
 
-if TYPE_CHECKING:
-    from pipeline.study import Study
-
-__all__ = ["AuditResult", "audit", "write_outputs"]
+__all__ = ["AuditResult"]
 
 
 @dataclass(frozen=True)
 class AuditResult:
-    coding: Coding
+    coding: AuditSample
     agreement: Agreement
     disagreements: list[Disagreement]
     drift: pd.DataFrame
@@ -64,35 +58,3 @@ def _clean(value: Any) -> Any:
     if hasattr(value, "item"):  # numpy scalars
         return _clean(value.item())
     return value
-
-
-def audit(study: "Study", options: AuditOptions) -> AuditResult:
-    """Compare the coders of ``options`` on the segments all of them decided."""
-    if options.bootstrap < 0:
-        raise InputError(f"--bootstrap must be 0 (no intervals) or a positive number of replicates, got {options.bootstrap}")
-    started = time.perf_counter()
-    coding = load_coding(study, options)
-    boot = Bootstrap(n_boot=options.bootstrap, seed=options.seed) if options.bootstrap else None
-    return AuditResult(coding, agreement(coding, boot), find_disagreements(coding), drift_table(coding),
-                       batch_rates(coding), options, time.perf_counter() - started)
-
-
-def write_outputs(result: AuditResult, out: Path) -> dict[str, Path]:
-    """audit.xlsx, audit.html, audit.json, kappa.png and disagreements.xlsx in ``out``."""
-    from pipeline.audit.excel import write_audit_workbook, write_disagreements_workbook
-    from pipeline.audit.report import html_page
-
-    out = Path(out)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(f"--out {out}: cannot create the folder ({exc})") from exc
-    chart = kappa_chart(result.agreement.per_code)
-    paths = {"workbook": out / "audit.xlsx", "disagreements": out / "disagreements.xlsx",
-             "html": out / "audit.html", "json": out / "audit.json", "chart": out / "kappa.png"}
-    write_audit_workbook(paths["workbook"], result, chart)
-    write_disagreements_workbook(paths["disagreements"], result.disagreements, result.coding)
-    paths["html"].write_text(html_page(result, chart), encoding="utf-8")
-    paths["json"].write_text(json.dumps(result.to_dict(), indent=2, ensure_ascii=False), encoding="utf-8")
-    paths["chart"].write_bytes(chart)
-    return paths

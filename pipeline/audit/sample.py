@@ -20,14 +20,14 @@ from pipeline.reliability import CODE, CODER, UNIT
 from pipeline.suggest.stage import latest_run
 
 if TYPE_CHECKING:
-    from pipeline.study import Study
+    from pipeline.context import StudyContext
 
-__all__ = ["AuditOptions", "Coding", "load_coding", "MODEL_PREFIX", "CONSENSUS", "expand_codes", "names"]
+__all__ = ["AuditOptions", "AuditSample", "load_audit_sample", "MODEL_PREFIX", "CONSENSUS", "expand_codes", "names"]
 
 MODEL_PREFIX = "model:"
 CONSENSUS = "consensus"
 POSITIVE = ("accepted", "added")
-# Columns of Coding.decisions: one row per (coder, segment) that the coder decided.
+# Columns of AuditSample.decisions: one row per (coder, segment) that the coder decided.
 BATCH, BATCH_AT, CODES, MEMO = "batch", "batch_at", "codes", "memo"
 
 
@@ -48,7 +48,7 @@ class AuditOptions:
 
 
 @dataclass(frozen=True)
-class Coding:
+class AuditSample:
     """The compared coders' decisions, and the sample all of them decided."""
 
     codebook: Codebook
@@ -97,7 +97,7 @@ def expand_codes(codebook: Codebook, wanted: Sequence[str]) -> tuple[str, ...]:
     return tuple(c.id for c in codebook.codable if c.id in chosen)
 
 
-def load_coding(study: "Study", options: AuditOptions) -> Coding:
+def load_audit_sample(study: "StudyContext", options: AuditOptions) -> AuditSample:
     """Read the compared coders' current decisions and find the sample they share."""
     codebook = study.codebook(options.codebook_version)
     codes = expand_codes(codebook, options.codes)
@@ -117,11 +117,11 @@ def load_coding(study: "Study", options: AuditOptions) -> Coding:
                          f"Name two or more with --coders, or add --include-model")
     segments = _segments(study)
     sample = _sample(decisions, coders, segments)
-    return Coding(codebook, coders, codes, sample, segments[segments["id"].isin(set(sample))].reset_index(drop=True),
+    return AuditSample(codebook, coders, codes, sample, segments[segments["id"].isin(set(sample))].reset_index(drop=True),
                   decisions, run_id, warnings)
 
 
-def _human_decisions(study: "Study", codes: Sequence[str]) -> pd.DataFrame:
+def _human_decisions(study: "StudyContext", codes: Sequence[str]) -> pd.DataFrame:
     rows = study.store.query(
         "SELECT d.id, d.coder, d.segment_id, d.code_id, d.verdict, d.memo, d.workbook_id, d.import_id,"
         " w.created_at AS workbook_at, i.imported_at"
@@ -155,7 +155,7 @@ def _choose_coders(humans: pd.DataFrame, options: AuditOptions) -> tuple[str, ..
     return tuple(wanted)
 
 
-def _dropped_codes(study: "Study", codebook: Codebook, coders: Sequence[str]) -> tuple[str, ...]:
+def _dropped_codes(study: "StudyContext", codebook: Codebook, coders: Sequence[str]) -> tuple[str, ...]:
     """Say when applied codes are not in the audited codebook (a codebook changed)."""
     known = {c.id for c in codebook.codes}
     rows = study.store.query(
@@ -167,7 +167,7 @@ def _dropped_codes(study: "Study", codebook: Codebook, coders: Sequence[str]) ->
                  for r in rows if r["coder"] in coders and r["code_id"] not in known)
 
 
-def _run(study: "Study", codebook: Codebook, run_id: str | None) -> str:
+def _run(study: "StudyContext", codebook: Codebook, run_id: str | None) -> str:
     if run_id is not None:
         if not study.store.query("SELECT 1 FROM suggestion_runs WHERE id = ?", (run_id,)):
             raise InputError(f"--run: no suggestion run '{run_id}' in {study.root}; see `deductive suggestions`")
@@ -179,7 +179,7 @@ def _run(study: "Study", codebook: Codebook, run_id: str | None) -> str:
     return found
 
 
-def _model_decisions(study: "Study", run_id: str, codes: Sequence[str]) -> pd.DataFrame:
+def _model_decisions(study: "StudyContext", run_id: str, codes: Sequence[str]) -> pd.DataFrame:
     """The model's shown suggestions as its codes; every segment of the run is decided."""
     created = study.store.query("SELECT created_at FROM suggestion_runs WHERE id = ?", (run_id,))[0][0]
     rows = study.store.query(
@@ -197,7 +197,7 @@ def _model_decisions(study: "Study", run_id: str, codes: Sequence[str]) -> pd.Da
     return pd.DataFrame(records, columns=[CODER, UNIT, CODES, MEMO, BATCH, BATCH_AT])
 
 
-def _segments(study: "Study") -> pd.DataFrame:
+def _segments(study: "StudyContext") -> pd.DataFrame:
     rows = study.store.query(
         "SELECT s.id, d.case_name AS 'case', d.source_key AS document, s.seq, s.speaker, s.external_id, s.text"
         " FROM current_segments s JOIN documents d ON d.id = s.document_id ORDER BY d.case_name, d.source_key, s.seq")

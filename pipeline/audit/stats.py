@@ -15,7 +15,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from pipeline.audit.sample import Coding
+from pipeline.audit.sample import AuditSample
 from pipeline.reliability import (
     CODE,
     Bootstrap,
@@ -47,7 +47,7 @@ class Agreement:
     model_pairs: pd.DataFrame  # code, label, coder, n_units, percent_agreement, kappa, ac1, model_rate, coder_rate
 
 
-def agreement(coding: Coding, boot: Bootstrap | None) -> Agreement:
+def agreement(coding: AuditSample, boot: Bootstrap | None) -> Agreement:
     """Every statistic of the audit over ``coding.sample``."""
     table, decided = coding.table, {c: set(coding.sample) for c in coding.coders}
     per_code = per_code_agreement(table, decided, list(coding.coders), list(coding.codes), boot)
@@ -59,7 +59,7 @@ def agreement(coding: Coding, boot: Bootstrap | None) -> Agreement:
     return Agreement(per_code, _groups(coding, boot), overall, low, high, _model_pairs(coding))
 
 
-def _labelled(coding: Coding, per_code: pd.DataFrame) -> pd.DataFrame:
+def _labelled(coding: AuditSample, per_code: pd.DataFrame) -> pd.DataFrame:
     book = coding.codebook
     group_of = {code: group for group, members in book.exclusive_groups().items() for code in members}
     per_code.insert(1, "label", [book.get(c).label for c in per_code[CODE]])
@@ -67,7 +67,7 @@ def _labelled(coding: Coding, per_code: pd.DataFrame) -> pd.DataFrame:
     return per_code
 
 
-def group_matrix(coding: Coding, members: Sequence[str]) -> np.ndarray:
+def group_matrix(coding: AuditSample, members: Sequence[str]) -> np.ndarray:
     """Coders x sample segments, the group's value for each as an integer category."""
     sets = coding.code_sets()
     wanted = set(members)
@@ -79,7 +79,7 @@ def group_matrix(coding: Coding, members: Sequence[str]) -> np.ndarray:
     return np.array([[index[v] for v in row] for row in values], dtype=float).reshape(len(values), -1)
 
 
-def _groups(coding: Coding, boot: Bootstrap | None) -> pd.DataFrame:
+def _groups(coding: AuditSample, boot: Bootstrap | None) -> pd.DataFrame:
     rows = []
     audited, sets = set(coding.codes), coding.code_sets()
     for group, members in coding.codebook.exclusive_groups().items():
@@ -103,7 +103,7 @@ def _groups(coding: Coding, boot: Bootstrap | None) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
-def _model_pairs(coding: Coding) -> pd.DataFrame:
+def _model_pairs(coding: AuditSample) -> pd.DataFrame:
     """Per code, the model against each human (Cohen's kappa): where suggestions can be trusted."""
     columns = [CODE, "label", "coder", "n_units", "percent_agreement", "kappa", "ac1", "model_rate", "coder_rate"]
     model = coding.model
@@ -123,7 +123,7 @@ def _model_pairs(coding: Coding) -> pd.DataFrame:
     return out[columns]
 
 
-def _rates(coding: Coding) -> dict[tuple[str, str], float]:
+def _rates(coding: AuditSample) -> dict[tuple[str, str], float]:
     """(coder, code) -> share of sample segments the coder applied the code to."""
     n = len(coding.sample)
     counts: dict[tuple[str, str], int] = {}

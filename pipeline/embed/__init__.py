@@ -8,7 +8,7 @@
 - ``cache``: every text embedded at most once per model, kept in the study store.
 """
 
-from pipeline.embed.cache import TextEmbedder, embed_cached, stored_vectors, text_hash
+from pipeline.embed.cache import TextEmbedder, embed_cached, stored_vectors, embedding_key
 from pipeline.embed.fake import FakeEmbedder
 from pipeline.embed.seam import (
     BACKENDS,
@@ -26,5 +26,5 @@ from pipeline.embed.backends import load_embedder
 __all__ = [
     "BACKENDS", "DEFAULT_MODEL", "DEFAULT_ONNX_CACHE", "FAKE_MODEL", "EmbedSettings", "Embedder",
     "FakeEmbedder", "ModelSource", "TextEmbedder", "embed_cached", "embed_in_length_order",
-    "load_embedder", "normalize_rows", "resolve_model", "stored_vectors", "text_hash",
+    "load_embedder", "normalize_rows", "resolve_model", "stored_vectors", "embedding_key",
 ]

@@ -11,10 +11,10 @@ from typing import Any, Protocol, Sequence
 
 import numpy as np
 
-from pipeline.documents import sha256
+from pipeline.hashing import sha256
 from pipeline.store import Store
 
-__all__ = ["TextEmbedder", "embed_cached", "stored_vectors", "text_hash"]
+__all__ = ["TextEmbedder", "embed_cached", "stored_vectors", "embedding_key"]
 
 _CHUNK = 500  # host parameters per SELECT stay well under SQLite's limit
 
@@ -25,13 +25,14 @@ class TextEmbedder(Protocol):
     def embed(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
-def text_hash(text: str) -> str:
+def embedding_key(text: str) -> str:
+    """The key a text's vector is cached under in the store (its full SHA-256)."""
     return sha256(text)
 
 
 def embed_cached(store: Store, embedder: TextEmbedder, texts: Sequence[str]) -> tuple[np.ndarray, int]:
     """Vectors for ``texts`` in order, and how many texts had to be embedded now."""
-    hashes = [text_hash(t) for t in texts]
+    hashes = [embedding_key(t) for t in texts]
     first_text = dict(zip(hashes, texts))
     found = stored_vectors(store.conn, embedder.identity, list(first_text))
     missing = [h for h in first_text if h not in found]

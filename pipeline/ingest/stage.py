@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from pipeline.config import SegmentSettings
-from pipeline.documents import current_segmentation, insert_document, latest_version, sha256, write_segments
+from pipeline.documents import current_segmentation, insert_document, latest_version, write_segments
+from pipeline.hashing import sha256
 from pipeline.errors import IngestError, InputError
 from pipeline.ingest.decode import decode_bytes
 from pipeline.ingest.read import SUPPORTED_EXTENSIONS, ReadOptions, read_file

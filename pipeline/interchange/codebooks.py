@@ -19,7 +19,7 @@ from pipeline.interchange.guids import GuidBook, remember
 from pipeline.interchange.qdc import read_qdc, write_qdc
 
 if TYPE_CHECKING:
-    from pipeline.study import Study
+    from pipeline.context import StudyContext
 
 __all__ = ["CodebookImport", "import_codebook", "export_codebook", "read_foreign_codebook"]
 
@@ -44,7 +44,7 @@ def read_foreign_codebook(path: Path | str) -> tuple[Codebook, dict[str, str], t
     raise CodebookError(path, f"cannot import '{suffix}' files; give a REFI-QDA .qdc or a CFIR-style .xlsx/.csv sheet")
 
 
-def import_codebook(path: Path | str, *, out: Path | str | None = None, study: "Study | None" = None) -> CodebookImport:
+def import_codebook(path: Path | str, *, out: Path | str | None = None, study: "StudyContext | None" = None) -> CodebookImport:
     """Convert a foreign codebook to YAML at ``out`` and/or add it to ``study`` (a Study)."""
     book, guids, warnings = read_foreign_codebook(path)
     yaml_path = None
@@ -73,7 +73,7 @@ def _free_path(folder: Path, stem: str) -> Path:
     return candidate
 
 
-def export_codebook(study: "Study", out: Path | str, version: str | None = None) -> tuple[Codebook, Path]:
+def export_codebook(study: "StudyContext", out: Path | str, version: str | None = None) -> tuple[Codebook, Path]:
     """Write the study's codebook (latest, or ``version``) as a .qdc file."""
     book = study.codebook(version)
     return book, write_qdc(book, out, GuidBook.from_store(study.store.conn))

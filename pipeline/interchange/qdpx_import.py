@@ -40,7 +40,8 @@ from lxml import etree
 
 from pipeline.codebook import Codebook, save_codebook, stored_codebook
 from pipeline.config import SegmentSettings
-from pipeline.documents import current_segmentation, insert_document, latest_version, sha256, write_segments
+from pipeline.documents import current_segmentation, insert_document, latest_version, write_segments
+from pipeline.hashing import sha256
 from pipeline.ingest.read import DEFAULT_SPEAKER_PATTERN
 from pipeline.ingest.transcript import build_blocks, compile_speaker_pattern, text_spans
 from pipeline.interchange.guids import GuidBook, remember

@@ -22,7 +22,7 @@ from pipeline.pseudonymise.key import check_outside, read_key
 from pipeline.pseudonymise.workbook import reidentify_workbook
 
 if TYPE_CHECKING:
-    from pipeline.study import Study
+    from pipeline.context import StudyContext
 
 __all__ = ["reidentify", "ReidentifyReport", "FORMATS", "MAX_REPORT_BYTES"]
 
@@ -36,7 +36,7 @@ class ReidentifyReport:
     unknown: tuple[str, ...]  # codes in the report that the key does not hold
 
 
-def reidentify(study: "Study", key_path: Path, source: Path, target: Path) -> ReidentifyReport:
+def reidentify(study: "StudyContext", key_path: Path, source: Path, target: Path) -> ReidentifyReport:
     suffix = source.suffix.lower()
     if suffix not in FORMATS:
         raise InputError(f"{source}: cannot re-identify a '{suffix}' file; give one of {', '.join(FORMATS)}")

@@ -29,7 +29,7 @@ from pipeline.records import ParsedDocument
 from pipeline.store import from_json
 
 if TYPE_CHECKING:
-    from pipeline.study import Study
+    from pipeline.context import StudyContext
 
 __all__ = ["ProposeReport", "ApplyReport", "propose", "apply_review", "default_workbook", "CONTEXT_CHARS"]
 
@@ -59,7 +59,7 @@ def default_workbook(key_path: Path) -> Path:
     return key_path.with_name(key_path.name.split(".")[0] + "-review.xlsx")
 
 
-def propose(study: "Study", key_path: Path, names_path: Path | None = None, workbook_path: Path | None = None,
+def propose(study: "StudyContext", key_path: Path, names_path: Path | None = None, workbook_path: Path | None = None,
             model: Callable[..., Any] | None | bool = True) -> ProposeReport:
     """Find identifiers in every current document and write the review workbook and key.
 
@@ -106,12 +106,12 @@ def _model(model: Any) -> Callable[..., Any] | None:
     return model or None
 
 
-def _current_documents(study: "Study") -> list[dict[str, Any]]:
+def _current_documents(study: "StudyContext") -> list[dict[str, Any]]:
     rows = study.store.query("SELECT * FROM current_documents ORDER BY case_name, source_key")
     return [{**dict(r), "blocks": load_blocks(study.store.conn, r["id"])} for r in rows]
 
 
-def _known_names(study: "Study", documents: Sequence[dict[str, Any]]) -> list[KnownName]:
+def _known_names(study: "StudyContext", documents: Sequence[dict[str, Any]]) -> list[KnownName]:
     cases = {r["name"]: from_json(r["attributes"]) for r in study.store.query("SELECT name, attributes FROM cases")}
     speakers = [b.speaker for d in documents for b in d["blocks"] if b.speaker]
     return study_names(cases, speakers)
@@ -141,7 +141,7 @@ def _updated_key(key: Key, mentions: Sequence[Mention]) -> Key:
     return Key(key.study, entries)
 
 
-def apply_review(study: "Study", workbook: Path, key_path: Path) -> ApplyReport:
+def apply_review(study: "StudyContext", workbook: Path, key_path: Path) -> ApplyReport:
     """Write the accepted replacements (and the added ones) as new document versions."""
     check_outside(key_path, study.root)
     sid = study.store.get_meta("pseudonymisation_study_id")
@@ -173,7 +173,7 @@ def apply_review(study: "Study", workbook: Path, key_path: Path) -> ApplyReport:
 
 
 def _plan(workbook: Path, rows: Sequence[ReviewRow], documents: dict[str, dict[str, Any]],
-          study: "Study") -> tuple[dict[str, list[Mention]], list[str]]:
+          study: "StudyContext") -> tuple[dict[str, list[Mention]], list[str]]:
     """Accepted rows as mentions per document, and every problem found (row by row)."""
     plan: dict[str, list[Mention]] = {}
     problems: list[str] = []
@@ -215,7 +215,7 @@ def _offset(value: str) -> int:
     return int(value) if value.isdigit() else -1
 
 
-def _stale(study: "Study", document_id: str) -> str:
+def _stale(study: "StudyContext", document_id: str) -> str:
     row = study.store.query("SELECT source_key FROM documents WHERE id = ?", (document_id,))
     if not row:
         return f"document id '{document_id}' is not in this study; the workbook was edited or belongs elsewhere"
@@ -258,7 +258,7 @@ def _next_code(kind: str, used: set) -> str:
     return make_code(kind, max([n for k, n in filter(None, used) if k == kind] + [0]) + 1)
 
 
-def _store_pseudonymised(conn: Any, doc: dict[str, Any], mentions: Sequence[Mention], study: "Study") -> None:
+def _store_pseudonymised(conn: Any, doc: dict[str, Any], mentions: Sequence[Mention], study: "StudyContext") -> None:
     replacements: list[Replacement] = [(m.start, m.end, m.code) for m in mentions]
     text = replace_spans(doc["text"], replacements)
     speakers = {m.text: m.code for m in mentions if m.kind == "PERSON"}

@@ -14,14 +14,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipeline.codebook import Codebook
-from pipeline.documents import sha256
+from pipeline.hashing import sha256
 from pipeline.errors import WorkbookError
 from pipeline.review import layout as L
 from pipeline.review import log
 from pipeline.review.workbook import SheetRow, read_queue_sheet
 
 if TYPE_CHECKING:
-    from pipeline.study import Study
+    from pipeline.context import StudyContext
 
 __all__ = ["ConfirmReport", "confirm", "file_hash"]
 
@@ -61,7 +61,7 @@ def file_hash(path: Path) -> str:
         raise WorkbookError(f"{path}: cannot read the file ({exc}); check the path") from exc
 
 
-def confirm(study: "Study", path: Path | str) -> ConfirmReport:
+def confirm(study: "StudyContext", path: Path | str) -> ConfirmReport:
     """Import one returned workbook (any file name) into the decision log."""
     path = Path(path)
     digest = file_hash(path)
@@ -102,7 +102,7 @@ def confirm(study: "Study", path: Path | str) -> ConfirmReport:
                          planned.counts, planned.unchanged, tuple(warnings))
 
 
-def _write(study: "Study", path: Path, book: _Workbook, digest: str, decisions: list[log.Decision]) -> log.Planned:
+def _write(study: "StudyContext", path: Path, book: _Workbook, digest: str, decisions: list[log.Decision]) -> log.Planned:
     with study.store.transaction() as conn:
         planned = log.plan(conn, book.coder, book.id, decisions)
         import_id = log.insert_import(conn, KIND, book.id, digest, str(path))
@@ -119,7 +119,7 @@ def _coder_of(conn: sqlite3.Connection, workbook_id: str | None) -> str:
     return "" if row is None else str(row["coder"])
 
 
-def _load_workbook(study: "Study", path: Path, rows: list[SheetRow]) -> _Workbook:
+def _load_workbook(study: "StudyContext", path: Path, rows: list[SheetRow]) -> _Workbook:
     """The workbook the rows belong to (the id most rows carry), with what it showed."""
     ids = [_text(r.values.get(L.WORKBOOK_KEY)) for r in rows if _text(r.values.get(L.WORKBOOK_KEY))]
     if not ids:
@@ -139,7 +139,7 @@ def _load_workbook(study: "Study", path: Path, rows: list[SheetRow]) -> _Workboo
     distinct = sorted(set(ids))
     known = {r["id"] for r in conn.execute(f"SELECT id FROM workbooks WHERE id IN ({','.join('?' * len(distinct))})", distinct)}
     return _Workbook(workbook_id, found["coder"], found["codebook_version"], items,
-                     {r["id"]: L.text_hash(r["text"]) for r in texts}, {r["id"]: r["code_id"] for r in codes}, known)
+                     {r["id"]: L.text_fingerprint(r["text"]) for r in texts}, {r["id"]: r["code_id"] for r in codes}, known)
 
 
 def _row_decisions(row: SheetRow, book: _Workbook, codebook: Codebook, where: str,

@@ -10,13 +10,13 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from pipeline.codebook import Codebook
-from pipeline.documents import sha256
+from pipeline.hashing import sha256
 from pipeline.errors import ConfigError, WorkbookError
 from pipeline.review import layout as L
 from pipeline.review import log
 
 if TYPE_CHECKING:
-    from pipeline.study import Study
+    from pipeline.context import StudyContext
 
 __all__ = ["DECISION_COLUMNS", "decision_table", "ImportOptions", "ImportReport", "import_decisions"]
 
@@ -30,7 +30,7 @@ _VERDICTS = {"accept": "accepted", "accepted": "accepted", "reject": "rejected",
              "add": "added", "added": "added", "none": "none"}
 
 
-def decision_table(study: "Study", coder: str | None = None, history: bool = False) -> pd.DataFrame:
+def decision_table(study: "StudyContext", coder: str | None = None, history: bool = False) -> pd.DataFrame:
     """The current decisions (or, with ``history``, the whole log), one row per decision."""
     table = "decisions" if history else "current_decisions"
     sql = (f"SELECT d.id AS decision_id, d.decided_at, d.coder, doc.case_name AS 'case', doc.source_key AS document,"
@@ -79,7 +79,7 @@ class ImportReport:
     coders: tuple[str, ...] = ()
 
 
-def import_decisions(study: "Study", path: Path | str, options: ImportOptions) -> ImportReport:
+def import_decisions(study: "StudyContext", path: Path | str, options: ImportOptions) -> ImportReport:
     """Record a CSV/XLSX of decisions as decisions of its coder(s); all rows or none."""
     path = Path(path)
     _check_options(options)
@@ -142,7 +142,7 @@ def _check_columns(path: Path, frame: pd.DataFrame, options: ImportOptions) -> N
                             f"{', '.join(map(repr, frame.columns))}")
 
 
-def _segment_index(study: "Study") -> dict[str, list[str]]:
+def _segment_index(study: "StudyContext") -> dict[str, list[str]]:
     index: dict[str, list[str]] = {}
     for r in study.store.query("SELECT id, external_id FROM current_segments"):
         if r["external_id"]:
@@ -152,7 +152,7 @@ def _segment_index(study: "Study") -> dict[str, list[str]]:
     return index
 
 
-def _decisions(study: "Study", path: Path, frame: pd.DataFrame, codebook: Codebook,
+def _decisions(study: "StudyContext", path: Path, frame: pd.DataFrame, codebook: Codebook,
                options: ImportOptions) -> tuple[dict[str, list[log.Decision]], int, list[str]]:
     index = _segment_index(study)
     found: dict[tuple[str, str], list[log.Decision]] = {}

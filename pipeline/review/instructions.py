@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from pipeline.codebook import Codebook
 from pipeline.review import layout as L
-
-if TYPE_CHECKING:
-    from pipeline.review.workbook import WorkbookMeta
+from pipeline.review.layout import WorkbookMeta
 
 __all__ = ["instruction_rows"]
 
 
-def instruction_rows(meta: "WorkbookMeta", codebook: Codebook, columns: L.Columns) -> list[tuple[str, str, str]]:
+def instruction_rows(meta: WorkbookMeta, codebook: Codebook, columns: L.Columns) -> list[tuple[str, str, str]]:
     rows: list[tuple[str, str, str]] = [
         ("Review queue", f"for {meta.coder}", "title"),
         ("Workbook", f"{meta.workbook_id} (written {meta.created_at}; study {meta.study})", "term"),

@@ -10,12 +10,12 @@ import re
 from dataclasses import dataclass
 
 from pipeline.codebook import Codebook
-from pipeline.documents import sha256
+from pipeline.hashing import sha256
 
 __all__ = [
     "QUEUE_SHEET", "INSTRUCTIONS_SHEET", "CODEBOOK_SHEET", "KEY_COLUMNS", "ADD_SLOTS",
     "ACCEPT", "REJECT", "NOTHING_APPLIES", "NO_CODE_LABEL", "decision_header", "suggestion_header",
-    "add_header", "text_hash", "choice_text", "parse_verdict", "resolve_code", "score_band", "SCORE_BANDS",
+    "add_header", "text_fingerprint", "WorkbookMeta", "choice_text", "parse_verdict", "resolve_code", "score_band", "SCORE_BANDS",
 ]
 
 QUEUE_SHEET = "Queue"
@@ -45,6 +45,19 @@ SCORE_BANDS = ((0.75, "C6EFCE", "strong (0.75 or more)"),
                (0.5, "FFF2CC", "fair (0.50 to 0.74)"),
                (0.0, "FCE4D6", "weak (below 0.50)"))
 
+
+
+@dataclass(frozen=True)
+class WorkbookMeta:
+    """Who a review workbook is for and where it comes from (its Instructions sheet and keys)."""
+
+    workbook_id: str
+    coder: str
+    created_at: str
+    study: str
+    run_id: str | None
+
+
 _VERDICT_WORDS = {
     "accept": "accepted", "accepted": "accepted", "yes": "accepted", "y": "accepted",
     "reject": "rejected", "rejected": "rejected", "no": "rejected", "n": "rejected",
@@ -64,8 +77,9 @@ def add_header(slot: int) -> str:
     return f"Add code {slot}"
 
 
-def text_hash(text: str) -> str:
-    """A short fingerprint of the segment text a coder was shown."""
+def text_fingerprint(text: str) -> str:
+    """A short fingerprint of the segment text a coder was shown (16 hex digits of its
+    SHA-256), kept in the workbook to notice text that changed before it came back."""
     return sha256(text)[:16]
 
 

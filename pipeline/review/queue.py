@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING, Sequence
 from pipeline.errors import ConfigError, StudyError
 from pipeline.review.selection import QueueItem, QueueOptions, select_items, split_overlap
 from pipeline.suggest.stage import latest_run
-from pipeline.review.workbook import WorkbookMeta, write_workbook
+from pipeline.review.layout import WorkbookMeta
+from pipeline.review.workbook import write_workbook
 
 if TYPE_CHECKING:
-    from pipeline.study import Study
+    from pipeline.context import StudyContext
 
 __all__ = ["QueuedWorkbook", "queue", "REVIEW_FOLDER"]
 
@@ -33,7 +34,7 @@ class QueuedWorkbook:
     shared: int  # segments also queued for the other coder (--overlap)
 
 
-def queue(study: "Study", options: QueueOptions, out: Path | None = None) -> list[QueuedWorkbook]:
+def queue(study: "StudyContext", options: QueueOptions, out: Path | None = None) -> list[QueuedWorkbook]:
     """Write one workbook for ``options.coder`` (and one for ``with_coder`` if overlapping).
 
     Returns what was queued; an empty selection writes nothing and returns [].
@@ -64,7 +65,7 @@ def queue(study: "Study", options: QueueOptions, out: Path | None = None) -> lis
     return results
 
 
-def _record_and_write(study: "Study", workbook_id: str, coder: str, items: Sequence[QueueItem], path: Path,
+def _record_and_write(study: "StudyContext", workbook_id: str, coder: str, items: Sequence[QueueItem], path: Path,
                       codebook, run_id: str | None, params: dict, now: datetime) -> None:
     """Store rows and file together: if the file cannot be written, nothing is recorded."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -96,7 +97,7 @@ def _check_coders(options: QueueOptions) -> None:
         raise ConfigError(f"--limit {options.limit}: give a positive number of segments")
 
 
-def _check_run(study: "Study", run_id: str | None, version: str, include_uncoded: bool) -> None:
+def _check_run(study: "StudyContext", run_id: str | None, version: str, include_uncoded: bool) -> None:
     if run_id is None:
         if include_uncoded:
             return
@@ -136,7 +137,7 @@ def _slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_") or "coder"
 
 
-def _workbook_id(study: "Study", coder: str, items: Sequence[QueueItem], run_id: str | None) -> str:
+def _workbook_id(study: "StudyContext", coder: str, items: Sequence[QueueItem], run_id: str | None) -> str:
     """Deterministic: the same queue of the same study content gets the same id, so a
     workbook prepared on one copy of a study (the shipped demo's coders) imports into
     another. The coder's count of earlier workbooks keeps ids unique within a study."""

@@ -10,7 +10,7 @@ from typing import Sequence
 
 from pipeline.codebook import Codebook
 from pipeline.errors import ConfigError
-from pipeline.review.layout import NO_CODE_LABEL, text_hash
+from pipeline.review.layout import NO_CODE_LABEL, text_fingerprint
 
 __all__ = ["QueueOptions", "Suggested", "QueueItem", "select_items", "split_overlap"]
 
@@ -213,7 +213,7 @@ def _item(row: sqlite3.Row, shown: tuple[Suggested, ...], context: _Context) -> 
         location=_location(row), speaker=row["speaker"] or "", text=row["text"],
         before=context.line(row["document_id"], row["seq"] - 1),
         after=context.line(row["document_id"], row["seq"] + 1),
-        suggestions=shown, text_hash=text_hash(row["text"]), seq=row["seq"],
+        suggestions=shown, text_hash=text_fingerprint(row["text"]), seq=row["seq"],
     )
 
 

@@ -26,6 +26,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from pipeline.codebook import Codebook
 from pipeline.errors import WorkbookError
 from pipeline.review import layout as L
+from pipeline.review.layout import WorkbookMeta
 from pipeline.review.instructions import instruction_rows
 from pipeline.review.selection import QueueItem
 
@@ -47,15 +48,6 @@ GRID = Border(bottom=Side(style="thin", color="D9D9D9"))
 WRAP_TOP = Alignment(wrap_text=True, vertical="top")
 UNLOCKED = Protection(locked=False)
 LINE_POINTS, CONTEXT_LINE_POINTS = 15.0, 12.5
-
-
-@dataclass(frozen=True)
-class WorkbookMeta:
-    workbook_id: str
-    coder: str
-    created_at: str
-    study: str
-    run_id: str | None
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from pipeline.codebook import Codebook
-from pipeline.embed.cache import stored_vectors, text_hash
+from pipeline.embed.cache import embedding_key, stored_vectors
 
 __all__ = ["uncertainty_order", "uncertainty_ranking"]
 
@@ -74,7 +74,7 @@ def uncertainty_ranking(conn: Any, codebook: Codebook, run_id: str, segment_ids:
         if r["segment_id"] in row_of and r["code_id"] in index:
             scores[row_of[r["segment_id"]], index[r["code_id"]]] = r["score"]
     texts = {r["id"]: r["text"] for r in _rows(conn, "SELECT id, text FROM current_segments")}
-    hashes = [text_hash(texts.get(s, "")) for s in segment_ids]
+    hashes = [embedding_key(texts.get(s, "")) for s in segment_ids]
     vectors = stored_vectors(conn, model, hashes)
     dim = len(next(iter(vectors.values()))) if vectors else 1
     X = np.stack([vectors.get(h, np.zeros(dim, np.float32)) for h in hashes])

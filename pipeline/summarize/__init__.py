@@ -7,14 +7,17 @@
                exemplars.py    central quotes per code and case
                framework.py    framework matrices and the evidence behind every cell
                ratings.py      analysts' ratings: shown by summarize, read back by `ratings`
-    output     charts.py       PNG charts; excel.py the workbook; report.py the HTML page
+    summary    summary.py      summarize(): every table above as one Summary
+    output     charts.py       PNG charts; excel.py the workbook; report.py the HTML page;
+               write.py        write_summary(): all the files
 """
 
 from pipeline.summarize.ratings import RatingsReport, import_ratings
-from pipeline.summarize.source import Coding, SourceOptions, load_coding
-from pipeline.summarize.summary import GroupComparison, Summary, SummaryFiles, SummaryOptions, summarize, write_summary
+from pipeline.summarize.source import SummaryCoding, SourceOptions, load_summary_coding
+from pipeline.summarize.summary import GroupComparison, Summary, SummaryFiles, SummaryOptions, summarize
+from pipeline.summarize.write import write_summary
 
-__all__ = ["Coding", "SourceOptions", "load_coding", "SummaryOptions", "Summary", "GroupComparison", "SummaryFiles",
+__all__ = ["SummaryCoding", "SourceOptions", "load_summary_coding", "SummaryOptions", "Summary", "GroupComparison", "SummaryFiles",
            "summarize", "write_summary", "read_ratings", "RatingsReport"]
 
 

@@ -10,12 +10,12 @@ import numpy as np
 import pandas as pd
 
 from pipeline.summarize.matrices import code_order
-from pipeline.summarize.source import Coding
+from pipeline.summarize.source import SummaryCoding
 
 __all__ = ["cooccurrence", "top_pairs"]
 
 
-def cooccurrence(coding: Coding, within: str = "segment") -> pd.DataFrame:
+def cooccurrence(coding: SummaryCoding, within: str = "segment") -> pd.DataFrame:
     """Square code x code matrix of shared segments (``within='segment'``) or documents."""
     if within not in ("segment", "document"):
         raise ValueError(f"within must be 'segment' or 'document', not {within!r}")

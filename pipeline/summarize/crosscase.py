@@ -23,7 +23,7 @@ from scipy import stats
 from pipeline.codebook import Codebook
 from pipeline.errors import ConfigError
 from pipeline.summarize.matrices import ALL_CASES, code_order, expand_rollups, sorted_cases
-from pipeline.summarize.source import Coding
+from pipeline.summarize.source import SummaryCoding
 
 __all__ = ["overall", "group_counts", "compare_groups", "wilson", "newcombe", "phase_codes", "phase_table",
            "MISSING_GROUP", "Z95"]
@@ -51,7 +51,7 @@ def overall(counts: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def case_groups(coding: Coding, attribute: str) -> pd.Series:
+def case_groups(coding: SummaryCoding, attribute: str) -> pd.Series:
     """Case -> group value of ``attribute``; ConfigError if no case has it."""
     cases = coding.cases
     if attribute not in cases.columns or cases[attribute].replace("", pd.NA).dropna().empty:
@@ -148,7 +148,7 @@ def phase_codes(codebook: Codebook) -> list[str]:
     return found
 
 
-def phase_table(coding: Coding) -> pd.DataFrame:
+def phase_table(coding: SummaryCoding) -> pd.DataFrame:
     """Segments coded with a phase and with a code of a domain, per case, phase and domain.
 
     Domains are the top-level codes other than the phases and their parent. An empty

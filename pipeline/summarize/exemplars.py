@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.store import Store
-from pipeline.summarize.source import Coding
+from pipeline.summarize.source import SummaryCoding
 from pipeline.embed.cache import TextEmbedder, embed_cached
 
 __all__ = ["exemplars", "EXEMPLAR_COLUMNS"]
@@ -22,7 +22,7 @@ EXEMPLAR_COLUMNS = ["code_id", "case", "rank", "segment_id", "document", "speake
                     "centrality", "method", "decision_ids"]
 
 
-def exemplars(coding: Coding, per_case: int = 3, store: Store | None = None,
+def exemplars(coding: SummaryCoding, per_case: int = 3, store: Store | None = None,
               embedder: TextEmbedder | None = None) -> pd.DataFrame:
     """Up to ``per_case`` quotes per code and case, most central first."""
     joined = coding.applied.merge(coding.segments, on="segment_id")

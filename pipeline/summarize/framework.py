@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from pipeline.summarize.matrices import code_order, sorted_cases
-from pipeline.summarize.source import Coding
+from pipeline.summarize.source import SummaryCoding
 
 __all__ = ["reference", "domains", "framework_matrix", "evidence_table", "UNGROUPED", "CELL_LIMIT"]
 
@@ -31,7 +31,7 @@ def reference(row: pd.Series | dict) -> str:
     return ", ".join(parts)
 
 
-def domains(coding: Coding) -> dict[str, list[str]]:
+def domains(coding: SummaryCoding) -> dict[str, list[str]]:
     """Top-level code -> the codes below it (depth first); childless roots go together."""
     book = coding.codebook
     out: dict[str, list[str]] = {}
@@ -46,7 +46,7 @@ def domains(coding: Coding) -> dict[str, list[str]]:
     return out
 
 
-def evidence_table(coding: Coding) -> pd.DataFrame:
+def evidence_table(coding: SummaryCoding) -> pd.DataFrame:
     """One row per code applied to a segment: the decisions behind every number."""
     book = coding.codebook
     position = {c: i for i, c in enumerate(code_order(book))}
@@ -60,7 +60,7 @@ def evidence_table(coding: Coding) -> pd.DataFrame:
                   "reference", "decision_ids", "coders", "verdicts", "segment_id", "text"]]
 
 
-def framework_matrix(coding: Coding, evidence: pd.DataFrame, codes: list[str], per_cell: int = 8) -> pd.DataFrame:
+def framework_matrix(coding: SummaryCoding, evidence: pd.DataFrame, codes: list[str], per_cell: int = 8) -> pd.DataFrame:
     """Rows cases, columns codes; each cell the quotes (document order) with references."""
     cases = sorted_cases(coding.segments["case"])
     # Each evidence row also counts for the codes above it (a construct's quotes fill its domain's column).

@@ -12,7 +12,7 @@ import re
 import pandas as pd
 
 from pipeline.codebook import Codebook
-from pipeline.summarize.source import Coding
+from pipeline.summarize.source import SummaryCoding
 
 __all__ = ["ALL_CASES", "natural_key", "sorted_cases", "expand_rollups", "code_order", "case_code_counts", "wide",
            "presence"]
@@ -54,7 +54,7 @@ def expand_rollups(applied: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
     return frame.drop_duplicates(["segment_id", "code_id"]).reset_index(drop=True)
 
 
-def case_code_counts(coding: Coding, *, with_total: bool = True) -> pd.DataFrame:
+def case_code_counts(coding: SummaryCoding, *, with_total: bool = True) -> pd.DataFrame:
     """One row per case and code (zeros included), plus an '(all cases)' row per code."""
     book = coding.codebook
     order = code_order(book)

@@ -23,10 +23,10 @@ from pipeline.review import log
 from pipeline.summarize.crosscase import phase_codes
 from pipeline.summarize.framework import domains
 from pipeline.summarize.matrices import sorted_cases
-from pipeline.summarize.source import Coding
+from pipeline.summarize.source import SummaryCoding
 
 if TYPE_CHECKING:
-    from pipeline.study import Study
+    from pipeline.context import StudyContext
 
 __all__ = ["SCALE", "RATING_COLUMNS", "RatingRow", "RatingsReport", "normalise_rating", "stored_ratings",
            "ratings_frame", "import_ratings"]
@@ -72,14 +72,14 @@ def normalise_rating(value: Any) -> str | None:
     return _ALIASES.get(text.lower())
 
 
-def stored_ratings(study: "Study") -> pd.DataFrame:
+def stored_ratings(study: "StudyContext") -> pd.DataFrame:
     rows = study.store.query("SELECT case_name AS 'case', code_id, rating, note, rated_by, rated_at, codebook_version"
                              " FROM current_ratings ORDER BY case_name, code_id")
     return pd.DataFrame([dict(r) for r in rows],
                         columns=["case", "code_id", "rating", "note", "rated_by", "rated_at", "codebook_version"])
 
 
-def ratings_frame(coding: Coding, counts: pd.DataFrame, evidence: pd.DataFrame, stored: pd.DataFrame,
+def ratings_frame(coding: SummaryCoding, counts: pd.DataFrame, evidence: pd.DataFrame, stored: pd.DataFrame,
                   references: int = 5) -> pd.DataFrame:
     """One row per case and construct: codable non-phase codes with evidence in some case,
     and any construct already rated. The stored rating and note fill their cells."""
@@ -125,7 +125,7 @@ def _references(quotes: pd.DataFrame | None, limit: int, chars: int = 160) -> st
     return "\n".join(lines) + more
 
 
-def import_ratings(study: "Study", path: Path | str, rows: list[RatingRow], sheet: str, columns: dict[str, str],
+def import_ratings(study: "StudyContext", path: Path | str, rows: list[RatingRow], sheet: str, columns: dict[str, str],
                    analyst: str = "") -> RatingsReport:
     """Validate every row, then append the changed ratings in one transaction (or nothing)."""
     path = Path(path)

@@ -21,9 +21,9 @@ from pipeline.errors import ConfigError, StudyError
 from pipeline.suggest.stage import latest_run
 
 if TYPE_CHECKING:
-    from pipeline.study import Study
+    from pipeline.context import StudyContext
 
-__all__ = ["SourceOptions", "Coding", "load_coding", "CONSENSUS_CODER", "UNCONFIRMED", "DEFAULT_INTERVIEWER",
+__all__ = ["SourceOptions", "SummaryCoding", "load_summary_coding", "CONSENSUS_CODER", "UNCONFIRMED", "DEFAULT_INTERVIEWER",
            "APPLIED_COLUMNS"]
 
 CONSENSUS_CODER = "consensus"
@@ -51,7 +51,7 @@ class SourceOptions:
 
 
 @dataclass(frozen=True)
-class Coding:
+class SummaryCoding:
     """The coding a summary is built from.
 
     ``segments``: every current segment (the denominators), with ``informant`` (the speaker
@@ -70,7 +70,7 @@ class Coding:
     notes: tuple[str, ...] = field(default=())
 
 
-def load_coding(study: "Study", options: SourceOptions) -> Coding:
+def load_summary_coding(study: "StudyContext", options: SourceOptions) -> SummaryCoding:
     """Read segments, cases and the chosen codes from the store."""
     if options.source not in ("confirmed", "suggested"):
         raise ConfigError(f"--source '{options.source}' is not known; use confirmed or suggested")
@@ -93,11 +93,11 @@ def load_coding(study: "Study", options: SourceOptions) -> Coding:
     if stale:
         notes.append(f"left out {stale} codes on segments of older document versions or segmentations")
     applied = applied[applied["code_id"].isin(known) & applied["segment_id"].isin(current)].reset_index(drop=True)
-    return Coding(codebook, segments, applied, cases, label, options.source == "suggested",
+    return SummaryCoding(codebook, segments, applied, cases, label, options.source == "suggested",
                   frozenset(reviewed) & frozenset(current), tuple(notes))
 
 
-def _segments(study: "Study", interviewer_pattern: str) -> pd.DataFrame:
+def _segments(study: "StudyContext", interviewer_pattern: str) -> pd.DataFrame:
     try:
         interviewer = re.compile(interviewer_pattern, re.IGNORECASE)
     except re.error as exc:
@@ -113,11 +113,11 @@ def _segments(study: "Study", interviewer_pattern: str) -> pd.DataFrame:
     return frame[SEGMENT_COLUMNS].reset_index(drop=True)
 
 
-def _coders(study: "Study") -> list[str]:
+def _coders(study: "StudyContext") -> list[str]:
     return [r[0] for r in study.store.query("SELECT DISTINCT coder FROM current_decisions ORDER BY coder")]
 
 
-def _confirmed(study: "Study", options: SourceOptions) -> tuple[pd.DataFrame, str, set[str]]:
+def _confirmed(study: "StudyContext", options: SourceOptions) -> tuple[pd.DataFrame, str, set[str]]:
     coders = _coders(study)
     if not coders:
         raise StudyError(f"{study.root}: no decisions yet; confirm review workbooks (`deductive confirm`) or import "
@@ -157,7 +157,7 @@ def _choose_coders(coders: list[str], options: SourceOptions) -> list[str]:
                       f"codes with --consensus, or every coder's codes together with --any-coder")
 
 
-def _suggested(study: "Study", options: SourceOptions) -> tuple[pd.DataFrame, str, set[str]]:
+def _suggested(study: "StudyContext", options: SourceOptions) -> tuple[pd.DataFrame, str, set[str]]:
     run = options.run_id or latest_run(study.store)
     if run is None:
         raise StudyError(f"{study.root}: no suggestions yet; run `deductive suggest {study.root}` first")

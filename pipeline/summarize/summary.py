@@ -1,7 +1,9 @@
 """``summarize``: every table of the case and cross-case summary, as data.
 
     summary = summarize(study, SummaryOptions(by=("country",)), embedder=FakeEmbedder())
-    files = write_summary(summary, Path("out"))   # summary.xlsx, summary.html, charts/*.png
+
+The files are written by pipeline.summarize.write (``write_summary``), which sits above
+the writers (excel, report) that read the ``Summary`` defined here.
 """
 
 from __future__ import annotations
@@ -21,13 +23,13 @@ from pipeline.summarize.exemplars import exemplars
 from pipeline.summarize.framework import domains, evidence_table, framework_matrix
 from pipeline.summarize.matrices import ALL_CASES, case_code_counts, code_order, natural_key, wide
 from pipeline.summarize.ratings import ratings_frame, stored_ratings
-from pipeline.summarize.source import Coding, SourceOptions, load_coding
+from pipeline.summarize.source import SummaryCoding, SourceOptions, load_summary_coding
 from pipeline.embed.cache import TextEmbedder
 
 if TYPE_CHECKING:
-    from pipeline.study import Study
+    from pipeline.context import StudyContext
 
-__all__ = ["SummaryOptions", "Summary", "GroupComparison", "SummaryFiles", "summarize", "write_summary"]
+__all__ = ["SummaryOptions", "Summary", "GroupComparison", "SummaryFiles", "summarize"]
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,7 @@ class GroupComparison:
 
 @dataclass(frozen=True)
 class Summary:
-    coding: Coding
+    coding: SummaryCoding
     created_at: str
     counts: pd.DataFrame
     overall: pd.DataFrame
@@ -82,10 +84,10 @@ class SummaryFiles:
     charts: tuple[Path, ...]
 
 
-def summarize(study: "Study", options: SummaryOptions | None = None, embedder: TextEmbedder | None = None) -> Summary:
+def summarize(study: "StudyContext", options: SummaryOptions | None = None, embedder: TextEmbedder | None = None) -> Summary:
     """Build every table from the store; nothing is written."""
     options = options or SummaryOptions()
-    coding = load_coding(study, options.source)
+    coding = load_summary_coding(study, options.source)
     groups_of = {attribute: case_groups(coding, attribute) for attribute in options.by}  # fail early on bad --by
     counts = case_code_counts(coding)
     order = code_order(coding.codebook)
@@ -106,7 +108,7 @@ def summarize(study: "Study", options: SummaryOptions | None = None, embedder: T
     return _with_charts(summary)
 
 
-def _cases(coding: Coding, counts: pd.DataFrame) -> pd.DataFrame:
+def _cases(coding: SummaryCoding, counts: pd.DataFrame) -> pd.DataFrame:
     segs = coding.segments
     coded = set(coding.applied["segment_id"])
     rows = []
@@ -136,30 +138,3 @@ def _with_charts(summary: Summary) -> Summary:
 
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_").lower() or "attribute"
-
-
-def write_summary(summary: Summary, out_dir: Path | str, overwrite: bool = False) -> SummaryFiles:
-    """Write summary.xlsx, summary.html and charts/*.png into ``out_dir``.
-
-    An existing summary.xlsx whose Ratings sheet holds ratings the store does not have is
-    not replaced unless ``overwrite``: read them in with `deductive ratings` first.
-    """
-    from pipeline.summarize.excel import guard_unread_ratings, write_workbook
-    from pipeline.summarize.report import write_report
-
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    workbook = out / "summary.xlsx"
-    if workbook.exists() and not overwrite:
-        guard_unread_ratings(workbook, summary.ratings)
-    chart_dir = out / "charts"
-    chart_dir.mkdir(exist_ok=True)
-    paths = []
-    for name, png in summary.charts.items():
-        path = chart_dir / f"{name}.png"
-        path.write_bytes(png)
-        paths.append(path)
-    write_workbook(summary, workbook)
-    report = out / "summary.html"
-    write_report(summary, report)
-    return SummaryFiles(workbook, report, tuple(paths))

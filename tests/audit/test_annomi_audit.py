@@ -15,9 +15,9 @@ from pipeline.audit import AuditOptions, audit
 from pipeline.ingest.read import ReadOptions
 from pipeline.review import ImportOptions, import_decisions
 from pipeline.study import Study
+from shared_data import shared_file
 
 ROOT = Path(__file__).resolve().parents[2]
-ANNOMI = ROOT.parent / "shared" / "benchmarks" / "annomi" / "AnnoMI-full.csv"
 CODEBOOK = ROOT / "benchmarks" / "annomi_codebook.yaml"
 FIELDS = {"therapist": "main_therapist_behaviour", "client": "client_talk_type"}
 GROUPS = {"therapist_behaviour": "therapist", "client_talk": "client"}
@@ -27,9 +27,7 @@ NONE = "(none)"
 @pytest.fixture(scope="module")
 def raw() -> pd.DataFrame:
     """Rows of the transcripts coded by all ten annotators, read with the csv module."""
-    if not ANNOMI.exists():
-        pytest.skip(f"AnnoMI not found at {ANNOMI} (../shared is not checked out)")
-    with ANNOMI.open(newline="", encoding="utf-8") as handle:
+    with shared_file("benchmarks", "annomi", "AnnoMI-full.csv").open(newline="", encoding="utf-8") as handle:
         rows = pd.DataFrame(list(csv.DictReader(handle)))
     per_transcript = rows.groupby("transcript_id")["annotator_id"].nunique()
     rows = rows[rows["transcript_id"].isin(per_transcript[per_transcript == 10].index)].copy()

@@ -16,7 +16,8 @@ import pytest
 from click.testing import CliRunner
 
 import pipeline.reliability as rel
-from pipeline.audit import AuditOptions, audit, html_section, load_coding, terminal_table, write_outputs
+from png_content import colour_count, hex_rgb, pixels
+from pipeline.audit import AuditOptions, audit, html_section, load_audit_sample, terminal_table, write_outputs
 from pipeline.audit.charts import kappa_chart
 from pipeline.audit.drift import drift_table
 from pipeline.audit.stats import group_matrix
@@ -25,6 +26,8 @@ from pipeline.embed import FakeEmbedder
 from pipeline.errors import InputError, StudyError
 from pipeline.study import Study
 from audit_helpers import add_decisions
+
+DOT = hex_rgb("1F4E78")  # the kappa chart's dot colour (pipeline.audit.charts)
 
 NO_BOOT = AuditOptions(bootstrap=0)
 
@@ -52,7 +55,7 @@ def two(coded: tuple[Path, list[str]]) -> tuple[Study, list[str]]:
 
 def test_sample_is_the_segments_every_coder_decided(two: tuple[Study, list[str]]) -> None:
     study, segs = two
-    coding = load_coding(study, NO_BOOT)
+    coding = load_audit_sample(study, NO_BOOT)
     assert coding.coders == ("ana", "ben")
     # ben's extra segments are outside; 'none' and a rejection still count as decided.
     assert coding.sample == tuple(segs[:12])
@@ -142,14 +145,14 @@ def test_no_shared_segment_is_an_error(coded: tuple[Path, list[str]]) -> None:
         add_decisions(study, "ana", {segs[0]: ["culture"]})
         add_decisions(study, "ben", {segs[1]: ["culture"]})
         with pytest.raises(InputError, match="no segment was decided by all of ana, ben"):
-            load_coding(study, NO_BOOT)
+            load_audit_sample(study, NO_BOOT)
 
 
 def test_consensus_is_left_out_unless_named(two: tuple[Study, list[str]]) -> None:
     study, segs = two
     add_decisions(study, "consensus", {s: [] for s in segs[:12]})
-    assert load_coding(study, NO_BOOT).coders == ("ana", "ben")
-    assert load_coding(study, AuditOptions(coders=("ana", "consensus"), bootstrap=0)).coders == ("ana", "consensus")
+    assert load_audit_sample(study, NO_BOOT).coders == ("ana", "ben")
+    assert load_audit_sample(study, AuditOptions(coders=("ana", "consensus"), bootstrap=0)).coders == ("ana", "consensus")
 
 
 def test_model_as_a_coder(two: tuple[Study, list[str]]) -> None:
@@ -212,7 +215,7 @@ def test_drift_rule(coded: tuple[Path, list[str]], x: int, y: int, flag: str) ->
         add_decisions(study, "ana", {s: ["culture"] if i < x else [] for i, s in enumerate(sample)})
         add_decisions(study, "ben", {s: ["culture"] if i < y else [] for i, s in enumerate(sample)})
         add_decisions(study, "cy", {s: ["culture"] if i < y else [] for i, s in enumerate(sample)})
-        table = drift_table(load_coding(study, NO_BOOT)).set_index(["coder", "code"])
+        table = drift_table(load_audit_sample(study, NO_BOOT)).set_index(["coder", "code"])
     assert table.loc[("ana", "culture"), "flag"] == flag
 
 
@@ -230,7 +233,10 @@ def test_outputs_workbook_html_json_and_table(two: tuple[Study, list[str]], tmp_
     assert [r[1] for r in per_code] == list(result.coding.codes)
     page = paths["html"].read_text(encoding="utf-8")
     png = base64.b64decode(page.split("data:image/png;base64,")[1].split('"')[0])
-    assert png.startswith(b"\x89PNG")
+    # the page's chart is the per-code chart: one row per audited code, a dot for each defined kappa
+    assert png == kappa_chart(result.agreement.per_code)
+    defined = int(result.agreement.per_code["kappa"].notna().sum())
+    assert defined > 0 and colour_count(png, DOT) > 0
     assert "Mutually exclusive groups" in page and "<script" not in page
     data = json.loads(paths["json"].read_text(encoding="utf-8"))
     assert data["coders"] == ["ana", "ben"] and data["sample_segments"] == 12
@@ -254,7 +260,14 @@ def test_text_that_looks_like_a_formula_stays_text(coded: tuple[Path, list[str]]
 def test_chart_handles_undefined_kappa() -> None:
     frame = pd.DataFrame({"label": ["A", "B"], "n_units": [3, 3], "kappa": [0.5, float("nan")],
                           "kappa_low": [0.1, float("nan")], "kappa_high": [0.8, float("nan")]})
-    assert kappa_chart(frame).startswith(b"\x89PNG")
+    one_dot = colour_count(kappa_chart(frame), DOT)
+    assert one_dot > 0  # the defined kappa is drawn as a dot
+    none = frame.assign(kappa=float("nan"), kappa_low=float("nan"), kappa_high=float("nan"))
+    assert colour_count(kappa_chart(none), DOT) == 0  # undefined kappas draw no dot, only 'n/a'
+    four = pd.DataFrame({"label": list("ABCD"), "n_units": [3] * 4, "kappa": [0.5, 0.2, 0.9, 0.1]})
+    chart = kappa_chart(four)
+    assert pixels(chart).shape[0] > pixels(kappa_chart(frame)).shape[0]  # a row per code
+    assert colour_count(chart, DOT) == pytest.approx(4 * one_dot, rel=0.15)  # four dots
 
 
 def test_cli_audit_prints_the_table_and_json(two: tuple[Study, list[str]], tmp_path: Path) -> None:
@@ -264,7 +277,10 @@ def test_cli_audit_prints_the_table_and_json(two: tuple[Study, list[str]], tmp_p
     result = runner.invoke(cli, ["audit", str(study.root), "--bootstrap", "5", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "2 coders (ana, ben), 12 segments decided by all" in result.output
-    assert (out / "audit.xlsx").exists() and (out / "disagreements.xlsx").exists()
+    import openpyxl
+
+    assert "Per code" in openpyxl.load_workbook(out / "audit.xlsx").sheetnames
+    assert "Disagreements" in openpyxl.load_workbook(out / "disagreements.xlsx").sheetnames
     result = runner.invoke(cli, ["audit", str(study.root), "--bootstrap", "0", "--out", str(out), "--json",
                                  "--coders", "ana,ben", "--codes", "culture"])
     assert result.exit_code == 0, result.output

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 
 from audit_helpers import add_decisions
-from pipeline.audit import AuditOptions, audit, find_disagreements, load_coding, merge_into, resolve, write_outputs
+from pipeline.audit import AuditOptions, audit, find_disagreements, load_audit_sample, merge_into, resolve, write_outputs
 from pipeline.audit.disagreements import KEYS, NO_CODE, SHEET
 from cli.main import cli
 from pipeline.errors import InputError, WorkbookError
@@ -64,7 +64,7 @@ def workbook(three: tuple[Study, list[str]], tmp_path: Path) -> Path:
 
 def test_disagreements_are_the_segments_where_code_sets_differ(three: tuple[Study, list[str]]) -> None:
     study, segs = three
-    rows = find_disagreements(load_coding(study, NO_BOOT))
+    rows = find_disagreements(load_audit_sample(study, NO_BOOT))
     assert [r.segment_id for r in rows] == segs[1:5]
     assert rows[3].codes == {"ana": ("culture", "policy"), "ben": ("policy",), "cy": ("policy",)}
     assert rows[0].memos["ana"] == "ana's reason" and rows[0].memos["ben"] == ""
@@ -182,7 +182,7 @@ def test_merge_into_consensus(three: tuple[Study, list[str]], rule: object, expe
 
 def test_merge_agrees_with_the_reliability_function(three: tuple[Study, list[str]]) -> None:
     study, segs = three
-    coding = load_coding(study, NO_BOOT)
+    coding = load_audit_sample(study, NO_BOOT)
     rows = [(u, c, code) for (c, u), s in coding.code_sets().items() for code in (sorted(s) or [None])]
     kept = merge_coders(pd.DataFrame(rows, columns=[UNIT, CODER, LABEL]), ("at_least", 2))
     merge_into(study, ("ana", "ben", "cy"), ("at_least", 2), into="pair")

@@ -199,11 +199,34 @@ def test_serve_stops_cleanly_on_ctrl_c(fake_settings: Path, tmp_path: Path, monk
     assert "stopped; results are in" in result.output
 
 
-def test_run_code_study_uses_thread_runner_and_artifacts(fake_settings: Path, corpus: Path) -> None:
-    from prefect.client.orchestration import get_client
+def test_run_code_study_uses_thread_runner_and_artifacts(fake_settings: Path, corpus: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
 
+    from prefect.client.orchestration import get_client
+    from prefect.task_runners import ThreadPoolTaskRunner
+
+    from flows import code_study as module
+    from flows import tasks
+
+    runners, threads = [], set()
+    make_runner, parse = module.task_runner, tasks.parse_candidate
+
+    def recording_runner(*args, **kwargs):  # type: ignore[no-untyped-def]
+        runners.append(make_runner(*args, **kwargs))
+        return runners[-1]
+
+    def recording_parse(*args, **kwargs):  # type: ignore[no-untyped-def]
+        threads.add(threading.current_thread().name)
+        return parse(*args, **kwargs)
+
+    monkeypatch.setattr(module, "task_runner", recording_runner)
+    monkeypatch.setattr(tasks, "parse_candidate", recording_parse)
     report = run_code_study(fake_settings, paths=[corpus], coders=["ana"])
     assert report.ok and len(report.queues) == 1
+    # without a Dask address the flow got the thread pool, and the parse tasks ran on its threads
+    assert len(runners) == 1 and isinstance(runners[0], ThreadPoolTaskRunner)
+    assert threads and threading.main_thread().name not in threads
     with get_client(sync_client=True) as client:
         keys = {a.key for a in client.read_artifacts()}
     assert {"deductive-documents", "deductive-suggestions-per-code", "deductive-outputs"} <= keys

@@ -12,9 +12,8 @@ from ingest_checks import assert_blocks_valid, block_texts
 from pipeline.errors import IngestError
 from pipeline.ingest.decode import CP1252_WARNING
 from pipeline.ingest.read import ReadOptions, read_file
+from shared_data import shared_file
 
-SHARED = Path(__file__).resolve().parents[3] / "shared"
-ANNOMI = SHARED / "benchmarks" / "annomi" / "AnnoMI-simple.csv"
 
 SURVEY = (
     "respondent,question,answer,site,age\n"
@@ -149,14 +148,13 @@ def test_repeated_ids_are_warned(tmp_path: Path) -> None:
 
 
 def test_annomi_benchmark_reads_fast() -> None:
-    if not ANNOMI.exists():
-        pytest.skip(f"needs {ANNOMI} (the shared AnnoMI benchmark beside the repository)")
+    annomi = shared_file("benchmarks", "annomi", "AnnoMI-simple.csv")
     options = ReadOptions(text_column="utterance_text",
                           id_columns=("transcript_id", "utterance_id"),
                           case_column="transcript_id", speaker_column="interlocutor",
                           timestamp_column="timestamp")
     started = time.perf_counter()
-    docs = read_file(ANNOMI, options)
+    docs = read_file(annomi, options)
     elapsed = time.perf_counter() - started
     assert elapsed < 2.0, f"reading AnnoMI took {elapsed:.2f} s"
     assert len(docs) == 133

@@ -4,18 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 
 from pipeline.study import Study
-
-REFI = Path(__file__).resolve().parents[2].parent / "shared" / "refi"
-
+from shared_data import shared_file
 
 def refi_file(name: str) -> Path:
-    path = REFI / name
-    if not path.exists():
-        pytest.skip(f"needs {path} (the REFI-QDA schemas and exports beside the repository)")
-    return path
+    """A REFI-QDA schema or export under ../shared/refi (skipped when missing; a failure in CI)."""
+    return shared_file("refi", name)
 
 
 def add_decisions(study: Study, coder: str, rows: list[tuple[str, str | None, str, str]]) -> None:

@@ -105,7 +105,7 @@ def test_new_codes_extend_the_codebook(study_dir: Path, tmp_path: Path) -> None:
         new = study.codebook()
     assert report.codes_added == ("brand_new",)
     assert [c.id for c in new.codes] == [c.id for c in old.codes] + ["brand_new"]
-    assert study_dir.exists() and new.version != old.version
+    assert new.version != old.version and report.codebook_version == new.version
 
 
 @pytest.mark.parametrize("start, end, expected", [

@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from cli.main import cli
 from pipeline.errors import ConfigError, StudyError
 from pipeline.review import QueueOptions, queue
-from pipeline.review.layout import text_hash
+from pipeline.review.layout import text_fingerprint
 from pipeline.study import Study
 from review_helpers import headers
 
@@ -46,7 +46,7 @@ def test_queue_writes_three_sheets_and_records_items(review_study: Path) -> None
     texts = dict(zip(segments["id"], segments["text"]))
     for row, item in zip(rows, items):
         assert row["workbook_id"] == book.workbook_id
-        assert row["text_hash"] == item["text_hash"] == text_hash(texts[row["segment_id"]])
+        assert row["text_hash"] == item["text_hash"] == text_fingerprint(texts[row["segment_id"]])
         assert row["suggestion_ids"].split() == json.loads(item["suggestion_ids"])
         assert row["Segment"] == texts[row["segment_id"]]
     # Runner-ups (suggested = 0, rank 9) are never shown.
@@ -163,18 +163,20 @@ def test_overlap_shares_a_random_part_and_splits_the_rest(review_study: Path) ->
     assert {r["segment_id"] for r in _sheet_rows(again[0].path)} == ana  # seeded: reproducible
 
 
-@pytest.mark.parametrize("options, error", [
-    ({"overlap": 0.2}, ConfigError),  # --overlap without --with
-    ({"overlap": 1.5, "with_coder": "ben"}, ConfigError),
-    ({"with_coder": "ana", "overlap": 0.1}, ConfigError),
-    ({"codes": ("nonsense",)}, ConfigError),
-    ({"cases": ("gamma",)}, ConfigError),
-    ({"run_id": "no-such-run"}, ConfigError),
-    ({"coder": " "}, ConfigError),
+@pytest.mark.parametrize("options, named", [
+    ({"overlap": 0.2}, "--overlap and --with go together"),  # --overlap without --with
+    ({"overlap": 1.5, "with_coder": "ben"}, "--overlap 1.5 must be a share between 0 and 1"),
+    ({"with_coder": "ana", "overlap": 0.1}, "--with names the same coder as --coder ('ana')"),
+    ({"codes": ("nonsense",)}, "--codes: 'nonsense' not in codebook"),
+    ({"cases": ("gamma",)}, "--cases: gamma unknown; the study's cases are: alpha, beta"),
+    ({"run_id": "no-such-run"}, "--run no-such-run: no such suggestion run"),
+    ({"coder": " "}, "--coder is empty"),
 ])
-def test_bad_queue_options_are_named(review_study: Path, options: dict, error: type) -> None:
-    with pytest.raises(error):
+def test_bad_queue_options_are_named(review_study: Path, options: dict, named: str) -> None:
+    # the message names the option and the bad value, so the coder knows what to change
+    with pytest.raises(ConfigError) as info:
         _queue(review_study, **options)
+    assert named in str(info.value)
 
 
 def test_no_run_needs_include_uncoded(study_dir: Path, corpus: Path) -> None:

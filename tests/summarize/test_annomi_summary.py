@@ -11,11 +11,11 @@ import pytest
 
 from pipeline.review import ImportOptions, import_decisions
 from pipeline.study import Study
+from shared_data import shared_file
 from pipeline.summarize import SourceOptions, SummaryOptions, summarize
 from pipeline.summarize.matrices import ALL_CASES
 
 ROOT = Path(__file__).resolve().parents[2]
-ANNOMI = ROOT.parent / "shared" / "benchmarks" / "annomi" / "AnnoMI-simple.csv"
 PARENT = {"therapist": "therapist_behaviour", "client": "client_talk"}
 
 
@@ -28,10 +28,9 @@ def _benchmark_options():
 
 @pytest.fixture(scope="module")
 def annomi(tmp_path_factory: pytest.TempPathFactory):
-    if not ANNOMI.exists():
-        pytest.skip(f"needs {ANNOMI} (the shared AnnoMI benchmark data beside the repository)")
+    annomi_csv = shared_file("benchmarks", "annomi", "AnnoMI-simple.csv")
     read, codebook = _benchmark_options()
-    frame = pd.read_csv(ANNOMI, dtype=str, keep_default_na=False)
+    frame = pd.read_csv(annomi_csv, dtype=str, keep_default_na=False)
     # One label per utterance: the therapist's behaviour or the client's talk type.
     frame["code"] = frame["main_therapist_behaviour"].where(frame["interlocutor"] == "therapist", frame["client_talk_type"])
     base = tmp_path_factory.mktemp("annomi")
@@ -39,7 +38,7 @@ def annomi(tmp_path_factory: pytest.TempPathFactory):
     frame[["transcript_id", "utterance_id", "code"]].to_csv(labels, index=False)
     with Study.create(base / "study", codebook=codebook) as study:
         study.settings = study.settings.override("segment", unit="row")
-        assert study.ingest([ANNOMI], read=read).ok
+        assert study.ingest([annomi_csv], read=read).ok
         report = import_decisions(study, labels, ImportOptions(code_column="code", coder="gold",
                                                                id_columns=("transcript_id", "utterance_id")))
         assert report.counts == {"added": len(frame)}

@@ -10,7 +10,7 @@ import pytest
 from pipeline.codebook import Code, Codebook
 from pipeline.errors import ConfigError
 from pipeline.study import Study
-from pipeline.summarize import SourceOptions, load_coding
+from pipeline.summarize import SourceOptions, load_summary_coding
 from pipeline.summarize.cooccurrence import cooccurrence, top_pairs
 from pipeline.summarize.crosscase import (case_groups, compare_groups, group_counts, newcombe, overall, phase_codes,
                                           phase_table, wilson)
@@ -27,7 +27,7 @@ def test_wilson_and_newcombe_reproduce_published_values() -> None:
 
 def _coding(root: Path):
     with Study(root) as study:
-        return load_coding(study, SourceOptions())
+        return load_summary_coding(study, SourceOptions())
 
 
 def test_overall_counts_cases_and_shares(coded_study: Path) -> None:

@@ -9,7 +9,7 @@ import pandas as pd
 from pipeline.embed import FakeEmbedder
 from pipeline.study import Study
 from pipeline.summarize.exemplars import exemplars
-from pipeline.summarize.source import APPLIED_COLUMNS, SEGMENT_COLUMNS, Coding
+from pipeline.summarize.source import APPLIED_COLUMNS, SEGMENT_COLUMNS, SummaryCoding
 
 TEXTS = [
     "Parking at the clinic is terrible on Mondays.",  # first in document order, but off-topic
@@ -19,7 +19,7 @@ TEXTS = [
 ]
 
 
-def _coding(study: Study) -> Coding:
+def _coding(study: Study) -> SummaryCoding:
     segments = pd.DataFrame([{"segment_id": f"s{i}", "case": "alpha", "document_id": "d", "document": "doc.txt",
                               "seq": i, "start": 10 * i, "end": 10 * i + 9, "text": t, "speaker": "P1",
                               "informant": "P1", "page": None, "timestamp": None, "external_id": None}
@@ -27,7 +27,7 @@ def _coding(study: Study) -> Coding:
     applied = pd.DataFrame([{"segment_id": f"s{i}", "code_id": "culture", "decision_ids": str(i + 1),
                              "coders": "alice", "verdicts": "added", "score": None} for i in range(len(TEXTS))],
                            columns=APPLIED_COLUMNS)
-    return Coding(study.codebook(), segments, applied, pd.DataFrame({"case": ["alpha"]}), "test", False)
+    return SummaryCoding(study.codebook(), segments, applied, pd.DataFrame({"case": ["alpha"]}), "test", False)
 
 
 def test_central_quotes_come_first_and_use_the_cache(ingested: Path) -> None:

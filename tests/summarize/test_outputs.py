@@ -7,18 +7,19 @@ import re
 import sqlite3
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
 from cli.main import cli
+from png_content import colour_count, hex_rgb
 from pipeline.embed import FakeEmbedder
 from pipeline.errors import WorkbookError
 from pipeline.study import Study
 from pipeline.summarize import SourceOptions, SummaryOptions, read_ratings, summarize, write_summary
 from pipeline.summarize.excel import HEADER_ROW, RATINGS_SHEET
 
-PNG = b"\x89PNG\r\n\x1a\n"
 
 
 def _write(root: Path, out: Path, **source) -> Path:
@@ -78,8 +79,14 @@ def test_report_is_self_contained(coded_study: Path, tmp_path: Path) -> None:
     assert page.count("data:image/png;base64,") == 2
     assert "UNCONFIRMED" not in page
     assert "Phases by domain and case" in page and "Exemplar quotes" in page
-    for chart in ("heatmap.png", "by_country.png"):
-        assert (tmp_path / "out" / "charts" / chart).read_bytes().startswith(PNG)
+    charts = tmp_path / "out" / "charts"
+    # the heatmap paints its cells from the YlGnBu scale: the largest share in the darkest
+    # colour, a case without the code in the palest
+    heatmap = (charts / "heatmap.png").read_bytes()
+    assert colour_count(heatmap, (8, 29, 88)) > 0 and colour_count(heatmap, (255, 255, 217)) > 0
+    # one bar colour per country (matplotlib's first two cycle colours): both groups drew bars
+    bars = (charts / "by_country.png").read_bytes()
+    assert colour_count(bars, hex_rgb("1f77b4")) > 0 and colour_count(bars, hex_rgb("ff7f0e")) > 0
 
 
 def _fill_ratings(path: Path, values: dict[tuple[str, str], object], note: str = "") -> None:
@@ -250,3 +257,14 @@ def test_ratings_show_the_quotes_not_offsets(coded_study: Path, tmp_path: Path) 
     cells = [sheet.cell(r, column).value for r in range(HEADER_ROW + 1, sheet.max_row + 1)]
     quoted = [c for c in cells if c]
     assert quoted and all(c.startswith("\u201c") and "chars " not in c for c in quoted)
+
+
+def test_heatmap_paints_a_cell_per_share() -> None:
+    from pipeline.summarize.charts import heatmap
+
+    darkest = (8, 29, 88)  # YlGnBu at the top of the scale: the largest share
+    one = pd.DataFrame([[1.0, 0.0], [0.0, 0.0]], index=["c1", "c2"], columns=["a", "b"])
+    two = pd.DataFrame([[1.0, 1.0], [0.0, 0.0]], index=["c1", "c2"], columns=["a", "b"])
+    one_cell = colour_count(heatmap(one, {"a": "A", "b": "B"}, "t"), darkest)
+    two_cells = colour_count(heatmap(two, {"a": "A", "b": "B"}, "t"), darkest)
+    assert one_cell > 0 and two_cells == pytest.approx(2 * one_cell, rel=0.1)

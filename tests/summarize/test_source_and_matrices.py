@@ -8,7 +8,7 @@ import pytest
 
 from pipeline.errors import ConfigError, StudyError
 from pipeline.study import Study
-from pipeline.summarize import SourceOptions, load_coding
+from pipeline.summarize import SourceOptions, load_summary_coding
 from pipeline.summarize.matrices import ALL_CASES, case_code_counts, code_order, presence, wide
 
 from summary_helpers import record_decisions
@@ -16,7 +16,7 @@ from summary_helpers import record_decisions
 
 def counts_of(root: Path, **options) -> dict[tuple[str, str], dict]:
     with Study(root) as study:
-        frame = case_code_counts(load_coding(study, SourceOptions(**options)))
+        frame = case_code_counts(load_summary_coding(study, SourceOptions(**options)))
     return {(r["case"], r["code_id"]): r for r in frame.to_dict("records")}
 
 
@@ -47,7 +47,7 @@ def test_counts_match_the_hand_count(coded_study: Path, case, code, segments, do
 
 def test_rejected_and_none_verdicts_do_not_count(coded_study: Path) -> None:
     with Study(coded_study) as study:
-        coding = load_coding(study, SourceOptions())
+        coding = load_summary_coding(study, SourceOptions())
     # 12 reviewed segments, 10 with a positive code, 12 codes applied
     assert len(coding.reviewed) == 12
     assert coding.applied["segment_id"].nunique() == 10
@@ -68,7 +68,7 @@ def test_interviewer_pattern_is_configurable(coded_study: Path) -> None:
 
 def test_presence_and_wide_tables(coded_study: Path) -> None:
     with Study(coded_study) as study:
-        coding = load_coding(study, SourceOptions())
+        coding = load_summary_coding(study, SourceOptions())
     counts = case_code_counts(coding)
     order = code_order(coding.codebook)
     assert order == ["setting", "culture", "policy", "phase", "adoption", "implementation"]
@@ -92,23 +92,23 @@ def test_presence_and_wide_tables(coded_study: Path) -> None:
 ])
 def test_bad_source_options(coded_study: Path, options, error, words) -> None:
     with Study(coded_study) as study, pytest.raises(error, match=words.replace("(", r"\(")):
-        load_coding(study, SourceOptions(**options))
+        load_summary_coding(study, SourceOptions(**options))
 
 
 def test_no_decisions_at_all(ingested: Path) -> None:
     with Study(ingested) as study, pytest.raises(StudyError, match="no decisions yet.*--source suggested"):
-        load_coding(study, SourceOptions())
+        load_summary_coding(study, SourceOptions())
 
 
 def test_several_coders_need_a_choice(coded_study: Path) -> None:
     with Study(coded_study) as study:
         record_decisions(study, "bob", {("beta", "i", 2): ("added", ("adoption",))})
         with pytest.raises(ConfigError, match="alice, bob.*--coder NAME.*--consensus.*--any-coder"):
-            load_coding(study, SourceOptions())
-        bob = load_coding(study, SourceOptions(coder="bob"))
-        both = load_coding(study, SourceOptions(any_coder=True))
+            load_summary_coding(study, SourceOptions())
+        bob = load_summary_coding(study, SourceOptions(coder="bob"))
+        both = load_summary_coding(study, SourceOptions(any_coder=True))
         record_decisions(study, "consensus", {("beta", "i", 3): ("added", ("adoption",))})
-        agreed = load_coding(study, SourceOptions(consensus=True))
+        agreed = load_summary_coding(study, SourceOptions(consensus=True))
     assert len(bob.applied) == 1 and len(both.applied) == 13
     assert "any of the coders alice, bob" in both.label
     assert agreed.applied["coders"].tolist() == ["consensus"]
