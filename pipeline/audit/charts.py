@@ -33,14 +33,20 @@ def kappa_chart(per_code: pd.DataFrame, title: str = "Per-code kappa (95% bootst
     for start, end, name in BANDS:
         ax.axvspan(start, end, color="#1F4E78", alpha=0.03 + 0.025 * BANDS.index((start, end, name)), lw=0)
     ax.axvline(0, color="#808080", lw=0.8)
+    # Codes coded too rarely for kappa to mean anything are drawn in grey (see stats.POSITIVES_RULE).
+    reported = per_code.get("reported", pd.Series(True, index=per_code.index)).to_numpy(dtype=bool)
+    colour = np.where(reported, "#1F4E78", "#BFBFBF")
     has_ci = np.isfinite(low) & np.isfinite(high) & np.isfinite(kappa)
-    ax.hlines(y[has_ci], low[has_ci], high[has_ci], color="#1F4E78", lw=2, alpha=0.6)
+    ax.hlines(y[has_ci], low[has_ci], high[has_ci], colors=list(colour[has_ci]), lw=2, alpha=0.6)
     defined = np.isfinite(kappa)
-    ax.plot(kappa[defined], y[defined], "o", color="#1F4E78", ms=6)
+    ax.scatter(kappa[defined], y[defined], c=list(colour[defined]), s=36, zorder=3)
     for yi in y[~defined]:
         ax.text(0.02, yi, "n/a (undefined)", va="center", fontsize=8, color="#A6A6A6")
-    labels = [f"{label} (n={n_units})" for label, n_units in zip(per_code["label"], per_code["n_units"])]
+    labels = [f"{label} (n={n_units})" + ("" if ok else ", too few coded") for label, n_units, ok
+              in zip(per_code["label"], per_code["n_units"], reported)]
     ax.set_yticks(y, labels, fontsize=8)
+    for tick, ok in zip(ax.get_yticklabels(), reported):
+        tick.set_color("#222222" if ok else "#A6A6A6")
     ax.set_ylim(-0.7, len(per_code) - 0.3)
     finite = np.concatenate([kappa[defined], low[has_ci]])
     ax.set_xlim(min(-0.1, float(finite.min()) - 0.05) if finite.size else -0.1, 1.02)

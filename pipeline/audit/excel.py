@@ -24,6 +24,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from pipeline.audit import disagreements as D
 from pipeline.audit.drift import RULE
+from pipeline.audit.stats import POSITIVES_RULE, headline_coders
 from pipeline.audit.sample import AuditSample
 from pipeline.errors import WorkbookError
 from pipeline.review.layout import choice_text
@@ -106,7 +107,7 @@ def write_audit_workbook(path: Path, result: "AuditResult", chart_png: bytes) ->
     _summary(book.active, result, chart_png)
     a = result.agreement
     per_code = [("label", "Code", 28), ("code", "id", 18), ("group", "group", 16), ("n_units", "n", 6),
-                ("prevalence", "prevalence", 10), ("percent_agreement", "% agree", 9), ("kappa_type", "kappa type", 10),
+                ("positives", "coded", 7), ("reported", "reported", 8), ("prevalence", "prevalence", 10), ("percent_agreement", "% agree", 9), ("kappa_type", "kappa type", 10),
                 ("kappa", "kappa", 8), ("kappa_low", "kappa low", 9), ("kappa_high", "kappa high", 9),
                 ("alpha", "alpha", 8), ("alpha_low", "alpha low", 9), ("alpha_high", "alpha high", 9),
                 ("ac1", "AC1", 8), ("ac1_low", "AC1 low", 8), ("ac1_high", "AC1 high", 8), ("pabak", "PABAK", 8),
@@ -153,11 +154,14 @@ def _summary(sheet: Worksheet, result: "AuditResult", chart_png: bytes) -> None:
     sheet.cell(1, 1, "Coder consistency audit").font = TITLE_FONT
     boot = result.options.bootstrap
     rows: list[tuple[str, Any]] = [
-        ("Coders", ", ".join(c.coders)), ("Segments decided by all (the sample)", len(c.sample)),
+        ("Coders", ", ".join(headline_coders(c))),
+        *([("Model", f"{c.model}: compared with each coder on its own sheet, not in the figures below")]
+          if c.model and c.model not in headline_coders(c) else []),
+        ("Segments decided by all (the sample)", len(c.sample)),
         ("Codebook", f"{c.codebook.name} (version {c.codebook.version})"), ("Codes audited", len(c.codes)),
         ("Krippendorff's alpha, MASI distance over code sets", o.masi_alpha),
         ("  95% interval", "" if not math.isfinite(a.masi_low) else f"{a.masi_low:.3f} to {a.masi_high:.3f}"),
-        ("Mean per-code kappa", o.kappa_mean), ("Lowest per-code kappa", o.kappa_min),
+        ("Mean per-code kappa", o.kappa_mean), ("  rule", POSITIVES_RULE), ("Lowest per-code kappa", o.kappa_min),
         ("Highest per-code kappa", o.kappa_max), ("Codes with undefined kappa", o.n_kappa_undefined),
         ("Segments where coders differ", len(result.disagreements)),
         ("Drift flags", int((result.drift["flag"] != "").sum())),

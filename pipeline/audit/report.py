@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 import pandas as pd
 
 from pipeline.audit.drift import RULE
+from pipeline.audit.stats import POSITIVES_RULE, headline_coders
 
 if TYPE_CHECKING:
     from pipeline.audit.result import AuditResult
@@ -25,6 +26,7 @@ STYLE = """
 .audit td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .audit .over { background: #FCE4D6; } .audit .under { background: #DDEBF7; }
 .audit .note { color: #666; font-size: 12px; } .audit img { max-width: 100%; }
+.audit tr.few td { color: #A6A6A6; }
 """
 
 
@@ -58,7 +60,7 @@ def html_section(result: "AuditResult", chart_png: bytes) -> str:
     boot = result.options.bootstrap
     parts = [
         '<section class="audit">', "<h2>Coder consistency audit</h2>",
-        f"<p>{len(c.coders)} coders ({html.escape(', '.join(c.coders))}) on the {len(c.sample)} segments all of them "
+        f"<p>{html.escape(_who(result))} on the {len(c.sample)} segments all of them "
         f"decided; codebook {html.escape(c.codebook.name)} version {c.codebook.version}. "
         + (f"95% intervals from {boot} bootstrap resamples of segments (seed {result.options.seed})." if boot else
            "No bootstrap intervals (--bootstrap 0).") + "</p>",
@@ -70,7 +72,8 @@ def html_section(result: "AuditResult", chart_png: bytes) -> str:
             ["Codes with undefined kappa", o.n_kappa_undefined, ""],
             ["Segments where coders differ", len(result.disagreements), ""]]),
         f'<img alt="Per-code kappa with 95% bootstrap intervals" src="data:image/png;base64,{image}">',
-        "<h3>Per code (presence or absence on each segment)</h3>", _per_code_html(a.per_code),
+        "<h3>Per code (presence or absence on each segment)</h3>",
+        f'<p class="note">{html.escape(POSITIVES_RULE[:1].upper() + POSITIVES_RULE[1:])}.</p>', _per_code_html(a.per_code),
     ]
     if len(a.groups):
         parts += ["<h3>Mutually exclusive groups (nominal)</h3>", _table(
@@ -89,12 +92,25 @@ def html_section(result: "AuditResult", chart_png: bytes) -> str:
     return "\n".join(parts)
 
 
+def _who(result: "AuditResult") -> str:
+    """Whose agreement the headline is: the humans; the model has its own table below."""
+    coders = headline_coders(result.coding)
+    model = result.coding.model
+    text = f"{len(coders)} coders ({', '.join(coders)})"
+    if model and model not in coders:
+        text += f"; the model ({model}) is compared with each coder in its own table, not counted here"
+    return text
+
+
 def _per_code_html(per_code: pd.DataFrame) -> str:
-    rows = [[r["label"], r["code"], r["n_units"], r["prevalence"], r["percent_agreement"], r["kappa"],
-             _interval(r, "kappa"), r["alpha"], _interval(r, "alpha"), r["ac1"], r["pabak"], r["note"]]
-            for r in per_code.to_dict("records")]
-    return _table(["Code", "id", "n", "prevalence", "% agree", "kappa", "95% CI", "alpha", "95% CI", "AC1", "PABAK",
-                   "note"], rows)
+    records = per_code.to_dict("records")
+    rows = [[r["label"], r["code"], r["n_units"], r.get("positives", ""), r["prevalence"], r["percent_agreement"],
+             r["kappa"], _interval(r, "kappa"), r["alpha"], _interval(r, "alpha"), r["ac1"], r["pabak"],
+             r["note"] or ("" if r.get("reported", True) else "too few segments with the code")]
+            for r in records]
+    classes = ["" if r.get("reported", True) else "few" for r in records]
+    return _table(["Code", "id", "n", "coded", "prevalence", "% agree", "kappa", "95% CI", "alpha", "95% CI", "AC1",
+                   "PABAK", "note"], rows, classes)
 
 
 def _drift_html(drift: pd.DataFrame) -> str:
@@ -129,21 +145,29 @@ def html_page(result: "AuditResult", chart_png: bytes) -> str:
             f"<style>{STYLE}</style></head><body>\n{html_section(result, chart_png)}\n</body></html>\n")
 
 
-def terminal_table(result: "AuditResult", width: int = 28) -> str:
-    """A compact plain-text summary for the command line."""
+def terminal_table(result: "AuditResult") -> str:
+    """A compact plain-text summary for the command line. Labels are never cut: two codes
+    must never print alike."""
     c, a, o = result.coding, result.agreement, result.agreement.overall
-    lines = [f"{len(c.coders)} coders ({', '.join(c.coders)}), {len(c.sample)} segments decided by all",
+    labels = list(a.per_code["label"]) + [f"group {g}" for g in a.groups["label"]]
+    width = max([4] + [len(label) for label in labels])
+    lines = [f"{_who(result)}, {len(c.sample)} segments decided by all",
              f"MASI alpha {fmt(o.masi_alpha)}" + (f" [{a.masi_low:.2f}, {a.masi_high:.2f}]" if math.isfinite(a.masi_low) else "")
              + f"; per-code kappa mean {fmt(o.kappa_mean)}, range {fmt(o.kappa_min)} to {fmt(o.kappa_max)}"
              + (f" ({o.n_kappa_undefined} undefined)" if o.n_kappa_undefined else ""),
              f"  {'code':<{width}} {'n':>5} {'prev':>5} {'agree':>6} {'kappa':>6} {'95% CI':>14} {'alpha':>6} {'AC1':>6}"]
+    few = 0
     for r in a.per_code.to_dict("records"):
         ci = _interval(r, "kappa")
-        lines.append(f"  {r['label'][:width]:<{width}} {r['n_units']:>5} {fmt(r['prevalence'], 2):>5} "
+        mark = "" if r.get("reported", True) else "  (too few coded: not in the mean)"
+        few += bool(mark)
+        lines.append(f"  {r['label']:<{width}} {r['n_units']:>5} {fmt(r['prevalence'], 2):>5} "
                      f"{fmt(r['percent_agreement'], 2):>6} {fmt(r['kappa']):>6} {ci:>14} {fmt(r['alpha']):>6} "
-                     f"{fmt(r['ac1']):>6}")
+                     f"{fmt(r['ac1']):>6}{mark}")
+    if few:
+        lines.append(f"  {few} code(s) too rarely coded: {POSITIVES_RULE}")
     for g in a.groups.to_dict("records"):
-        lines.append(f"  group {g['label'][:width - 6]:<{width - 6}} {g['n_units']:>5} {'':>5} "
+        lines.append(f"  {'group ' + g['label']:<{width}} {g['n_units']:>5} {'':>5} "
                      f"{fmt(g['percent_agreement'], 2):>6} {fmt(g['kappa']):>6} {_interval(g, 'kappa'):>14} "
                      f"{fmt(g['alpha']):>6}")
     flagged = result.drift[result.drift["flag"] != ""]

@@ -9,7 +9,7 @@ a pairwise table compares it with each human, code by code.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Sequence
 
 import numpy as np
@@ -18,6 +18,8 @@ import pandas as pd
 from pipeline.audit.sample import AuditSample
 from pipeline.reliability import (
     CODE,
+    CODER,
+    UNIT,
     Bootstrap,
     OverallAgreement,
     bootstrap_ci,
@@ -31,10 +33,17 @@ from pipeline.reliability import (
     percent_agreement,
 )
 
-__all__ = ["Agreement", "agreement", "NO_GROUP_CODE"]
+__all__ = ["Agreement", "agreement", "headline_coders", "MIN_POSITIVES", "POSITIVES_RULE", "NO_GROUP_CODE"]
 
 NO_GROUP_CODE = "(none)"
 NAN = float("nan")
+# With one or two segments coded, a code's kappa jumps between -1 and 1 on a single
+# segment (one shared positive gives 1.000 [1.00, 1.00]); it is shown greyed, and left out
+# of the mean, until at least this many segments have it and this many do not.
+MIN_POSITIVES = 5
+POSITIVES_RULE = (f"kappa is reported for a code that at least one coder applied to {MIN_POSITIVES} or more of the "
+                  f"segments compared, and that at least {MIN_POSITIVES} segments lack; other codes are shown greyed "
+                  "and left out of the mean")
 
 
 @dataclass(frozen=True)
@@ -47,16 +56,36 @@ class Agreement:
     model_pairs: pd.DataFrame  # code, label, coder, n_units, percent_agreement, kappa, ac1, model_rate, coder_rate
 
 
+def headline_coders(coding: AuditSample) -> tuple[str, ...]:
+    """Whose agreement the headline reports: the human coders. The model is compared with
+    each of them in its own table; only with a single human coder does it join the headline."""
+    return coding.humans if len(coding.humans) >= 2 else coding.coders
+
+
 def agreement(coding: AuditSample, boot: Bootstrap | None) -> Agreement:
     """Every statistic of the audit over ``coding.sample``."""
-    table, decided = coding.table, {c: set(coding.sample) for c in coding.coders}
-    per_code = per_code_agreement(table, decided, list(coding.coders), list(coding.codes), boot)
-    per_code = _labelled(coding, per_code)
-    overall = overall_agreement(table, decided, list(coding.coders), list(coding.codes), per_code)
-    sets = code_sets_matrix(table, decided, list(coding.coders), list(coding.codes)).to_numpy()
+    coders = list(headline_coders(coding))
+    table, decided = coding.table, {c: set(coding.sample) for c in coders}
+    table = table[table[CODER].isin(coders)]
+    per_code = per_code_agreement(table, decided, coders, list(coding.codes), boot)
+    per_code = _with_positives(_labelled(coding, per_code), table, len(coding.sample))
+    overall = overall_agreement(table, decided, coders, list(coding.codes), per_code)
+    kappa = per_code.loc[per_code["reported"], "kappa"].to_numpy(dtype=float)
+    kappa = kappa[np.isfinite(kappa)]
+    spread = (kappa.mean(), kappa.min(), kappa.max()) if kappa.size else (NAN, NAN, NAN)
+    overall = replace(overall, kappa_mean=float(spread[0]), kappa_min=float(spread[1]), kappa_max=float(spread[2]))
+    sets = code_sets_matrix(table, decided, coders, list(coding.codes)).to_numpy()
     low, high = (bootstrap_ci(krippendorff_alpha_masi, sets, boot.n_boot, boot.seed, boot.level)
                  if boot is not None and np.isfinite(overall.masi_alpha) else (NAN, NAN))
-    return Agreement(per_code, _groups(coding, boot), overall, low, high, _model_pairs(coding))
+    return Agreement(per_code, _groups(coding, coders, boot), overall, low, high, _model_pairs(coding))
+
+
+def _with_positives(per_code: pd.DataFrame, table: pd.DataFrame, units: int) -> pd.DataFrame:
+    """How many segments some coder gave each code, and whether its kappa means something."""
+    positives = table.groupby(CODE)[UNIT].nunique() if len(table) else pd.Series(dtype=int)
+    per_code["positives"] = [int(positives.get(c, 0)) for c in per_code[CODE]]
+    per_code["reported"] = (per_code["positives"] >= MIN_POSITIVES) & (units - per_code["positives"] >= MIN_POSITIVES)
+    return per_code
 
 
 def _labelled(coding: AuditSample, per_code: pd.DataFrame) -> pd.DataFrame:
@@ -67,27 +96,27 @@ def _labelled(coding: AuditSample, per_code: pd.DataFrame) -> pd.DataFrame:
     return per_code
 
 
-def group_matrix(coding: AuditSample, members: Sequence[str]) -> np.ndarray:
+def group_matrix(coding: AuditSample, members: Sequence[str], coders: Sequence[str] | None = None) -> np.ndarray:
     """Coders x sample segments, the group's value for each as an integer category."""
     sets = coding.code_sets()
     wanted = set(members)
     values = [["+".join(sorted(sets.get((c, u), frozenset()) & wanted)) or NO_GROUP_CODE
-               for u in coding.sample] for c in coding.coders]
+               for u in coding.sample] for c in (coders or coding.coders)]
     categories = sorted({v for row in values for v in row})
     index = {v: i for i, v in enumerate(categories)}
     # Integer categories take the fast numeric path in the bootstrap.
     return np.array([[index[v] for v in row] for row in values], dtype=float).reshape(len(values), -1)
 
 
-def _groups(coding: AuditSample, boot: Bootstrap | None) -> pd.DataFrame:
+def _groups(coding: AuditSample, coders: Sequence[str], boot: Bootstrap | None) -> pd.DataFrame:
     rows = []
     audited, sets = set(coding.codes), coding.code_sets()
     for group, members in coding.codebook.exclusive_groups().items():
         members = tuple(m for m in members if m in audited)
         if not members:
             continue
-        broken = sum(1 for s in sets.values() if len(s & set(members)) > 1)
-        m = group_matrix(coding, members)
+        broken = sum(1 for (c, _), s in sets.items() if c in coders and len(s & set(members)) > 1)
+        m = group_matrix(coding, members, coders)
         kappa = cohen_kappa if m.shape[0] == 2 else fleiss_kappa
         row: dict[str, Any] = {"group": group, "label": coding.codebook.get(group).label, "codes": ", ".join(members),
                                "n_units": m.shape[1], "kappa_type": "cohen" if m.shape[0] == 2 else "fleiss",

@@ -82,7 +82,69 @@ def test_per_code_and_overall_match_direct_reliability_calls(two: tuple[Study, l
     assert per_code.loc["culture", "kappa"] == pytest.approx(56 / 68)
     sets = [[frozenset(coding.code_sets()[(c, s)]) for s in coding.sample] for c in coding.coders]
     assert result.agreement.overall.masi_alpha == pytest.approx(rel.krippendorff_alpha_masi(sets))
-    assert result.agreement.overall.kappa_mean == pytest.approx(per_code["kappa"].dropna().mean())
+    # The mean covers only codes coded often enough to mean something (here culture: 5 of 12;
+    # policy with 1 and the phases with 4 are greyed, not averaged).
+    assert list(per_code.index[per_code["reported"]]) == ["culture"]
+    assert per_code.loc["policy", "positives"] == 1
+    assert result.agreement.overall.kappa_mean == pytest.approx(56 / 68)
+
+
+def test_a_code_coded_once_is_greyed_and_left_out_of_the_mean(two: tuple[Study, list[str]]) -> None:
+    # One shared positive gave kappa 1.000 [1.00, 1.00] and pulled the mean up.
+    from pipeline.audit.report import html_section, terminal_table
+
+    study, segs = two
+    result = audit(study, NO_BOOT)
+    per_code = result.agreement.per_code.set_index("code")
+    assert not per_code.loc["policy", "reported"]
+    html = html_section(result, b"")
+    policy_row = next(row for row in html.split("<tr") if ">Policy<" in row)
+    assert 'class="few"' in policy_row and "too few segments" in policy_row
+    table = terminal_table(result)
+    assert "Policy" in table and "(too few coded: not in the mean)" in table
+
+
+def test_the_model_stays_out_of_the_human_headline(two: tuple[Study, list[str]]) -> None:
+    study, segs = two
+    study.suggest(embedder=FakeEmbedder())
+    with_model = audit(study, AuditOptions(include_model=True, bootstrap=0))
+    humans_only = audit(study, AuditOptions(coders=with_model.coding.humans, bootstrap=0))
+    assert with_model.coding.model is not None and len(with_model.agreement.model_pairs)
+    # the same segments (those the model also covered) give the same human figures
+    if with_model.coding.sample == humans_only.coding.sample:
+        assert with_model.agreement.overall.masi_alpha == pytest.approx(humans_only.agreement.overall.masi_alpha)
+    from pipeline.audit.report import terminal_table
+
+    first = terminal_table(with_model).splitlines()[0]
+    assert first.startswith("2 coders (ana, ben); the model (model:") and "not counted here" in first
+
+
+def test_terminal_labels_are_never_cut() -> None:
+    import pandas as pd
+
+    from pipeline.audit.report import terminal_table
+
+    long = ["Innovation Evidence-Base and its strength and quality", "Innovation Evidence-Base and its sources"]
+    per_code = pd.DataFrame({"code": ["a", "b"], "label": long, "n_units": [9, 9], "prevalence": [0.5, 0.5],
+                             "percent_agreement": [1.0, 1.0], "kappa": [1.0, 1.0], "alpha": [1.0, 1.0],
+                             "ac1": [1.0, 1.0], "reported": [True, True]})
+
+    class Result:  # only what terminal_table reads
+        class coding:  # noqa: N801
+            coders, humans, model, sample, warnings = ("ana", "ben"), ("ana", "ben"), None, ("s",) * 9, ()
+
+        class agreement:  # noqa: N801
+            groups = pd.DataFrame(columns=["label"])
+            masi_low = masi_high = float("nan")
+
+        disagreements: list = []
+        drift = pd.DataFrame({"flag": []})
+
+    Result.agreement.per_code = per_code
+    Result.agreement.overall = type("O", (), {"masi_alpha": 1.0, "kappa_mean": 1.0, "kappa_min": 1.0, "kappa_max": 1.0,
+                                              "n_kappa_undefined": 0})
+    table = terminal_table(Result)
+    assert long[0] in table and long[1] in table
 
 
 def test_exclusive_group_is_nominal_across_its_codes(two: tuple[Study, list[str]]) -> None:
@@ -167,7 +229,8 @@ def test_model_as_a_coder(two: tuple[Study, list[str]]) -> None:
     for seg in segs[:12]:
         expected = set(shown.loc[(shown["segment_id"] == seg) & shown["code"].notna(), "code"])
         assert result.coding.code_sets()[(model, seg)] == expected & set(result.coding.codes)
-    assert result.agreement.per_code["kappa_type"].eq("fleiss").all()
+    # The headline stays the humans' (Cohen's kappa of ana and ben); the model has its own table.
+    assert result.agreement.per_code["kappa_type"].eq("cohen").all()
     pairs = result.agreement.model_pairs
     assert sorted(set(pairs["coder"])) == ["ana", "ben"] and len(pairs) == 2 * len(result.coding.codes)
     coding = result.coding
