@@ -26,7 +26,7 @@ from pipeline.errors import InputError
 from pipeline.store import Store
 from pipeline.suggest.scoring import code_texts
 
-__all__ = ["Evaluation", "evaluate_run", "metrics", "read_gold", "NO_CODE"]
+__all__ = ["Evaluation", "evaluate_run", "metrics", "read_gold", "tfidf_choice", "NO_CODE"]
 
 NO_CODE = "(no code)"
 
@@ -107,7 +107,7 @@ def evaluate_run(store: Store, run_id: str, codebook: Codebook, gold: pd.DataFra
     result.methods["embedding"] = embedding
     majority = joined["gold"].value_counts().idxmax()
     result.methods["majority"] = metrics(joined["gold"], [majority] * len(joined), candidates)
-    result.methods["tfidf"] = metrics(joined["gold"], _tfidf_choice(codebook, candidates, joined["text"].tolist()), candidates)
+    result.methods["tfidf"] = metrics(joined["gold"], tfidf_choice(codebook, candidates, joined["text"].tolist()), candidates)
     return result
 
 
@@ -120,7 +120,7 @@ def _candidates(codebook: Codebook, gold_codes: set[str]) -> list[str]:
     return [c.id for c in codebook.codable if c.id in wanted]
 
 
-def _tfidf_choice(codebook: Codebook, candidates: list[str], texts: list[str]) -> list[str]:
+def tfidf_choice(codebook: Codebook, candidates: list[str], texts: list[str]) -> list[str]:
     texts_of = code_texts(codebook)
     code_text = {c: " ".join(t.text for t in texts_of if t.code == c and t.role != "exclusion") for c in candidates}
     vectorizer = TfidfVectorizer(sublinear_tf=True).fit(list(code_text.values()) + texts)
