@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -117,6 +118,21 @@ def test_evaluate_reports_unknown_values_and_baselines(tabular_study, tmp_path: 
     assert emb["accuracy"] >= 5 / 7
     assert 0 <= emb["top2_recall"] <= 1 and emb["top2_recall"] >= emb["accuracy"]
     assert result.methods["majority"]["kappa"] == pytest.approx(0.0)
+    cal = emb["calibration"]
+    assert 0 <= cal["ece"] <= 1 and sum(b["n"] for b in cal["bands"]) == 7  # every evaluated segment in a band
+
+
+def test_calibration_is_zero_when_scores_match_precision_and_large_when_not() -> None:
+    from pipeline.suggest.evaluate import calibration
+
+    # 10 segments at 0.8 of which 8 right, 10 at 0.3 of which 3 right: perfectly calibrated
+    scores = np.array([0.8] * 10 + [0.3] * 10)
+    correct = np.array([1] * 8 + [0] * 2 + [1] * 3 + [0] * 7, dtype=bool)
+    good = calibration(scores, correct)
+    assert good["ece"] == pytest.approx(0.0)
+    assert {b["band"]: b["precision"] for b in good["bands"] if b["n"]} == {"0.75-0.90": 0.8, "0.25-0.50": 0.3}
+    # confident and always wrong: ECE equals the confidence
+    assert calibration(np.full(5, 0.95), np.zeros(5, dtype=bool))["ece"] == pytest.approx(0.95)
 
 
 def test_cli_suggest_export_and_evaluate(tabular_study, tmp_path: Path) -> None:
@@ -131,6 +147,7 @@ def test_cli_suggest_export_and_evaluate(tabular_study, tmp_path: Path) -> None:
     result = runner.invoke(cli, ["evaluate", str(study_dir), "--gold", str(table), "--gold-column", "gold", "--id-column", "rid"])
     assert result.exit_code == 0, result.output
     assert "'n/a' x1" in result.output and "tfidf" in result.output and "majority" in result.output
+    assert "ECE" in result.output and "precision per score band" in result.output
 
 
 def test_no_segments_and_no_codable_codes_are_clear_errors(study_dir: Path, tmp_path: Path) -> None:
