@@ -2,26 +2,27 @@
 
 How a code is scored (docs/method.md says the same for users).
 
-1. Centre. Every vector (segments, code texts, background sentences) has the mean vector of
-   the study's segments subtracted, then is scaled back to unit length. What all segments of
-   a study share ("this is a counselling conversation") then no longer counts as evidence for
-   any code.
-2. Prototype. A code is the mean of its texts: "label: definition", its inclusion criteria,
-   each example, and "parent label: parent definition. label: definition". Exclusion criteria
-   are not part of it.
-3. Adapt to the study (exclusive groups only). Alternating a few times: each segment is
-   shared among the group's codes (softmax of cosine / 0.02 plus the log code prior), each
-   code's prototype moves halfway toward the mean of the segments it was given, and the
-   group's code priors are re-estimated as the mean share (EM prior adjustment, Saerens et
-   al. 2002). Unlabelled segments thus teach the codes what this study's talk looks like and
-   how common each code is. The code texts stay the anchor: a prototype is always the
-   original plus half the study's mean.
-4. Probability. Within an exclusive group, P(code | the group applies) = softmax of the
-   cosines / TEMPERATURE plus the log priors. Whether the group applies at all rests on
-   absolute evidence: the segment's cosine to the best code compared with the best cosine any
-   background sentence (generic text, pipeline.suggest.background) reaches for that code:
-   relevance = logistic((cosine - bar) / GATE_WIDTH). A code that nothing in the study fits
-   stays below 0.5. A code outside any exclusive group gets the relevance alone.
+1. Prototype. A code is the mean of its texts: "label: definition", its inclusion criteria,
+   each example, and "parent label: parent definition. label: definition" (exclusion
+   criteria are not part of it). Vectors are first centred on the mean of a fixed set of
+   generic background sentences (pipeline.suggest.background), which removes the direction
+   every English sentence shares.
+2. Adapt to the study (exclusive groups only). Five times: each of the study's segments is
+   shared among the group's codes (softmax of cosine / 0.02), and each prototype becomes the
+   code texts plus half the mean of the segments it was given. The codebook stays the anchor;
+   the study's unlabelled segments teach it how this study says things.
+3. P(code | the group applies) = softmax of cosines / TEMPERATURE over the group's codes.
+4. Absolute evidence. In a second view centred on the study's own mean segment, a code's
+   evidence for a segment is logistic((cosine to the code - bar) / GATE_WIDTH), where the bar
+   is the highest cosine any background sentence reaches for that code: above 0.5 only when
+   the segment is closer to the code than every piece of unrelated text. A group "fits the
+   study" when at least GROUP_FIT of the study's segments clear the bar for their best code;
+   then its scores are the conditional probabilities above; otherwise they are multiplied by
+   the segment's evidence, so a codebook that does not belong to the text shows (almost)
+   nothing. A code outside any exclusive group gets its evidence alone.
+5. Priors. Each group's code frequencies are estimated from the study's unlabelled segments
+   by EM prior adjustment (Saerens et al. 2002) and stored with the run; re-weighting the
+   probabilities by them lowered kappa on the development data, so it is off (USE_PRIORS).
 
 Choosing. Codes under a parent marked ``exclusive`` get one choice per segment (the best of
 the group, if it passes the threshold); other codes are multi-label. At most ``top_k``
@@ -132,7 +133,8 @@ def adapt(segments: np.ndarray, anchors: np.ndarray, steps: int = ADAPT_STEPS) -
     for _ in range(steps):
         share = _softmax(segments @ protos.T / ADAPT_TEMPERATURE)
         mass = share.sum(axis=0)
-        means = _unit((share.T @ segments) / np.maximum(mass, 1e-12)[:, None])
+        # (segments.T @ share).T, not share.T @ segments: the same numbers, far faster in BLAS
+        means = _unit((segments.T @ share).T / np.maximum(mass, 1e-12)[:, None])
         protos = _unit(anchors + ADAPT_WEIGHT * np.where(mass[:, None] > 0, means, 0.0))
     return protos
 
