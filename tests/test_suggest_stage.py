@@ -174,3 +174,29 @@ def test_odd_segments_get_suggestions(study_dir: Path, tmp_path: Path) -> None:
         study.ingest([doc], case="c1")
         report = study.suggest(embedder=FakeEmbedder())
         assert report.new_segments == 3 and report.too_long == 1
+
+
+FOREIGN_CODEBOOK = """
+name: foreign
+codes:
+  - id: telescopes
+    label: Telescopes
+    definition: Observing planets, comets and galaxies through lenses and mirrors.
+    examples: ["Jupiter's moons were visible through the eyepiece.", "The comet's tail glowed above the horizon."]
+  - id: baking
+    label: Baking
+    definition: Kneading dough, proving yeast and baking loaves in ovens.
+    examples: ["Knead the dough until it is elastic.", "The sourdough loaf needs forty minutes at high heat."]
+"""
+
+
+def test_a_codebook_that_does_not_belong_to_the_text_shows_nothing(tabular_study, tmp_path: Path) -> None:
+    study_dir, _ = tabular_study
+    path = tmp_path / "foreign.yaml"
+    path.write_text(FOREIGN_CODEBOOK, encoding="utf-8")
+    with Study(study_dir) as study:
+        study.add_codebook(path)
+        report = study.suggest(embedder=FakeEmbedder())
+        rows = study.suggestions(report.run_id, shown_only=False)
+    assert report.shown == 0 and report.no_code == report.segments  # every segment: an explicit no code
+    assert rows["score"].dropna().max() < 0.5
