@@ -79,7 +79,7 @@ class Simulation:
         book = with_examples(self.book, extra)
         definition = CodebookSuggester(threshold=0).fit(book, self.embed, self.X)
         index = [definition.codes_.index(c) for c in codes]
-        scores = definition.calibration_.transform(definition.raw_scores(self.X))[:, index]
+        scores = definition.predict_proba(self.X)[:, index]
         if not labelled:
             return scores
         matrix = np.full((len(labelled), len(codes)), 0, dtype=np.int8)

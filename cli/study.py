@@ -209,6 +209,10 @@ def format_evaluation(result: Any, top_k: int) -> str:
     for name, m in result.methods.items():
         topk = m.get(f"top{top_k}_recall")
         lines.append(f"  {name:<10} {m['kappa']:>6.3f} {m['macro_f1']:>8.3f} {m['accuracy']:>9.3f} {'' if topk is None else format(topk, '.3f'):>6}")
+    cal = result.methods["embedding"].get("calibration")
+    if cal and cal["bands"]:
+        lines.append(f"  calibration (embedding, best candidate): ECE {cal['ece']:.3f}; precision per score band: " + "; ".join(
+            f"{b['band']} {b['precision']:.2f} (n={b['n']})" if b["n"] else f"{b['band']} - (n=0)" for b in cal["bands"]))
     lines.append("  per code (embedding): " + "; ".join(
         f"{c} P {v['precision']:.2f} R {v['recall']:.2f} F1 {v['f1']:.2f} (n={v['support']})" for c, v in result.methods["embedding"]["per_code"].items()))
     return "\n".join(lines)

@@ -1,11 +1,14 @@
-"""The suggester on hand-built vectors: scoring, calibration, choosing."""
+"""The suggester on hand-built vectors: prototypes, adaptation, priors, abstention, choosing."""
+
+import json
 
 import numpy as np
 import pytest
 
 from pipeline.codebook import Code, Codebook
 from pipeline.errors import InputError
-from pipeline.suggest.scoring import Calibration, CodebookSuggester, choose, code_texts, combine_scores
+from pipeline.suggest.scoring import (Calibration, CodebookSuggester, CodeText, choose, code_texts, em_priors, fit_calibration,
+                                      prototypes)
 
 
 def unit(*xs: float) -> np.ndarray:
@@ -28,36 +31,84 @@ def test_code_texts_cover_every_role() -> None:
     assert [t.text for t in code_texts(BOOK) if t.role == "context"][0] == "Group: A group. A: about a"
 
 
-def test_examples_use_the_two_best_and_exclusion_lowers_the_score() -> None:
-    texts = [t for t in code_texts(BOOK) if t.code == "c"]
-    # segment = exactly the first example; the second example is orthogonal
-    vectors = np.stack([unit(1, 0, 0), unit(0, 1, 0), unit(0, 0, 1)])  # definition, ex c1, ex c2
-    seg = unit(0, 1, 0)[None, :]
-    raw = combine_scores(seg, vectors, texts, ["c"])
-    # definition 0 (weight 1), examples mean(1, 0) = 0.5 (weight 1.5): 0.75 / 2.5
-    assert raw[0, 0] == pytest.approx(0.3)
-    texts_a = [t for t in code_texts(BOOK) if t.code == "a"]
-    n = len(texts_a)
-    vecs = np.tile(unit(1, 0, 0), (n, 1))
-    exc = [i for i, t in enumerate(texts_a) if t.role == "exclusion"][0]
-    vecs[exc] = unit(0, 1, 0)
-    near_code = combine_scores(unit(1, 0, 0)[None, :], vecs, texts_a, ["a"])[0, 0]
-    near_exclusion = combine_scores(unit(0, 1, 0)[None, :], vecs, texts_a, ["a"])[0, 0]
-    assert near_code == pytest.approx(1.0)
-    assert near_exclusion == pytest.approx(-0.5)  # 0 - 0.5 * (1 - 0)
+def test_prototype_is_the_mean_of_the_code_texts_without_exclusion() -> None:
+    texts = [t for t in code_texts(BOOK) if t.code == "a"]
+    vectors = np.tile(unit(1, 0, 0), (len(texts), 1))
+    vectors[[i for i, t in enumerate(texts) if t.role == "exclusion"][0]] = unit(0, 1, 0)
+    proto = prototypes(vectors, texts, ["a"], center=np.zeros(3))
+    # the exclusion text points elsewhere and is left out: the prototype is the other texts' direction
+    assert proto[0] == pytest.approx(unit(1, 0, 0))
 
 
-def test_calibration_makes_codes_comparable() -> None:
-    rng = np.random.default_rng(0)
-    # code 0 is generic (everything scores ~0.6), code 1 is specific (~0.2)
-    background = np.column_stack([rng.normal(0.6, 0.02, 20000), rng.normal(0.2, 0.05, 20000)])
-    cal = Calibration.fit(background)
-    typical = cal.transform(np.array([[0.6, 0.2]]))[0]
-    assert typical[0] == pytest.approx(typical[1], abs=1e-2)  # a typical segment scores the same on both
-    unusual = cal.transform(np.array([[0.64, 0.30]]))[0]  # both 2 SD above their code's median
-    assert unusual[0] == pytest.approx(unusual[1], abs=0.05)
-    assert unusual[0] > 0.6 > typical[0]
-    assert Calibration.from_dict(cal.to_dict()).transform(np.array([[0.6, 0.2]])) == pytest.approx(cal.transform(np.array([[0.6, 0.2]])), abs=1e-5)
+def unit_rows(a: np.ndarray) -> np.ndarray:
+    return a / np.linalg.norm(a, axis=1, keepdims=True)
+
+
+def _cluster(rng: np.random.Generator, direction: np.ndarray, n: int, noise: float = 0.35) -> np.ndarray:
+    return unit_rows(direction + noise * rng.normal(size=(n, direction.size)))
+
+
+DIM = 12
+AXES = np.eye(DIM)
+
+
+def _fit(segments: np.ndarray, anchors: np.ndarray, groups: list[list[int]], background: np.ndarray, **kw):
+    texts = [CodeText(f"c{j}", "definition", f"c{j}") for j in range(len(anchors))]
+    return fit_calibration(segments, anchors, texts, [t.code for t in texts], groups, background, **kw)
+
+
+def test_em_priors_move_toward_the_true_frequencies() -> None:
+    rng = np.random.default_rng(1)
+    # a synthetic mixture: 80% of segments from N(+1, 1) (code 0), 20% from N(-1, 1) (code 1);
+    # the exact posteriors under equal priors are logistic(2x)
+    truth = rng.random(4000) < 0.8
+    x = np.where(truth, 1.0, -1.0) + rng.normal(size=4000)
+    p0 = 1 / (1 + np.exp(-2 * x))
+    posteriors = np.column_stack([p0, 1 - p0])
+    prior = em_priors(posteriors)
+    assert abs(prior[0] - 0.8) < abs(posteriors[:, 0].mean() - 0.8)  # closer than the plain mean
+    assert prior[0] == pytest.approx(0.8, abs=0.05)
+    assert em_priors(np.full((10, 3), 1 / 3)) == pytest.approx([1 / 3] * 3)  # no information: stays uniform
+
+
+def test_a_code_nothing_fits_gets_no_score_above_one_half() -> None:
+    rng = np.random.default_rng(2)
+    background = _cluster(rng, AXES[0] + AXES[1], 60, noise=0.8)  # generic text
+    segments = np.vstack([_cluster(rng, AXES[2], 100), _cluster(rng, AXES[3], 100)])  # talk about codes 0 and 1
+    anchors = np.stack([AXES[2], AXES[3], AXES[7]])  # code 2 (free) is about something nobody says
+    cal = _fit(segments, anchors, [[0, 1]], background)
+    scores = cal.scores(segments)
+    assert scores[:, 2].max() < 0.5
+    assert np.mean(scores[:, :2].max(axis=1) > 0.5) > 0.9  # the codes that fit are shown
+    assert np.mean(np.argmax(scores[:100, :2], axis=1) == 0) > 0.9
+
+
+def test_a_foreign_group_is_not_shown() -> None:
+    rng = np.random.default_rng(3)
+    background = _cluster(rng, AXES[0], 60, noise=1.0)
+    segments = _cluster(rng, AXES[4] + AXES[5], 200, noise=1.0)  # the study talks about something else
+    cal = _fit(segments, np.stack([AXES[8], AXES[9], AXES[10]]), [[0, 1, 2]], background)
+    assert cal.group_fit[0] < 0.1
+    assert np.mean(cal.scores(segments).max(axis=1) >= 0.5) < 0.05
+
+
+def test_adaptation_moves_prototypes_toward_the_study() -> None:
+    rng = np.random.default_rng(4)
+    # the study expresses codes 0 and 1 differently from the codebook's wording
+    segments = np.vstack([_cluster(rng, AXES[0] + AXES[2], 150, 0.5), _cluster(rng, AXES[1] + AXES[3], 150, 0.5)])
+    truth = np.array([0] * 150 + [1] * 150)
+    anchors = unit_rows(np.stack([AXES[0] + 0.9 * AXES[3], AXES[1] + 0.9 * AXES[2]]))
+    background = _cluster(rng, AXES[6], 30, 1.0)
+    right = lambda cal: np.mean(np.argmax(cal.raw(segments), axis=1) == truth)  # noqa: E731
+    assert right(_fit(segments, anchors, [[0, 1]], background)) > right(_fit(segments, anchors, [[0, 1]], background, steps=0))
+
+
+def test_calibration_round_trips_through_json() -> None:
+    rng = np.random.default_rng(5)
+    segments = np.vstack([_cluster(rng, AXES[2], 50), _cluster(rng, AXES[3], 50)])
+    cal = _fit(segments, np.stack([AXES[2], AXES[3], AXES[4]]), [[0, 1]], _cluster(rng, AXES[0], 20, 1.0))
+    again = Calibration.from_dict(json.loads(json.dumps(cal.to_dict())))
+    assert again.scores(segments) == pytest.approx(cal.scores(segments), abs=1e-4)
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -124,6 +125,21 @@ def test_evaluate_reports_unknown_values_and_baselines(tabular_study, tmp_path: 
     assert len(hits) == 7 and emb["top2_recall"] == pytest.approx(sum(hits) / 7)
     assert emb["top2_recall"] >= emb["accuracy"]
     assert result.methods["majority"]["kappa"] == pytest.approx(0.0)
+    cal = emb["calibration"]
+    assert 0 <= cal["ece"] <= 1 and sum(b["n"] for b in cal["bands"]) == 7  # every evaluated segment in a band
+
+
+def test_calibration_is_zero_when_scores_match_precision_and_large_when_not() -> None:
+    from pipeline.suggest.evaluate import calibration
+
+    # 10 segments at 0.8 of which 8 right, 10 at 0.3 of which 3 right: perfectly calibrated
+    scores = np.array([0.8] * 10 + [0.3] * 10)
+    correct = np.array([1] * 8 + [0] * 2 + [1] * 3 + [0] * 7, dtype=bool)
+    good = calibration(scores, correct)
+    assert good["ece"] == pytest.approx(0.0)
+    assert {b["band"]: b["precision"] for b in good["bands"] if b["n"]} == {"0.75-0.90": 0.8, "0.25-0.50": 0.3}
+    # confident and always wrong: ECE equals the confidence
+    assert calibration(np.full(5, 0.95), np.zeros(5, dtype=bool))["ece"] == pytest.approx(0.95)
 
 
 def test_cli_suggest_export_and_evaluate(tabular_study, tmp_path: Path) -> None:
@@ -138,6 +154,7 @@ def test_cli_suggest_export_and_evaluate(tabular_study, tmp_path: Path) -> None:
     result = runner.invoke(cli, ["evaluate", str(study_dir), "--gold", str(table), "--gold-column", "gold", "--id-column", "rid"])
     assert result.exit_code == 0, result.output
     assert "'n/a' x1" in result.output and "tfidf" in result.output and "majority" in result.output
+    assert "ECE" in result.output and "precision per score band" in result.output
 
 
 def test_no_segments_and_no_codable_codes_are_clear_errors(study_dir: Path, tmp_path: Path) -> None:
@@ -164,3 +181,29 @@ def test_odd_segments_get_suggestions(study_dir: Path, tmp_path: Path) -> None:
         study.ingest([doc], case="c1")
         report = study.suggest(embedder=FakeEmbedder())
         assert report.new_segments == 3 and report.too_long == 1
+
+
+FOREIGN_CODEBOOK = """
+name: foreign
+codes:
+  - id: telescopes
+    label: Telescopes
+    definition: Observing planets, comets and galaxies through lenses and mirrors.
+    examples: ["Jupiter's moons were visible through the eyepiece.", "The comet's tail glowed above the horizon."]
+  - id: baking
+    label: Baking
+    definition: Kneading dough, proving yeast and baking loaves in ovens.
+    examples: ["Knead the dough until it is elastic.", "The sourdough loaf needs forty minutes at high heat."]
+"""
+
+
+def test_a_codebook_that_does_not_belong_to_the_text_shows_nothing(tabular_study, tmp_path: Path) -> None:
+    study_dir, _ = tabular_study
+    path = tmp_path / "foreign.yaml"
+    path.write_text(FOREIGN_CODEBOOK, encoding="utf-8")
+    with Study(study_dir) as study:
+        study.add_codebook(path)
+        report = study.suggest(embedder=FakeEmbedder())
+        rows = study.suggestions(report.run_id, shown_only=False)
+    assert report.shown == 0 and report.no_code == report.segments  # every segment: an explicit no code
+    assert rows["score"].dropna().max() < 0.5

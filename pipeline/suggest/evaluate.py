@@ -7,6 +7,10 @@ known gold codes plus the rest of their exclusive group; the prediction for a se
 is its shown suggestion among them ("no code" if none), and top-k recall asks whether
 the gold code is among the k best stored candidates.
 
+Calibration: the score of each segment's best stored candidate against whether that candidate
+is the gold code: expected calibration error (10 equal-width bins, weighted by their size)
+and, per score band, how many segments fall in it and how often the best code is right.
+
 Baselines on the same segments: the majority code, and TF-IDF cosine to the same code
 texts the embedding method uses (scikit-learn), forced to choose among the candidates.
 """
@@ -26,9 +30,10 @@ from pipeline.errors import InputError
 from pipeline.store import Store
 from pipeline.suggest.scoring import code_texts
 
-__all__ = ["Evaluation", "evaluate_run", "metrics", "read_gold", "NO_CODE"]
+__all__ = ["Evaluation", "evaluate_run", "metrics", "calibration", "read_gold", "tfidf_choice", "NO_CODE", "BANDS"]
 
 NO_CODE = "(no code)"
+BANDS = (0.0, 0.25, 0.5, 0.75, 0.9, 1.0)
 
 
 @dataclass
@@ -93,7 +98,8 @@ def evaluate_run(store: Store, run_id: str, codebook: Codebook, gold: pd.DataFra
         raise InputError(f"no gold row of column '{gold_column}' matches a segment with a known code; check --id-column and the codes")
     candidates = _candidates(codebook, set(joined["gold"]))
     stored = pd.DataFrame([dict(r) for r in store.query(
-        "SELECT segment_id, code_id, rank, suggested FROM suggestions WHERE run_id = ? ORDER BY segment_id, rank", (run_id,))])
+        "SELECT segment_id, code_id, rank, suggested, score FROM suggestions WHERE run_id = ? ORDER BY segment_id, rank", (run_id,))],
+        columns=["segment_id", "code_id", "rank", "suggested", "score"])
     stored = stored[stored["code_id"].isin(candidates)]
     shown = stored[stored["suggested"] == 1].groupby("segment_id")["code_id"].first()
     ranked = stored.groupby("segment_id")["code_id"].apply(list)
@@ -104,11 +110,31 @@ def evaluate_run(store: Store, run_id: str, codebook: Codebook, gold: pd.DataFra
     lists = joined["segment_id"].map(ranked)
     embedding[f"top{top_k}_recall"] = float(np.mean([
         g in (lst[:top_k] if isinstance(lst, list) else []) for g, lst in zip(joined["gold"], lists)]))
+    best = stored.sort_values(["segment_id", "rank"]).groupby("segment_id").first()
+    scored = joined.join(best[["code_id", "score"]], on="segment_id").dropna(subset=["score"])
+    embedding["calibration"] = calibration(scored["score"].to_numpy(float), (scored["code_id"] == scored["gold"]).to_numpy())
     result.methods["embedding"] = embedding
     majority = joined["gold"].value_counts().idxmax()
     result.methods["majority"] = metrics(joined["gold"], [majority] * len(joined), candidates)
-    result.methods["tfidf"] = metrics(joined["gold"], _tfidf_choice(codebook, candidates, joined["text"].tolist()), candidates)
+    result.methods["tfidf"] = metrics(joined["gold"], tfidf_choice(codebook, candidates, joined["text"].tolist()), candidates)
     return result
+
+
+def calibration(scores: np.ndarray, correct: np.ndarray, bins: int = 10) -> dict[str, Any]:
+    """Expected calibration error and precision per score band of the best candidates."""
+    scores, correct = np.asarray(scores, dtype=float), np.asarray(correct, dtype=bool)
+    if not len(scores):
+        return {"ece": float("nan"), "bands": []}
+    which = np.clip(np.digitize(scores, np.linspace(0, 1, bins + 1)[1:-1]), 0, bins - 1)
+    ece = sum(abs(scores[which == b].mean() - correct[which == b].mean()) * np.mean(which == b)
+              for b in range(bins) if np.any(which == b))
+    bands = []
+    for lo, hi in zip(BANDS[:-1], BANDS[1:]):
+        inside = (scores >= lo) & ((scores < hi) if hi < 1.0 else (scores <= hi))
+        bands.append({"band": f"{lo:.2f}-{hi:.2f}", "n": int(inside.sum()),
+                      "mean_score": float(scores[inside].mean()) if inside.any() else float("nan"),
+                      "precision": float(correct[inside].mean()) if inside.any() else float("nan")})
+    return {"ece": float(ece), "bands": bands}
 
 
 def _candidates(codebook: Codebook, gold_codes: set[str]) -> list[str]:
@@ -120,7 +146,7 @@ def _candidates(codebook: Codebook, gold_codes: set[str]) -> list[str]:
     return [c.id for c in codebook.codable if c.id in wanted]
 
 
-def _tfidf_choice(codebook: Codebook, candidates: list[str], texts: list[str]) -> list[str]:
+def tfidf_choice(codebook: Codebook, candidates: list[str], texts: list[str]) -> list[str]:
     texts_of = code_texts(codebook)
     code_text = {c: " ".join(t.text for t in texts_of if t.code == c and t.role != "exclusion") for c in candidates}
     vectorizer = TfidfVectorizer(sublinear_tf=True).fit(list(code_text.values()) + texts)

@@ -1,38 +1,45 @@
-"""Suggest: score every segment against every codable code, calibrate, choose.
+"""Suggest: score every segment against every codable code, turn scores into probabilities, choose.
 
-How a code is scored (the README has the same paragraph for users). A codable code is
-represented by several texts: "label: definition", its inclusion criteria, each of its
-examples, and "parent label: parent definition. label: definition" as context. For a
-segment we take the cosine similarity to each text and combine them as a weighted mean
-(definition 1, inclusion 0.5, examples 1.5, context 0.5; the example part is the mean of
-the two most similar examples, so one lucky example does not decide). Parts a code does
-not have are left out of the mean. If the segment is more similar to the code's
-exclusion criteria than to the code itself, the score is lowered by half the difference.
+How a code is scored (docs/method.md says the same for users).
 
-Calibration. Raw cosines are not comparable across codes: a long, generic definition
-is close to everything. So each code's raw scores are standardised against a background
-of the study's own segments, robustly (median and 1.4826 x MAD): z says how unusual
-this segment's similarity is *for this code*. The calibrated score is a logistic
-function of z, the same for every code: score = 1 / (1 + exp(-2 (z - 1.5))), so 0.5
-means 1.5 robust standard deviations above the code's typical similarity, 0.73 means 2,
-0.88 means 2.5. The background statistics are stored with the run, so later segments
-are scored on the same scale.
+1. Prototype. A code is the mean of its texts: "label: definition", its inclusion criteria,
+   each example, and "parent label: parent definition. label: definition" (exclusion
+   criteria are not part of it). Vectors are first centred on the mean of a fixed set of
+   generic background sentences (pipeline.suggest.background), which removes the direction
+   every English sentence shares.
+2. Adapt to the study (exclusive groups only). Five times: each of the study's segments is
+   shared among the group's codes (softmax of cosine / 0.02), and each prototype becomes the
+   code texts plus half the mean of the segments it was given. The codebook stays the anchor;
+   the study's unlabelled segments teach it how this study says things.
+3. P(code | the group applies) = softmax of cosines / TEMPERATURE over the group's codes.
+4. Absolute evidence. In a second view centred on the study's own mean segment, a code's
+   evidence for a segment is logistic((cosine to the code - bar) / GATE_WIDTH), where the bar
+   is the highest cosine any background sentence reaches for that code: above 0.5 only when
+   the segment is closer to the code than every piece of unrelated text. A group "fits the
+   study" when at least GROUP_FIT of the study's segments clear the bar for their best code;
+   then its scores are the conditional probabilities above; otherwise they are multiplied by
+   the segment's evidence, so a codebook that does not belong to the text shows (almost)
+   nothing. A code outside any exclusive group gets its evidence alone.
+5. Priors. Each group's code frequencies are estimated from the study's unlabelled segments
+   by EM prior adjustment (Saerens et al. 2002) and stored with the run; re-weighting the
+   probabilities by them lowered kappa on the development data, so it is off (USE_PRIORS).
 
-Choosing. Codes under a parent marked ``exclusive`` get one choice per segment (the best
-of the group, if it passes the threshold); other codes are multi-label. At most
-``top_k`` suggestions are shown; runners-up are kept (``suggested=False``) for top-k
-evaluation; when nothing passes, an explicit "no code" is returned.
+Choosing. Codes under a parent marked ``exclusive`` get one choice per segment (the best of
+the group, if it passes the threshold); other codes are multi-label. At most ``top_k``
+suggestions are shown; runners-up are kept (``suggested=False``) for top-k evaluation; when
+nothing passes, an explicit "no code" is returned.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Callable, Sequence
 
 import numpy as np
 
 from pipeline.codebook import Codebook
 from pipeline.errors import InputError
+from pipeline.suggest.background import BACKGROUND
 
 __all__ = [
     "CodeText",
@@ -40,16 +47,29 @@ __all__ = [
     "Choice",
     "CodebookSuggester",
     "code_texts",
-    "combine_scores",
+    "prototypes",
+    "adapt",
+    "fit_calibration",
+    "em_priors",
+    "conditional_probabilities",
     "choose",
-    "DEFAULT_WEIGHTS",
+    "PARAMETERS",
 ]
 
-DEFAULT_WEIGHTS = {"definition": 1.0, "inclusion": 0.5, "examples": 1.5, "context": 0.5}
-EXCLUSION_WEIGHT = 0.5
-TOP_EXAMPLES = 2
-Z_OFFSET, Z_SLOPE = 1.5, 2.0
-MAD_TO_SD = 1.4826
+PROTOTYPE_ROLES = ("definition", "inclusion", "examples", "context")
+TEMPERATURE = 0.1  # softmax temperature on centred cosines (chosen for calibration on AnnoMI, dev data)
+ADAPT_TEMPERATURE = 0.02  # sharper sharing while adapting prototypes
+ADAPT_WEIGHT = 0.5  # a prototype = code texts + ADAPT_WEIGHT x mean of its segments
+ADAPT_STEPS = 5
+GATE_WIDTH = 0.05
+GROUP_FIT = 0.1  # a group fits the study when >= 10% of its segments clear the bar (AnnoMI dev: 15-25%; foreign <= 7%)
+PRIOR_FLOOR = 1e-3
+USE_PRIORS = False  # EM priors are estimated and stored; re-weighting by them lost on AnnoMI (dev)
+PARAMETERS = {
+    "roles": list(PROTOTYPE_ROLES), "temperature": TEMPERATURE, "adapt_temperature": ADAPT_TEMPERATURE,
+    "adapt_weight": ADAPT_WEIGHT, "adapt_steps": ADAPT_STEPS, "gate_width": GATE_WIDTH,
+    "group_fit": GROUP_FIT, "use_priors": USE_PRIORS, "background": len(BACKGROUND),
+}
 
 
 @dataclass(frozen=True)
@@ -87,63 +107,158 @@ def code_texts(codebook: Codebook) -> list[CodeText]:
     return texts
 
 
-def combine_scores(
-    segments: np.ndarray,
-    text_vectors: np.ndarray,
-    texts: Sequence[CodeText],
-    codes: Sequence[str],
-    weights: dict[str, float] = DEFAULT_WEIGHTS,
-) -> np.ndarray:
-    """Raw score matrix (segments x codes) from unit-normalised vectors."""
-    sims = segments @ text_vectors.T
-    columns: dict[tuple[str, str], list[int]] = {}
+def _unit(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
+    return vectors / np.maximum(norms, 1e-12)
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def prototypes(text_vectors: np.ndarray, texts: Sequence[CodeText], codes: Sequence[str], center: np.ndarray) -> np.ndarray:
+    """One unit vector per code: the mean of its centred texts (exclusion criteria left out)."""
+    centred = _unit(text_vectors - center)
+    rows: dict[str, list[int]] = {}
     for i, t in enumerate(texts):
-        columns.setdefault((t.code, t.role), []).append(i)
-    raw = np.zeros((segments.shape[0], len(codes)), dtype=np.float32)
-    for j, code in enumerate(codes):
-        total, weight_sum = 0.0, 0.0
-        for role, weight in weights.items():
-            cols = columns.get((code, role))
-            if not cols:
-                continue
-            part = sims[:, cols]
-            if role == "examples" and len(cols) > 1:
-                part = np.sort(part, axis=1)[:, -TOP_EXAMPLES:]
-            total = total + weight * part.mean(axis=1)
-            weight_sum += weight
-        score = total / weight_sum
-        if (code, "exclusion") in columns:
-            exclusion = sims[:, columns[(code, "exclusion")]].max(axis=1)
-            score = score - EXCLUSION_WEIGHT * np.maximum(0.0, exclusion - score)
-        raw[:, j] = score
-    return raw
+        if t.role in PROTOTYPE_ROLES:
+            rows.setdefault(t.code, []).append(i)
+    return np.stack([_unit(centred[rows[c]].mean(axis=0)) for c in codes]).astype(np.float64)
+
+
+def adapt(segments: np.ndarray, anchors: np.ndarray, steps: int = ADAPT_STEPS) -> np.ndarray:
+    """Prototypes of one exclusive group, adapted to the study's (centred) segments."""
+    protos = anchors
+    for _ in range(steps):
+        share = _softmax(segments @ protos.T / ADAPT_TEMPERATURE)
+        mass = share.sum(axis=0)
+        # (segments.T @ share).T, not share.T @ segments: the same numbers, far faster in BLAS
+        means = _unit((segments.T @ share).T / np.maximum(mass, 1e-12)[:, None])
+        protos = _unit(anchors + ADAPT_WEIGHT * np.where(mass[:, None] > 0, means, 0.0))
+    return protos
+
+
+def em_priors(posteriors: np.ndarray, steps: int = 100, tol: float = 1e-6) -> np.ndarray:
+    """Code frequencies of a group in unlabelled data, by EM prior adjustment (Saerens et al. 2002).
+
+    ``posteriors`` (segments x codes) are probabilities made under equal priors; the result
+    is the prior vector that, once the posteriors are re-weighted by it, equals their mean.
+    """
+    k = posteriors.shape[1]
+    prior = np.full(k, 1.0 / k)
+    for _ in range(steps):
+        weighted = posteriors * (prior * k)
+        weighted /= weighted.sum(axis=1, keepdims=True)
+        new = np.maximum(weighted.mean(axis=0), PRIOR_FLOOR)
+        new /= new.sum()
+        if np.abs(new - prior).max() < tol:
+            return new
+        prior = new
+    return prior
 
 
 @dataclass(frozen=True)
 class Calibration:
-    """Per-code robust centre and scale of raw scores over a background of segments."""
+    """What turns segment vectors into code probabilities, fitted once per run and stored with it.
+
+    Ranking space: ``center`` (mean of the background sentences) and ``prototypes`` (adapted to
+    the study). Evidence space: ``gate_center`` (mean of the study's segments), ``anchors``
+    (code prototypes from the code texts alone) and ``bar`` (per code, the highest cosine a
+    background sentence reaches). ``group_fit``: per exclusive group, the share of the study's
+    segments whose best code clears its bar. ``prior``: EM estimate of each group's code
+    frequencies (1 outside groups), applied only if ``use_priors``.
+    """
 
     center: np.ndarray
-    scale: np.ndarray
+    prototypes: np.ndarray
+    gate_center: np.ndarray
+    anchors: np.ndarray
+    bar: np.ndarray
+    prior: np.ndarray
+    groups: list[list[int]] = field(default_factory=list)
+    group_fit: list[float] = field(default_factory=list)
+    use_priors: bool = USE_PRIORS
+
+    def raw(self, segments: np.ndarray) -> np.ndarray:
+        """Cosine of each segment to each code prototype (ranking space)."""
+        return _cosines(segments, self.center, self.prototypes)
+
+    def relevance(self, segments: np.ndarray) -> np.ndarray:
+        """Per segment and code: how clearly the segment is closer to the code than unrelated text is."""
+        return 1.0 / (1.0 + np.exp(-(_cosines(segments, self.gate_center, self.anchors) - self.bar) / GATE_WIDTH))
+
+    def transform(self, raw: np.ndarray, relevance: np.ndarray) -> np.ndarray:
+        """Probabilities (segments x codes)."""
+        scores = np.asarray(relevance, dtype=np.float64).copy()
+        for group, fit in zip(self.groups, self.group_fit):
+            conditional = conditional_probabilities(raw[:, group], self.prior[group] if self.use_priors else None)
+            if fit >= GROUP_FIT:
+                applies = np.ones(len(raw))
+            else:
+                best = np.argmax(raw[:, group], axis=1)
+                applies = relevance[:, group][np.arange(len(raw)), best]
+            scores[:, group] = conditional * applies[:, None]
+        return scores
+
+    def scores(self, segments: np.ndarray) -> np.ndarray:
+        return self.transform(self.raw(segments), self.relevance(segments))
+
+    def to_dict(self) -> dict:
+        r = lambda a: np.round(np.asarray(a, dtype=np.float64), 6).tolist()  # noqa: E731
+        return {"center": r(self.center), "prototypes": r(self.prototypes), "gate_center": r(self.gate_center),
+                "anchors": r(self.anchors), "bar": r(self.bar), "prior": r(self.prior), "groups": self.groups,
+                "group_fit": r(self.group_fit), "use_priors": self.use_priors}
 
     @classmethod
-    def fit(cls, background_raw: np.ndarray) -> "Calibration":
-        if background_raw.shape[0] < 2:
-            raise InputError("calibration needs at least two segments; ingest documents before `suggest`")
-        center = np.median(background_raw, axis=0)
-        mad = np.median(np.abs(background_raw - center), axis=0) * MAD_TO_SD
-        return cls(center.astype(np.float64), np.maximum(mad, 1e-3).astype(np.float64))
+    def from_dict(cls, data: dict) -> "Calibration":
+        a = lambda k: np.asarray(data[k], dtype=np.float64)  # noqa: E731
+        return cls(a("center"), a("prototypes"), a("gate_center"), a("anchors"), a("bar"), a("prior"),
+                   [list(g) for g in data["groups"]], [float(x) for x in data["group_fit"]], bool(data["use_priors"]))
 
-    def transform(self, raw: np.ndarray) -> np.ndarray:
-        z = (raw - self.center) / self.scale
-        return 1.0 / (1.0 + np.exp(-Z_SLOPE * (z - Z_OFFSET)))
 
-    def to_dict(self) -> dict[str, list[float]]:
-        return {"center": [round(float(x), 6) for x in self.center], "scale": [round(float(x), 6) for x in self.scale]}
+def _cosines(segments: np.ndarray, center: np.ndarray, protos: np.ndarray) -> np.ndarray:
+    if not len(segments):
+        return np.zeros((0, protos.shape[0]))
+    return _unit(np.asarray(segments, dtype=np.float64) - center) @ protos.T
 
-    @classmethod
-    def from_dict(cls, data: dict[str, list[float]]) -> "Calibration":
-        return cls(np.asarray(data["center"], dtype=np.float64), np.asarray(data["scale"], dtype=np.float64))
+
+def conditional_probabilities(raw: np.ndarray, prior: np.ndarray | None = None) -> np.ndarray:
+    """P(code | the group applies): softmax of cosines / TEMPERATURE, re-weighted by ``prior`` if given."""
+    logits = raw / TEMPERATURE
+    if prior is not None:
+        logits = logits + np.log(prior * len(prior))
+    return _softmax(logits)
+
+
+def fit_calibration(
+    segments: np.ndarray,
+    text_vectors: np.ndarray,
+    texts: Sequence[CodeText],
+    codes: Sequence[str],
+    groups: Sequence[Sequence[int]],
+    background: np.ndarray,
+    steps: int = ADAPT_STEPS,
+    use_priors: bool = USE_PRIORS,
+) -> Calibration:
+    """Prototypes adapted to the study, evidence bars from the background, group fit and priors."""
+    if segments.shape[0] < 2:
+        raise InputError("scoring needs at least two segments; ingest more text before `suggest`")
+    segments = np.asarray(segments, dtype=np.float64)
+    background = np.asarray(background, dtype=np.float64)
+    center, gate_center = background.mean(axis=0), segments.mean(axis=0)
+    protos = prototypes(text_vectors, texts, codes, center)
+    anchors = prototypes(text_vectors, texts, codes, gate_center)
+    bar = _cosines(background, gate_center, anchors).max(axis=0)
+    centred = _unit(segments - center)
+    prior = np.ones(len(codes))
+    for group in groups:
+        protos[group] = adapt(centred, protos[group], steps)
+        prior[group] = em_priors(conditional_probabilities(centred @ protos[group].T))
+    partial = Calibration(center, protos, gate_center, anchors, bar, prior, [list(g) for g in groups], [], use_priors)
+    raw, relevance = partial.raw(segments), partial.relevance(segments)
+    fit = [float(np.mean(relevance[:, g][np.arange(len(raw)), np.argmax(raw[:, g], axis=1)] >= 0.5)) for g in groups]
+    return replace(partial, group_fit=fit)
 
 
 def choose(
@@ -184,15 +299,16 @@ def choose(
 
 
 class CodebookSuggester:
-    """Definition-based suggester: ``fit`` on a codebook, ``predict`` on segment vectors.
+    """Definition-based suggester: ``fit`` on a codebook and the study's segments, ``predict`` on vectors.
 
-    ``embed`` maps texts to unit-normalised vectors (for example a cached embedder).
+    ``embed`` maps texts to unit-normalised vectors (for example a cached embedder); it is
+    called for the code texts and the few background sentences only. ``background`` is the
+    study's segment vectors (the unlabelled data the scores adapt to).
     """
 
-    def __init__(self, top_k: int = 3, threshold: float = 0.5, weights: dict[str, float] | None = None) -> None:
+    def __init__(self, top_k: int = 3, threshold: float = 0.5) -> None:
         self.top_k = top_k
         self.threshold = threshold
-        self.weights = weights
 
     def fit(
         self,
@@ -205,17 +321,29 @@ class CodebookSuggester:
             raise InputError(f"codebook '{codebook.name}' has no codable codes; mark codes `codable: true` and give them definitions")
         self.codes_ = [c.id for c in codebook.codable]
         self.texts_ = code_texts(codebook)
-        self.text_vectors_ = embed([t.text for t in self.texts_])
         grouped = {c for ids in codebook.exclusive_groups().values() for c in ids}
         index = {c: j for j, c in enumerate(self.codes_)}
         self.groups_ = [[index[c] for c in ids] for ids in codebook.exclusive_groups().values() if ids]
         self.free_ = [j for j, c in enumerate(self.codes_) if c not in grouped]
-        self.calibration_ = calibration or Calibration.fit(self.raw_scores(background))
+        if calibration is None:
+            vectors = embed([t.text for t in self.texts_] + list(BACKGROUND))
+            n = len(self.texts_)
+            calibration = fit_calibration(background, vectors[:n], self.texts_, self.codes_, self.groups_, vectors[n:])
+        self.calibration_ = calibration
         return self
 
+    @property
+    def dimension_(self) -> int:
+        return int(self.calibration_.center.shape[0])
+
     def raw_scores(self, segments: np.ndarray) -> np.ndarray:
-        return combine_scores(segments, self.text_vectors_, self.texts_, self.codes_, self.weights or DEFAULT_WEIGHTS)
+        return self.calibration_.raw(segments)
+
+    def predict_proba(self, segments: np.ndarray) -> np.ndarray:
+        """Probabilities (segments x codes): what the stage shows and evaluate calibrates."""
+        return self.calibration_.scores(segments)
 
     def predict(self, segments: np.ndarray) -> list[list[Choice]]:
         raw = self.raw_scores(segments)
-        return choose(raw, self.calibration_.transform(raw), self.groups_, self.free_, self.top_k, self.threshold)
+        scores = self.calibration_.transform(raw, self.calibration_.relevance(segments))
+        return choose(raw, scores, self.groups_, self.free_, self.top_k, self.threshold)

@@ -22,12 +22,12 @@ from pipeline.errors import InputError
 from pipeline.store import Store
 from pipeline.suggest.learner import blend
 from pipeline.suggest.training import LearnedModel, with_examples
-from pipeline.suggest.scoring import DEFAULT_WEIGHTS, EXCLUSION_WEIGHT, Z_OFFSET, Z_SLOPE, Calibration, CodebookSuggester, choose
+from pipeline.suggest.scoring import PARAMETERS, Calibration, CodebookSuggester, choose
 from pipeline.embed.cache import TextEmbedder, embed_cached
 
 __all__ = ["SuggestReport", "suggest_segments", "latest_run", "suggestions_frame", "METHOD"]
 
-METHOD = "definition-similarity-v1"
+METHOD = "definition-similarity-v2"
 LEARNED_METHOD = "learned-blend-v1"
 UNTRUSTED_CAP = 0.5
 # all-MiniLM-L6-v2 reads at most 256 word pieces; about 4 characters each in English.
@@ -57,10 +57,7 @@ def _params(settings: SuggestSettings) -> dict:
     return {
         "top_k": settings.top_k,
         "threshold": settings.threshold,
-        "weights": DEFAULT_WEIGHTS,
-        "exclusion_weight": EXCLUSION_WEIGHT,
-        "z_offset": Z_OFFSET,
-        "z_slope": Z_SLOPE,
+        "scoring": PARAMETERS,
     }
 
 
@@ -103,12 +100,12 @@ def suggest_segments(
     if calibration is None:
         vectors = embed([s["text"] for s in segments])  # the background is every segment
         by_id = dict(zip((s["id"] for s in segments), vectors))
-        background = vectors
+        background = vectors  # the study's segments: the unlabelled data the scores adapt to
     else:
         by_id = dict(zip((s["id"] for s in todo), embed([s["text"] for s in todo]))) if todo else {}
         background = np.zeros((0, 0))
     suggester = CodebookSuggester(settings.top_k, settings.threshold).fit(codebook, embed, background, calibration)
-    X = np.stack([by_id[s["id"]] for s in todo]) if todo else np.zeros((0, suggester.text_vectors_.shape[1]), np.float32)
+    X = np.stack([by_id[s["id"]] for s in todo]) if todo else np.zeros((0, suggester.dimension_), np.float32)
     choices = _choose(suggester, X, learned, settings)
     rows = []
     for segment, row in zip(todo, choices):
@@ -137,7 +134,7 @@ def suggest_segments(
 
 def _choose(suggester: CodebookSuggester, X: np.ndarray, learned: LearnedModel | None, settings: SuggestSettings) -> list:
     raw = suggester.raw_scores(X)
-    scores = suggester.calibration_.transform(raw)
+    scores = suggester.calibration_.transform(raw, suggester.calibration_.relevance(X))
     if learned is not None and len(X):
         model = learned.model
         order = [model.codes_.index(c) if c in model.codes_ else None for c in suggester.codes_]

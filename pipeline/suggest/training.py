@@ -102,7 +102,7 @@ def learn(store: Store, codebook: Codebook, embedder: TextEmbedder, models_dir: 
 
     background = embed([r[0] for r in store.query("SELECT text FROM current_segments")])
     definition = CodebookSuggester(threshold=0).fit(codebook, embed, background)
-    definition_scores = definition.calibration_.transform(definition.raw_scores(X))
+    definition_scores = definition.predict_proba(X)
     trust = cross_validate(X, labels, docs, definition_scores)
     model = LearnedSuggester().fit(X, labels)
     augmented = augment_codebook(codebook, texts, labels)

@@ -1,0 +1,178 @@
+"""Zero-shot suggestion quality on every benchmark, beside the naive script, TF-IDF and the majority code.
+
+For each benchmark (benchmarks/_datasets.py) the engine (pipeline.suggest.scoring, the same
+code the suggest stage runs) sees every text of the data set as the study's unlabelled
+segments, and is scored on the TEST split only, against:
+  naive     argmax over codes of cos(text, "label: definition") + mean of the two highest
+            cosines to the code's examples (the ten-line script a researcher would write)
+  tfidf     TF-IDF cosine to the same code texts (pipeline.suggest.evaluate.tfidf_choice)
+  majority  the most common code of the TRAIN split
+Kappa and macro-F1 use each method's top code (forced choice, as every unit has a gold
+code); top-2 recall asks whether the gold code is among the two best; ECE (10 equal bins)
+compares the engine's top probability with how often the top code is right; "shown" is the
+share of test units whose top code reaches 0.5 (shown as a suggestion by default).
+
+Context variants (AnnoMI only: the other benchmarks have no order): a segment vector mixed
+with the previous utterance's vector, unit(x + w * previous). Foreign codebooks: the share of
+test units that get any suggestion >= 0.5 from a codebook that does not belong to the text.
+
+    python benchmarks/zero_shot.py [--backend torch|onnx|onnx-int8] [--only NAME ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from sklearn.metrics import cohen_kappa_score, f1_score
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _datasets  # noqa: E402
+from _datasets import Benchmark, BenchEmbedder  # noqa: E402
+
+from pipeline.codebook import Codebook, load_codebook  # noqa: E402
+from pipeline.suggest.background import BACKGROUND  # noqa: E402
+from pipeline.suggest.evaluate import tfidf_choice  # noqa: E402
+from pipeline.suggest.scoring import Calibration, code_texts, fit_calibration  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+CONTEXT_WEIGHTS = (0.25, 0.5)
+FOREIGN = [  # (codebook, benchmark whose texts it does not belong to)
+    (ROOT / "codebook" / "cfir2.yaml", "annomi-counsellor"),
+    (ROOT / "codebook" / "cfir2.yaml", "annomi-client"),
+    (_datasets.CODEBOOKS / "cap.yaml", "mentalmanip"),
+    (_datasets.CODEBOOKS / "mentalmanip.yaml", "cap"),
+    (ROOT / "benchmarks" / "annomi_codebook.yaml", "cap"),
+]
+
+
+def candidates(book: Codebook, labels: list[str]) -> list[str]:
+    """The exclusive group that holds the gold codes, in codebook order."""
+    for ids in book.exclusive_groups().values():
+        if set(labels) <= set(ids):
+            return list(ids)
+    raise SystemExit(f"{book.name}: no exclusive group holds all gold codes {sorted(set(labels))}")
+
+
+def unit(a: np.ndarray) -> np.ndarray:
+    return a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12)
+
+
+class Engine:
+    """The scoring module on one benchmark: fit on all its texts, probabilities for any vectors."""
+
+    def __init__(self, book: Codebook, embedder: BenchEmbedder, study: np.ndarray, steps: int | None = None) -> None:
+        self.codes = [c.id for c in book.codable]
+        texts = code_texts(book)
+        vectors = embedder.embed([t.text for t in texts] + list(BACKGROUND))
+        index = {c: j for j, c in enumerate(self.codes)}
+        groups = [[index[c] for c in ids] for ids in book.exclusive_groups().values() if ids]
+        kwargs = {} if steps is None else {"steps": steps}
+        self.calibration: Calibration = fit_calibration(study, vectors[:len(texts)], texts, self.codes, groups,
+                                                        vectors[len(texts):], **kwargs)
+
+    def proba(self, X: np.ndarray) -> np.ndarray:
+        return self.calibration.scores(X)
+
+
+def naive_scores(book: Codebook, embedder: BenchEmbedder, X: np.ndarray, codes: list[str]) -> np.ndarray:
+    out = np.zeros((len(X), len(codes)))
+    for j, c in enumerate(codes):
+        code = book.get(c)
+        sims = X @ embedder.embed([f"{code.label}: {code.definition}", *code.examples]).T
+        examples = np.sort(sims[:, 1:], axis=1)[:, -2:].mean(axis=1) if code.examples else 0.0
+        out[:, j] = sims[:, 0] + examples
+    return out
+
+
+def ece(top: np.ndarray, correct: np.ndarray, bins: int = 10) -> float:
+    edges = np.linspace(0, 1, bins + 1)
+    which = np.clip(np.digitize(top, edges[1:-1]), 0, bins - 1)
+    return float(sum(abs(top[which == b].mean() - correct[which == b].mean()) * np.mean(which == b)
+                     for b in range(bins) if np.any(which == b)))
+
+
+def figures(gold: np.ndarray, scores: np.ndarray | None, codes: list[str], predicted: np.ndarray | None = None,
+            proba: bool = False) -> dict[str, float]:
+    if predicted is None:
+        predicted = np.array(codes)[scores.argmax(axis=1)]
+    out = {"kappa": cohen_kappa_score(gold, predicted), "macro_f1": f1_score(gold, predicted, average="macro", labels=codes)}
+    if scores is not None:
+        top2 = np.array(codes)[np.argsort(-scores, axis=1)[:, :2]]
+        out["top2"] = float(np.mean([g in t for g, t in zip(gold, top2)]))
+    if proba:
+        top = scores.max(axis=1)
+        out["ece"] = ece(top, predicted == gold)
+        out["shown"] = float(np.mean(top >= 0.5))
+    return out
+
+
+def run_benchmark(b: Benchmark, embedder: BenchEmbedder) -> dict[str, dict[str, float]]:
+    book = load_codebook(b.codebook)
+    codes = candidates(book, b.labels)
+    X = embedder.embed(b.texts)
+    gold = np.array(b.labels)[b.test]
+    engine = Engine(book, embedder, X)
+    cols = [engine.codes.index(c) for c in codes]
+    rows = {"engine": figures(gold, engine.proba(X)[b.test][:, cols], codes, proba=True)}
+    flat = Engine(book, embedder, X, steps=0)
+    rows["engine, not adapted"] = figures(gold, flat.proba(X)[b.test][:, cols], codes, proba=True)
+    if any(b.previous):
+        P = embedder.embed(b.previous)
+        for w in CONTEXT_WEIGHTS:
+            Xc = unit(X + w * P)
+            rows[f"engine + previous x{w}"] = figures(gold, Engine(book, embedder, Xc).proba(Xc)[b.test][:, cols], codes, proba=True)
+    rows["naive"] = figures(gold, naive_scores(book, embedder, X[b.test], codes), codes)
+    test_texts = [t for t, m in zip(b.texts, b.test) if m]
+    rows["tfidf"] = figures(gold, None, codes, np.array(tfidf_choice(book, codes, test_texts)))
+    train = np.array(b.labels)[~b.test]
+    majority = max(codes, key=lambda c: (np.sum(train == c), c))
+    rows["majority"] = figures(gold, None, codes, np.array([majority] * len(gold)))
+    return rows
+
+
+def foreign_share(path: Path, b: Benchmark, embedder: BenchEmbedder) -> float:
+    book = load_codebook(path)
+    X = embedder.embed(b.texts)
+    return float(np.mean(Engine(book, embedder, X).proba(X)[b.test].max(axis=1) >= 0.5))
+
+
+def print_table(name: str, b: Benchmark, rows: dict[str, dict[str, float]]) -> None:
+    dev = " (development data: tuned here)" if b.development else " (held out)"
+    print(f"\n{name}{dev}: {int(b.test.sum())} test units, {len(set(b.labels))} codes")
+    print(f"  {'method':26s} {'kappa':>6s} {'mF1':>6s} {'top2':>6s} {'ECE':>6s} {'shown':>6s}")
+    fmt = lambda r, k: f"{r[k]:6.3f}" if k in r else f"{'-':>6s}"  # noqa: E731
+    for method, r in rows.items():
+        print(f"  {method:26s} {fmt(r, 'kappa')} {fmt(r, 'macro_f1')} {fmt(r, 'top2')} {fmt(r, 'ece')} {fmt(r, 'shown')}")
+    gain = rows["engine"]["kappa"] - rows["naive"]["kappa"]
+    print(f"  engine - naive kappa: {gain:+.3f} (target >= +0.05)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backend", default="torch", choices=["torch", "onnx", "onnx-int8"])
+    parser.add_argument("--only", nargs="*", choices=list(_datasets.BENCHMARKS), help="benchmarks to run (default: all)")
+    args = parser.parse_args()
+    embedder = BenchEmbedder(args.backend)
+    started = time.perf_counter()
+    loaded = {name: _datasets.load(name) for name in (args.only or _datasets.BENCHMARKS)}
+    summary = []
+    for name, b in loaded.items():
+        rows = run_benchmark(b, embedder)
+        print_table(name, b, rows)
+        summary.append((name, rows["engine"]["kappa"], rows["naive"]["kappa"], rows["engine"]["ece"]))
+    print("\nforeign codebooks (share of test units with any suggestion >= 0.5; target < 0.05):")
+    for path, name in FOREIGN:
+        if name in loaded:
+            print(f"  {path.name:22s} on {name:18s} {foreign_share(path, loaded[name], embedder):.3f}")
+    print("\nsummary: benchmark, engine kappa, naive kappa, gain, engine ECE")
+    for name, k, n, e in summary:
+        print(f"  {name:18s} {k:.3f} {n:.3f} {k - n:+.3f} {e:.3f}")
+    print(f"\n({time.perf_counter() - started:.0f} s; embeddings cached under {_datasets.CACHE})")
+
+
+if __name__ == "__main__":
+    main()
