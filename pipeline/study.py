@@ -152,7 +152,7 @@ class Study:
             stale = model is None or model.card["decisions_hash"] != decisions_hash(current_decision_ids(self.store))
             if learned or (stale and positives >= AUTO_LEARN_MIN):
                 model = self.learn(book.version, embedder)
-        return suggest_segments(self.store, book, embedder, self.settings.suggest, learned=model)
+        return suggest_segments(self.store, book, embedder, self.settings.suggest, learned=model, roles=self.settings.roles)
 
     def learn(self, codebook: str | None = None, embedder: Any = None, coders: list[str] | None = None) -> LearnedModel:
         """Fit and save a learned suggester from the decisions so far (see pipeline.suggest.training)."""
