@@ -50,13 +50,29 @@ class Agreement:
 def agreement(coding: Coding, boot: Bootstrap | None) -> Agreement:
     """Every statistic of the audit over ``coding.sample``."""
     table, decided = coding.table, {c: set(coding.sample) for c in coding.coders}
-    per_code = per_code_agreement(table, decided, list(coding.coders), list(coding.codes), boot)
-    per_code = _labelled(coding, per_code)
+    per_code = _labelled(coding, _per_code_in_scope(coding, boot))
     overall = overall_agreement(table, decided, list(coding.coders), list(coding.codes), per_code)
     sets = code_sets_matrix(table, decided, list(coding.coders), list(coding.codes)).to_numpy()
     low, high = (bootstrap_ci(krippendorff_alpha_masi, sets, boot.n_boot, boot.seed, boot.level)
                  if boot is not None and np.isfinite(overall.masi_alpha) else (NAN, NAN))
     return Agreement(per_code, _groups(coding, boot), overall, low, high, _model_pairs(coding))
+
+
+def _per_code_in_scope(coding: Coding, boot: Bootstrap | None) -> pd.DataFrame:
+    """Per-code agreement, each code over the sample segments of its scope (codes sharing a
+    scope are computed together); codebook order."""
+    by_scope: dict[tuple[str, ...], list[str]] = {}
+    for code in coding.codes:
+        by_scope.setdefault(coding.codebook.scope_of(code), []).append(code)
+    frames = []
+    for codes in by_scope.values():
+        units = coding.in_scope(codes[0])
+        frames.append(per_code_agreement(coding.coding_table(units), {c: set(units) for c in coding.coders},
+                                         list(coding.coders), codes, boot))
+    frame = pd.concat(frames, ignore_index=True) if frames else per_code_agreement(
+        coding.table, {c: set() for c in coding.coders}, list(coding.coders), [], boot)
+    order = {c: i for i, c in enumerate(coding.codes)}
+    return frame.sort_values(CODE, key=lambda col: col.map(order)).reset_index(drop=True)
 
 
 def _labelled(coding: Coding, per_code: pd.DataFrame) -> pd.DataFrame:
@@ -67,12 +83,12 @@ def _labelled(coding: Coding, per_code: pd.DataFrame) -> pd.DataFrame:
     return per_code
 
 
-def group_matrix(coding: Coding, members: Sequence[str]) -> np.ndarray:
-    """Coders x sample segments, the group's value for each as an integer category."""
+def group_matrix(coding: Coding, members: Sequence[str], units: Sequence[str] | None = None) -> np.ndarray:
+    """Coders x sample segments (or ``units``), the group's value for each as an integer category."""
     sets = coding.code_sets()
     wanted = set(members)
     values = [["+".join(sorted(sets.get((c, u), frozenset()) & wanted)) or NO_GROUP_CODE
-               for u in coding.sample] for c in coding.coders]
+               for u in (coding.sample if units is None else units)] for c in coding.coders]
     categories = sorted({v for row in values for v in row})
     index = {v: i for i, v in enumerate(categories)}
     # Integer categories take the fast numeric path in the bootstrap.
@@ -86,8 +102,12 @@ def _groups(coding: Coding, boot: Bootstrap | None) -> pd.DataFrame:
         members = tuple(m for m in members if m in audited)
         if not members:
             continue
-        broken = sum(1 for s in sets.values() if len(s & set(members)) > 1)
-        m = group_matrix(coding, members)
+        units = coding.in_scope(group)  # only the segments of the group's speakers (issue 13)
+        if not units:
+            continue
+        scoped = set(units)
+        broken = sum(1 for (_, u), s in sets.items() if u in scoped and len(s & set(members)) > 1)
+        m = group_matrix(coding, members, units)
         kappa = cohen_kappa if m.shape[0] == 2 else fleiss_kappa
         row: dict[str, Any] = {"group": group, "label": coding.codebook.get(group).label, "codes": ", ".join(members),
                                "n_units": m.shape[1], "kappa_type": "cohen" if m.shape[0] == 2 else "fleiss",
