@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from pipeline.config import RoleSettings
 from pipeline.ingest.read import ReadOptions
 
 HERE = Path(__file__).resolve().parent
@@ -17,6 +18,10 @@ READ = ReadOptions(
     speaker_column="interlocutor",
     timestamp_column="timestamp",
 )
+
+# The codebook scopes counsellor codes to counsellors and client codes to clients
+# (docs/units-and-scope.md); AnnoMI's interlocutor labels name those roles.
+ROLES = RoleSettings((("counsellor", ("therapist",)), ("client", ("client",))))
 
 
 def require_annomi() -> Path:
