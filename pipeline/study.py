@@ -25,6 +25,7 @@ from pipeline.suggest.evaluate import Evaluation, evaluate_run
 from pipeline.suggest.training import AUTO_LEARN_MIN, LearnedModel, current_decision_ids, decisions_hash, learn, load_latest
 from pipeline.store import STORE_FILE, Store, from_json
 from pipeline.suggest.stage import SuggestReport, latest_run, suggest_segments, suggestions_frame
+from pipeline.suggest.units import with_units
 
 __all__ = ["Study", "STUDY_FOLDERS"]
 
@@ -162,7 +163,9 @@ class Study:
         run_id = run or latest_run(self.store)
         if run_id is None:
             raise StudyError(f"{self.root}: no suggestions yet; run `deductive suggest {self.root}` first")
-        return suggestions_frame(self.store, run_id, shown_only)
+        version = self.store.conn.execute("SELECT codebook_version FROM suggestion_runs WHERE id = ?", (run_id,)).fetchone()
+        frame = suggestions_frame(self.store, run_id, shown_only)
+        return frame if version is None else with_units(self.store, run_id, frame, self.codebook(version[0]))
 
     def evaluate(self, gold: pd.DataFrame, gold_column: str, run: str | None = None, top_k: int = 2) -> Evaluation:
         run_id = run or latest_run(self.store)

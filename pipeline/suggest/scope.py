@@ -62,9 +62,9 @@ class RoleMap:
 
     def role_of(self, speaker: str | None, case: str | None = None) -> str | None:
         """The role of a speaker label; None for text without a speaker."""
-        if speaker is None or not speaker.strip():
-            return None
-        for table in (self.per_case.get(case or "", {}), self.labels):
+        if not isinstance(speaker, str) or not speaker.strip():
+            return None  # also pandas' NaN for a missing speaker
+        for table in (self.per_case.get(case if isinstance(case, str) else "", {}), self.labels):
             for key in (_norm(speaker), _stem(speaker)):
                 if key in table:
                     return table[key]

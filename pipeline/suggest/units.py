@@ -45,7 +45,7 @@ from pipeline.records import Block
 from pipeline.suggest.scope import OUT_OF_SCOPE, apply_scope, check_scope, scope_mask, study_role_map
 
 __all__ = ["LARGER_UNITS", "ROLLUP_RULE", "Layout", "load_layout", "SegmentRow", "UnitChoice", "unit_spans", "group_units", "roll_up",
-           "hierarchy_max", "check_units", "choose_by_unit"]
+           "hierarchy_max", "check_units", "choose_by_unit", "with_units"]
 
 LARGER_UNITS = ("paragraph", "turn", "section", "document")
 ROLLUP_RULE = "half-max-half-mean-v1"  # part of a run's identity: a new rule makes a new run
@@ -253,3 +253,24 @@ def load_layout(store: Any, codebook: Codebook, role_settings: RoleSettings) -> 
         check_units(codebook, documents)
     payload = json.dumps([sorted(roles.labels.items()), sorted((k, sorted(v.items())) for k, v in roles.per_case.items())])
     return Layout(segments, documents, hashlib.sha256(payload.encode()).hexdigest()[:12])
+
+
+def with_units(store: Any, run_id: str, frame: Any, codebook: Codebook) -> Any:
+    """The suggestions export with a "Domain > Construct" label beside each code, and, for a
+    suggestion made for a larger unit, the unit's kind, offsets and text (instead of the
+    first segment's)."""
+    rows = store.query("SELECT g.rank, g.segment_id, g.unit, g.unit_start, g.unit_end, d.text AS doc FROM suggestions g"
+                       " JOIN segments s ON s.id = g.segment_id JOIN documents d ON d.id = s.document_id"
+                       " WHERE g.run_id = ? AND g.unit IS NOT NULL", (run_id,))
+    units = {(r["segment_id"], r["rank"]): (r["unit"], r["unit_start"], r["unit_end"], r["doc"][r["unit_start"]:r["unit_end"]])
+             for r in rows}
+    frame = frame.copy()
+    known = {c.id for c in codebook.codes}
+    frame.insert(int(frame.columns.get_loc("code")) + 1, "label",
+                 [codebook.path_label(c) if isinstance(c, str) and c in known else "" for c in frame["code"]])
+    found = [units.get((s, r)) for s, r in zip(frame["segment_id"], frame["rank"])]
+    frame["unit"] = [u[0] if u else "" for u in found]
+    frame["unit_start"] = [u[1] if u else None for u in found]
+    frame["unit_end"] = [u[2] if u else None for u in found]
+    frame["text"] = [u[3] if u else t for u, t in zip(found, frame["text"])]
+    return frame
