@@ -83,8 +83,8 @@ def unit_spans(text: str, blocks: Sequence[Block], kind: str) -> list[tuple[int,
     prose = [b for b in blocks if b.kind != "row"]
     if kind == "paragraph":
         return [p for b in prose for p in _paragraphs(text, b.start, b.end)]
-    if kind == "turn":
-        return [(b.start, b.end) for b in blocks if b.kind == "turn"]
+    if kind == "turn":  # a transcript's speaker turns; a table row with a speaker is one too
+        return [(b.start, b.end) for b in blocks if b.kind == "turn" or (b.kind == "row" and b.speaker)]
     if kind == "section":
         heads = [i for i, b in enumerate(prose) if _is_heading(text[b.start:b.end])]
         if not heads:
