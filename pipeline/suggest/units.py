@@ -266,8 +266,8 @@ def with_units(store: Any, run_id: str, frame: Any, codebook: Codebook) -> Any:
              for r in rows}
     frame = frame.copy()
     known = {c.id for c in codebook.codes}
-    frame.insert(int(frame.columns.get_loc("code")) + 1, "label",
-                 [codebook.path_label(c) if isinstance(c, str) and c in known else "" for c in frame["code"]])
+    # Appended after the existing columns, so scripts reading them by position keep working.
+    frame["label"] = [codebook.path_label(c) if isinstance(c, str) and c in known else "" for c in frame["code"]]
     found = [units.get((s, r)) for s, r in zip(frame["segment_id"], frame["rank"])]
     frame["unit"] = [u[0] if u else "" for u in found]
     frame["unit_start"] = [u[1] if u else None for u in found]
