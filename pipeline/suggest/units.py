@@ -121,9 +121,10 @@ def group_units(segments: Sequence[SegmentRow], spans_of: Mapping[str, list[tupl
     """
     groups: dict[tuple[str, int], list[int]] = {}
     spans: dict[tuple[str, int], tuple[int, int]] = {}
+    starts = {d: [u[0] for u in units] for d, units in spans_of.items()}
     for i, seg in enumerate(segments):
         units = spans_of.get(seg.document_id) or []
-        k = bisect.bisect_right([u[0] for u in units], seg.start) - 1
+        k = bisect.bisect_right(starts.get(seg.document_id, []), seg.start) - 1
         if k >= 0 and units[k][0] <= seg.start < units[k][1]:
             key, span = (seg.document_id, k), units[k]
         else:
