@@ -24,8 +24,22 @@ from pipeline.review import QueueOptions, queue
 from pipeline.study import Study
 from pipeline.suggest.scope import INTERVIEWER, PARTICIPANT, role_map, segment_roles, study_role_map
 from pipeline.suggest.units import group_units, hierarchy_max, roll_up, unit_spans, SegmentRow
-from tests.conftest import MINI_CODEBOOK, TRANSCRIPT
 
+def _root_conftest():
+    """tests/conftest.py as a module (``tests`` is not an importable package under CI's pytest)."""
+    import importlib.util
+    import sys
+
+    name = "deductive_tests_root_conftest"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().parents[0] / "conftest.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        sys.modules[name] = module
+    return sys.modules[name]
+
+
+MINI_CODEBOOK, TRANSCRIPT = _root_conftest().MINI_CODEBOOK, _root_conftest().TRANSCRIPT
 # The mini codebook with scope and unit: setting codes for participants, the phase group
 # for participants and chosen once per paragraph.
 SCOPED = (MINI_CODEBOOK

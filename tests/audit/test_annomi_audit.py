@@ -23,7 +23,6 @@ from pipeline.ingest.read import ReadOptions
 from pipeline.review import ImportOptions, import_decisions
 from pipeline.errors import InputError
 from pipeline.study import Study
-from tests.conftest import shared_file
 
 ROOT = Path(__file__).resolve().parents[2]
 CODEBOOK = ROOT / "benchmarks" / "annomi_codebook.yaml"
@@ -33,10 +32,24 @@ NONE = "(none)"
 ROLES = 'counsellor = ["therapist"]\nclient = ["client"]\n'
 
 
+def _root_conftest():
+    """tests/conftest.py as a module (``tests`` is not an importable package under CI's pytest)."""
+    import importlib.util
+    import sys
+
+    name = "deductive_tests_root_conftest"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().parents[1] / "conftest.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        sys.modules[name] = module
+    return sys.modules[name]
+
+
 @pytest.fixture(scope="module")
 def raw() -> pd.DataFrame:
     """Rows of the transcripts coded by all ten annotators, read with the csv module."""
-    with shared_file("benchmarks", "annomi", "AnnoMI-full.csv").open(newline="", encoding="utf-8") as handle:
+    with _root_conftest().shared_file("benchmarks", "annomi", "AnnoMI-full.csv").open(newline="", encoding="utf-8") as handle:
         rows = pd.DataFrame(list(csv.DictReader(handle)))
     per_transcript = rows.groupby("transcript_id")["annotator_id"].nunique()
     rows = rows[rows["transcript_id"].isin(per_transcript[per_transcript == 10].index)].copy()
