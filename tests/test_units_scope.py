@@ -223,8 +223,13 @@ def test_queue_and_export_show_the_unit_and_domain_labels(scoped_study: Path, tm
     with Study(scoped_study) as study:
         (book,) = queue(study, QueueOptions(coder="ana"), out=tmp_path / "q.xlsx")
         export = study.suggestions()
+        (uncoded,) = queue(study, QueueOptions(coder="ben", include_uncoded=True), out=tmp_path / "u.xlsx")
+        speakers = study.segments()["speaker"]
     frame = pd.read_excel(book.path, sheet_name="Queue", dtype=str)
     assert not (frame["Speaker"] == "I").any()  # interviewer turns: no code applies, not queued
+    # even when segments without suggestions are queued, interviewer turns stay out
+    everything = pd.read_excel(uncoded.path, sheet_name="Queue", dtype=str)
+    assert (speakers == "I").sum() > 0 and len(everything) == (speakers != "I").sum()
     unit_rows = frame[frame["Suggestion 1"].fillna("").str.contains(r"\(paragraph\)")
                       | frame["Suggestion 2"].fillna("").str.contains(r"\(paragraph\)")]
     assert len(unit_rows) and unit_rows["Suggestion 1"].fillna("").str.contains("Phase > |Setting > ").all()
