@@ -6,6 +6,7 @@ import os
 import sys
 from pathlib import Path
 
+from pipeline.config import RoleSettings
 from pipeline.ingest.read import ReadOptions
 
 HERE = Path(__file__).resolve().parent
@@ -19,6 +20,10 @@ READ = ReadOptions(
     speaker_column="interlocutor",
     timestamp_column="timestamp",
 )
+
+# The codebook scopes counsellor codes to counsellors and client codes to clients
+# (docs/units-and-scope.md); AnnoMI's interlocutor labels name those roles.
+ROLES = RoleSettings((("counsellor", ("therapist",)), ("client", ("client",))))
 
 
 def require_annomi() -> Path:

@@ -12,13 +12,14 @@ The threshold is 0, so every utterance gets one code per group (forced choice).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _annomi import CODEBOOK, READ, require_annomi  # noqa: E402
+from _annomi import CODEBOOK, READ, ROLES, require_annomi  # noqa: E402
 
 from cli.study import format_evaluation  # noqa: E402
 from pipeline.suggest.evaluate import read_gold  # noqa: E402
@@ -35,6 +36,7 @@ def main() -> None:
             study.settings = study.settings.override("segment", unit="row")
             study.settings = study.settings.override("suggest", threshold=0.0, top_k=4)
             study.settings = study.settings.override("embedding", backend=args.backend)
+            study.settings = dataclasses.replace(study.settings, roles=ROLES)
             study.ingest([source], read=READ)
             started = time.perf_counter()
             report = study.suggest()

@@ -46,6 +46,8 @@ def _print_tree(book: Codebook, parent: str | None, depth: int) -> None:
     for code in book.children(parent):
         flags = "" if code.codable else " [group]"
         flags += " [one choice]" if code.exclusive else ""
+        flags += f" [unit: {code.unit}]" if code.unit else ""
+        flags += f" [scope: {', '.join(code.scope)}]" if code.scope else ""
         click.echo(f"{'  ' * depth}{code.id}: {code.label}{flags}")
         if code.definition:
             click.echo(f"{'  ' * (depth + 1)}{code.definition[:110]}{'...' if len(code.definition) > 110 else ''}")

@@ -1,8 +1,11 @@
 """Codebooks: load YAML, CSV or XLSX into a validated, versioned ``Codebook``.
 
 Every format has the same fields per code: id, parent, label, definition, inclusion,
-exclusion, examples (several), codable (default true) and exclusive (a parent whose
-children are mutually exclusive: one choice per segment). The hierarchy may be of any
+exclusion, examples (several), codable (default true), exclusive (a parent whose
+children are mutually exclusive: one choice per segment), unit (the text unit the code is
+suggested on: sentence, paragraph, turn, section or document; docs/units-and-scope.md)
+and scope (the speaker roles it applies to, e.g. participant; a tabular cell separates
+them with commas). A code without unit or scope takes its nearest ancestor's. The hierarchy may be of any
 depth. A codebook's version is the hash of its content, so the same codes give the same
 version whatever file format they came in.
 
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Iterable
@@ -25,7 +29,11 @@ from pipeline.errors import CodebookError, ConfigError
 
 __all__ = ["Code", "Codebook", "load_codebook", "save_codebook", "stored_codebook", "write_codebook_yaml", "FIELDS"]
 
-FIELDS = ("id", "parent", "label", "definition", "inclusion", "exclusion", "examples", "codable", "exclusive")
+FIELDS = ("id", "parent", "label", "definition", "inclusion", "exclusion", "examples", "codable", "exclusive",
+          "unit", "scope")
+# The units a code can name, smallest first (pipeline.suggest.units rolls evidence up to them).
+CODE_UNITS = ("sentence", "paragraph", "turn", "section", "document")
+_ROLE = re.compile(r"^[a-z][a-z0-9_ -]{0,39}$")
 _TRUE = {"true", "yes", "y", "1", "x"}
 _FALSE = {"false", "no", "n", "0", ""}
 
@@ -41,6 +49,18 @@ class Code:
     examples: tuple[str, ...] = ()
     codable: bool = True
     exclusive: bool = False
+    unit: str | None = None  # None: the nearest ancestor's, else the segment itself
+    scope: tuple[str, ...] = ()  # speaker roles; empty: the nearest ancestor's, else everyone
+
+    def content(self) -> dict[str, Any]:
+        """The fields the version hashes: unit and scope only when set, so codebooks
+        written before they existed keep their versions."""
+        data = asdict(self)
+        if self.unit is None:
+            del data["unit"]
+        if not self.scope:
+            del data["scope"]
+        return data
 
 
 @dataclass(frozen=True)
@@ -53,7 +73,7 @@ class Codebook:
     @property
     def version(self) -> str:
         """Content hash of the codes (format- and order-of-keys independent)."""
-        payload = json.dumps([asdict(c) for c in self.codes], sort_keys=True, ensure_ascii=False)
+        payload = json.dumps([c.content() for c in self.codes], sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
 
     def get(self, code_id: str) -> Code:
@@ -85,6 +105,25 @@ class Codebook:
             for c in self.codes
             if c.exclusive
         }
+
+    def unit_of(self, code_id: str) -> str | None:
+        """The code's unit, or its nearest ancestor's; None: the segment itself."""
+        for node in (self.get(code_id),) + self.ancestors(code_id):
+            if node.unit:
+                return node.unit
+        return None
+
+    def scope_of(self, code_id: str) -> tuple[str, ...]:
+        """The code's speaker roles, or its nearest ancestor's; () means every speaker."""
+        for node in (self.get(code_id),) + self.ancestors(code_id):
+            if node.scope:
+                return node.scope
+        return ()
+
+    def path_label(self, code_id: str) -> str:
+        """"Domain > Construct": the labels of the code's ancestors and its own."""
+        chain = (self.get(code_id),) + self.ancestors(code_id)
+        return " > ".join(node.label for node in reversed(chain))
 
     def depth(self, code_id: str) -> int:
         return len(self.ancestors(code_id))
@@ -155,7 +194,7 @@ def _included_rows(path: Path, includes: Any) -> list[tuple[str, dict[str, Any]]
         if other == path.resolve():
             raise CodebookError(path, f"`include:` names the file itself ({name})")
         for code in load_codebook(other).codes:
-            rows.append((f"{name}: id '{code.id}'", {**asdict(code), "examples": list(code.examples)}))
+            rows.append((f"{name}: id '{code.id}'", {**code.content(), "examples": list(code.examples)}))
     return rows
 
 
@@ -233,6 +272,10 @@ def _build_codes(path: Path, rows: list[tuple[str, dict[str, Any]]]) -> tuple[Co
         if codable is None or exclusive is None:
             problems.append(f"{where}: codable/exclusive must be true or false")
             continue
+        unit, scope, unit_problems = _unit_and_scope(where, raw)
+        if unit_problems:
+            problems += unit_problems
+            continue
         examples = raw.get("examples") or []
         if isinstance(examples, str):
             examples = _split_examples(examples)
@@ -246,6 +289,8 @@ def _build_codes(path: Path, rows: list[tuple[str, dict[str, Any]]]) -> tuple[Co
             examples=tuple(_text(e) for e in examples if _text(e)),
             codable=codable,
             exclusive=exclusive,
+            unit=unit,
+            scope=scope,
         )
         if code.codable and not code.definition:
             problems.append(f"{where}: codable code '{code_id}' has no definition; write one or set codable: false")
@@ -256,6 +301,34 @@ def _build_codes(path: Path, rows: list[tuple[str, dict[str, Any]]]) -> tuple[Co
     if not codes:
         raise CodebookError(path, "no codes found")
     return tuple(codes)
+
+
+def _unit_and_scope(where: str, raw: dict[str, Any]) -> tuple[str | None, tuple[str, ...], list[str]]:
+    """Validated unit and scope of one code: (unit, roles, problems)."""
+    problems = []
+    unit = _text(raw.get("unit")).lower() or None
+    if unit is not None and unit not in CODE_UNITS:
+        problems.append(f"{where}: unknown unit '{raw.get('unit')}'; use one of {', '.join(CODE_UNITS)} "
+                        "or leave it out (the segment itself)")
+    value = raw.get("scope")
+    if isinstance(value, str):
+        value = [] if not value.strip() else [p for p in re.split(r"[,;|]", value)]
+        if not value:
+            value = None  # an empty tabular cell: no scope of its own
+    if isinstance(value, tuple):
+        value = list(value)
+    if value is not None and not isinstance(value, list):
+        problems.append(f"{where}: scope must be a list of speaker roles, e.g. [participant]")
+        return unit, (), problems
+    roles = tuple(dict.fromkeys(_text(r).lower() for r in value or [] if _text(r)))
+    if value is not None and not roles:
+        problems.append(f"{where}: empty scope; name the speaker roles the code applies to "
+                        "(e.g. scope: [participant]) or remove the scope line (every speaker)")
+    bad = [r for r in roles if not _ROLE.match(r)]
+    if bad:
+        problems.append(f"{where}: scope role(s) {', '.join(map(repr, bad))} are not role names; "
+                        "use short names such as participant, interviewer, client")
+    return unit, roles, problems
 
 
 def _hierarchy_problems(codes: Iterable[Code], where: dict[str, str]) -> list[str]:
@@ -291,10 +364,11 @@ def save_codebook(conn: Any, codebook: Codebook) -> bool:
     )
     conn.executemany(
         "INSERT INTO codes(codebook_version, id, parent, label, definition, inclusion, exclusion,"
-        " examples, codable, exclusive, position) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        " examples, codable, exclusive, position, unit, scope) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
         [
             (version, c.id, c.parent, c.label, c.definition, c.inclusion, c.exclusion,
-             json.dumps(list(c.examples), ensure_ascii=False), int(c.codable), int(c.exclusive), i)
+             json.dumps(list(c.examples), ensure_ascii=False), int(c.codable), int(c.exclusive), i,
+             c.unit, json.dumps(list(c.scope)))
             for i, c in enumerate(codebook.codes)
         ],
     )
@@ -324,7 +398,8 @@ def stored_codebook(conn: Any, version: str | None = None) -> Codebook | None:
         codes=tuple(
             Code(id=c["id"], label=c["label"], parent=c["parent"], definition=c["definition"],
                  inclusion=c["inclusion"], exclusion=c["exclusion"], examples=tuple(json.loads(c["examples"])),
-                 codable=bool(c["codable"]), exclusive=bool(c["exclusive"]))
+                 codable=bool(c["codable"]), exclusive=bool(c["exclusive"]),
+                 unit=c["unit"], scope=tuple(json.loads(c["scope"] or "[]")))
             for c in codes
         ),
     )
@@ -336,6 +411,8 @@ def write_codebook_yaml(codebook: Codebook, path: Path) -> None:
     for code in codebook.codes:
         entry = {k: v for k, v in asdict(code).items() if v not in (None, "", ())}
         entry["examples"] = list(code.examples)
+        if code.scope:
+            entry["scope"] = list(code.scope)
         entry["codable"], entry["exclusive"] = code.codable, code.exclusive
         codes.append(entry)
     data = {"name": codebook.name, "description": codebook.description, "codes": codes}

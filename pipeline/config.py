@@ -26,6 +26,7 @@ __all__ = [
     "SegmentSettings",
     "EmbedSettings",
     "SuggestSettings",
+    "RoleSettings",
     "Settings",
     "load_settings",
     "default_settings_text",
@@ -64,11 +65,23 @@ class SuggestSettings:
 
 
 @dataclass(frozen=True)
+class RoleSettings:
+    """Speaker labels per role, from ``[roles]`` (e.g. ``counsellor = ["therapist"]``).
+
+    A role listed here replaces the built-in labels of that role; unlisted speakers are
+    participants (pipeline.suggest.scope, docs/units-and-scope.md).
+    """
+
+    labels: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+
+@dataclass(frozen=True)
 class Settings:
     ingest: IngestSettings = field(default_factory=IngestSettings)
     segment: SegmentSettings = field(default_factory=SegmentSettings)
     embedding: EmbedSettings = field(default_factory=EmbedSettings)
     suggest: SuggestSettings = field(default_factory=SuggestSettings)
+    roles: RoleSettings = field(default_factory=RoleSettings)
 
     def override(self, section: str, **values: Any) -> "Settings":
         """A copy with some keys of one section replaced; ``None`` values are ignored."""
@@ -149,6 +162,21 @@ def _check_ranges(name: str, obj: Any, where: str) -> None:
             raise ConfigError(f"{where}: 'suggest.top_k' must be >= 1 and 'suggest.threshold' in [0, 1]")
 
 
+def _roles(values: Any, where: str) -> RoleSettings:
+    """[roles]: role name = list of speaker labels (or one label)."""
+    if not isinstance(values, dict):
+        raise ConfigError(f"{where}: 'roles' must be a [roles] table of role = [\"label\", ...]")
+    out = []
+    for role, labels in values.items():
+        if isinstance(labels, str):
+            labels = [labels]
+        if not isinstance(labels, list) or not labels or not all(isinstance(x, str) and x.strip() for x in labels):
+            raise ConfigError(f"{where}: 'roles.{role}' must be a non-empty list of speaker labels, "
+                              f"e.g. {role} = [\"Interviewer\", \"I\"]")
+        out.append((role.strip().lower(), tuple(x.strip() for x in labels)))
+    return RoleSettings(tuple(out))
+
+
 def load_settings(path: Path) -> Settings:
     """Read and validate a settings file; a missing file means all defaults."""
     if not path.exists():
@@ -159,8 +187,11 @@ def load_settings(path: Path) -> Settings:
         raise ConfigError(f"{path}: not valid TOML ({exc}); fix the file or delete it for defaults") from exc
     sections: dict[str, Any] = {}
     for name, values in raw.items():
+        if name == "roles":
+            sections[name] = _roles(values, str(path))
+            continue
         if name not in _SECTIONS:
-            raise ConfigError(f"{path}: unknown section [{name}]; valid sections: {', '.join(_SECTIONS)}")
+            raise ConfigError(f"{path}: unknown section [{name}]; valid sections: {', '.join(_SECTIONS)}, roles")
         if not isinstance(values, dict):
             raise ConfigError(f"{path}: '{name}' must be a [{name}] table")
         sections[name] = _validate_section(name, dict(values), str(path))
@@ -190,4 +221,10 @@ threads = {s.embedding.threads or 0}                 # 0: library default
 [suggest]
 top_k = {s.suggest.top_k}
 threshold = {s.suggest.threshold}
+
+# Speaker roles for codes with a scope (docs/units-and-scope.md). Built in: Interviewer, Int,
+# I, Q, Moderator, Facilitator and Researcher are interviewers; everyone else is a participant.
+# [roles]
+# interviewer = ["Interviewer", "I"]
+# counsellor = ["therapist"]
 """

@@ -16,6 +16,7 @@ Tables (schema 1):
 Schema 2: embeddings (cache), suggestion_runs, suggestions.
 Schema 3: workbooks, workbook_items, imports, decisions (append-only log).
 Schema 4: ratings (append-only, analysts' CFIR-style ratings per case and code).
+Schema 5: codes.unit/scope, suggestions.unit/unit_start/unit_end (issue 13).
 """
 
 from __future__ import annotations
@@ -248,8 +249,19 @@ CREATE VIEW current_ratings AS
                   WHERE x.case_name = r.case_name AND x.code_id = r.code_id);
 """
 
+_SCHEMA_UNITS_SCOPE = """
+-- Issue 13 (units and speaker scope): a code's unit and speaker roles, and the larger
+-- unit a suggestion was made for (NULL: the segment itself). A unit suggestion is stored
+-- on the first segment of its unit, so decisions stay keyed to real segments.
+ALTER TABLE codes ADD COLUMN unit TEXT;
+ALTER TABLE codes ADD COLUMN scope TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE suggestions ADD COLUMN unit TEXT;
+ALTER TABLE suggestions ADD COLUMN unit_start INTEGER;
+ALTER TABLE suggestions ADD COLUMN unit_end INTEGER;
+"""
+
 # Migration n takes a store from schema n-1 to n. Append, never edit a released one.
-MIGRATIONS: tuple[str, ...] = (_SCHEMA_1, _SCHEMA_2, _SCHEMA_3, _SCHEMA_4)
+MIGRATIONS: tuple[str, ...] = (_SCHEMA_1, _SCHEMA_2, _SCHEMA_3, _SCHEMA_4, _SCHEMA_UNITS_SCOPE)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -35,6 +35,7 @@ from pipeline.suggest.evaluate import Evaluation, evaluate_run
 from pipeline.suggest.training import AUTO_LEARN_MIN, LearnedModel, current_decision_ids, decisions_hash, learn, load_latest
 from pipeline.store import STORE_FILE, Store, from_json
 from pipeline.suggest.stage import SuggestReport, latest_run, suggest_segments, suggestions_frame
+from pipeline.suggest.units import with_units
 
 if TYPE_CHECKING:
     from pipeline.audit import AuditOptions, AuditResult, MergeReport, ResolveReport
@@ -190,7 +191,7 @@ class Study:
             stale = model is None or model.card["decisions_hash"] != decisions_hash(current_decision_ids(self.store))
             if learned or (stale and positives >= AUTO_LEARN_MIN):
                 model = self.learn(book.version, embedder)
-        return suggest_segments(self.store, book, embedder, self.settings.suggest, learned=model)
+        return suggest_segments(self.store, book, embedder, self.settings.suggest, learned=model, roles=self.settings.roles)
 
     def learn(self, codebook: str | None = None, embedder: Any = None, coders: list[str] | None = None) -> LearnedModel:
         """Fit and save a learned suggester from the decisions so far (see pipeline.suggest.training)."""
@@ -200,7 +201,9 @@ class Study:
         run_id = run or latest_run(self.store)
         if run_id is None:
             raise StudyError(f"{self.root}: no suggestions yet; run `deductive suggest {self.root}` first")
-        return suggestions_frame(self.store, run_id, shown_only)
+        version = self.store.conn.execute("SELECT codebook_version FROM suggestion_runs WHERE id = ?", (run_id,)).fetchone()
+        frame = suggestions_frame(self.store, run_id, shown_only)
+        return frame if version is None else with_units(self.store, run_id, frame, self.codebook(version[0]))
 
     def evaluate(self, gold: pd.DataFrame, gold_column: str, run: str | None = None, top_k: int = 2) -> Evaluation:
         run_id = run or latest_run(self.store)

@@ -9,14 +9,16 @@ are its codes and it decided every segment the run covered.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Mapping, Sequence
 
 import pandas as pd
 
 from pipeline.codebook import Codebook
 from pipeline.errors import InputError, StudyError
 from pipeline.reliability import CODE, CODER, UNIT
+from pipeline.suggest.scope import check_scope, in_scope, segment_roles, study_role_map
 from pipeline.suggest.stage import latest_run
 
 if TYPE_CHECKING:
@@ -59,6 +61,11 @@ class AuditSample:
     decisions: pd.DataFrame  # coder, unit, codes (frozenset), memo, batch, batch_at: every decided segment
     run_id: str | None = None
     warnings: tuple[str, ...] = field(default=())
+    roles: Mapping[str, str | None] = field(default_factory=dict)  # segment id -> speaker role (issue 13)
+
+    def in_scope(self, code_id: str) -> tuple[str, ...]:
+        """The sample's segments whose speaker the code (or group) applies to."""
+        return tuple(u for u in self.sample if in_scope(self.codebook, code_id, self.roles.get(u)))
 
     @property
     def table(self) -> pd.DataFrame:
@@ -117,8 +124,12 @@ def load_audit_sample(study: "StudyContext", options: AuditOptions) -> AuditSamp
                          f"Name two or more with --coders, or add --include-model")
     segments = _segments(study)
     sample = _sample(decisions, coders, segments)
+    # Scope (docs/units-and-scope.md): each code's agreement counts only its speakers' segments.
+    role_map = study_role_map(study.store, study.settings.roles)
+    roles = segment_roles(study.store, role_map)
+    check_scope(codebook, role_map, Counter(roles.values()))
     return AuditSample(codebook, coders, codes, sample, segments[segments["id"].isin(set(sample))].reset_index(drop=True),
-                  decisions, run_id, warnings)
+                       decisions, run_id, warnings, roles)
 
 
 def _human_decisions(study: "StudyContext", codes: Sequence[str]) -> pd.DataFrame:

@@ -67,8 +67,7 @@ def agreement(coding: AuditSample, boot: Bootstrap | None) -> Agreement:
     coders = list(headline_coders(coding))
     table, decided = coding.table, {c: set(coding.sample) for c in coders}
     table = table[table[CODER].isin(coders)]
-    per_code = per_code_agreement(table, decided, coders, list(coding.codes), boot)
-    per_code = _with_positives(_labelled(coding, per_code), table, len(coding.sample))
+    per_code = _with_positives(_labelled(coding, _per_code_in_scope(coding, coders, boot)), coding, table)
     overall = overall_agreement(table, decided, coders, list(coding.codes), per_code)
     kappa = per_code.loc[per_code["reported"], "kappa"].to_numpy(dtype=float)
     kappa = kappa[np.isfinite(kappa)]
@@ -80,12 +79,34 @@ def agreement(coding: AuditSample, boot: Bootstrap | None) -> Agreement:
     return Agreement(per_code, _groups(coding, coders, boot), overall, low, high, _model_pairs(coding))
 
 
-def _with_positives(per_code: pd.DataFrame, table: pd.DataFrame, units: int) -> pd.DataFrame:
-    """How many segments some coder gave each code, and whether its kappa means something."""
-    positives = table.groupby(CODE)[UNIT].nunique() if len(table) else pd.Series(dtype=int)
-    per_code["positives"] = [int(positives.get(c, 0)) for c in per_code[CODE]]
-    per_code["reported"] = (per_code["positives"] >= MIN_POSITIVES) & (units - per_code["positives"] >= MIN_POSITIVES)
+def _with_positives(per_code: pd.DataFrame, coding: AuditSample, table: pd.DataFrame) -> pd.DataFrame:
+    """How many in-scope segments some coder gave each code, and whether its kappa means something."""
+    positives, units = [], []
+    for code in per_code[CODE]:
+        scoped = set(coding.in_scope(code))
+        rows = table[(table[CODE] == code) & table[UNIT].isin(scoped)]
+        positives.append(int(rows[UNIT].nunique()))
+        units.append(len(scoped))
+    per_code["positives"] = positives
+    per_code["reported"] = [(p >= MIN_POSITIVES) and (n - p >= MIN_POSITIVES) for p, n in zip(positives, units)]
     return per_code
+
+
+def _per_code_in_scope(coding: AuditSample, coders: Sequence[str], boot: Bootstrap | None) -> pd.DataFrame:
+    """Per-code agreement of ``coders``, each code over the sample segments of its scope
+    (codes sharing a scope are computed together); codebook order."""
+    by_scope: dict[tuple[str, ...], list[str]] = {}
+    for code in coding.codes:
+        by_scope.setdefault(coding.codebook.scope_of(code), []).append(code)
+    frames = []
+    for codes in by_scope.values():
+        units = coding.in_scope(codes[0])
+        frames.append(per_code_agreement(coding.coding_table(units), {c: set(units) for c in coders},
+                                         list(coders), codes, boot))
+    frame = pd.concat(frames, ignore_index=True) if frames else per_code_agreement(
+        coding.table, {c: set() for c in coders}, list(coders), [], boot)
+    order = {c: i for i, c in enumerate(coding.codes)}
+    return frame.sort_values(CODE, key=lambda col: col.map(order)).reset_index(drop=True)
 
 
 def _labelled(coding: AuditSample, per_code: pd.DataFrame) -> pd.DataFrame:
@@ -96,12 +117,13 @@ def _labelled(coding: AuditSample, per_code: pd.DataFrame) -> pd.DataFrame:
     return per_code
 
 
-def group_matrix(coding: AuditSample, members: Sequence[str], coders: Sequence[str] | None = None) -> np.ndarray:
-    """Coders x sample segments, the group's value for each as an integer category."""
+def group_matrix(coding: AuditSample, members: Sequence[str], units: Sequence[str] | None = None,
+                 coders: Sequence[str] | None = None) -> np.ndarray:
+    """Coders x sample segments (or ``units``), the group's value for each as an integer category."""
     sets = coding.code_sets()
     wanted = set(members)
     values = [["+".join(sorted(sets.get((c, u), frozenset()) & wanted)) or NO_GROUP_CODE
-               for u in coding.sample] for c in (coders or coding.coders)]
+               for u in (coding.sample if units is None else units)] for c in (coders or coding.coders)]
     categories = sorted({v for row in values for v in row})
     index = {v: i for i, v in enumerate(categories)}
     # Integer categories take the fast numeric path in the bootstrap.
@@ -115,8 +137,12 @@ def _groups(coding: AuditSample, coders: Sequence[str], boot: Bootstrap | None) 
         members = tuple(m for m in members if m in audited)
         if not members:
             continue
-        broken = sum(1 for (c, _), s in sets.items() if c in coders and len(s & set(members)) > 1)
-        m = group_matrix(coding, members, coders)
+        units = coding.in_scope(group)  # only the segments of the group's speakers (issue 13)
+        if not units:
+            continue
+        scoped = set(units)
+        broken = sum(1 for (c, u), s in sets.items() if c in coders and u in scoped and len(s & set(members)) > 1)
+        m = group_matrix(coding, members, units, coders)
         kappa = cohen_kappa if m.shape[0] == 2 else fleiss_kappa
         row: dict[str, Any] = {"group": group, "label": coding.codebook.get(group).label, "codes": ", ".join(members),
                                "n_units": m.shape[1], "kappa_type": "cohen" if m.shape[0] == 2 else "fleiss",

@@ -43,7 +43,7 @@ def queue(study: "StudyContext", options: QueueOptions, out: Path | None = None)
     codebook = study.codebook(options.codebook_version)
     run_id = options.run_id or latest_run(study.store, codebook.version)
     _check_run(study, run_id, codebook.version, options.include_uncoded)
-    items = select_items(study.store.conn, codebook, run_id, options)
+    items = select_items(study.store.conn, codebook, run_id, options, _roles(study))
     if not items:
         return []
     now = datetime.now(timezone.utc)
@@ -84,6 +84,13 @@ def _record_and_write(study: "StudyContext", workbook_id: str, coder: str, items
              for position, item in enumerate(items, start=1)],
         )
         write_workbook(path, items, codebook, meta)
+
+
+def _roles(study: "StudyContext") -> dict[str, str | None]:
+    """Segment id -> speaker role, so the queue leaves out turns no code applies to (issue 13)."""
+    from pipeline.suggest.scope import segment_roles, study_role_map
+
+    return segment_roles(study.store, study_role_map(study.store, study.settings.roles))
 
 
 def _check_coders(options: QueueOptions) -> None:

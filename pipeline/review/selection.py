@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 import sqlite3
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Mapping, Sequence
 
 from pipeline.codebook import Codebook
 from pipeline.errors import ConfigError
@@ -53,6 +54,9 @@ class Suggested:
     code_id: str | None  # None: the explicit "no code"
     label: str
     score: float | None
+    unit: str | None = None  # a larger unit (paragraph, turn, ...): the suggestion is for its text
+    unit_start: int | None = None
+    unit_end: int | None = None
 
 
 @dataclass(frozen=True)
@@ -84,8 +88,11 @@ class _Context:
 
 
 def select_items(conn: sqlite3.Connection, codebook: Codebook, run_id: str | None,
-                 options: QueueOptions) -> list[QueueItem]:
-    """The queue for ``options.coder`` (and ``with_coder``), in the requested order."""
+                 options: QueueOptions, roles: Mapping[str, str | None] | None = None) -> list[QueueItem]:
+    """The queue for ``options.coder`` (and ``with_coder``), in the requested order.
+
+    ``roles`` (segment id -> speaker role): segments whose speaker no code applies to
+    (pipeline.suggest.scope) are left out, even with include_uncoded."""
     if options.order not in ORDERS:
         raise ConfigError(f"--order '{options.order}' is unknown; use one of: {', '.join(ORDERS)}")
     wanted_codes = _expand_codes(codebook, options.codes)
@@ -96,16 +103,40 @@ def select_items(conn: sqlite3.Connection, codebook: Codebook, run_id: str | Non
         excluded |= _excluded(conn, options.with_coder, codebook.version, options.requeue)
     context = _context(conn, {row["document_id"] for row in segments})
     items = []
+    scoped = _scoped_out(codebook, segments, roles)
     for row in segments:
         shown = suggestions.get(row["id"], ())
-        if row["id"] in excluded or not _wanted(shown, options.include_uncoded):
+        if row["id"] in excluded or row["id"] in scoped or not _wanted(shown, options.include_uncoded):
             continue
-        items.append(_item(row, shown, context))
+        items.append(_unit_text(conn, _item(row, shown, context), row["document_id"]))
     if options.order == "score":
         items.sort(key=lambda item: -item.best_score)  # stable: document order within ties
     if options.order == "uncertainty" and run_id is not None and items:
         items = _by_uncertainty(conn, codebook, run_id, items, options.limit)
     return items[: options.limit] if options.limit else items
+
+
+def _scoped_out(codebook: Codebook, segments: Sequence[sqlite3.Row], roles: Mapping[str, str | None] | None) -> set[str]:
+    """Segments whose speaker's role is in no codable code's scope (e.g. interviewer turns)."""
+    from pipeline.suggest.scope import in_scope
+
+    if not roles:
+        return set()
+    open_roles = {r for r in set(roles.values()) if any(in_scope(codebook, c.id, r) for c in codebook.codable)}
+    return {row["id"] for row in segments if row["id"] in roles and roles[row["id"]] not in open_roles}
+
+
+def _unit_text(conn: sqlite3.Connection, item: QueueItem, document_id: str) -> QueueItem:
+    """An item carrying a suggestion for a larger unit shows that unit's text (the decision
+    stays keyed to the unit's first segment, which the row is)."""
+    spans = [(s.unit_start, s.unit_end) for s in item.suggestions if s.unit and s.unit_start is not None]
+    if not spans:
+        return item
+    start, end = min(a for a, _ in spans), max(b for _, b in spans)
+    text = conn.execute("SELECT substr(text, ?, ?) FROM documents WHERE id = ?",
+                        (start + 1, end - start, document_id)).fetchone()[0]
+    units = sorted({s.unit for s in item.suggestions if s.unit})
+    return dataclasses.replace(item, text=text, location=f"{item.location} · {', '.join(units)}")
 
 
 def _by_uncertainty(conn: sqlite3.Connection, codebook: Codebook, run_id: str, items: list[QueueItem],
@@ -157,12 +188,12 @@ def _suggestions(conn: sqlite3.Connection, run_id: str | None, codebook: Codeboo
                  wanted: set[str] | None, include_uncoded: bool) -> dict[str, tuple[Suggested, ...]]:
     if run_id is None:
         return {}
-    labels = {c.id: c.label for c in codebook.codes}
+    labels = {c.id: codebook.path_label(c.id) for c in codebook.codes}  # "Domain > Construct"
     # Codes a learned suggester could not show to be better than chance are flagged.
     params = conn.execute("SELECT params FROM suggestion_runs WHERE id = ?", (run_id,)).fetchone()
     untrusted = set(json.loads(params[0]).get("untrusted", [])) if params else set()
     out: dict[str, list[Suggested]] = {}
-    rows = conn.execute("SELECT id, segment_id, code_id, score FROM suggestions"
+    rows = conn.execute("SELECT id, segment_id, code_id, score, unit, unit_start, unit_end FROM suggestions"
                         " WHERE run_id = ? AND suggested = 1 ORDER BY segment_id, rank", (run_id,))
     for r in rows:
         code = r["code_id"]
@@ -173,7 +204,10 @@ def _suggestions(conn: sqlite3.Connection, run_id: str | None, codebook: Codeboo
         label = NO_CODE_LABEL if code is None else labels.get(code, code)
         if code in untrusted:
             label += UNTRUSTED_MARK
-        out.setdefault(r["segment_id"], []).append(Suggested(r["id"], code, label, r["score"]))
+        if r["unit"]:
+            label += f" ({r['unit']})"
+        out.setdefault(r["segment_id"], []).append(
+            Suggested(r["id"], code, label, r["score"], r["unit"], r["unit_start"], r["unit_end"]))
     return {seg: _drop_no_code_beside_codes(s) for seg, s in out.items()}
 
 

@@ -270,7 +270,7 @@ def _codebook(sheet: Worksheet, codebook: Codebook) -> int:
     codes = codebook.codable
     for r, code in enumerate(codes, start=2):
         group = " › ".join(a.label for a in reversed(codebook.ancestors(code.id)))
-        row = [L.choice_text(code.label, code.id), code.id, code.label, group,
+        row = [L.choice_text(codebook.path_label(code.id), code.id), code.id, code.label, group,
                code.definition, code.inclusion, code.exclusion]
         for col, value in enumerate(row, start=1):
             cell = sheet.cell(r, col)

@@ -17,13 +17,14 @@ import numpy as np
 import pandas as pd
 
 from pipeline.codebook import Codebook
-from pipeline.config import SuggestSettings
+from pipeline.config import RoleSettings, SuggestSettings
 from pipeline.errors import InputError
 from pipeline.store import Store
 from pipeline.suggest.learner import blend
 from pipeline.suggest.training import LearnedModel, with_examples
 from pipeline.suggest.scoring import PARAMETERS, Calibration, CodebookSuggester, choose
 from pipeline.embed.cache import TextEmbedder, embed_cached
+from pipeline.suggest.units import load_layout  # issue 13: speaker scope, units, hierarchy
 
 __all__ = ["SuggestReport", "suggest_segments", "latest_run", "suggestions_frame", "METHOD"]
 
@@ -67,6 +68,7 @@ def suggest_segments(
     embedder: TextEmbedder,
     settings: SuggestSettings,
     learned: LearnedModel | None = None,
+    roles: RoleSettings | None = None,
 ) -> SuggestReport:
     """Suggest codes for every current segment the run has not yet seen.
 
@@ -81,7 +83,9 @@ def suggest_segments(
     segments = store.query("SELECT id, text FROM current_segments ORDER BY document_id, seq")
     if not segments:
         raise InputError("the study has no segments; ingest documents first (`deductive ingest DIR PATH`)")
-    params = _params(settings)
+    # --- units and scope (pipeline.suggest.units): checked before anything is embedded or stored
+    layout = load_layout(store, codebook, roles or RoleSettings())
+    params = {**_params(settings), **layout.params()}
     if learned is not None:
         params.update(learned_model=learned.id, untrusted=learned.untrusted, untrusted_cap=UNTRUSTED_CAP)
     run_id = _run_id(version, embedder.identity, params)
@@ -106,13 +110,18 @@ def suggest_segments(
         background = np.zeros((0, 0))
     suggester = CodebookSuggester(settings.top_k, settings.threshold).fit(codebook, embed, background, calibration)
     X = np.stack([by_id[s["id"]] for s in todo]) if todo else np.zeros((0, suggester.dimension_), np.float32)
-    choices = _choose(suggester, X, learned, settings)
+    raw, scores = _scores(suggester, X, learned)
+    # --- units and scope: each code chosen at its unit, only for speakers in its scope
+    choices = layout.choose(codebook, suggester.codes_, [s["id"] for s in todo], raw, scores, lambda r, p: choose(
+        r, p, suggester.groups_, suggester.free_, settings.top_k, settings.threshold))
     rows = []
     for segment, row in zip(todo, choices):
-        for choice in row:
+        for unit_choice in row:
+            choice = unit_choice.choice
             code = None if choice.code is None else suggester.codes_[choice.code]
             sid = hashlib.sha256(f"{run_id}\0{segment['id']}\0{choice.rank}".encode()).hexdigest()[:16]
-            rows.append((sid, run_id, segment["id"], code, choice.rank, choice.raw, choice.score, int(choice.suggested)))
+            rows.append((sid, run_id, segment["id"], code, choice.rank, choice.raw, choice.score, int(choice.suggested),
+                         unit_choice.unit, unit_choice.start, unit_choice.end))
     with store.transaction() as conn:
         if run is None:
             conn.execute(
@@ -121,8 +130,8 @@ def suggest_segments(
                  json.dumps({**params, "codes": suggester.codes_, "calibration": suggester.calibration_.to_dict()})),
             )
         conn.executemany(
-            "INSERT INTO suggestions(id, run_id, segment_id, code_id, rank, raw_score, score, suggested)"
-            " VALUES (?,?,?,?,?,?,?,?)",
+            "INSERT INTO suggestions(id, run_id, segment_id, code_id, rank, raw_score, score, suggested,"
+            " unit, unit_start, unit_end) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             rows,
         )
     shown = sum(1 for r in rows if r[7] and r[3] is not None)
@@ -132,7 +141,8 @@ def suggest_segments(
                          shown, no_code, too_long, time.perf_counter() - started)
 
 
-def _choose(suggester: CodebookSuggester, X: np.ndarray, learned: LearnedModel | None, settings: SuggestSettings) -> list:
+def _scores(suggester: CodebookSuggester, X: np.ndarray, learned: LearnedModel | None) -> tuple[np.ndarray, np.ndarray]:
+    """Raw and calibrated scores (segments x codes), learned probabilities blended in."""
     raw = suggester.raw_scores(X)
     scores = suggester.calibration_.transform(raw, suggester.calibration_.relevance(X))
     if learned is not None and len(X):
@@ -145,7 +155,7 @@ def _choose(suggester: CodebookSuggester, X: np.ndarray, learned: LearnedModel |
         for j, code in enumerate(suggester.codes_):
             if code in learned.untrusted:
                 scores[:, j] = np.minimum(scores[:, j], UNTRUSTED_CAP)
-    return choose(raw, scores, suggester.groups_, suggester.free_, settings.top_k, settings.threshold)
+    return raw, scores
 
 
 def latest_run(store: Store, codebook_version: str | None = None) -> str | None:

@@ -58,20 +58,22 @@ def case_code_counts(coding: SummaryCoding, *, with_total: bool = True) -> pd.Da
     """One row per case and code (zeros included), plus an '(all cases)' row per code."""
     book = coding.codebook
     order = code_order(book)
-    segs = coding.segments[["segment_id", "case", "document_id", "informant"]]
+    columns = ["segment_id", "case", "document_id", "informant"] + (["role"] if "role" in coding.segments else [])
+    segs = coding.segments[columns]
     coded = expand_rollups(coding.applied, book).merge(segs, on="segment_id")
     cases = sorted_cases(set(coding.cases["case"]) | set(segs["case"]))
-    frames = [_counts(coded, segs, cases, order)]
+    frames = [_counts(coded, segs, cases, order, book)]
     if with_total:
         # The same speaker label in two cases is two people.
         everyone = coded.assign(informant=coded["case"] + "/" + coded["informant"], case=ALL_CASES)
-        frames.append(_counts(everyone, segs.assign(case=ALL_CASES), [ALL_CASES], order))
+        frames.append(_counts(everyone, segs.assign(case=ALL_CASES), [ALL_CASES], order, book))
     out = pd.concat(frames, ignore_index=True)
     out["depth"] = out["code_id"].map(book.depth)
     return out[COUNT_COLUMNS]
 
 
-def _counts(coded: pd.DataFrame, segs: pd.DataFrame, cases: list[str], order: list[str]) -> pd.DataFrame:
+def _counts(coded: pd.DataFrame, segs: pd.DataFrame, cases: list[str], order: list[str],
+            book: Codebook | None = None) -> pd.DataFrame:
     grid = pd.MultiIndex.from_product([cases, order], names=["case", "code_id"])
     grouped = coded.groupby(["case", "code_id"])
     table = pd.DataFrame({
@@ -79,12 +81,30 @@ def _counts(coded: pd.DataFrame, segs: pd.DataFrame, cases: list[str], order: li
         "documents": grouped["document_id"].nunique(),
         "informants": grouped["informant"].nunique(),  # nunique skips None: documents have no informant
     }).reindex(grid, fill_value=0).reset_index()
-    sizes = segs.groupby("case")["segment_id"].nunique()
-    table["case_segments"] = table["case"].map(sizes).fillna(0).astype(int)
+    table["case_segments"] = _scoped_sizes(table, segs, book)
     table["share"] = (table["segments"] / table["case_segments"].where(table["case_segments"] > 0)).fillna(0.0)
     for column in ("segments", "documents", "informants"):
         table[column] = table[column].astype(int)
     return table
+
+
+def _scoped_sizes(table: pd.DataFrame, segs: pd.DataFrame, book: Codebook | None) -> pd.Series:
+    """Each row's denominator: the case's segments whose speaker the code applies to
+    (its scope, pipeline.suggest.scope; text without a speaker always counts)."""
+    from pipeline.suggest.scope import in_scope
+
+    if book is None or "role" not in segs:
+        sizes = segs.groupby("case")["segment_id"].nunique()
+        return table["case"].map(sizes).fillna(0).astype(int)
+    by_scope: dict[tuple[str, ...], pd.Series] = {}
+    out = []
+    for case, code in zip(table["case"], table["code_id"]):
+        scope = book.scope_of(code)
+        if scope not in by_scope:
+            keep = [in_scope(book, code, r if isinstance(r, str) else None) for r in segs["role"]]
+            by_scope[scope] = segs[keep].groupby("case")["segment_id"].nunique()
+        out.append(int(by_scope[scope].get(case, 0)))
+    return pd.Series(out, index=table.index, dtype=int)
 
 
 def wide(counts: pd.DataFrame, value: str, codes: list[str] | None = None) -> pd.DataFrame:

@@ -34,7 +34,7 @@ DEFAULT_INTERVIEWER = r"(i|int|q|interviewer|moderator|facilitator|researcher)(\
 POSITIVE = ("accepted", "added")
 APPLIED_COLUMNS = ["segment_id", "code_id", "decision_ids", "coders", "verdicts", "score"]
 SEGMENT_COLUMNS = ["segment_id", "case", "document_id", "document", "seq", "start", "end", "text", "speaker",
-                   "informant", "page", "timestamp", "external_id"]
+                   "informant", "page", "timestamp", "external_id", "role"]
 
 
 @dataclass(frozen=True)
@@ -78,6 +78,7 @@ def load_summary_coding(study: "StudyContext", options: SourceOptions) -> Summar
         raise ConfigError("give at most one of --coder NAME, --consensus and --any-coder")
     codebook = study.codebook(options.codebook_version)
     segments = _segments(study, options.interviewer_pattern)
+    _check_scope(study, codebook, segments)
     cases = study.cases()
     if options.source == "suggested":
         applied, label, reviewed = _suggested(study, options)
@@ -109,8 +110,27 @@ def _segments(study: "StudyContext", interviewer_pattern: str) -> pd.DataFrame:
             return None
         return None if interviewer.fullmatch(speaker.strip()) else speaker.strip()
 
-    frame["informant"] = frame["speaker"].map(informant)
+    # Speaker roles (pipeline.suggest.scope): codes' shares count only the segments of their scope.
+    from pipeline.suggest.scope import INTERVIEWER, study_role_map
+
+    roles = study_role_map(study.store, study.settings.roles)
+    frame["role"] = [roles.role_of(s, c) for s, c in zip(frame["speaker"], frame["case"])]
+    if interviewer_pattern == DEFAULT_INTERVIEWER:  # the study's role map decides who is an interviewer
+        frame["informant"] = [str(s).strip() if isinstance(r, str) and r != INTERVIEWER else None
+                              for s, r in zip(frame["speaker"], frame["role"])]
+    else:
+        frame["informant"] = frame["speaker"].map(informant)
     return frame[SEGMENT_COLUMNS].reset_index(drop=True)
+
+
+def _check_scope(study: "StudyContext", codebook: Codebook, segments: pd.DataFrame) -> None:
+    """A scope no speaker has would make every share of its codes 0 of 0: say so instead."""
+    from collections import Counter
+
+    from pipeline.suggest.scope import check_scope, study_role_map
+
+    roles = [r if isinstance(r, str) else None for r in segments["role"]]
+    check_scope(codebook, study_role_map(study.store, study.settings.roles), Counter(roles))
 
 
 def _coders(study: "StudyContext") -> list[str]:

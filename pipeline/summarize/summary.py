@@ -70,7 +70,8 @@ class Summary:
 
     @property
     def labels(self) -> dict[str, str]:
-        return {c.id: c.label for c in self.coding.codebook.codes}
+        book = self.coding.codebook
+        return {c.id: book.path_label(c.id) for c in book.codes}  # "Domain > Construct" (issue 13)
 
     @property
     def order(self) -> list[str]:

@@ -62,7 +62,7 @@ def test_queue_row_shows_context_scores_and_location(review_study: Path) -> None
     assert row["Before"] == "I: Can you tell me how the programme started?"
     assert row["After"].startswith("P3a: They decided in May")
     first = _sheet_rows(book.path)[0]
-    assert first["Suggestion 1"] == "Culture (0.82)" and first["Suggestion 2"] == "Adoption (0.55)"
+    assert first["Suggestion 1"] == "Setting > Culture (0.82)" and first["Suggestion 2"] == "Phase > Adoption (0.55)"
 
 
 def test_keys_hidden_locked_and_only_decision_cells_editable(review_study: Path) -> None:
@@ -94,7 +94,8 @@ def test_dropdowns_cover_every_row_and_feed_from_codebook(review_study: Path) ->
     assert name.attr_text == "'Codebook'!$A$2:$A$5"
     codebook = workbook["Codebook"]
     picks = [codebook.cell(r, 1).value for r in range(2, codebook.max_row + 1)]
-    assert picks == ["Culture [culture]", "Policy [policy]", "Adoption [adoption]", "Implementation [implementation]"]
+    assert picks == ["Setting > Culture [culture]", "Setting > Policy [policy]", "Phase > Adoption [adoption]",
+                     "Phase > Implementation [implementation]"]  # "Domain > Construct" (issue 13)
     assert codebook.cell(2, 4).value == "Setting"  # the group a code belongs to
 
 
@@ -133,7 +134,7 @@ def test_codes_filter_keeps_only_those_codes_and_subcodes(review_study: Path) ->
     [book] = _queue(review_study, codes=("phase",))  # a group: adoption and implementation
     rows = _sheet_rows(book.path)
     shown = {r[f"Suggestion {k}"] for r in rows for k in (1, 2, 3) if r.get(f"Suggestion {k}")}
-    assert shown == {"Adoption (0.55)", "Implementation (0.77)"}
+    assert shown == {"Phase > Adoption (0.55)", "Phase > Implementation (0.77)"}
 
 
 def test_order_by_score_puts_best_first(review_study: Path) -> None:
@@ -216,7 +217,7 @@ def test_uncertainty_order_puts_close_calls_first(review_study: Path) -> None:
     doc_rows, unc_rows = _sheet_rows(by_document.path), _sheet_rows(by_uncertainty.path)
     assert sorted(r["Segment"] for r in doc_rows) == sorted(r["Segment"] for r in unc_rows)
     assert [r["Segment"] for r in doc_rows] != [r["Segment"] for r in unc_rows]
-    assert unc_rows[0]["Suggestion 1"].startswith("Policy")
+    assert unc_rows[0]["Suggestion 1"].startswith("Setting > Policy")
 
 
 def test_workbook_ids_are_deterministic_across_copies_of_a_study(tmp_path: Path, corpus: Path, mini_codebook: Path,
@@ -243,5 +244,5 @@ def test_codes_a_learned_model_does_not_trust_are_flagged(review_study: Path) ->
             conn.execute("UPDATE suggestion_runs SET params = ? WHERE id = ?", (json.dumps({"untrusted": ["policy"]}), "run-test-1"))
         [book] = queue(study, QueueOptions(coder="flags"), out=review_study / "flags.xlsx")
     cells = [r["Suggestion 1"] for r in _sheet_rows(book.path)]
-    assert any(c.startswith("Policy (untrusted)") for c in cells)
-    assert not any("Culture (untrusted)" in c for c in cells)
+    assert any(c.startswith("Setting > Policy (untrusted)") for c in cells)
+    assert not any("Setting > Culture (untrusted)" in c for c in cells)

@@ -1,8 +1,11 @@
 """Correct by construction: AnnoMI's gold labels, imported as one coder's decisions, give
-exactly the counts and shares pandas computes straight from the CSV."""
+exactly the counts and shares pandas computes straight from the CSV. The codebook scopes
+counsellor codes to counsellor turns and client codes to client turns, so each share's
+denominator is the segments of the code's speakers (issue 13)."""
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 from pathlib import Path
 
@@ -23,13 +26,13 @@ def _benchmark_options():
     spec = importlib.util.spec_from_file_location("_annomi", ROOT / "benchmarks" / "_annomi.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.READ, module.CODEBOOK
+    return module.READ, module.CODEBOOK, module.ROLES
 
 
 @pytest.fixture(scope="module")
 def annomi(tmp_path_factory: pytest.TempPathFactory):
     annomi_csv = shared_file("benchmarks", "annomi", "AnnoMI-simple.csv")
-    read, codebook = _benchmark_options()
+    read, codebook, roles = _benchmark_options()
     frame = pd.read_csv(annomi_csv, dtype=str, keep_default_na=False)
     # One label per utterance: the therapist's behaviour or the client's talk type.
     frame["code"] = frame["main_therapist_behaviour"].where(frame["interlocutor"] == "therapist", frame["client_talk_type"])
@@ -37,7 +40,7 @@ def annomi(tmp_path_factory: pytest.TempPathFactory):
     labels = base / "gold.csv"
     frame[["transcript_id", "utterance_id", "code"]].to_csv(labels, index=False)
     with Study.create(base / "study", codebook=codebook) as study:
-        study.settings = study.settings.override("segment", unit="row")
+        study.settings = dataclasses.replace(study.settings.override("segment", unit="row"), roles=roles)
         assert study.ingest([annomi_csv], read=read).ok
         report = import_decisions(study, labels, ImportOptions(code_column="code", coder="gold",
                                                                id_columns=("transcript_id", "utterance_id")))
@@ -54,14 +57,15 @@ def test_group_counts_and_shares_match_pandas(annomi) -> None:
     parent = (frame.assign(code=frame["interlocutor"].map(PARENT))
               .groupby(["code", "mi_quality"]).agg(segments=("code", "size"), cases=("transcript_id", "nunique")))
     expected = pd.concat([leaf, parent])
-    rows = frame.groupby("mi_quality").size()
+    speaker_of = {**{c: s for c, s in zip(frame["code"], frame["interlocutor"])}, **{p: s for s, p in PARENT.items()}}
+    rows = frame.groupby(["interlocutor", "mi_quality"]).size()  # the scope's segments
     cases = frame.groupby("mi_quality")["transcript_id"].nunique()
     assert len(expected) == 2 * (7 + 2)  # every code (7 labels + 2 parents) in both groups
     for (code, quality), want in expected.iterrows():
         have = got.loc[(code, quality)]
         assert have["segments"] == want["segments"], (code, quality)
-        assert have["group_segments"] == rows[quality]
-        assert have["share"] == want["segments"] / rows[quality]
+        assert have["group_segments"] == rows[(speaker_of[code], quality)] < len(frame)
+        assert have["share"] == want["segments"] / rows[(speaker_of[code], quality)]
         assert (have["cases_present"], have["cases"]) == (want["cases"], cases[quality]), (code, quality)
 
 
@@ -73,7 +77,9 @@ def test_case_counts_and_the_comparison_match_pandas(annomi) -> None:
         for code, n in row.items():
             assert counts.loc[(case, code), "segments"] == n
     comparison = summary.groups[0].comparison.set_index("code_id")
-    shares = frame.groupby("mi_quality")["code"].value_counts(normalize=False).unstack(0) / frame.groupby("mi_quality").size()
     for code in direct.columns:
-        assert comparison.loc[code, "difference"] == pytest.approx(shares.loc[code, "high"] - shares.loc[code, "low"])
+        speaker = frame.loc[frame["code"] == code, "interlocutor"].iloc[0]
+        mine = frame[frame["interlocutor"] == speaker]  # the code's scope
+        shares = (mine["code"] == code).groupby(mine["mi_quality"]).mean()
+        assert comparison.loc[code, "difference"] == pytest.approx(shares["high"] - shares["low"])
         assert comparison.loc[code, "ci_low"] < comparison.loc[code, "difference"] < comparison.loc[code, "ci_high"]
