@@ -7,7 +7,7 @@
 
 Modules: sample (who decided what; the shared sample), stats (agreement via
 pipeline.reliability), disagreements, merge, drift, charts, report (HTML, terminal),
-excel (the only openpyxl user here), result (runs it all, writes the files).
+excel (the workbooks, through pipeline.sheets), result (runs it all, writes the files).
 """
 
 from pipeline.audit.disagreements import Disagreement, ResolveReport, find_disagreements, resolve

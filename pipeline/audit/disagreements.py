@@ -101,7 +101,7 @@ class ResolveReport:
 
 def resolve(study: "Study", path: Path | str, coder: str = CONSENSUS) -> ResolveReport:
     """Append the workbook's resolutions as decisions of ``coder``; all rows or none."""
-    from pipeline.audit.excel import read_disagreements  # the one openpyxl module
+    from pipeline.audit.excel import read_disagreements  # the one workbook module of the audit
 
     path = Path(path)
     rows, slots = read_disagreements(path)
