@@ -46,7 +46,8 @@ def import_(study_dir: Path, path: Path) -> None:
     from pipeline.interchange.qdpx_import import import_project
 
     with Study(study_dir) as study:
-        report = import_project(study.store, path, study.settings.segment, study.settings.ingest.speaker_pattern)
+        report = import_project(study.store, path, study.settings.segment, study.settings.ingest.speaker_pattern,
+                                study.settings.interchange)
     click.echo(f"imported {path} (import {report.import_id}): {report.sources} sources "
                f"({report.documents_new} new documents), {len(report.cases_added)} new cases")
     click.echo(f"codes: {report.codes} in the file, {len(report.codes_added)} added to the codebook "

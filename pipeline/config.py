@@ -22,6 +22,7 @@ __all__ = [
     "SegmentSettings",
     "EmbeddingSettings",
     "SuggestSettings",
+    "InterchangeSettings",
     "Settings",
     "load_settings",
     "default_settings_text",
@@ -70,11 +71,25 @@ class SuggestSettings:
 
 
 @dataclass(frozen=True)
+class InterchangeSettings:
+    """Limits on a .qdpx project (a zip) from another tool, checked before anything in it is
+    read (issue 16): all members together unpack to at most ``max_unpacked_mb``; no member
+    of 1 MB or more unpacks to more than ``max_ratio`` times its packed size (text and XML
+    pack 3-20x; zip bombs 1000x); at most ``max_members`` files. Media sources count
+    towards the size: raise it for projects that carry audio or video."""
+
+    max_unpacked_mb: int = 2048
+    max_ratio: int = 100
+    max_members: int = 10_000
+
+
+@dataclass(frozen=True)
 class Settings:
     ingest: IngestSettings = field(default_factory=IngestSettings)
     segment: SegmentSettings = field(default_factory=SegmentSettings)
     embedding: EmbeddingSettings = field(default_factory=EmbeddingSettings)
     suggest: SuggestSettings = field(default_factory=SuggestSettings)
+    interchange: InterchangeSettings = field(default_factory=InterchangeSettings)
 
     def override(self, section: str, **values: Any) -> "Settings":
         """A copy with some keys of one section replaced; ``None`` values are ignored."""
@@ -91,6 +106,7 @@ _SECTIONS: dict[str, type] = {
     "segment": SegmentSettings,
     "embedding": EmbeddingSettings,
     "suggest": SuggestSettings,
+    "interchange": InterchangeSettings,
 }
 
 
@@ -134,6 +150,9 @@ def _check_ranges(name: str, obj: Any, where: str) -> None:
     if name == "suggest":
         if obj.top_k < 1 or not 0.0 <= obj.threshold <= 1.0:
             raise ConfigError(f"{where}: 'suggest.top_k' must be >= 1 and 'suggest.threshold' in [0, 1]")
+    if name == "interchange":
+        if min(obj.max_unpacked_mb, obj.max_ratio, obj.max_members) < 1:
+            raise ConfigError(f"{where}: 'interchange.max_unpacked_mb', 'max_ratio' and 'max_members' must be >= 1")
 
 
 def load_settings(path: Path) -> Settings:
@@ -177,4 +196,9 @@ threads = {s.embedding.threads}                 # 0: library default
 [suggest]
 top_k = {s.suggest.top_k}
 threshold = {s.suggest.threshold}
+
+[interchange]               # limits on a .qdpx from another tool, checked before it is read
+max_unpacked_mb = {s.interchange.max_unpacked_mb}      # all files in it, unpacked (raise it for projects with audio/video)
+max_ratio = {s.interchange.max_ratio}             # unpacked/packed size of any file of 1 MB or more (zip bombs: ~1000)
+max_members = {s.interchange.max_members}         # files in the zip
 """
