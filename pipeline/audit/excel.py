@@ -54,7 +54,8 @@ def _header(sheet: Worksheet, row: int, headers: Sequence[tuple[str, float]]) ->
 def _value(cell: Any, value: Any, digits: int = 3) -> None:
     """Numbers as numbers with a fixed format (NaN left blank), text made formula-safe."""
     if isinstance(value, float) and math.isfinite(value):
-        cell.value, cell.number_format = value, "0." + "0" * digits
+        put(cell, value)
+        cell.number_format = "0." + "0" * digits
     elif isinstance(value, (int, str)) and not isinstance(value, bool):
         put(cell, value)
     cell.font, cell.border, cell.alignment = TEXT_FONT, GRID, WRAP_TOP
