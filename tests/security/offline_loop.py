@@ -1,5 +1,5 @@
 """The whole loop, command by command, in one process: run inside a network namespace by
-test_offline.py (one Python start-up instead of twenty). Prints one JSON line per command:
+test_no_network.py (one Python start-up instead of twenty). Prints one JSON line per command:
 {"command": [...], "exit_code": n, "output": "..."}.
 
     python tests/security/offline_loop.py WORKDIR CODEBOOK CORPUS
