@@ -1,6 +1,7 @@
-"""The hostile study (see conftest.py for the fixture): every name and text a user or another tool controls starts like a
-formula (=, +, -, @, tab, CR), holds a vertical tab or a <script>; built once through the
-command line (fake embedder), with two coders' workbooks confirmed, a summary and an audit.
+"""The hostile study (the fixture is in conftest.py): every name and text a user or another
+tool controls starts like a formula (=, +, -, @, tab, CR), holds a vertical tab or a
+<script>; built once through the command line (fake embedder), with two coders' workbooks
+confirmed, a summary and an audit.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from cli.main import cli
 
 LINK = '=HYPERLINK("http://evil.example/","x")'
 SCRIPT = "<script>alert('xss')</script>"
-STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 CODEBOOK = r'''
 name: "=HYPERLINK(\"http://evil.example/\",\"book\")"

@@ -39,8 +39,8 @@ def test_the_whole_loop_runs_without_any_network(mini_codebook: Path, corpus: Pa
     prefix = _no_network_prefix()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_API", "HF_", "TRANSFORMERS_"))}
     env["PYTHONPATH"] = str(ROOT)
-    check = subprocess.run(prefix + [sys.executable, "-c", "import socket; socket.create_connection(('127.0.0.1', 9), 2)"],
-                           capture_output=True, text=True)
+    probe = "import socket; socket.create_connection(('127.0.0.1', 9), 2)"
+    check = subprocess.run(prefix + [sys.executable, "-c", probe], capture_output=True, text=True)
     assert "Network is unreachable" in check.stderr  # not even loopback
     done = subprocess.run(prefix + [sys.executable, str(LOOP), str(tmp_path), str(mini_codebook), str(corpus)],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=1200)

@@ -130,5 +130,6 @@ def test_writers_put_no_value_into_a_cell_except_through_the_toolkit(path: str) 
                         f"{path}:{node.lineno} assigns .value"
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
             name = node.func.attr
-            assert not (name == "cell" and (len(node.args) > 2 or node.keywords)), f"{path}:{node.lineno} cell(r, c, value)"
+            value_given = name == "cell" and (len(node.args) > 2 or bool(node.keywords))
+            assert not value_given, f"{path}:{node.lineno} cell(r, c, value)"
             assert name != "create_sheet", f"{path}:{node.lineno} calls create_sheet(); use new_sheet()"

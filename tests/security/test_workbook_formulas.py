@@ -122,7 +122,8 @@ def test_libreoffice_shows_the_text_and_evaluates_nothing(hostile, soffice, tmp_
             rows = computed[sheet]
             shown = rows[cell.row - 1][cell.column - 1]
             # LibreOffice writes line ends as LF; a formula would show its result ("x", 2, Err:509)
-            assert shown == cell.value.replace("\r\n", "\n").replace("\r", "\n"), f"{book.name} {sheet}!{cell.coordinate}"
+            expected = cell.value.replace("\r\n", "\n").replace("\r", "\n")
+            assert shown == expected, f"{book.name} {sheet}!{cell.coordinate}"
             checked += 1
     assert checked > 100
 
