@@ -11,9 +11,14 @@ import click
 
 from pipeline.errors import DeductiveError
 
-__all__ = ["STUDY", "ErrorGroup", "split_names"]
+__all__ = ["STUDY", "RAW_CSV", "ErrorGroup", "split_names"]
 
 STUDY = click.argument("study_dir", metavar="DIR", type=click.Path(file_okay=False, path_type=Path))
+# CSV exports are for people who open them in a spreadsheet: cells that start like a
+# formula get a leading ' (OWASP's CSV-injection advice); --raw is for programs.
+RAW_CSV = click.option("--raw", is_flag=True,
+                       help="Write cells exactly as stored: no ' before cells starting with = + - @ tab or CR "
+                            "(for programs, not for opening in a spreadsheet).")
 
 
 class ErrorGroup(click.Group):

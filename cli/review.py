@@ -7,10 +7,11 @@ from pathlib import Path
 
 import click
 
-from cli.options import STUDY, split_names
+from cli.options import RAW_CSV, STUDY, split_names
 from pipeline.errors import WorkbookError
 from pipeline.review import ImportOptions, QueueOptions
 from pipeline.study import Study
+from pipeline.untrusted import write_csv
 
 __all__ = ["queue_command", "confirm_command", "decisions_command", "import_decisions_command"]
 
@@ -82,11 +83,12 @@ def confirm_command(study_dir: Path, workbooks: tuple[Path, ...]) -> None:
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The CSV file to write.")
 @click.option("--coder", help="Only this coder's decisions.")
 @click.option("--history", is_flag=True, help="The whole append-only log, not just the current decisions.")
-def decisions_command(study_dir: Path, out: Path, coder: str | None, history: bool) -> None:
-    """Export the current decisions (or the whole log) as a UTF-8 CSV."""
+@RAW_CSV
+def decisions_command(study_dir: Path, out: Path, coder: str | None, history: bool, raw: bool) -> None:
+    """Export the current decisions (or the whole log) as a UTF-8 CSV (cells starting like a formula get a ' first)."""
     with Study(study_dir) as study:
         table = study.decisions(coder=coder, history=history)
-    table.to_csv(out, index=False, encoding="utf-8")
+    write_csv(table, out, raw=raw)
     click.echo(f"wrote {len(table)} {'logged' if history else 'current'} decisions to {out}")
 
 

@@ -9,9 +9,10 @@ from typing import Any
 
 import click
 
-from cli.options import STUDY
+from cli.options import RAW_CSV, STUDY
 from pipeline.config import UNITS
 from pipeline.study import Study
+from pipeline.untrusted import write_csv
 
 __all__ = ["init", "ingest", "segment", "status", "suggest", "learn", "suggestions", "evaluate"]
 
@@ -170,11 +171,12 @@ def learn(study_dir: Path, codebook_id: str | None, coders: tuple[str, ...], mod
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="CSV file to write.")
 @click.option("--run", help="Suggestion run id (default: the latest).")
 @click.option("--all", "include_all", is_flag=True, help="Also export runners-up that are not shown to coders.")
-def suggestions(study_dir: Path, out: Path, run: str | None, include_all: bool) -> None:
+@RAW_CSV
+def suggestions(study_dir: Path, out: Path, run: str | None, include_all: bool, raw: bool) -> None:
     """Export suggestions as CSV (segment id, external id, case, document, speaker, text, code, score, rank)."""
     with Study(study_dir) as study:
         frame = study.suggestions(run, shown_only=not include_all)
-    frame.to_csv(out, index=False)
+    write_csv(frame, out, raw=raw)
     click.echo(f"wrote {len(frame)} suggestions to {out}")
 
 

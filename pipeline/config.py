@@ -27,6 +27,7 @@ __all__ = [
     "EmbedSettings",
     "SuggestSettings",
     "RoleSettings",
+    "InterchangeSettings",
     "Settings",
     "load_settings",
     "default_settings_text",
@@ -73,6 +74,17 @@ class RoleSettings:
     """
 
     labels: tuple[tuple[str, tuple[str, ...]], ...] = ()
+@dataclass(frozen=True)
+class InterchangeSettings:
+    """Limits on a .qdpx project (a zip) from another tool, checked before anything in it is
+    read (issue 16): all members together unpack to at most ``max_unpacked_mb``; no member
+    of 1 MB or more unpacks to more than ``max_ratio`` times its packed size (text and XML
+    pack 3-20x; zip bombs 1000x); at most ``max_members`` files. Media sources count
+    towards the size: raise it for projects that carry audio or video."""
+
+    max_unpacked_mb: int = 2048
+    max_ratio: int = 100
+    max_members: int = 10_000
 
 
 @dataclass(frozen=True)
@@ -82,6 +94,7 @@ class Settings:
     embedding: EmbedSettings = field(default_factory=EmbedSettings)
     suggest: SuggestSettings = field(default_factory=SuggestSettings)
     roles: RoleSettings = field(default_factory=RoleSettings)
+    interchange: InterchangeSettings = field(default_factory=InterchangeSettings)
 
     def override(self, section: str, **values: Any) -> "Settings":
         """A copy with some keys of one section replaced; ``None`` values are ignored."""
@@ -97,6 +110,7 @@ _SECTIONS: dict[str, type] = {
     "segment": SegmentSettings,
     "embedding": EmbedSettings,
     "suggest": SuggestSettings,
+    "interchange": InterchangeSettings,
 }
 # The type of settable fields whose default is None ("the library's default"). Other
 # fields defaulting to None (embedding.cache_dir: where this machine keeps converted
@@ -160,6 +174,9 @@ def _check_ranges(name: str, obj: Any, where: str) -> None:
     if name == "suggest":
         if obj.top_k < 1 or not 0.0 <= obj.threshold <= 1.0:
             raise ConfigError(f"{where}: 'suggest.top_k' must be >= 1 and 'suggest.threshold' in [0, 1]")
+    if name == "interchange":
+        if min(obj.max_unpacked_mb, obj.max_ratio, obj.max_members) < 1:
+            raise ConfigError(f"{where}: 'interchange.max_unpacked_mb', 'max_ratio' and 'max_members' must be >= 1")
 
 
 def _roles(values: Any, where: str) -> RoleSettings:
@@ -227,4 +244,8 @@ threshold = {s.suggest.threshold}
 # [roles]
 # interviewer = ["Interviewer", "I"]
 # counsellor = ["therapist"]
+[interchange]               # limits on a .qdpx from another tool, checked before it is read
+max_unpacked_mb = {s.interchange.max_unpacked_mb}      # all files in it, unpacked (raise it for projects with audio/video)
+max_ratio = {s.interchange.max_ratio}             # unpacked/packed size of any file of 1 MB or more (zip bombs: ~1000)
+max_members = {s.interchange.max_members}         # files in the zip
 """

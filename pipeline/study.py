@@ -319,7 +319,8 @@ class Study:
         """Sources, codes and codings of a REFI-QDA project (.qdpx), segmented with the study's settings."""
         from pipeline.interchange.qdpx_import import import_project
 
-        return import_project(self.store, path, self.settings.segment, self.settings.ingest.speaker_pattern)
+        return import_project(self.store, path, self.settings.segment, self.settings.ingest.speaker_pattern,
+                              self.settings.interchange)
 
     # --- reading -----------------------------------------------------------------
 

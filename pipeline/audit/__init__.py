@@ -7,8 +7,8 @@
 
 Modules, lowest first: sample (who decided what; the shared sample), stats (agreement
 via pipeline.reliability), disagreements (where coders differ; the sheet's layout),
-drift, charts, result (the AuditResult), report (HTML, terminal), excel (the only
-openpyxl user here), run (runs it all, writes the files), resolve (reads the
+drift, charts, result (the AuditResult), report (HTML, terminal), excel (the workbooks,
+through pipeline.sheets), run (runs it all, writes the files), resolve (reads the
 disagreements workbook back), merge (a merged coder).
 """
 

@@ -1,5 +1,5 @@
 """The audit's workbooks: the report (audit.xlsx) and the resolvable disagreements
-workbook; the only module of pipeline.audit that imports openpyxl.
+workbook; the only module of pipeline.audit that writes cells (through ``pipeline.sheets``).
 
 The Disagreements sheet is the same in both: keys in hidden, locked columns, resolution
 cells unlocked with a dropdown of codes (and 'no code'), so either file can be resolved.
@@ -9,18 +9,10 @@ from __future__ import annotations
 
 import io
 import math
-import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
 import pandas as pd
-from openpyxl import Workbook, load_workbook
-from openpyxl.drawing.image import Image
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
-from openpyxl.utils import get_column_letter, quote_sheetname
-from openpyxl.workbook.defined_name import DefinedName
-from openpyxl.worksheet.datavalidation import DataValidation
-from openpyxl.worksheet.worksheet import Worksheet
 
 from pipeline.audit import disagreements as D
 from pipeline.audit.drift import RULE
@@ -28,62 +20,45 @@ from pipeline.audit.stats import POSITIVES_RULE, headline_coders
 from pipeline.audit.sample import AuditSample
 from pipeline.errors import WorkbookError
 from pipeline.review.layout import choice_text
-from pipeline.review.workbook import safe_text
+from pipeline.sheets import (
+    FONT, WRAP_TOP, Border, DataValidation, DefinedName, Font, get_column_letter, header_row, Image,
+    new_sheet, open_workbook, page_setup, PatternFill, Protection, put, put_text, quote_sheetname,
+    save_workbook, Side, Workbook, Worksheet,
+)
 
 if TYPE_CHECKING:
     from pipeline.audit.result import AuditResult
 
 __all__ = ["write_audit_workbook", "write_disagreements_workbook", "read_disagreements"]
 
-FONT = "Calibri"  # named everywhere: a nameless font renders as a serif in LibreOffice
-HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
-HEADER_FONT = Font(name=FONT, bold=True, color="FFFFFF")
 TEXT_FONT = Font(name=FONT, size=11)
 TITLE_FONT = Font(name=FONT, bold=True, size=14, color="1F4E78")
 KEY_FONT = Font(name=FONT, color="A6A6A6", size=8)
 INPUT_FILL = PatternFill("solid", fgColor="DDEBF7")
 FLAG_FILLS = {"over": PatternFill("solid", fgColor="FCE4D6"), "under": PatternFill("solid", fgColor="DDEBF7")}
 GRID = Border(bottom=Side(style="thin", color="D9D9D9"))
-WRAP_TOP = Alignment(wrap_text=True, vertical="top")
 CHOICES_SHEET, CHOICES_NAME = "Choices", "ResolutionChoices"
 LINE_POINTS = 15.0
 
 
 def _save(book: Workbook, path: Path) -> None:
-    book.properties.creator = "deductive"
     for sheet in book.worksheets:
-        _page_setup(sheet)
-    try:
-        book.save(path)
-    except OSError as exc:
-        raise WorkbookError(f"{path}: cannot write the workbook ({exc}); check the folder exists and the file is not open") from exc
-
-
-def _page_setup(sheet: Worksheet) -> None:
-    """Printing (and PDF) fits the columns to an A4 landscape page, header row on every page."""
-    sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
-    sheet.page_margins.left = sheet.page_margins.right = 0.4
+        page_setup(sheet)
+    save_workbook(book, path)
 
 
 def _header(sheet: Worksheet, row: int, headers: Sequence[tuple[str, float]]) -> None:
-    for col, (name, width) in enumerate(headers, start=1):
-        cell = sheet.cell(row, col, name)
-        cell.fill, cell.font, cell.alignment = HEADER_FILL, HEADER_FONT, Alignment(wrap_text=True, vertical="center")
-        sheet.column_dimensions[get_column_letter(col)].width = width
+    header_row(sheet, row, [name for name, _ in headers], widths=[width for _, width in headers])
     sheet.row_dimensions[row].height = 30  # explicit: wrapped headers do not grow on open
 
 
 def _value(cell: Any, value: Any, digits: int = 3) -> None:
     """Numbers as numbers with a fixed format (NaN left blank), text made formula-safe."""
     if isinstance(value, float) and math.isfinite(value):
-        cell.value, cell.number_format = value, "0." + "0" * digits
-    elif isinstance(value, (int,)) and not isinstance(value, bool):
-        cell.value = value
-    elif isinstance(value, str):
-        safe_text(cell, value)
+        put(cell, value)
+        cell.number_format = "0." + "0" * digits
+    elif isinstance(value, (int, str)) and not isinstance(value, bool):
+        put(cell, value)
     cell.font, cell.border, cell.alignment = TEXT_FONT, GRID, WRAP_TOP
 
 
@@ -112,20 +87,21 @@ def write_audit_workbook(path: Path, result: "AuditResult", chart_png: bytes) ->
                 ("alpha", "alpha", 8), ("alpha_low", "alpha low", 9), ("alpha_high", "alpha high", 9),
                 ("ac1", "AC1", 8), ("ac1_low", "AC1 low", 8), ("ac1_high", "AC1 high", 8), ("pabak", "PABAK", 8),
                 ("prevalence_index", "prevalence index", 10), ("note", "note", 40)]
-    _table_sheet(book.create_sheet("Per code"), a.per_code, per_code)
+    _table_sheet(new_sheet(book, "Per code"), a.per_code, per_code)
     if len(a.groups):
-        _table_sheet(book.create_sheet("Groups"), a.groups, [
+        _table_sheet(new_sheet(book, "Groups"), a.groups, [
             ("label", "Group", 26), ("codes", "codes", 36), ("n_units", "n", 6), ("kappa_type", "kappa type", 10),
             ("percent_agreement", "% agree", 9), ("kappa", "kappa", 8), ("kappa_low", "kappa low", 9),
             ("kappa_high", "kappa high", 9), ("alpha", "alpha", 8), ("alpha_low", "alpha low", 9),
             ("alpha_high", "alpha high", 9), ("n_broken", "exclusivity broken", 11)])
     if len(a.model_pairs):
-        _table_sheet(book.create_sheet("Model vs coders"), a.model_pairs, [
+        _table_sheet(new_sheet(book, "Model vs coders"), a.model_pairs, [
             ("label", "Code", 28), ("coder", "Coder", 14), ("n_units", "n", 6), ("percent_agreement", "% agree", 9),
             ("kappa", "Cohen's kappa", 10), ("ac1", "AC1", 8), ("model_rate", "model rate", 10),
             ("coder_rate", "coder rate", 10)])
-    drift = book.create_sheet("Drift")
-    drift.cell(1, 1, f"Rule: {RULE}.").font = Font(name=FONT, italic=True)
+    drift = new_sheet(book, "Drift")
+    put_text(drift.cell(1, 1), f"Rule: {RULE}.")
+    drift.cell(1, 1).font = Font(name=FONT, italic=True)
     _frame_sheet(drift, result.drift, [
         ("coder", "Coder", 16), ("label", "Code", 26), ("count", "applied", 8), ("n_units", "segments", 9),
         ("rate", "rate", 8), ("others_count", "others applied", 9), ("others_units", "others' decisions", 10),
@@ -133,7 +109,7 @@ def write_audit_workbook(path: Path, result: "AuditResult", chart_png: bytes) ->
         start=3, fills=list(result.drift["flag"]))
     drift.freeze_panes = "A4"
     codes = result.coding.codes
-    _table_sheet(book.create_sheet("Batches"), result.batches, [
+    _table_sheet(new_sheet(book, "Batches"), result.batches, [
         ("coder", "Coder", 16), ("position", "#", 4), ("batch", "Batch (workbook or import)", 22),
         ("batch_at", "Created", 20), ("n_units", "segments", 9),
         *[(k, result.coding.codebook.get(k).label, 12) for k in codes]])
@@ -151,7 +127,8 @@ def _summary(sheet: Worksheet, result: "AuditResult", chart_png: bytes) -> None:
     sheet.title = "Summary"
     c, a, o = result.coding, result.agreement, result.agreement.overall
     sheet.column_dimensions["A"].width, sheet.column_dimensions["B"].width = 46, 40
-    sheet.cell(1, 1, "Coder consistency audit").font = TITLE_FONT
+    put_text(sheet.cell(1, 1), "Coder consistency audit")
+    sheet.cell(1, 1).font = TITLE_FONT
     boot = result.options.bootstrap
     rows: list[tuple[str, Any]] = [
         ("Coders", ", ".join(headline_coders(c))),
@@ -192,7 +169,7 @@ def write_disagreements_workbook(path: Path, rows: Sequence[D.Disagreement], cod
         f"Then run: deductive resolve STUDY_DIR {path.name}  (records the resolutions as coder 'consensus').",
     ]
     for r, text in enumerate(lines, start=1):
-        safe_text(notes.cell(r, 1), text)
+        put_text(notes.cell(r, 1), text)
         notes.cell(r, 1).font = TITLE_FONT if r == 1 else TEXT_FONT
         notes.cell(r, 1).alignment = WRAP_TOP
     notes.protection.sheet = True
@@ -202,7 +179,7 @@ def write_disagreements_workbook(path: Path, rows: Sequence[D.Disagreement], cod
 
 
 def _disagreement_sheet(book: Workbook, rows: Sequence[D.Disagreement], coding: AuditSample) -> None:
-    sheet = book.create_sheet(D.SHEET)
+    sheet = new_sheet(book, D.SHEET)
     slots = max([len(set().union(*d.codes.values())) for d in rows] + [2])
     visible: list[tuple[str, float]] = [("#", 5), ("Case", 12), ("Document", 20), ("Segment", 60)]
     for coder in coding.coders:  # the model writes no memos
@@ -250,10 +227,10 @@ def _choices(book: Workbook, coding: AuditSample) -> None:
     """A hidden sheet listing 'no code' and every audited code, feeding the dropdowns."""
     if CHOICES_SHEET in book.sheetnames:
         return
-    sheet = book.create_sheet(CHOICES_SHEET)
+    sheet = new_sheet(book, CHOICES_SHEET)
     options = [D.NO_CODE] + [choice_text(coding.codebook.get(k).label, k) for k in coding.codes]
     for r, text in enumerate(options, start=1):
-        safe_text(sheet.cell(r, 1), text)
+        put_text(sheet.cell(r, 1), text)
     sheet.sheet_state = "hidden"
     sheet.protection.sheet = True
     ref = f"{quote_sheetname(CHOICES_SHEET)}!$A$1:$A${len(options)}"
@@ -262,10 +239,7 @@ def _choices(book: Workbook, coding: AuditSample) -> None:
 
 def read_disagreements(path: Path) -> tuple[list[D.ResolvedRow], list[str]]:
     """Non-empty rows of the Disagreements sheet keyed by header, and the resolution headers."""
-    try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise WorkbookError(f"{path}: not a readable .xlsx workbook ({exc}); save it as Excel Workbook (.xlsx)") from exc
+    book = open_workbook(path, "save it as Excel Workbook (.xlsx)")
     try:
         if D.SHEET not in book.sheetnames:
             raise WorkbookError(f"{path}: no sheet named '{D.SHEET}' (found: {', '.join(book.sheetnames)}); "

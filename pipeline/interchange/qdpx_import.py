@@ -26,12 +26,19 @@ stores it all (or, on any error, nothing):
 Bad input (not a zip, no project.qde, a missing source file, a selection outside its
 text, a duplicate GUID, a coding of an unknown code) raises ``ExchangeError`` naming the
 file and element.
+
+A .qdpx is untrusted: before any member is read, the zip's directory is checked against
+``InterchangeSettings`` (total unpacked size, unpacking ratio, number of files), so a zip
+bomb is refused in milliseconds; zipfile never returns more than a member's declared size.
+Nothing is ever written to disk from the zip (no extraction, so no path traversal), and
+memory stays linear in the text: a few bytes per character, no per-character lists.
 """
 
 from __future__ import annotations
 
-import io
+import re
 import zipfile
+from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -39,11 +46,12 @@ from pathlib import Path, PurePosixPath
 from lxml import etree
 
 from pipeline.codebook import Codebook, save_codebook, stored_codebook
-from pipeline.config import SegmentSettings
+from pipeline.config import InterchangeSettings, SegmentSettings
 from pipeline.documents import current_segmentation, insert_document, latest_version, write_segments
 from pipeline.hashing import sha256
 from pipeline.ingest.read import DEFAULT_SPEAKER_PATTERN
 from pipeline.ingest.transcript import build_blocks, compile_speaker_pattern, text_spans
+from pipeline.interchange.archive import check_zip_limits, file_sha256, read_member
 from pipeline.interchange.guids import GuidBook, remember
 from pipeline.interchange.qdc import IncomingCode, merge_codes, read_codes
 from pipeline.interchange.xmlutil import PROJECT_NS, ExchangeError, local, parse_xml, q
@@ -126,23 +134,23 @@ class ImportReport:
 # --- reading and checking ------------------------------------------------------------
 
 
-def read_project(path: Path | str) -> Project:
+def read_project(path: Path | str, limits: InterchangeSettings | None = None) -> Project:
     """Open, parse and check a .qdpx package; raises ExchangeError naming the problem."""
     path = Path(path)
     try:
-        data = path.read_bytes()
+        file_hash = file_sha256(path)
+        archive = zipfile.ZipFile(path)  # reads only the zip's directory
     except OSError as exc:
         raise ExchangeError(path, f"cannot read the file ({exc.strerror}); check the path") from exc
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile as exc:
         raise ExchangeError(path, "not a zip archive; a .qdpx file is a zip holding project.qde and sources/") from exc
     with archive:
+        check_zip_limits(path, archive.infolist(), limits or InterchangeSettings())
         members = {name: name for name in archive.namelist()}
         qde = next((n for n in members if n.lower() == "project.qde"), None)
         if qde is None:
             raise ExchangeError(path, "no project.qde at the top of the zip; export the project again from the QDA program")
-        root = parse_xml(archive.read(qde), f"{path}!{qde}")
+        root = parse_xml(read_member(archive, qde, path), f"{path}!{qde}")
         where = f"{path}!{qde}"
         if local(root) != "Project" or etree.QName(root).namespace != PROJECT_NS:
             raise ExchangeError(where, f"the root element is <{root.tag}>, not <Project xmlns=\"{PROJECT_NS}\">")
@@ -161,7 +169,7 @@ def read_project(path: Path | str) -> Project:
             if local(element) == "TextSource":
                 sources.append(_read_source(archive, element, context))
     cases, case_guids, ratings = _cases(root, sources)
-    return Project(path, root.get("name") or path.stem, sha256(data), users, codes, sources, cases, case_guids,
+    return Project(path, root.get("name") or path.stem, file_hash, users, codes, sources, cases, case_guids,
                    ratings, skipped, [])
 
 
@@ -198,18 +206,21 @@ def _read_source(archive: zipfile.ZipFile, element: etree._Element, ctx: _Contex
     else:
         member = _member(archive, element.get("plainTextPath") or "", label, ctx.where)
         try:
-            raw = archive.read(member).decode("utf-8-sig")
+            raw = read_member(archive, member, ctx.where).decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise ExchangeError(ctx.where, f"{label}: {member} is not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
-    text, mapping = _normalise(raw)
+    text, crlf = _normalise(raw)
     name = (element.get("name") or PurePosixPath(member).name or guid).strip()
     source = _Source(guid, name, text, sha256(raw), member)
+    length = len(raw)
+    del raw  # only the normalised text is kept
     for i, sel in enumerate(element.findall(q(PROJECT_NS, "PlainTextSelection"))):
-        start, end = _positions(sel, len(raw), label, ctx.where)
+        start, end = _positions(sel, length, label, ctx.where)
         memo = (sel.findtext(q(PROJECT_NS, "Description")) or "").strip()
         sel_user = ctx.users.get(sel.get("creatingUser") or "", sel.get("creatingUser") or ctx.default_user)
+        first, last = _text_offset(start, crlf), _text_offset(end, crlf)
         for coding in sel.findall(q(PROJECT_NS, "Coding")):
-            source.codings.append(_coding(coding, sel_user, mapping[start], mapping[end], memo, sel.get("guid"), label, ctx))
+            source.codings.append(_coding(coding, sel_user, first, last, memo, sel.get("guid"), label, ctx))
     for coding in element.findall(q(PROJECT_NS, "Coding")):  # the whole source coded
         source.codings.append(_coding(coding, ctx.default_user, 0, len(text), "", guid, label, ctx))
     return source
@@ -257,24 +268,18 @@ def _coding(coding: etree._Element, user: str, start: int, end: int, memo: str, 
 
 
 def _normalise(raw: str) -> tuple[str, list[int]]:
-    """LF-only text and, per raw offset 0..len(raw), the offset in that text."""
+    """LF-only text, and the raw offset of the LF of each CRLF (one entry per line, not per
+    character: a per-character offset table cost ~40 bytes a character)."""
     if "\r" not in raw:
-        return raw, list(range(len(raw) + 1))
-    out: list[str] = []
-    mapping: list[int] = []
-    i = 0
-    while i < len(raw):
-        mapping.append(len(out))
-        if raw[i] == "\r":
-            if i + 1 < len(raw) and raw[i + 1] == "\n":
-                mapping.append(len(out))  # the LF of a CRLF lands where the CR did
-                i += 1
-            out.append("\n")
-        else:
-            out.append(raw[i])
-        i += 1
-    mapping.append(len(out))
-    return "".join(out), mapping
+        return raw, []
+    crlf = [m.start() + 1 for m in re.finditer("\r\n", raw)]
+    return raw.replace("\r\n", "\n").replace("\r", "\n"), crlf
+
+
+def _text_offset(raw_offset: int, crlf: list[int]) -> int:
+    """Where a raw offset lands in the normalised text: each CRLF at or before it lost a
+    character (the LF of a CRLF lands where the CR did)."""
+    return raw_offset - bisect_right(crlf, raw_offset)
 
 
 def _cases(root: etree._Element, sources: list[_Source]) -> tuple[dict[str, dict[str, str]], dict[str, str], list[tuple[str, str, str]]]:
@@ -338,9 +343,9 @@ def segments_for_selection(start: int, end: int, segments: list[tuple[str, int, 
 
 
 def import_project(store: Store, path: Path | str, segment: SegmentSettings | None = None,
-                   speaker_pattern: str = "") -> ImportReport:
+                   speaker_pattern: str = "", limits: InterchangeSettings | None = None) -> ImportReport:
     """Import a .qdpx package into the study store in one transaction."""
-    project = read_project(path)
+    project = read_project(path, limits)
     settings = segment or SegmentSettings()
     pattern = compile_speaker_pattern(speaker_pattern or DEFAULT_SPEAKER_PATTERN)
     with store.transaction() as conn:

@@ -1,5 +1,5 @@
 """The pseudonymisation review workbook, and re-identified copies of report workbooks:
-the one module of this package that uses openpyxl.
+the one module of this package that writes workbooks (through pipeline.sheets).
 
 The workbook shows identifiable text (every finding in its context), so it is written
 beside the key, outside the study folder. Text goes into cells through the project's
@@ -8,18 +8,17 @@ guard for untrusted cell text (``safe_text``: never a formula, no illegal charac
 
 from __future__ import annotations
 
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
-from openpyxl import Workbook, load_workbook
-from openpyxl.styles import Alignment, Font, PatternFill, Protection
-from openpyxl.worksheet.datavalidation import DataValidation
 
 from pipeline.errors import WorkbookError
 from pipeline.pseudonymise.entities import KINDS
-from pipeline.review.workbook import safe_text
+from pipeline.sheets import (
+    Alignment, DataValidation, Font, PatternFill, Protection, Workbook, edit_workbook, open_workbook, put,
+    save_workbook,
+)
 
 __all__ = [
     "ACCEPT", "REJECT", "REVIEW_SHEET", "ADD_SHEET", "ReviewItem", "ReviewRow", "AddRow",
@@ -83,11 +82,8 @@ class AddRow:
 
 
 def _put(cell, value: object) -> None:
-    """The one place this module puts text into a cell: through the shared guard."""
-    if isinstance(value, str):
-        safe_text(cell, value)
-    else:
-        cell.value = value
+    """The one place this module puts a value into a cell: through the shared guard."""
+    put(cell, value)
 
 
 def write_review(path: Path, items: Sequence[ReviewItem], study: str) -> None:
@@ -100,13 +96,8 @@ def write_review(path: Path, items: Sequence[ReviewItem], study: str) -> None:
     _review_sheet(book.create_sheet(REVIEW_SHEET), items)
     _add_sheet(book.create_sheet(ADD_SHEET))
     book.active = 1
-    book.properties.creator = "deductive"
     book.properties.identifier = IDENTIFIER_PREFIX + study
-    try:
-        book.save(path)
-    except OSError as exc:
-        raise WorkbookError(f"{path}: cannot write the review workbook ({exc.strerror}); check the folder "
-                            "exists and the file is not open") from exc
+    save_workbook(book, path)
 
 
 def _header(sheet, headers: Sequence[str], widths: Sequence[int]) -> None:
@@ -148,10 +139,7 @@ def _add_sheet(sheet) -> None:
 
 def read_review(path: Path) -> tuple[str, list[ReviewRow], list[AddRow]]:
     """The study id the workbook was written for, its review rows and its added rows."""
-    try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except (OSError, zipfile.BadZipFile, KeyError, ValueError) as exc:
-        raise WorkbookError(f"{path}: not a readable .xlsx review workbook ({exc})") from exc
+    book = open_workbook(path, "give the review workbook written by `deductive pseudonymise`")
     try:
         identifier = book.properties.identifier or ""
         if not identifier.startswith(IDENTIFIER_PREFIX) or REVIEW_SHEET not in book.sheetnames:
@@ -186,10 +174,7 @@ def _text(value: object) -> str:
 
 def reidentify_workbook(source: Path, target: Path, restore: Callable[[str], str]) -> int:
     """Copy a report workbook with codes restored in its text cells; returns cells changed."""
-    try:
-        book = load_workbook(source)
-    except (OSError, zipfile.BadZipFile, KeyError, ValueError) as exc:
-        raise WorkbookError(f"{source}: not a readable .xlsx workbook ({exc})") from exc
+    book = edit_workbook(source, "give a workbook written by deductive")
     changed = 0
     for sheet in book.worksheets:
         for row in sheet.iter_rows():
@@ -199,8 +184,5 @@ def reidentify_workbook(source: Path, target: Path, restore: Callable[[str], str
                     if restored != cell.value:
                         _put(cell, restored)
                         changed += 1
-    try:
-        book.save(target)
-    except OSError as exc:
-        raise WorkbookError(f"{target}: cannot write the workbook ({exc.strerror})") from exc
+    save_workbook(book, target)
     return changed

@@ -6,7 +6,7 @@
     import_decisions(study, "gold.csv", ImportOptions(...))  -> coding done elsewhere
 
 Modules: layout (column names and vocabulary), selection (which segments, SQL only),
-workbook (the only openpyxl user: write and read), instructions (the help sheet), queue,
+workbook (writes and reads the workbook through pipeline.sheets), instructions (the help sheet), queue,
 confirm, log (the append-only decision log), decisions (tables in and out).
 """
 

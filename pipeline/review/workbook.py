@@ -1,27 +1,17 @@
-"""Write the review workbook and read its Queue sheet back: the one module that uses openpyxl.
+"""Write the review workbook and read its Queue sheet back (through ``pipeline.sheets``).
 
-Safety rules kept here: any text that a spreadsheet could take for a formula is stored
-as a string; characters XML cannot hold are dropped from what is shown (the keys and the
-text hash always refer to the stored text); keys live in hidden, locked columns.
+Every text cell goes through ``pipeline.sheets`` (stored as a string, never a formula;
+characters XML cannot hold dropped from what is shown: the keys and the text hash always
+refer to the stored text); keys live in hidden, locked columns.
 """
 
 from __future__ import annotations
 
 import math
 from copy import copy
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
-
-from openpyxl import Workbook, load_workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
-from openpyxl.formatting.rule import CellIsRule
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
-from openpyxl.utils import get_column_letter, quote_sheetname
-from openpyxl.workbook.defined_name import DefinedName
-from openpyxl.worksheet.datavalidation import DataValidation
-from openpyxl.worksheet.worksheet import Worksheet
 
 from pipeline.codebook import Codebook
 from pipeline.errors import WorkbookError
@@ -29,23 +19,22 @@ from pipeline.review import layout as L
 from pipeline.review.layout import WorkbookMeta
 from pipeline.review.instructions import instruction_rows
 from pipeline.review.selection import QueueItem
+from pipeline.sheets import (
+    FONT, WRAP_TOP, Border, Cell, CellIsRule, DataValidation, DefinedName, Font, get_column_letter,
+    header_row, new_sheet, open_workbook, page_setup, PatternFill, Protection, put, put_text, quote_sheetname,
+    save_workbook, Side, Workbook, Worksheet,
+)
 
 __all__ = ["WorkbookMeta", "SheetRow", "write_workbook", "read_queue_sheet"]
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-MAX_CELL = 32_000  # Excel holds 32,767 characters per cell
 CHOICES_NAME = "CodeChoices"
 
-HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
-FONT = "Calibri"  # named everywhere: a nameless font renders as a serif in LibreOffice
-HEADER_FONT = Font(name=FONT, bold=True, color="FFFFFF")
 INPUT_FILL = PatternFill("solid", fgColor=L.INPUT_COLOUR)
 NO_CODE_FILL = PatternFill("solid", fgColor=L.NO_CODE_COLOUR)
 KEY_FONT = Font(name=FONT, color="A6A6A6", size=8)
 CONTEXT_FONT = Font(name=FONT, color="808080", italic=True, size=9)
 TEXT_FONT = Font(name=FONT, size=11)
 GRID = Border(bottom=Side(style="thin", color="D9D9D9"))
-WRAP_TOP = Alignment(wrap_text=True, vertical="top")
 UNLOCKED = Protection(locked=False)
 LINE_POINTS, CONTEXT_LINE_POINTS = 15.0, 12.5
 
@@ -64,32 +53,19 @@ class SheetRow:
         return f"column '{header}'" + (f" (cell {letter}{self.row})" if letter else "")
 
 
-def safe_text(cell: Cell, value: str) -> None:
-    """Put text in a cell so that no spreadsheet ever evaluates it."""
-    text = ILLEGAL_CHARACTERS_RE.sub("", value)[:MAX_CELL]
-    cell.value = text
-    if text.startswith(FORMULA_STARTS):
-        cell.data_type = "s"  # openpyxl would otherwise store '=...' as a formula
-        cell.quotePrefix = True  # and Excel keeps it text when the cell is edited
-
-
 def write_workbook(path: Path, items: Sequence[QueueItem], codebook: Codebook, meta: WorkbookMeta) -> None:
     """Write the Instructions, Queue and Codebook sheets to ``path``."""
     columns = L.Columns(slots=max([len(i.suggestions) for i in items] + [1]))
     book = Workbook()
     _instructions(book.active, meta, codebook, columns)
-    _queue(book.create_sheet(L.QUEUE_SHEET), items, columns, meta)
-    choices = _codebook(book.create_sheet(L.CODEBOOK_SHEET), codebook)
+    _queue(new_sheet(book, L.QUEUE_SHEET), items, columns, meta)
+    choices = _codebook(new_sheet(book, L.CODEBOOK_SHEET), codebook)
     ref = f"{quote_sheetname(L.CODEBOOK_SHEET)}!$A$2:$A${max(choices + 1, 2)}"
     book.defined_names[CHOICES_NAME] = DefinedName(CHOICES_NAME, attr_text=ref)
     book.active = 1
-    book.properties.creator = "deductive"
     book.properties.title = f"Review queue {meta.workbook_id} for {meta.coder}"
     book.properties.identifier = meta.workbook_id
-    try:
-        book.save(path)
-    except OSError as exc:
-        raise WorkbookError(f"{path}: cannot write the workbook ({exc}); check the folder exists and the file is not open") from exc
+    save_workbook(book, path)
 
 
 def _instructions(sheet: Worksheet, meta: WorkbookMeta, codebook: Codebook, columns: L.Columns) -> None:
@@ -98,8 +74,8 @@ def _instructions(sheet: Worksheet, meta: WorkbookMeta, codebook: Codebook, colu
     sheet.column_dimensions["B"].width = 100
     for r, (left, right, style) in enumerate(instruction_rows(meta, codebook, columns), start=1):
         a, b = sheet.cell(r, 1), sheet.cell(r, 2)
-        safe_text(a, left)
-        safe_text(b, right)
+        put_text(a, left)
+        put_text(b, right)
         a.alignment = b.alignment = WRAP_TOP
         if style == "title":
             a.font = Font(name=FONT, bold=True, size=16, color="1F4E78")
@@ -125,9 +101,7 @@ def _queue(sheet: Worksheet, items: Sequence[QueueItem], columns: L.Columns, met
         sheet.column_dimensions[get_column_letter(index[name])].width = width
     for name in L.KEY_COLUMNS:
         sheet.column_dimensions[get_column_letter(index[name])].hidden = True
-    for name, col in index.items():
-        cell = sheet.cell(1, col, name)
-        cell.fill, cell.font, cell.alignment = HEADER_FILL, HEADER_FONT, Alignment(wrap_text=True, vertical="center")
+    header_row(sheet, 1, headers)
     sheet.row_dimensions[1].height = 30
     styles = _Styles()
     for r, item in enumerate(items, start=2):
@@ -139,16 +113,13 @@ def _queue(sheet: Worksheet, items: Sequence[QueueItem], columns: L.Columns, met
             cell = sheet.cell(r, index[name])
             styles.apply(cell, "input" if name in editable else kinds.get(name) or _KIND_OF.get(name, "text"))
             value = values.get(name)
-            if isinstance(value, str):
-                safe_text(cell, value)
-            elif value is not None:
-                cell.value = value
+            put(cell, value)
         sheet.row_dimensions[r].height = _row_height(item)
     _validations(sheet, len(items), columns, index)
     last_visible = get_column_letter(len(columns.visible))
     sheet.auto_filter.ref = f"A1:{last_visible}{len(items) + 1}"
     sheet.freeze_panes = "B2"
-    _page_setup(sheet)
+    page_setup(sheet, title_rows="1:1")
     _protect(sheet)
 
 
@@ -241,16 +212,6 @@ def _validations(sheet: Worksheet, rows: int, columns: L.Columns, index: dict[st
         sheet.add_data_validation(validation)
 
 
-def _page_setup(sheet: Worksheet) -> None:
-    """Printing (and PDF) fits the visible columns to the page width, header on every page."""
-    sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
-    sheet.print_title_rows = "1:1"
-    sheet.page_margins.left = sheet.page_margins.right = 0.4
-
-
 def _protect(sheet: Worksheet) -> None:
     # No password: coders may unprotect to sort in Excel; confirm checks the keys anyway.
     protection = sheet.protection
@@ -263,10 +224,7 @@ def _codebook(sheet: Worksheet, codebook: Codebook) -> int:
     """The codable codes, one per row; column A feeds the add-code dropdowns."""
     headers = [("Pick as", 30), ("ID", 20), ("Label", 24), ("Group", 26), ("Definition", 60),
                ("Include when", 45), ("Exclude when", 45)]
-    for col, (name, width) in enumerate(headers, start=1):
-        cell = sheet.cell(1, col, name)
-        cell.fill, cell.font = HEADER_FILL, HEADER_FONT
-        sheet.column_dimensions[get_column_letter(col)].width = width
+    header_row(sheet, 1, [name for name, _ in headers], widths=[width for _, width in headers])
     codes = codebook.codable
     for r, code in enumerate(codes, start=2):
         group = " › ".join(a.label for a in reversed(codebook.ancestors(code.id)))
@@ -274,7 +232,7 @@ def _codebook(sheet: Worksheet, codebook: Codebook) -> int:
                code.definition, code.inclusion, code.exclusion]
         for col, value in enumerate(row, start=1):
             cell = sheet.cell(r, col)
-            safe_text(cell, value)
+            put_text(cell, value)
             cell.alignment, cell.border = WRAP_TOP, GRID
         longest = max(len(code.definition) / 56, len(code.inclusion) / 42, len(code.exclusion) / 42, 1)
         sheet.row_dimensions[r].height = min(409.0, LINE_POINTS * math.ceil(longest) + 4)
@@ -287,11 +245,7 @@ def _codebook(sheet: Worksheet, codebook: Codebook) -> int:
 
 def read_queue_sheet(path: Path) -> list[SheetRow]:
     """Every non-empty row of the Queue sheet, keyed by header; never by position."""
-    try:
-        book = load_workbook(path, read_only=True, data_only=False)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise WorkbookError(f"{path}: not a readable .xlsx workbook ({exc}); save it as Excel "
-                            f"Workbook (.xlsx) and try again") from exc
+    book = open_workbook(path, "save it as Excel Workbook (.xlsx) and try again", data_only=False)
     try:
         if L.QUEUE_SHEET not in book.sheetnames:
             raise WorkbookError(f"{path}: no sheet named '{L.QUEUE_SHEET}' (found: {', '.join(book.sheetnames)}); "

@@ -1,4 +1,4 @@
-"""The summary workbook (openpyxl lives here and nowhere else in this package).
+"""The summary workbook, written cell by cell through ``pipeline.sheets`` (never a formula).
 
 Every sheet opens with the same two lines: what it shows, and where the coding comes from
 (in red, "FIRST PASS, UNCONFIRMED", when it is built from suggestions). Tables start at
@@ -10,17 +10,10 @@ from __future__ import annotations
 
 import io
 import math
-import zipfile
 from pathlib import Path
 from typing import Any, Iterable
 
 import pandas as pd
-from openpyxl import Workbook, load_workbook
-from openpyxl.drawing.image import Image
-from openpyxl.styles import Alignment, Font, PatternFill, Protection
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.datavalidation import DataValidation
-from openpyxl.worksheet.worksheet import Worksheet
 
 from pipeline.errors import WorkbookError
 from pipeline.summarize.cooccurrence import top_pairs
@@ -29,27 +22,26 @@ from pipeline.summarize.matrices import ALL_CASES, presence, wide
 from pipeline.summarize.ratings import SCALE, RatingRow, normalise_rating
 from pipeline.summarize.source import UNCONFIRMED
 from pipeline.summarize.summary import Summary
+from pipeline.sheets import (
+    FONT, WRAP_TOP, Alignment, DataValidation, Font, get_column_letter, header_row, Image, new_sheet,
+    open_workbook, page_setup, PatternFill, Protection, put, save_workbook, Workbook, Worksheet,
+)
 
 __all__ = ["write_workbook", "read_ratings_sheet", "guard_unread_ratings", "RATINGS_SHEET", "HEADER_ROW",
            "RATING_HEADERS"]
 
 RATINGS_SHEET = "Ratings"
 HEADER_ROW = 4
-FONT = "Calibri"  # named everywhere: a nameless font renders as a serif in LibreOffice
 TITLE_FONT = Font(name=FONT, bold=True, size=14, color="1F4E78")
 SOURCE_FONT = Font(name=FONT, italic=True, size=10, color="595959")
 WARN_FONT = Font(name=FONT, bold=True, size=11, color="C00000")
-HEADER_FONT = Font(name=FONT, bold=True, color="FFFFFF")
-HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
 PARENT_FILL = PatternFill("solid", fgColor="DDEBF7")
 INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")
 ID_FONT = Font(name=FONT, size=8, color="A6A6A6")
 BODY_FONT = Font(name=FONT, size=10)
 BOLD_FONT = Font(name=FONT, size=10, bold=True)
 LINK_FONT = Font(name=FONT, size=10, color="0563C1", underline="single")
-WRAP_TOP = Alignment(wrap_text=True, vertical="top")
 UNLOCKED = Protection(locked=False)
-FORMULA_STARTS = ("=", "+", "-", "@")
 # Ratings sheet: header -> frame column; the last three are the hidden keys read back.
 RATING_HEADERS = {"Case": "case", "Domain": "domain", "Construct": "construct", "Rating": "rating",
                   "Evidence (segments)": "evidence_segments", "Documents": "documents", "Informants": "informants",
@@ -87,27 +79,18 @@ def write_workbook(summary: Summary, path: Path) -> None:
     _charts(book, summary)
     _table_sheet(book, summary, "Evidence", "The decisions behind every number: one row per code applied to a segment",
                  summary.evidence, wide_text=("text",))
-    try:
-        book.save(path)
-    except OSError as exc:
-        raise WorkbookError(f"{path}: cannot write the workbook ({exc}); close it in Excel and try again") from exc
+    save_workbook(book, path, "close it in Excel and try again")
 
 
 # --- building blocks ----------------------------------------------------------------
 
 def _put(cell: Any, value: Any, font: Font = BODY_FONT) -> None:
-    if isinstance(value, float) and math.isnan(value):
-        value = None
-    elif hasattr(value, "item"):  # numpy scalars
-        value = value.item()
-    cell.value = value
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        cell.data_type = "s"  # text, never a formula
+    put(cell, value)
     cell.font = font
 
 
 def _sheet(book: Workbook, summary: Summary, title: str, heading: str, fit: bool = True) -> Worksheet:
-    sheet = book.create_sheet(_unique(book, title))
+    sheet = new_sheet(book, title)
     _put(sheet.cell(1, 1), heading, TITLE_FONT)
     source = summary.coding.label
     warn = summary.coding.unconfirmed
@@ -116,28 +99,12 @@ def _sheet(book: Workbook, summary: Summary, title: str, heading: str, fit: bool
     if warn:
         sheet.sheet_properties.tabColor = "C00000"
     # Printed (or saved as PDF): landscape, every column on the page, as many pages down as needed.
-    sheet.page_setup.orientation = "landscape"
-    if fit:  # quote-heavy sheets stay readable at full size instead
-        sheet.sheet_properties.pageSetUpPr.fitToPage = True
-        sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
-    sheet.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
+    page_setup(sheet, fit_width=fit, title_rows=f"{HEADER_ROW}:{HEADER_ROW}")
     return sheet
 
 
-def _unique(book: Workbook, title: str) -> str:
-    name = "".join("_" if ch in "[]:*?/\\" else ch for ch in title)[:31]
-    base, n = name, 2
-    while name in book.sheetnames:
-        suffix = f" ({n})"
-        name, n = base[:31 - len(suffix)] + suffix, n + 1
-    return name
-
-
 def _header(sheet: Worksheet, headers: Iterable[str], row: int = HEADER_ROW, start: int = 1) -> None:
-    for j, text in enumerate(headers, start=start):
-        cell = sheet.cell(row, j)
-        _put(cell, text, HEADER_FONT)
-        cell.fill, cell.alignment = HEADER_FILL, Alignment(wrap_text=True, vertical="center")
+    header_row(sheet, row, headers, start)
 
 
 def _table_sheet(book: Workbook, summary: Summary, title: str, heading: str, frame: pd.DataFrame,
@@ -429,11 +396,7 @@ def _charts(book: Workbook, summary: Summary) -> None:
 def read_ratings_sheet(path: Path) -> tuple[list[RatingRow], str, dict[str, str]]:
     """The rows of the Ratings sheet (keys from the hidden columns), the sheet name and
     the header of each field for error messages."""
-    try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise WorkbookError(f"{path}: not a readable .xlsx workbook ({exc}); give the summary.xlsx that "
-                            f"`deductive summarize` wrote") from exc
+    book = open_workbook(path, "give the summary.xlsx that `deductive summarize` wrote")
     try:
         if RATINGS_SHEET not in book.sheetnames:
             raise WorkbookError(f"{path}: no sheet named '{RATINGS_SHEET}' (found: {', '.join(book.sheetnames)}); "

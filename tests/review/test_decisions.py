@@ -116,7 +116,10 @@ def test_export_current_and_history(review_study: Path, tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["decisions", str(review_study), "--out", str(out), "--history", "--coder", "ana"])
     assert result.exit_code == 0 and "2 logged decisions" in result.output
     exported = pd.read_csv(out, keep_default_na=False)
-    assert list(exported["memo"]) == ["=not a formula", "=not a formula"]
+    assert list(exported["memo"]) == ["'=not a formula", "'=not a formula"]  # neutralised for spreadsheets
+    result = CliRunner().invoke(cli, ["decisions", str(review_study), "--out", str(out), "--history", "--raw"])
+    assert result.exit_code == 0
+    assert list(pd.read_csv(out, keep_default_na=False)["memo"]) == ["=not a formula", "=not a formula"]
 
 
 def test_exported_decisions_import_back_for_another_coder(review_study: Path, tmp_path: Path) -> None:
