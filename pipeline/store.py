@@ -16,6 +16,7 @@ Tables (schema 1):
 Schema 2: embeddings (cache), suggestion_runs, suggestions.
 Schema 3: workbooks, workbook_items, imports, decisions (append-only log).
 Schema 4: ratings (append-only, analysts' CFIR-style ratings per case and code).
+Schema 5 (issue 15): decisions.carried_from, proposed_codes (emergent codes).
 """
 
 from __future__ import annotations
@@ -248,8 +249,29 @@ CREATE VIEW current_ratings AS
                   WHERE x.case_name = r.case_name AND x.code_id = r.code_id);
 """
 
+_SCHEMA_CARRY = """
+-- Issue 15 (never lose coding work). A decision carried to a new segment of the same text
+-- (re-segmenting, a new document version, a workbook confirmed after either) names the
+-- decision it was carried from; the log stays append-only.
+ALTER TABLE decisions ADD COLUMN carried_from INTEGER REFERENCES decisions(id);
+-- Codes a coder typed under "Add code" that the codebook does not have: proposed new
+-- (emergent) codes, kept with the coder, segment and text until `codebook accept-emergent`.
+CREATE TABLE proposed_codes (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    label        TEXT NOT NULL,
+    coder        TEXT NOT NULL,
+    segment_id   TEXT NOT NULL REFERENCES segments(id),
+    text         TEXT NOT NULL,
+    memo         TEXT NOT NULL DEFAULT '',
+    import_id    INTEGER NOT NULL REFERENCES imports(id),
+    workbook_id  TEXT,
+    codebook_version  TEXT NOT NULL,
+    proposed_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+"""
+
 # Migration n takes a store from schema n-1 to n. Append, never edit a released one.
-MIGRATIONS: tuple[str, ...] = (_SCHEMA_1, _SCHEMA_2, _SCHEMA_3, _SCHEMA_4)
+MIGRATIONS: tuple[str, ...] = (_SCHEMA_1, _SCHEMA_2, _SCHEMA_3, _SCHEMA_4, _SCHEMA_CARRY)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

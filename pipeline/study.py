@@ -9,6 +9,7 @@ Methods return data (dataclasses or DataFrames); nothing prints.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -16,7 +17,8 @@ import pandas as pd
 
 from pipeline.codebook import Codebook, load_codebook, save_codebook, stored_codebook, write_codebook_yaml
 from pipeline.config import SETTINGS_FILE, Settings, default_settings_text, load_settings
-from pipeline.documents import current_segmentation, load_blocks, write_segments
+from pipeline.carry import CarryReport
+from pipeline.documents import Segmented, current_segmentation, load_blocks, segment_and_carry
 from pipeline.errors import StudyError
 from pipeline.ingest.read import ReadOptions
 from pipeline.ingest.stage import IngestOptions, IngestReport, ingest
@@ -26,9 +28,17 @@ from pipeline.suggest.training import AUTO_LEARN_MIN, LearnedModel, current_deci
 from pipeline.store import STORE_FILE, Store, from_json
 from pipeline.suggest.stage import SuggestReport, latest_run, suggest_segments, suggestions_frame
 
-__all__ = ["Study", "STUDY_FOLDERS"]
+__all__ = ["Study", "STUDY_FOLDERS", "SegmentReport"]
 
 STUDY_FOLDERS = ("codebook", "data", "models")
+
+
+@dataclass(frozen=True)
+class SegmentReport:
+    """``Study.segment``: documents that got a new segmentation, and the decisions carried."""
+
+    documents: int
+    carry: CarryReport
 
 
 class Study:
@@ -93,22 +103,32 @@ class Study:
         )
         return ingest(self.store, [Path(p) for p in paths], options)
 
-    def segment(self) -> int:
+    def segment(self) -> SegmentReport:
         """(Re)segment every current document with the study's segment settings.
 
-        Documents already cut this way are left alone. Returns the number of documents
-        that got a new segmentation.
+        Documents already cut this way are left alone. The decisions on a document's
+        previous segments are carried to its new ones (pipeline.carry); the report says
+        how many documents changed and what was carried and what could not be.
         """
-        return sum(1 for doc_id in self.stale_documents() if self.segment_document(doc_id))
+        changed, carry = 0, CarryReport()
+        for doc_id in self.stale_documents():
+            done = self.resegment_document(doc_id)
+            changed += 1 if done.segments else 0
+            carry = carry + done.carry
+        return SegmentReport(changed, carry)
 
     def segment_document(self, document_id: str) -> int:
-        """Give one document the study's segmentation in one transaction; 0 if it already has it,
-        else the number of segments written."""
+        """Give one document the study's segmentation in one transaction (carrying its
+        decisions); 0 if it already has it, else the number of segments written."""
+        return self.resegment_document(document_id).segments
+
+    def resegment_document(self, document_id: str) -> Segmented:
+        """``segment_document`` with what was carried."""
         if current_segmentation(self.store.conn, document_id) == segmentation_id(self.settings.segment):
-            return 0
+            return Segmented(0)
         with self.store.transaction() as conn:
             text = conn.execute("SELECT text FROM documents WHERE id = ?", (document_id,)).fetchone()[0]
-            return write_segments(conn, document_id, text, load_blocks(conn, document_id), self.settings.segment)
+            return segment_and_carry(conn, document_id, text, load_blocks(conn, document_id), self.settings.segment)
 
     def has_segments(self) -> bool:
         """Whether any current document has segments yet (every file may have failed)."""

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pipeline.carry import current_targets
 from pipeline.codebook import Codebook
 from pipeline.documents import sha256
 from pipeline.errors import WorkbookError
@@ -96,7 +97,8 @@ def confirm(study: "Study", path: Path | str) -> ConfirmReport:
         raise WorkbookError(f"{path}: workbook rejected, nothing was imported ({len(problems)} problem(s)):\n  "
                             + "\n  ".join(listed))
     warnings += _deleted_rows(path, book, rows)
-    decisions = [d for _, found in decided.values() for d in sorted(found, key=_order)]
+    decisions, moved = _onto_current(study.store.conn, path, decided)
+    warnings += moved
     planned = _write(study, path, book, digest, decisions)
     return ConfirmReport(path, book.id, book.coder, digest, "imported", len(decided), blank,
                          planned.counts, planned.unchanged, tuple(warnings))
@@ -108,6 +110,45 @@ def _write(study: "Study", path: Path, book: _Workbook, digest: str, decisions: 
         import_id = log.insert_import(conn, KIND, book.id, digest, str(path))
         log.write_all(conn, import_id, book.coder, book.id, book.version, planned.writes)
     return planned
+
+
+def _onto_current(conn: sqlite3.Connection, path: Path,
+                  decided: dict[str, tuple[int, frozenset[log.Decision]]]) -> tuple[list[log.Decision], list[str]]:
+    """Decisions on segments that are no longer current (the document was re-segmented or
+    re-ingested after the workbook was queued) go to the current segments holding the same
+    text (pipeline.carry); rows whose text changed are reported and not stored."""
+    out: list[log.Decision] = []
+    warnings: list[str] = []
+    moved: dict[str, list[log.Decision]] = {}
+    cache: dict = {}
+    for segment, (row, found) in decided.items():
+        target = current_targets(conn, segment, cache)
+        if target.segments == (segment,):
+            out += sorted(found, key=_order)
+        elif not target.segments:
+            warnings.append(f"{path.name}: sheet '{L.QUEUE_SHEET}' row {row}: not imported: {target.reason} since "
+                            f"this workbook was queued; the new text is queued again by `deductive queue`")
+        else:
+            for seg in target.segments:
+                moved.setdefault(seg, []).extend(replace(d, segment_id=seg) for d in found)
+    for seg, found in moved.items():
+        out += _merged(found)
+    if moved:
+        warnings.append(f"{path.name}: {len(moved)} decision(s) went onto the current segments of documents "
+                        f"re-segmented or re-ingested since the workbook was queued (same text)")
+    return out, warnings
+
+
+def _merged(found: list[log.Decision]) -> list[log.Decision]:
+    """Several rows landing on one segment: an applied code wins over its rejection and over 'none'."""
+    applied = {d.code_id for d in found if d.verdict in log.POSITIVE}
+    best: dict[str | None, log.Decision] = {}
+    for d in sorted(found, key=_order):
+        if d.code_id is None and applied and d.verdict == "none":
+            continue
+        if d.code_id not in best or (d.verdict in log.POSITIVE and best[d.code_id].verdict not in log.POSITIVE):
+            best[d.code_id] = d
+    return list(best.values())
 
 
 def _order(d: log.Decision) -> tuple[str, str]:
