@@ -18,6 +18,8 @@ def instruction_rows(meta: "WorkbookMeta", codebook: Codebook, columns: L.Column
         ("Review queue", f"for {meta.coder}", "title"),
         ("Workbook", f"{meta.workbook_id} (written {meta.created_at}; study {meta.study})", "term"),
         ("Codebook", f"{codebook.name}, version {codebook.version}", "term"),
+        ("Not in this queue", "; ".join(meta.left_out) if meta.left_out else
+         "nothing: every segment in scope is in this queue", "term"),
         ("", "", ""),
         ("How to review", "", "heading"),
         ("1.", "Go to the Queue sheet. Each row is one segment of a document, with the segments "

@@ -56,6 +56,7 @@ class WorkbookMeta:
     created_at: str
     study: str
     run_id: str | None
+    left_out: tuple[str, ...] = ()  # segments in scope not in this queue, one line per reason
 
 
 @dataclass(frozen=True)
