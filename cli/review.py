@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from cli.options import STUDY, split_names
-from pipeline.errors import WorkbookError
+from pipeline.errors import DeductiveError
 from pipeline.review import ImportOptions, QueueOptions, confirm, decision_table, import_decisions, queue
 from pipeline.study import Study
 
@@ -65,7 +65,7 @@ def confirm_command(study_dir: Path, workbooks: tuple[Path, ...]) -> None:
         for path in workbooks:
             try:
                 report = confirm(study, path)
-            except WorkbookError as exc:
+            except DeductiveError as exc:  # report this file; the other workbooks are still imported
                 failed += 1
                 click.echo(f"error: {exc}", err=True)
                 continue
@@ -78,7 +78,14 @@ def confirm_command(study_dir: Path, workbooks: tuple[Path, ...]) -> None:
                        + (f"; {report.unchanged} unchanged" if report.unchanged else ""))
             for warning in report.warnings:
                 click.echo(f"warning: {warning}", err=True)
+            for p in report.proposed:
+                click.echo(f"{path}: row {p.row}: proposed new code '{p.label}' (not in the codebook) recorded "
+                           f"for {report.coder}")
+            if report.proposed:
+                click.echo(f"review the proposals and add them with `deductive codebook accept-emergent {study_dir}`")
     if failed:
+        click.echo(f"{failed} of {len(workbooks)} workbook(s) not imported (see the errors above); "
+                   f"the others were", err=True)
         sys.exit(1)
 
 

@@ -266,7 +266,8 @@ CREATE TABLE proposed_codes (
     import_id    INTEGER NOT NULL REFERENCES imports(id),
     workbook_id  TEXT,
     codebook_version  TEXT NOT NULL,
-    proposed_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+    proposed_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    accepted_version  TEXT  -- the codebook version that added it (NULL: still proposed)
 );
 """
 

@@ -232,8 +232,12 @@ def _validations(sheet: Worksheet, rows: int, columns: L.Columns, index: dict[st
     decide = DataValidation(type="list", formula1=f'"{L.ACCEPT},{L.REJECT}"', allow_blank=True,
                             showErrorMessage=True, errorTitle="Decision",
                             error=f"Choose {L.ACCEPT} or {L.REJECT}, or leave the cell blank.")
+    # A warning, not a stop: a code typed that is not in the list is kept as a proposed
+    # (emergent) code, which `confirm` records and `codebook accept-emergent` adds.
     add = DataValidation(type="list", formula1=CHOICES_NAME, allow_blank=True, showErrorMessage=True,
-                         errorTitle="Add code", error="Pick a code from the list (the Codebook sheet).")
+                         errorStyle="warning", errorTitle="Add code",
+                         error="Not in the codebook: keep it to propose it as a new (emergent) code, "
+                               "or pick a code from the list (the Codebook sheet).")
     nothing = DataValidation(type="list", formula1=f'"{L.NOTHING_APPLIES}"', allow_blank=True,
                              showErrorMessage=True, errorTitle=L.NOTHING_HEADER,
                              error=f"Choose '{L.NOTHING_APPLIES}' when no code of the codebook applies.")
@@ -278,8 +282,9 @@ def _codebook(sheet: Worksheet, codebook: Codebook) -> int:
         sheet.column_dimensions[get_column_letter(col)].width = width
     codes = codebook.codable
     for r, code in enumerate(codes, start=2):
-        group = " › ".join(a.label for a in reversed(codebook.ancestors(code.id)))
-        row = [L.choice_text(code.label, code.id), code.id, code.label, group,
+        groups = tuple(a.label for a in reversed(codebook.ancestors(code.id)))
+        group = " › ".join(groups)
+        row = [L.choice_text(code.label, code.id, groups), code.id, code.label, group,
                code.definition, code.inclusion, code.exclusion]
         for col, value in enumerate(row, start=1):
             cell = sheet.cell(r, col)

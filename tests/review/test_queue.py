@@ -95,7 +95,8 @@ def test_dropdowns_cover_every_row_and_feed_from_codebook(review_study: Path) ->
     assert name.attr_text == "'Codebook'!$A$2:$A$5"
     codebook = workbook["Codebook"]
     picks = [codebook.cell(r, 1).value for r in range(2, codebook.max_row + 1)]
-    assert picks == ["Culture [culture]", "Policy [policy]", "Adoption [adoption]", "Implementation [implementation]"]
+    assert picks == ["Setting > Culture [culture]", "Setting > Policy [policy]", "Phase > Adoption [adoption]",
+                     "Phase > Implementation [implementation]"]  # the hierarchy shows (issue 15)
     assert codebook.cell(2, 4).value == "Setting"  # the group a code belongs to
 
 
