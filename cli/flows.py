@@ -35,9 +35,10 @@ class _Progress:
 
 
 def _prepare(study_dir: Path, verbose: bool) -> None:
-    from flows.settings import configure
+    from flows.settings import check_loopback, configure
 
     configure(study_dir, quiet=not verbose)
+    check_loopback()
 
 
 def _print_run(report: Any) -> None:

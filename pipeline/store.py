@@ -32,6 +32,8 @@ from pipeline.errors import StudyError
 __all__ = ["Store", "SCHEMA_VERSION", "STORE_FILE"]
 
 STORE_FILE = "study.sqlite"
+# How long a write waits for another process's write to finish before giving up (seconds).
+BUSY_TIMEOUT = 30.0
 
 _SCHEMA_1 = """
 CREATE TABLE meta (
@@ -286,12 +288,17 @@ class Store:
                 f"{self.path}: no study store here; run `deductive init` on the study folder first"
             )
         try:
-            self.conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+            self.conn = sqlite3.connect(self.path, isolation_level=None, timeout=BUSY_TIMEOUT)
             self.conn.row_factory = sqlite3.Row
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute("PRAGMA foreign_keys=ON")
             self.conn.execute("PRAGMA synchronous=NORMAL")
             self._migrate()
+        except sqlite3.OperationalError as exc:
+            if _busy(exc):
+                self.conn.close()
+                raise _locked(self.path) from exc
+            raise StudyError(f"{self.path}: not a usable study store ({exc})") from exc
         except sqlite3.DatabaseError as exc:
             raise StudyError(f"{self.path}: not a usable study store ({exc})") from exc
 
@@ -324,7 +331,12 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """One atomic write: commits on success, rolls back on any exception."""
-        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if _busy(exc):
+                raise _locked(self.path) from exc
+            raise
         try:
             yield self.conn
         except BaseException:
@@ -343,6 +355,16 @@ class Store:
     def set_meta(self, key: str, value: str) -> None:
         """Call inside a transaction."""
         self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+
+def _busy(exc: sqlite3.OperationalError) -> bool:
+    return "locked" in str(exc) or "busy" in str(exc)
+
+
+def _locked(path: Path) -> StudyError:
+    return StudyError(f"{path}: the study store is locked by another program (waited {BUSY_TIMEOUT:g} s): another "
+                      f"deductive command may still be running on this study, or a database browser holds it "
+                      f"open; let it finish or close it, then run the command again (nothing was changed)")
 
 
 def _statements(script: str) -> list[str]:

@@ -130,9 +130,21 @@ def ingest(store: Store, paths: Sequence[Path], options: IngestOptions) -> Inges
     added = register_cases(store, cases_file) if cases_file else ()
     outcomes = list(skipped)
     for candidate in candidates:
-        parsed = parse_candidate(candidate, options)
-        outcomes.append(parsed if isinstance(parsed, FileOutcome) else store_parsed(store, candidate, parsed, options))
+        outcomes.append(_one_file(store, candidate, options))
     return IngestReport(tuple(outcomes), added)
+
+
+def _one_file(store: Store, candidate: Candidate, options: IngestOptions) -> FileOutcome:
+    """One file, whatever goes wrong in it: no single bad file stops a batch (issue 15)."""
+    try:
+        parsed = parse_candidate(candidate, options)
+        return parsed if isinstance(parsed, FileOutcome) else store_parsed(store, candidate, parsed, options)
+    except InputError as exc:
+        return FileOutcome(str(candidate.path), "failed", reason=str(exc))
+    except (ValueError, RuntimeError, MemoryError, RecursionError) as exc:  # a reader or spaCy gave up on it
+        return FileOutcome(str(candidate.path), "failed",
+                           reason=f"could not be read or segmented ({type(exc).__name__}: {str(exc)[:300]}); "
+                                  f"the other files were ingested; check this file or report the problem")
 
 
 def discover(paths: Sequence[Path], cases_file: Path | None) -> tuple[list[Candidate], Path | None, list[FileOutcome]]:

@@ -306,6 +306,8 @@ def read_queue_sheet(path: Path) -> list[SheetRow]:
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
         raise WorkbookError(f"{path}: not a readable .xlsx workbook ({exc}); save it as Excel "
                             f"Workbook (.xlsx) and try again") from exc
+    except Exception as exc:  # damaged XML inside the zip: openpyxl raises the XML parser's errors
+        raise _damaged(path, exc) from exc
     try:
         if L.QUEUE_SHEET not in book.sheetnames:
             raise WorkbookError(f"{path}: no sheet named '{L.QUEUE_SHEET}' (found: {', '.join(book.sheetnames)}); "
@@ -313,8 +315,18 @@ def read_queue_sheet(path: Path) -> list[SheetRow]:
         sheet = book[L.QUEUE_SHEET]
         sheet.reset_dimensions()  # some writers store a wrong used range
         return _rows(path, sheet)
+    except WorkbookError:
+        raise
+    except Exception as exc:  # the sheet's XML is damaged (seen: ParseError) - name the file
+        raise _damaged(path, exc) from exc
     finally:
         book.close()
+
+
+def _damaged(path: Path, exc: Exception) -> WorkbookError:
+    return WorkbookError(f"{path}: damaged workbook, sheet '{L.QUEUE_SHEET}' cannot be read "
+                         f"({type(exc).__name__}: {exc}); open it in Excel or LibreOffice, save it again as "
+                         f"Excel Workbook (.xlsx) and confirm it again; nothing was imported from it")
 
 
 def _rows(path: Path, sheet: Any) -> list[SheetRow]:
