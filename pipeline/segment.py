@@ -171,10 +171,11 @@ def _nlp(model: str) -> Any:
 
 def _keep_going(doc: Any) -> Any:
     """Undo sentence starts after abbreviations, and before lower-case continuations."""
+    text = doc.text  # built on every access: once, not per sentence (quadratic on long texts)
     for token in doc[1:]:
         if not token.is_sent_start:
             continue
-        before = doc.text[max(0, token.idx - 8):token.idx].rstrip().lower()
+        before = text[max(0, token.idx - 8):token.idx].rstrip().lower()
         after_abbreviation = any(_ends_with_word(before, a) for a in _ABBREVIATIONS)
         if after_abbreviation or token.text[:1].islower():
             token.is_sent_start = False
