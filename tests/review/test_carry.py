@@ -8,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli.main import cli
+from pipeline.interchange.qdpx import export_project
 from pipeline.review import QueueOptions, confirm, queue
 from pipeline.summarize.source import SourceOptions, load_coding
 from pipeline.study import Study
@@ -67,6 +68,9 @@ def test_resegmenting_carries_every_decision_and_back(review_study: Path) -> Non
                 assert any(text in p and c == code and v in ("accepted", "added") for p, c, v in after), (text, code)
         carried = study.store.query("SELECT COUNT(*) FROM decisions WHERE carried_from IS NOT NULL")[0][0]
         assert carried > 0
+        # Export sees the coding on the new segments (before issue 15: 0 human codings).
+        exported = export_project(study.store, review_study / "x.qdpx", name="s")
+        assert exported.codings >= len({(t, c) for t, c, v in after if v in ("accepted", "added") and c})
         # Decided paragraphs are not queued again; the others are.
         queued = {r["segment_id"] for r in study.store.query(
             "SELECT d.segment_id FROM current_decisions d JOIN current_segments s ON s.id = d.segment_id")}
