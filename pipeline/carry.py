@@ -227,8 +227,10 @@ def _current_spans(conn: sqlite3.Connection, document_id: str, cache: dict) -> l
 
 def _locate(conn: sqlite3.Connection, seg: sqlite3.Row, current: sqlite3.Row, cache: dict) -> tuple[int, int] | None:
     """Offsets of the segment's text in the current version: the occurrence nearest its old place."""
-    old_len = cache.setdefault(("len", seg["document_id"]), conn.execute(
-        "SELECT length(text) FROM documents WHERE id = ?", (seg["document_id"],)).fetchone()[0]) or 1
+    key = ("len", seg["document_id"])
+    if key not in cache:
+        cache[key] = conn.execute("SELECT length(text) FROM documents WHERE id = ?", (seg["document_id"],)).fetchone()[0]
+    old_len = cache[key] or 1
     new_text: str = current["text"]
     needle: str = seg["text"]
     if not needle:
