@@ -71,6 +71,7 @@ def test_resegmenting_carries_every_decision_and_back(review_study: Path) -> Non
         # Export sees the coding on the new segments (before issue 15: 0 human codings).
         exported = export_project(study.store, review_study / "x.qdpx", name="s")
         assert exported.codings >= len({(t, c) for t, c, v in after if v in ("accepted", "added") and c})
+        assert exported.skipped_outdated == 0  # the sentence decisions were carried, not left behind
         # Decided paragraphs are not queued again; the others are.
         queued = {r["segment_id"] for r in study.store.query(
             "SELECT d.segment_id FROM current_decisions d JOIN current_segments s ON s.id = d.segment_id")}
@@ -168,3 +169,25 @@ def test_segment_report_counts_match_the_log(review_study: Path, unit: str) -> N
         decided = study.store.query("SELECT COUNT(*) FROM current_decisions WHERE carried_from IS NULL")[0][0]
     assert len(report.carry.carried) == carried
     assert len(report.carry.carried) + len(report.carry.not_carried) == decided
+
+
+def test_audit_sees_two_coders_after_resegmenting(review_study: Path) -> None:
+    from pipeline.audit import AuditOptions, load_coding as audit_coding
+    from pipeline.review import log
+
+    with Study(review_study) as study:
+        version = study.codebook().version
+        segs = list(study.segments()["id"])[:6]
+        with study.store.transaction() as conn:
+            for coder, codes in (("ana", ["culture", "policy"]), ("ben", ["culture", "adoption"])):
+                import_id = log.insert_import(conn, "csv", None, f"test-{coder}", "test")
+                for i, seg in enumerate(segs):
+                    log.write_decision(conn, import_id, coder, None, version,
+                                       log.Decision(seg, codes[i % 2], "added"))
+        before = audit_coding(study, AuditOptions(coders=("ana", "ben"), bootstrap=0)).sample
+        study.settings = study.settings.override("segment", unit="paragraph")
+        study.segment()
+        after = audit_coding(study, AuditOptions(coders=("ana", "ben"), bootstrap=0))
+        current = set(study.segments()["id"])
+    assert before and after.sample  # the audit still has a shared sample on the new segments
+    assert set(after.sample) <= current
