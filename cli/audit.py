@@ -59,6 +59,8 @@ def resolve_command(study_dir: Path, workbook: Path, coder: str) -> None:
     counts = ", ".join(f"{n} {v}" for v, n in sorted(report.counts.items())) or "no new decisions"
     click.echo(f"{workbook}: {report.resolved} segments resolved for {coder} ({counts}); "
                f"{report.unresolved} left unresolved")
+    if report.agreed:
+        click.echo(f"{report.agreed} segments all coders coded alike were recorded for {coder} too")
 
 
 @click.command("merge-coders")
@@ -82,3 +84,5 @@ def merge_coders_command(study_dir: Path, coders: tuple[str, ...], rule: str, at
         return
     counts = ", ".join(f"{n} {v}" for v, n in sorted(report.counts.items())) or "no new decisions"
     click.echo(f"merged {report.segments} segments into {into}: {counts}")
+    if report.kept_resolutions:
+        click.echo(f"{report.kept_resolutions} segments resolved by hand (`deductive resolve`) were left as resolved")

@@ -66,6 +66,27 @@ def codebook_add(study_dir: Path, path: Path) -> None:
 
 
 
+@codebook.command("accept-emergent")
+@STUDY
+@click.option("--code", "codes", multiple=True, help="Accept only this proposed code (its label or id); repeat for several.")
+@click.option("--dry-run", is_flag=True, help="List the proposed codes and what would be added; change nothing.")
+def codebook_accept_emergent(study_dir: Path, codes: tuple[str, ...], dry_run: bool) -> None:
+    """Add codes that coders proposed under "Add code" to a new codebook version under 'emergent'."""
+    with Study(study_dir) as study:
+        report = study.accept_emergent(codes, dry_run=dry_run)
+    if not report.codes:
+        click.echo("no proposed codes waiting; coders propose one by typing it under Add code")
+        return
+    for group in report.codes:
+        click.echo(f"{group.code_id}: '{group.label}' proposed by {', '.join(group.coders)} on "
+                   f"{len(group.proposals)} segment(s)")
+    if dry_run:
+        click.echo(f"dry run: nothing changed; without --dry-run these become codebook version {report.codebook_version}")
+        return
+    click.echo(f"codebook version {report.codebook_version} adds {len(report.codes)} emergent code(s) "
+               f"({report.decisions} decisions recorded); written to {report.yaml_path}")
+
+
 @codebook.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),

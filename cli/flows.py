@@ -23,33 +23,10 @@ CODERS = click.option("--coder", "coders", multiple=True,
 
 
 def _prepare(study_dir: Path, verbose: bool) -> None:
-    from flows.settings import configure
+    from flows.settings import check_loopback, configure
 
     configure(study_dir, quiet=not verbose)
-    _require_loopback()
-
-
-def _require_loopback() -> None:
-    """Flows talk to Prefect's local server over loopback (127.0.0.1): say so plainly when
-    there is none (a sandbox or network namespace without interfaces) instead of a traceback."""
-    import os
-    import socket
-
-    if os.environ.get("PREFECT_API_URL"):
-        return  # a team's own Prefect server: Prefect reports its own connection errors
-    try:
-        with socket.socket() as server, socket.socket() as client:
-            server.bind(("127.0.0.1", 0))  # binding works even with the interface down; connecting does not
-            server.listen(1)
-            client.settimeout(5)
-            client.connect(server.getsockname())
-    except OSError as exc:
-        command = click.get_current_context().info_name
-        raise click.ClickException(
-            f"`deductive {command}` runs as a Prefect flow, which needs Prefect's local server on the loopback "
-            f"interface (127.0.0.1), and loopback is not available here ({exc.strerror}). Bring it up "
-            "(`ip link set lo up`) or run the stages one by one (ingest, suggest, queue, confirm, summarize, "
-            "audit): they need no network at all.") from exc
+    check_loopback()
 
 
 def _print_run(report: Any) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from cli.options import RAW_CSV, STUDY, split_names
-from pipeline.errors import WorkbookError
+from pipeline.errors import DeductiveError, WorkbookError
 from pipeline.review import ImportOptions, QueueOptions
 from pipeline.study import Study
 from pipeline.untrusted import write_csv
@@ -26,7 +26,9 @@ __all__ = ["queue_command", "confirm_command", "decisions_command", "import_deci
 @click.option("--limit", type=int, help="At most this many segments.")
 @click.option("--order", type=click.Choice(["document", "score", "uncertainty"]), default="document", show_default=True,
               help="Document order, the most confident suggestions first, or the segments whose confirmation teaches the suggester most.")
-@click.option("--include-uncoded", is_flag=True, help="Also queue segments with no code suggested, to add codes by hand.")
+@click.option("--include-uncoded/--only-suggested", "include_uncoded", default=None,
+              help="Queue segments with no code suggested too, to add codes by hand (the default once there are "
+                   "suggestions; without any, --include-uncoded queues every segment), or only those with a suggested code.")
 @click.option("--requeue", is_flag=True, help="Also queue segments sent to this coder before but never decided.")
 @click.option("--overlap", type=float, help="Share (0-1) of the queue that both --coder and --with review; the rest is split.")
 @click.option("--with", "with_coder", help="The second coder for --overlap (gets a workbook of their own).")
@@ -34,7 +36,7 @@ __all__ = ["queue_command", "confirm_command", "decisions_command", "import_deci
 @click.option("--codebook", "codebook_version", help="Codebook version or name (default: the latest).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed for choosing the --overlap share.")
 def queue_command(study_dir: Path, coder: str, out: Path | None, cases: tuple[str, ...], codes: tuple[str, ...],
-                  limit: int | None, order: str, include_uncoded: bool, requeue: bool, overlap: float | None,
+                  limit: int | None, order: str, include_uncoded: bool | None, requeue: bool, overlap: float | None,
                   with_coder: str | None, run_id: str | None, codebook_version: str | None, seed: int) -> None:
     """Write a review workbook of suggestions for a coder to accept, reject or add to in Excel."""
     options = QueueOptions(coder=coder, cases=split_names(cases), codes=split_names(codes), limit=limit, order=order,
@@ -49,6 +51,9 @@ def queue_command(study_dir: Path, coder: str, out: Path | None, cases: tuple[st
         extra = f", {book.shared} shared with the other coder" if options.with_coder else ""
         click.echo(f"queued {book.segments} segments ({book.suggestions} suggestions{extra}) for {book.coder}: "
                    f"{book.path} (workbook {book.workbook_id})")
+    if written:
+        for line in written[0].left_out or ("every segment in scope was queued",):
+            click.echo(f"  not queued: {line}" if written[0].left_out else f"  {line}")
 
 
 @click.command("confirm")
@@ -61,7 +66,7 @@ def confirm_command(study_dir: Path, workbooks: tuple[Path, ...]) -> None:
         for path in workbooks:
             try:
                 report = study.confirm(path)
-            except WorkbookError as exc:
+            except DeductiveError as exc:  # report this file; the other workbooks are still imported
                 failed += 1
                 click.echo(f"error: {exc}", err=True)
                 continue
@@ -74,7 +79,14 @@ def confirm_command(study_dir: Path, workbooks: tuple[Path, ...]) -> None:
                        + (f"; {report.unchanged} unchanged" if report.unchanged else ""))
             for warning in report.warnings:
                 click.echo(f"warning: {warning}", err=True)
+            for p in report.proposed:
+                click.echo(f"{path}: row {p.row}: proposed new code '{p.label}' (not in the codebook) recorded "
+                           f"for {report.coder}")
+            if report.proposed:
+                click.echo(f"review the proposals and add them with `deductive codebook accept-emergent {study_dir}`")
     if failed:
+        click.echo(f"{failed} of {len(workbooks)} workbook(s) not imported (see the errors above); "
+                   f"the others were", err=True)
         sys.exit(1)
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from cli.options import RAW_CSV, STUDY
+from pipeline.carry import describe
 from pipeline.config import UNITS
 from pipeline.study import Study
 from pipeline.untrusted import write_csv
@@ -76,6 +77,11 @@ def ingest(study_dir: Path, paths: tuple[Path, ...], cases: Path | None, case: s
         click.echo(f"{outcome.status:>11}  {outcome.path}  ({outcome.documents} doc, {outcome.segments} segments)")
         for warning in outcome.warnings:
             click.echo(f"{'warning':>11}  {outcome.path}: {warning}")
+        if outcome.carried or outcome.not_carried:
+            click.echo(f"{'carried':>11}  {outcome.path}: {outcome.carried} decision(s) moved to the new segments; "
+                       f"could not carry {len(outcome.not_carried)}")
+            for decision_id, reason in outcome.not_carried[:10]:
+                click.echo(f"{'not carried':>11}  decision {decision_id}: {reason}; it stays in the log")
     counts = {s: sum(o.status == s for o in report.outcomes) for s in ("new", "new version", "resegmented", "unchanged")}
     click.echo("ingested: " + ", ".join(f"{n} {s}" for s, n in counts.items()) + f", {len(report.failed)} failed")
     if proposal is not None:
@@ -100,9 +106,12 @@ def segment(study_dir: Path, unit: str | None, min_chars: int | None, max_chars:
     """Re-segment the study's current documents (earlier segmentations are kept)."""
     with Study(study_dir) as study:
         study.settings = study.settings.override("segment", unit=unit, min_chars=min_chars, max_chars=max_chars)
-        changed = study.segment()
+        report = study.segment()
         total = len(study.segments())
-    click.echo(f"re-segmented {changed} document(s); {total} current segments")
+    click.echo(f"re-segmented {report.documents} document(s); {total} current segments")
+    if report.carry.carried or report.carry.not_carried:
+        for line in describe(report.carry):
+            click.echo(line)
 
 
 @click.command()

@@ -85,7 +85,7 @@ def code_study(
         report = RunReport(str(study.root), ingested, resegmented, suggested,
                            embedder.embedded if embedder else 0, embedder.batches if embedder else 0,
                            tuple(str(q.path) for q in queues), {**summary.files, **audited.files}, per_code,
-                           summary.notes + audited.notes, time.perf_counter() - started)
+                           summary.notes + audited.notes + _left_out(queues), time.perf_counter() - started)
     _artifacts(report)
     return report
 
@@ -103,6 +103,12 @@ def _per_code(study: Study, suggested: SuggestReport | None) -> dict[str, int]:
     frame = study.suggestions(suggested.run_id)
     counts = frame["code"].fillna("(no code)").value_counts().sort_index()
     return {str(code): int(n) for code, n in counts.items()}
+
+
+def _left_out(queues: list) -> tuple[str, ...]:
+    """The segments each queue left out, and why (`deductive queue` queues them by default)."""
+    return tuple(f"queue for {q.coder}: not queued: {line} (`deductive queue DIR --coder {q.coder}` queues "
+                 f"every segment)" for q in queues for line in getattr(q, "left_out", ()))
 
 
 def output_paths(report: RunReport) -> dict[str, str]:

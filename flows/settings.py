@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["configure", "PREFECT_FOLDER", "RESULTS_FOLDER", "OFFLINE_ENV"]
+__all__ = ["configure", "check_loopback", "PREFECT_FOLDER", "RESULTS_FOLDER", "OFFLINE_ENV"]
 
 PREFECT_FOLDER = ".prefect"  # Prefect's home (its SQLite database, logs) inside the study
 RESULTS_FOLDER = ".prefect-results"  # persisted task results and cache records
@@ -46,3 +46,29 @@ def configure(study_dir: Path | str | None = None, *, quiet: bool = False) -> di
         os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "warning")
     keys = (*OFFLINE_ENV, "PREFECT_HOME", "PREFECT_LOGGING_LEVEL")
     return {k: os.environ[k] for k in keys if k in os.environ}
+
+
+def check_loopback() -> None:
+    """Fail fast, with what to do, when Prefect's temporary local server cannot run.
+
+    Without a PREFECT_API_URL, each flow run starts a server on 127.0.0.1; on a machine
+    whose loopback interface is down that ended in tracebacks after a long wait (issue 15).
+    """
+    import socket
+
+    from pipeline.errors import StudyError
+
+    if os.environ.get("PREFECT_API_URL"):
+        return  # the team's own Prefect server: Prefect reports its own connection errors
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as server:
+            server.bind(("127.0.0.1", 0))
+            server.listen(1)
+            with socket.create_connection(server.getsockname(), timeout=5):
+                pass
+    except OSError as exc:
+        raise StudyError(
+            f"the flow commands need the loopback network (127.0.0.1) for Prefect's local server, and it is not "
+            f"usable here ({exc.strerror or exc}); bring it up (e.g. `ip link set lo up`), set PREFECT_API_URL to "
+            f"a running Prefect server, or run the steps one by one: `deductive ingest`, `segment`, `suggest`, "
+            f"`queue`, `summarize`") from exc

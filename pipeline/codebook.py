@@ -15,9 +15,11 @@ or by ``codes[i]`` and id (YAML), and raises one ``CodebookError`` listing them 
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import re
+import zipfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Iterable
@@ -34,6 +36,9 @@ FIELDS = ("id", "parent", "label", "definition", "inclusion", "exclusion", "exam
 # The units a code can name, smallest first (pipeline.suggest.units rolls evidence up to them).
 CODE_UNITS = ("sentence", "paragraph", "turn", "section", "document")
 _ROLE = re.compile(r"^[a-z][a-z0-9_ -]{0,39}$")
+# Top-level keys of a YAML codebook; a near miss of one of them is an error (issue 15).
+TOP_LEVEL_KEYS = ("name", "description", "include", "codes", "version")
+_TEXT_FIELDS = ("label", "definition", "inclusion", "exclusion")
 _TRUE = {"true", "yes", "y", "1", "x"}
 _FALSE = {"false", "no", "n", "0", ""}
 
@@ -141,14 +146,14 @@ class Codebook:
         return wanted | {c.id for c in self.codes if any(a.id in wanted for a in self.ancestors(c.id))}
 
 
-def load_codebook(path: Path | str) -> Codebook:
+def load_codebook(path: Path | str, _including: tuple[Path, ...] = ()) -> Codebook:
     """Read and validate a codebook file (.yaml/.yml, .csv or .xlsx)."""
     path = Path(path)
     if not path.is_file():
         raise CodebookError(path, "file not found; give the path of a .yaml, .csv or .xlsx codebook")
     suffix = path.suffix.lower()
     if suffix in (".yaml", ".yml"):
-        name, description, rows = _read_yaml(path)
+        name, description, rows = _read_yaml(path, _including)
     elif suffix in (".csv", ".xlsx"):
         name, description, rows = path.stem, "", _read_table(path)
     else:
@@ -157,7 +162,7 @@ def load_codebook(path: Path | str) -> Codebook:
     return Codebook(name=name, codes=codes, source=str(path), description=description)
 
 
-def _read_yaml(path: Path) -> tuple[str, str, list[tuple[str, dict[str, Any]]]]:
+def _read_yaml(path: Path, including: tuple[Path, ...] = ()) -> tuple[str, str, list[tuple[str, dict[str, Any]]]]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
@@ -168,7 +173,8 @@ def _read_yaml(path: Path) -> tuple[str, str, list[tuple[str, dict[str, Any]]]]:
         data = {"codes": data}
     if not isinstance(data, dict):
         raise CodebookError(path, "expected a mapping with a `codes:` list of codes")
-    rows = _included_rows(path, data.get("include") or [])
+    _check_top_keys(path, data)
+    rows = _included_rows(path, data.get("include") or [], including)
     codes = data.get("codes") or []
     if not isinstance(codes, list):
         raise CodebookError(path, "`codes:` must be a list of codes")
@@ -184,21 +190,42 @@ def _read_yaml(path: Path) -> tuple[str, str, list[tuple[str, dict[str, Any]]]]:
     return str(data.get("name") or path.stem), str(data.get("description") or "").strip(), rows
 
 
-def _included_rows(path: Path, includes: Any) -> list[tuple[str, dict[str, Any]]]:
+def _check_top_keys(path: Path, data: dict[str, Any]) -> None:
+    """A misspelt top-level key (`inclde:`) would silently drop what it holds: name it."""
+    for key in data:
+        if str(key) in TOP_LEVEL_KEYS:
+            continue
+        close = difflib.get_close_matches(str(key), TOP_LEVEL_KEYS, n=1, cutoff=0.75)
+        if close:
+            raise CodebookError(path, f"unknown top-level key '{key}': did you mean '{close[0]}'? "
+                                      f"(valid keys: {', '.join(TOP_LEVEL_KEYS)})")
+
+
+def _included_rows(path: Path, includes: Any, including: tuple[Path, ...] = ()) -> list[tuple[str, dict[str, Any]]]:
     """Codes of other codebook files named under `include:` (paths relative to this one)."""
     if not isinstance(includes, list):
         raise CodebookError(path, "`include:` must be a list of codebook files")
     rows: list[tuple[str, dict[str, Any]]] = []
+    chain = (*including, path.resolve())
     for name in includes:
         other = (path.parent / str(name)).resolve()
         if other == path.resolve():
             raise CodebookError(path, f"`include:` names the file itself ({name})")
-        for code in load_codebook(other).codes:
+        if other in chain:
+            cycle = " -> ".join(p.name for p in (*chain[chain.index(other):], other))
+            raise CodebookError(path, f"`include:` {name} makes a cycle ({cycle}); remove one of the includes")
+        if not other.is_file():
+            raise CodebookError(path, f"`include:` names {name}, which does not exist (looked for {other}); "
+                                      f"fix the path, relative to the folder of {path.name}")
+        for code in load_codebook(other, chain).codes:
             rows.append((f"{name}: id '{code.id}'", {**code.content(), "examples": list(code.examples)}))
     return rows
 
 
 def _read_table(path: Path) -> list[tuple[str, dict[str, Any]]]:
+    if path.suffix.lower() == ".xlsx" and not zipfile.is_zipfile(path):
+        raise CodebookError(path, "not an Excel workbook (an .xlsx file is a zip archive; this one is not); "
+                                  "save it from Excel or LibreOffice as Excel Workbook (.xlsx), or use .csv or .yaml")
     try:
         if path.suffix.lower() == ".csv":
             frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
@@ -246,6 +273,14 @@ def _flag(value: Any, default: bool) -> bool | None:
     return None
 
 
+def _not_text(raw: dict[str, Any], examples: Any) -> str:
+    """The text fields that YAML read as something else (`label: 2020`, `definition: [a, b]`)."""
+    bad = [f for f in _TEXT_FIELDS if raw.get(f) is not None and not isinstance(raw.get(f), str)]
+    if not isinstance(examples, list) or any(not isinstance(e, str) for e in examples if e is not None):
+        bad.append("examples (each one)")
+    return ", ".join(f"'{f}'" for f in bad)
+
+
 def _text(value: Any) -> str:
     if value is None:
         return ""
@@ -279,6 +314,11 @@ def _build_codes(path: Path, rows: list[tuple[str, dict[str, Any]]]) -> tuple[Co
         examples = raw.get("examples") or []
         if isinstance(examples, str):
             examples = _split_examples(examples)
+        not_text = _not_text(raw, examples)
+        if not_text:
+            problems.append(f"{where}: {not_text} must be text, not a number, list or mapping; put it in "
+                            f"quotes in the YAML")
+            continue
         code = Code(
             id=code_id,
             label=_text(raw.get("label")) or code_id,

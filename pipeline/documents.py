@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Sequence
 
+from pipeline.carry import CarryReport, carry_decisions, segments_of
 from pipeline.config import SegmentSettings
 from pipeline.hashing import sha256
 from pipeline.records import Block, ParsedDocument
@@ -21,6 +22,9 @@ __all__ = [
     "insert_document",
     "load_blocks",
     "write_segments",
+    "segment_and_carry",
+    "carry_new_version",
+    "Segmented",
     "current_segmentation",
 ]
 
@@ -82,6 +86,14 @@ def current_segmentation(conn: sqlite3.Connection, document_id: str) -> str | No
     return None if row is None else str(row[0])
 
 
+@dataclass(frozen=True)
+class Segmented:
+    """One document segmented: its segment count and the decisions carried to them."""
+
+    segments: int
+    carry: CarryReport = CarryReport()
+
+
 def write_segments(
     conn: sqlite3.Connection,
     document_id: str,
@@ -89,12 +101,49 @@ def write_segments(
     blocks: Sequence[Block],
     settings: SegmentSettings,
 ) -> int:
-    """Segment a stored document and make that segmentation its current one.
+    """``segment_and_carry`` for callers that only need the segment count."""
+    return segment_and_carry(conn, document_id, text, blocks, settings).segments
+
+
+def segment_and_carry(
+    conn: sqlite3.Connection,
+    document_id: str,
+    text: str,
+    blocks: Sequence[Block],
+    settings: SegmentSettings,
+) -> Segmented:
+    """Segment a stored document, make that segmentation its current one, and carry the
+    decisions on its previous segmentation to the new segments (pipeline.carry).
 
     Segments of an earlier segmentation stay in the store (later stages may refer to
-    them); re-running the same segmentation reuses the stored rows. Returns the number
-    of segments of the document under ``settings``.
+    them); re-running the same segmentation reuses the stored rows.
     """
+    previous = current_segmentation(conn, document_id)
+    count = _write_segments(conn, document_id, text, blocks, settings)
+    new = segmentation_id(settings)
+    if previous is None or previous == new:
+        return Segmented(count)
+    report = carry_decisions(conn, segments_of(conn, document_id, previous),
+                             f"re-segmented {document_id} ({settings.unit})")
+    return Segmented(count, report)
+
+
+def carry_new_version(conn: sqlite3.Connection, old_document_id: str, new_document_id: str) -> CarryReport:
+    """Carry the decisions on an older version's segments onto the new version's (unchanged text)."""
+    seg = current_segmentation(conn, old_document_id)
+    if seg is None:
+        return CarryReport()
+    return carry_decisions(conn, segments_of(conn, old_document_id, seg),
+                           f"new version {new_document_id} of {old_document_id}")
+
+
+def _write_segments(
+    conn: sqlite3.Connection,
+    document_id: str,
+    text: str,
+    blocks: Sequence[Block],
+    settings: SegmentSettings,
+) -> int:
     seg_id = segmentation_id(settings)
     conn.execute(
         "INSERT OR IGNORE INTO segmentations(id, unit, params) VALUES (?,?,?)",

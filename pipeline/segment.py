@@ -31,6 +31,8 @@ __all__ = ["Span", "segment_blocks", "segmentation_id", "SEGMENTER_VERSION"]
 # Bump when the cutting rules change, so old and new segmentations do not share an id.
 SEGMENTER_VERSION = 1
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+# Text handed to spaCy at once; well below its max_length so memory stays bounded too.
+MAX_SPACY_CHARS = 100_000
 _ABBREVIATIONS = {"approx.", "e.g.", "i.e.", "vs.", "cf.", "no.", "ca.", "fig.", "dept.", "st."}
 
 
@@ -119,13 +121,28 @@ def _merge_short(text: str, spans: list[tuple[int, int]], min_chars: int) -> lis
 
 
 def _sentences(text: str, start: int, end: int, model: str) -> list[tuple[int, int]]:
-    doc = _nlp(model)(text[start:end])
     out = []
-    for sent in doc.sents:
-        s, e = _strip(text, start + sent.start_char, start + sent.end_char)
-        if e > s:
-            out.append((s, e))
+    for piece_start, piece_end in _pieces(text, start, end):
+        doc = _nlp(model)(text[piece_start:piece_end])
+        for sent in doc.sents:
+            s, e = _strip(text, piece_start + sent.start_char, piece_start + sent.end_char)
+            if e > s:
+                out.append((s, e))
     return out
+
+
+def _pieces(text: str, start: int, end: int, size: int = MAX_SPACY_CHARS) -> list[tuple[int, int]]:
+    """Cut text longer than spaCy takes (its max_length, 1,000,000 characters; issue 15:
+    a longer paragraph crashed ingest with E088) into pieces of at most ``size``, at the
+    last line break or space before the limit (mid-word only when there is none)."""
+    pieces = []
+    while end - start > size:
+        cut = max(text.rfind("\n", start, start + size), text.rfind(" ", start, start + size))
+        cut = cut + 1 if cut > start else start + size
+        pieces.append((start, cut))
+        start = cut
+    pieces.append((start, end))
+    return pieces
 
 
 @lru_cache(maxsize=4)
@@ -161,13 +178,14 @@ def _keep_going(doc: Any) -> Any:
     A pseudonymisation code opening a sentence ("time. [PERSON_02] was great") starts it
     at its bracket: the sentencizer would leave the "[" on the previous sentence.
     """
+    text = doc.text  # built on every access: once, not per sentence (quadratic on long texts)
     for token in doc[1:-1]:
-        if token.text == "[" and doc[token.i + 1].is_sent_start and _CODE_START.match(doc.text, token.idx):
+        if token.text == "[" and doc[token.i + 1].is_sent_start and _CODE_START.match(text, token.idx):
             token.is_sent_start, doc[token.i + 1].is_sent_start = True, False
     for token in doc[1:]:
         if not token.is_sent_start:
             continue
-        before = doc.text[max(0, token.idx - 8):token.idx].rstrip().lower()
+        before = text[max(0, token.idx - 8):token.idx].rstrip().lower()
         after_abbreviation = any(_ends_with_word(before, a) for a in _ABBREVIATIONS)
         if after_abbreviation or token.text[:1].islower():
             token.is_sent_start = False

@@ -17,6 +17,7 @@ Schema 2: embeddings (cache), suggestion_runs, suggestions.
 Schema 3: workbooks, workbook_items, imports, decisions (append-only log).
 Schema 4: ratings (append-only, analysts' CFIR-style ratings per case and code).
 Schema 5: codes.unit/scope, suggestions.unit/unit_start/unit_end (issue 13).
+Schema 6 (issue 15): decisions.carried_from, proposed_codes (emergent codes).
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ from pipeline.errors import StudyError
 __all__ = ["Store", "SCHEMA_VERSION", "STORE_FILE"]
 
 STORE_FILE = "study.sqlite"
+# How long a write waits for another process's write to finish before giving up (seconds).
+BUSY_TIMEOUT = 30.0
 
 _SCHEMA_1 = """
 CREATE TABLE meta (
@@ -260,8 +263,30 @@ ALTER TABLE suggestions ADD COLUMN unit_start INTEGER;
 ALTER TABLE suggestions ADD COLUMN unit_end INTEGER;
 """
 
+_SCHEMA_CARRY = """
+-- Issue 15 (never lose coding work). A decision carried to a new segment of the same text
+-- (re-segmenting, a new document version, a workbook confirmed after either) names the
+-- decision it was carried from; the log stays append-only.
+ALTER TABLE decisions ADD COLUMN carried_from INTEGER REFERENCES decisions(id);
+-- Codes a coder typed under "Add code" that the codebook does not have: proposed new
+-- (emergent) codes, kept with the coder, segment and text until `codebook accept-emergent`.
+CREATE TABLE proposed_codes (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    label        TEXT NOT NULL,
+    coder        TEXT NOT NULL,
+    segment_id   TEXT NOT NULL REFERENCES segments(id),
+    text         TEXT NOT NULL,
+    memo         TEXT NOT NULL DEFAULT '',
+    import_id    INTEGER NOT NULL REFERENCES imports(id),
+    workbook_id  TEXT,
+    codebook_version  TEXT NOT NULL,
+    proposed_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    accepted_version  TEXT  -- the codebook version that added it (NULL: still proposed)
+);
+"""
+
 # Migration n takes a store from schema n-1 to n. Append, never edit a released one.
-MIGRATIONS: tuple[str, ...] = (_SCHEMA_1, _SCHEMA_2, _SCHEMA_3, _SCHEMA_4, _SCHEMA_UNITS_SCOPE)
+MIGRATIONS: tuple[str, ...] = (_SCHEMA_1, _SCHEMA_2, _SCHEMA_3, _SCHEMA_4, _SCHEMA_UNITS_SCOPE, _SCHEMA_CARRY)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -275,12 +300,17 @@ class Store:
                 f"{self.path}: no study store here; run `deductive init` on the study folder first"
             )
         try:
-            self.conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+            self.conn = sqlite3.connect(self.path, isolation_level=None, timeout=BUSY_TIMEOUT)
             self.conn.row_factory = sqlite3.Row
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute("PRAGMA foreign_keys=ON")
             self.conn.execute("PRAGMA synchronous=NORMAL")
             self._migrate()
+        except sqlite3.OperationalError as exc:
+            if _busy(exc):
+                self.conn.close()
+                raise _locked(self.path) from exc
+            raise StudyError(f"{self.path}: not a usable study store ({exc})") from exc
         except sqlite3.DatabaseError as exc:
             raise StudyError(f"{self.path}: not a usable study store ({exc})") from exc
 
@@ -313,7 +343,12 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """One atomic write: commits on success, rolls back on any exception."""
-        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if _busy(exc):
+                raise _locked(self.path) from exc
+            raise
         try:
             yield self.conn
         except BaseException:
@@ -332,6 +367,16 @@ class Store:
     def set_meta(self, key: str, value: str) -> None:
         """Call inside a transaction."""
         self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+
+def _busy(exc: sqlite3.OperationalError) -> bool:
+    return "locked" in str(exc) or "busy" in str(exc)
+
+
+def _locked(path: Path) -> StudyError:
+    return StudyError(f"{path}: the study store is locked by another program (waited {BUSY_TIMEOUT:g} s): another "
+                      f"deductive command may still be running on this study, or a database browser holds it "
+                      f"open; let it finish or close it, then run the command again (nothing was changed)")
 
 
 def _statements(script: str) -> list[str]:

@@ -19,6 +19,7 @@ Methods return data (dataclasses, DataFrames, paths); nothing prints.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
@@ -26,7 +27,8 @@ import pandas as pd
 
 from pipeline.codebook import Codebook, load_codebook, save_codebook, stored_codebook, write_codebook_yaml
 from pipeline.config import SETTINGS_FILE, Settings, default_settings_text, load_settings
-from pipeline.documents import current_segmentation, load_blocks, write_segments
+from pipeline.carry import CarryReport
+from pipeline.documents import Segmented, current_segmentation, load_blocks, segment_and_carry
 from pipeline.errors import StudyError
 from pipeline.ingest.read import ReadOptions
 from pipeline.ingest.stage import Candidate, FileOutcome, IngestOptions, IngestReport, ingest, register_cases, store_parsed
@@ -44,15 +46,24 @@ if TYPE_CHECKING:
     from pipeline.interchange.qdpx_import import ImportReport as ProjectImportReport
     from pipeline.reliability.consensus import Rule
     from pipeline.review import ConfirmReport, ImportOptions, ImportReport, QueuedWorkbook, QueueOptions
+    from pipeline.review.emergent import EmergentReport
     from pipeline.pseudonymise.reidentify import ReidentifyReport
     from pipeline.pseudonymise.stage import ApplyReport, ProposeReport
     from pipeline.summarize import RatingsReport, Summary, SummaryFiles, SummaryOptions
 
-__all__ = ["Study", "STUDY_FOLDERS", "SUMMARY_FOLDER", "AUDIT_FOLDER"]
+__all__ = ["Study", "STUDY_FOLDERS", "SUMMARY_FOLDER", "AUDIT_FOLDER", "SegmentReport"]
 
 STUDY_FOLDERS = ("codebook", "data", "models")
 SUMMARY_FOLDER = Path("data") / "summary"  # where summaries go unless told otherwise
 AUDIT_FOLDER = Path("data") / "audit"
+
+
+@dataclass(frozen=True)
+class SegmentReport:
+    """``Study.segment``: documents that got a new segmentation, and the decisions carried."""
+
+    documents: int
+    carry: CarryReport
 
 
 class Study:
@@ -134,22 +145,32 @@ class Study:
         """Store one file parsed elsewhere (a flow parses in parallel), in one transaction."""
         return store_parsed(self.store, candidate, parsed, options)
 
-    def segment(self) -> int:
+    def segment(self) -> SegmentReport:
         """(Re)segment every current document with the study's segment settings.
 
-        Documents already cut this way are left alone. Returns the number of documents
-        that got a new segmentation.
+        Documents already cut this way are left alone. The decisions on a document's
+        previous segments are carried to its new ones (pipeline.carry); the report says
+        how many documents changed and what was carried and what could not be.
         """
-        return sum(1 for doc_id in self.stale_documents() if self.segment_document(doc_id))
+        changed, carry = 0, CarryReport()
+        for doc_id in self.stale_documents():
+            done = self.resegment_document(doc_id)
+            changed += 1 if done.segments else 0
+            carry = carry + done.carry
+        return SegmentReport(changed, carry)
 
     def segment_document(self, document_id: str) -> int:
-        """Give one document the study's segmentation in one transaction; 0 if it already has it,
-        else the number of segments written."""
+        """Give one document the study's segmentation in one transaction (carrying its
+        decisions); 0 if it already has it, else the number of segments written."""
+        return self.resegment_document(document_id).segments
+
+    def resegment_document(self, document_id: str) -> Segmented:
+        """``segment_document`` with what was carried."""
         if current_segmentation(self.store.conn, document_id) == segmentation_id(self.settings.segment):
-            return 0
+            return Segmented(0)
         with self.store.transaction() as conn:
             text = conn.execute("SELECT text FROM documents WHERE id = ?", (document_id,)).fetchone()[0]
-            return write_segments(conn, document_id, text, load_blocks(conn, document_id), self.settings.segment)
+            return segment_and_carry(conn, document_id, text, load_blocks(conn, document_id), self.settings.segment)
 
     def has_segments(self) -> bool:
         """Whether any current document has segments yet (every file may have failed)."""
@@ -323,6 +344,12 @@ class Study:
                               self.settings.interchange)
 
     # --- reading -----------------------------------------------------------------
+
+    def accept_emergent(self, labels: Sequence[str] = (), dry_run: bool = False) -> "EmergentReport":
+        """Add the codes coders proposed under "Add code" to a new codebook version under 'emergent'."""
+        from pipeline.review.emergent import accept_emergent
+
+        return accept_emergent(self, labels, dry_run=dry_run)
 
     def methods_paragraph(self, bootstrap: int = 500) -> str:
         """A Methods paragraph filled with this study's facts (markdown)."""

@@ -36,7 +36,8 @@ def test_shipped_review_workbooks_confirm_into_a_fresh_demo_study(tmp_path: Path
         study.ingest([DOCUMENTS])
         study.suggest()  # the packaged model, as `deductive demo` uses
         for coder in ("ana", "ben"):
-            queue(study, QueueOptions(coder=coder))
+            # As `deductive run`/`demo` queue (flows.tasks.write_queue): suggested segments only.
+            queue(study, QueueOptions(coder=coder, include_uncoded=False))
         for coder in ("ana", "ben"):
             result = confirm(study, ROOT / "data" / "reviews" / f"{coder}.xlsx")
             assert sum(result.counts.values()) > 300, result

@@ -3,17 +3,20 @@
 Over the segments every named coder decided, a code is kept when enough of them applied
 it: 'unanimous' (all), 'majority' (more than half) or ('at_least', k). A segment where no
 code is kept gets 'none' (reviewed, no code applies). The merged coder's decisions are
-appended in one transaction; merging the same decisions again changes nothing.
+appended in one transaction; merging the same decisions again changes nothing. Segments
+the merged coder holds from `resolve` (a hand resolution) are left as they are: a rule
+never overwrites a person's decision, so resolve-then-merge equals merge-then-resolve.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from pipeline.audit.resolve import KIND as RESOLVE_KIND
 from pipeline.audit.sample import CODES, CONSENSUS, MODEL_PREFIX, AuditOptions, load_audit_sample
 from pipeline.hashing import sha256
 from pipeline.errors import InputError
@@ -27,6 +30,7 @@ if TYPE_CHECKING:
 __all__ = ["MergeReport", "merge_into", "merged_labels"]
 
 KIND = "merge"
+
 REPLACED = "(merge replaced it)"
 
 
@@ -36,6 +40,7 @@ class MergeReport:
     status: str  # "merged" | "already merged"
     segments: int = 0
     counts: dict[str, int] = field(default_factory=dict)
+    kept_resolutions: int = 0  # segments left as resolved by hand (`resolve`)
 
 
 def merged_labels(study: "StudyContext", coders: tuple[str, ...], rule: Rule,
@@ -62,6 +67,8 @@ def merge_into(study: "StudyContext", coders: tuple[str, ...], rule: Rule, into:
     if into in coders:
         raise InputError(f"--into '{into}' is one of the merged coders; merge into another name")
     kept, sample, version = merged_labels(study, coders, rule, codebook_version)
+    hand = hand_resolved(study.store.conn, into)
+    sample = tuple(u for u in sample if u not in hand)  # a rule never overwrites a hand resolution
     by_unit: dict[str, list[str]] = {}
     for unit, label in zip(kept[UNIT], kept[LABEL]):
         by_unit.setdefault(unit, []).append(label)
@@ -72,7 +79,7 @@ def merge_into(study: "StudyContext", coders: tuple[str, ...], rule: Rule, into:
     digest = sha256(json.dumps([into, version, sorted((d.segment_id, d.code_id or "") for d in decisions),
                                 list(coders), _rule_text(rule)]))
     if log.imported_before(study.store.conn, KIND, digest) is not None:
-        return MergeReport(into, "already merged", len(sample))
+        return MergeReport(into, "already merged", len(sample), kept_resolutions=len(hand))
     counts: dict[str, int] = {}
     with study.store.transaction() as conn:
         import_id = log.insert_import(conn, KIND, None, digest, f"merge of {', '.join(coders)}")
@@ -80,7 +87,14 @@ def merge_into(study: "StudyContext", coders: tuple[str, ...], rule: Rule, into:
         log.write_all(conn, import_id, into, None, version, writes)
         for d in writes:
             counts[d.verdict] = counts.get(d.verdict, 0) + 1
-    return MergeReport(into, "merged", len(sample), counts)
+    return MergeReport(into, "merged", len(sample), counts, len(hand))
+
+
+def hand_resolved(conn: Any, coder: str) -> set[str]:
+    """Segments whose current decisions of ``coder`` came from `resolve` (a person's call)."""
+    rows = conn.execute("SELECT DISTINCT d.segment_id FROM current_decisions d JOIN imports i ON i.id = d.import_id"
+                        " WHERE d.coder = ? AND i.kind = ?", (coder, RESOLVE_KIND))
+    return {r[0] for r in rows}
 
 
 def _dropped(conn: object, into: str, by_unit: dict[str, list[str]], sample: tuple[str, ...]) -> list[log.Decision]:

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 __all__ = ["ResolveReport", "resolve"]
 
 KIND = "disagreements"
+AGREED_KIND = "agreed"  # segments every coder coded alike, recorded by `resolve` beside the resolutions
 MAX_LISTED = 25
 REPLACED = "(resolution replaced it)"
 
@@ -34,6 +35,7 @@ class ResolveReport:
     resolved: int = 0
     unresolved: int = 0
     counts: dict[str, int] = field(default_factory=dict)
+    agreed: int = 0  # segments all coders coded alike, recorded for the coder as well
 
 
 def resolve(study: "StudyContext", path: Path | str, coder: str = CONSENSUS) -> ResolveReport:
@@ -49,6 +51,7 @@ def resolve(study: "StudyContext", path: Path | str, coder: str = CONSENSUS) -> 
     if log.imported_before(study.store.conn, KIND, digest) is not None:
         return ResolveReport(path, "already imported", coder)
     planned, unresolved, version = _parse(study, path, rows, slots)
+    agreed = _agreed(study, _coders(rows), version, coder)
     counts: dict[str, int] = {}
     with study.store.transaction() as conn:
         import_id = log.insert_import(conn, KIND, None, digest, str(path))
@@ -57,7 +60,42 @@ def resolve(study: "StudyContext", path: Path | str, coder: str = CONSENSUS) -> 
         log.write_all(conn, import_id, coder, None, version, writes)
         for d in writes:
             counts[d.verdict] = counts.get(d.verdict, 0) + 1
-    return ResolveReport(path, "imported", coder, len({d.segment_id for d in planned}), unresolved, counts)
+        if agreed:
+            # Separate import kind: agreement is not a hand resolution, so a later merge may restate it.
+            agreed_id = log.insert_import(conn, AGREED_KIND, None, digest, str(path))
+            log.write_all(conn, agreed_id, coder, None, version, agreed)
+    return ResolveReport(path, "imported", coder, len({d.segment_id for d in planned}), unresolved, counts,
+                         len({d.segment_id for d in agreed}))
+
+
+def _coders(rows: Sequence[ResolvedRow]) -> tuple[str, ...]:
+    """The coders the workbook compared (its 'NAME: codes' columns)."""
+    names = rows[0].values if rows else {}
+    return tuple(n[: -len(": codes")] for n in names if n.endswith(": codes"))
+
+
+def _agreed(study: "StudyContext", coders: tuple[str, ...], version: str, into: str) -> list[log.Decision]:
+    """The sample segments all compared coders coded alike, for ``into`` where it has nothing yet.
+
+    Without them, resolving alone would leave the agreed segments out of the consensus
+    (and `summarize --consensus` would depend on whether `merge-coders` also ran)."""
+    from pipeline.audit.disagreements import find_disagreements
+    from pipeline.audit.sample import AuditOptions, load_audit_sample
+
+    if len(coders) < 2 or into in coders:
+        return []
+    coding = load_audit_sample(study, AuditOptions(coders=coders, codebook_version=version or None, bootstrap=0))
+    differ = {d.segment_id for d in find_disagreements(coding)}
+    sets = coding.code_sets()
+    has = {r[0] for r in study.store.query("SELECT DISTINCT segment_id FROM current_decisions WHERE coder = ?", (into,))}
+    memo = f"agreed by {', '.join(coders)}"
+    out: list[log.Decision] = []
+    for unit in coding.sample:
+        if unit in differ or unit in has:
+            continue
+        codes = sorted(sets.get((coders[0], unit), frozenset()))
+        out += [log.Decision(unit, c, "added", memo) for c in codes] or [log.Decision(unit, None, "none", memo)]
+    return out
 
 
 def _parse(study: "StudyContext", path: Path, rows: Sequence[ResolvedRow],

@@ -19,7 +19,9 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from pipeline.config import SegmentSettings
-from pipeline.documents import current_segmentation, insert_document, latest_version, write_segments
+from pipeline.carry import CarryReport
+from pipeline.documents import (Segmented, carry_new_version, current_segmentation, insert_document, latest_version,
+                                segment_and_carry, write_segments)
 from pipeline.hashing import sha256
 from pipeline.errors import IngestError, InputError
 from pipeline.ingest.decode import decode_bytes
@@ -68,6 +70,8 @@ class FileOutcome:
     segments: int = 0
     reason: str = ""
     warnings: tuple[str, ...] = ()
+    carried: int = 0  # decisions carried onto a new version's segments or a new segmentation
+    not_carried: tuple[tuple[int, str], ...] = ()  # (decision id, reason)
 
 
 @dataclass(frozen=True)
@@ -134,9 +138,21 @@ def ingest(store: Store, paths: Sequence[Path], options: IngestOptions) -> Inges
     added = register_cases(store, cases_file) if cases_file else ()
     outcomes = list(skipped)
     for candidate in candidates:
-        parsed = parse_candidate(candidate, options)
-        outcomes.append(parsed if isinstance(parsed, FileOutcome) else store_parsed(store, candidate, parsed, options))
+        outcomes.append(_one_file(store, candidate, options))
     return IngestReport(tuple(outcomes), added)
+
+
+def _one_file(store: Store, candidate: Candidate, options: IngestOptions) -> FileOutcome:
+    """One file, whatever goes wrong in it: no single bad file stops a batch (issue 15)."""
+    try:
+        parsed = parse_candidate(candidate, options)
+        return parsed if isinstance(parsed, FileOutcome) else store_parsed(store, candidate, parsed, options)
+    except InputError as exc:
+        return FileOutcome(str(candidate.path), "failed", reason=str(exc))
+    except (ValueError, RuntimeError, MemoryError, RecursionError) as exc:  # a reader or spaCy gave up on it
+        return FileOutcome(str(candidate.path), "failed",
+                           reason=f"could not be read or segmented ({type(exc).__name__}: {str(exc)[:300]}); "
+                                  f"the other files were ingested; check this file or report the problem")
 
 
 def discover(paths: Sequence[Path], cases_file: Path | None) -> tuple[list[Candidate], Path | None, list[FileOutcome]]:
@@ -207,20 +223,22 @@ def store_parsed(store: Store, candidate: Candidate, parsed_file: tuple[list[Par
     parsed, file_hash = parsed_file
     try:
         with store.transaction() as conn:
-            statuses, segments = [], 0
+            statuses, segments, carry = [], 0, CarryReport()
             for doc in parsed:
                 case = _case_for(store, candidate, doc, options)
                 key = f"{case}/{candidate.rest}" + (f"#{doc.key_suffix}" if doc.key_suffix and doc.key_suffix != case else "")
-                status, count = _store_document(conn, doc, key, str(path.resolve()), file_hash, case, options.segment)
+                status, done = _store_document(conn, doc, key, str(path.resolve()), file_hash, case, options.segment)
                 statuses.append(status)
-                segments += count
+                segments += done.segments
+                carry = carry + done.carry
     except IngestError as exc:
         return FileOutcome(str(path), "failed", reason=exc.reason)
     except InputError as exc:
         return FileOutcome(str(path), "failed", reason=str(exc))
     status = _overall(statuses)
     warnings = tuple(w for doc in parsed for w in doc.warnings)
-    return FileOutcome(str(path), status, len(parsed), segments, warnings=warnings)
+    return FileOutcome(str(path), status, len(parsed), segments, warnings=warnings,
+                       carried=len(carry.carried), not_carried=carry.not_carried)
 
 
 def _overall(statuses: list[str]) -> str:
@@ -261,7 +279,7 @@ def _known_case(store: Store, name: str | None) -> str | None:
 
 
 def _store_document(conn, doc: ParsedDocument, key: str, source_path: str, file_hash: str,
-                    case: str, settings: SegmentSettings) -> tuple[str, int]:
+                    case: str, settings: SegmentSettings) -> tuple[str, Segmented]:
     previous = latest_version(conn, key)
     if previous is not None and (previous["content_hash"] == sha256(doc.text) or _pseudonymised_original(conn, previous, doc.text)):
         doc_id = previous["id"]
@@ -269,11 +287,14 @@ def _store_document(conn, doc: ParsedDocument, key: str, source_path: str, file_
             count = conn.execute(
                 "SELECT COUNT(*) FROM current_segments WHERE document_id = ?", (doc_id,)
             ).fetchone()[0]
-            return "unchanged", int(count)
-        return "resegmented", write_segments(conn, doc_id, doc.text, doc.blocks, settings)
+            return "unchanged", Segmented(int(count))
+        return "resegmented", segment_and_carry(conn, doc_id, doc.text, doc.blocks, settings)
     doc_id = insert_document(conn, doc, source_key=key, source_path=source_path, file_hash=file_hash, case=case)
     count = write_segments(conn, doc_id, doc.text, doc.blocks, settings)
-    return ("new" if previous is None else "new version"), count
+    if previous is None:
+        return "new", Segmented(count)
+    # Decisions on the text that did not change follow it into the new version.
+    return "new version", Segmented(count, carry_new_version(conn, previous["id"], doc_id))
 
 
 def _pseudonymised_original(conn, current, text: str) -> bool:
@@ -287,7 +308,7 @@ def _pseudonymised_original(conn, current, text: str) -> bool:
 
 
 def store_version(conn, doc: ParsedDocument, key: str, source_path: str, file_hash: str,
-                  case: str, settings: SegmentSettings) -> tuple[str, int]:
+                  case: str, settings: SegmentSettings) -> tuple[str, "Segmented"]:
     """Store ``doc`` as the next version of source ``key`` and segment it, exactly as ingest
     does: the one path every new document version takes (pseudonymise uses it too), so
     whatever ingest does for new versions (carrying decisions over) happens for all."""

@@ -9,11 +9,13 @@ becomes a case attribute (``ParsedDocument.attributes``) instead.
 
 from __future__ import annotations
 
+import csv
 import io
 import re
 import unicodedata
+import zipfile
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -29,6 +31,8 @@ ID_SEPARATOR = ":"
 _DELIMITERS = (",", ";", "\t")
 _LINE_BREAKS = re.compile(r"\s*[\r\n]+\s*")
 _MAX_LISTED_ROWS = 20
+# A worksheet cell with a formula (<f>) and no cached value (<v>).
+_FORMULA_NO_VALUE = re.compile(r"<c\b[^>]*>\s*(?:<f\b[^>]*/>|<f\b[^>]*>[^<]*</f>)\s*(?:<v\s*/>|<v>\s*</v>)?\s*</c>")
 
 
 @dataclass(frozen=True)
@@ -46,8 +50,12 @@ def read_csv(path: Path, columns: TableColumns) -> list[ParsedDocument]:
     """Read a CSV file (comma, semicolon or tab separated, any supported encoding)."""
     decoded = read_decoded(path)
     text = decoded.text.lstrip("\ufeff")
+    delimiter = _sniff_delimiter(text)
+    _check_field_counts(path, text, delimiter)
     try:
-        frame = pd.read_csv(io.StringIO(text), sep=_sniff_delimiter(text), dtype=str,
+        # index_col=False: a row with more fields than the header never turns the
+        # first column into the index (which shifted every value; issue 15).
+        frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, index_col=False,
                             keep_default_na=False, skip_blank_lines=True)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
         raise IngestError(path, f"is not a readable CSV file ({exc}): check quoting and "
@@ -58,6 +66,10 @@ def read_csv(path: Path, columns: TableColumns) -> list[ParsedDocument]:
 
 def read_xlsx(path: Path, columns: TableColumns, sheet: str | None) -> list[ParsedDocument]:
     """Read one sheet (default: the first) of an Excel workbook."""
+    if not zipfile.is_zipfile(path):
+        raise IngestError(path, "is not an Excel workbook (an .xlsx file is a zip archive; this one is not): "
+                                "open it in Excel or LibreOffice and save it as Excel Workbook (.xlsx), or "
+                                "export it as .csv")
     try:
         book = pd.ExcelFile(path)
         if sheet is not None and sheet not in book.sheet_names:
@@ -71,7 +83,39 @@ def read_xlsx(path: Path, columns: TableColumns, sheet: str | None) -> list[Pars
         raise IngestError(path, f"is not a readable Excel workbook ({type(exc).__name__}: "
                                 f"{exc}): open it in Excel or LibreOffice and save it "
                                 "again as .xlsx") from exc
-    return table_documents(frame, path, columns, "xlsx")
+    try:
+        docs = table_documents(frame, path, columns, "xlsx")
+    except IngestError as exc:
+        formulas = formulas_without_values(path)
+        if formulas:
+            raise IngestError(path, _formula_advice(formulas)) from exc
+        raise
+    if any("with no text" in w for doc in docs for w in doc.warnings):
+        formulas = formulas_without_values(path)
+        if formulas:
+            docs = [replace(doc, warnings=doc.warnings + (_formula_advice(formulas),)) for doc in docs]
+    return docs
+
+
+def formulas_without_values(path: Path, limit: int = 50_000_000) -> int:
+    """Cells holding a formula but no saved value (a file written by a script, never opened
+    in a spreadsheet program): pandas reads them as empty."""
+    count = 0
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for info in archive.infolist():
+                if info.filename.startswith("xl/worksheets/") and info.file_size <= limit:
+                    xml = archive.read(info).decode("utf-8", "replace")
+                    count += len(_FORMULA_NO_VALUE.findall(xml))
+    except (zipfile.BadZipFile, OSError, KeyError):
+        return 0
+    return count
+
+
+def _formula_advice(count: int) -> str:
+    return (f"{count} cell(s) hold formulas without saved values, which read as empty text: open the file in "
+            "Excel or LibreOffice and save it (the values are stored then), or paste the column as values; "
+            "then ingest again")
 
 
 def table_documents(frame: pd.DataFrame, path: Path, columns: TableColumns,
@@ -91,6 +135,26 @@ def table_documents(frame: pd.DataFrame, path: Path, columns: TableColumns,
     if columns.case is None:
         return [_document(records, row_numbers, columns, path, fmt, None, {})]
     return _case_documents(records, row_numbers, columns, path, fmt)
+
+
+def _check_field_counts(path: Path, text: str, delimiter: str) -> None:
+    """Reject a CSV whose rows have more fields than its header, naming the rows."""
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    try:
+        header = next(reader, [])
+        wide = []
+        for record in reader:
+            if len(record) > len(header):
+                wide.append((reader.line_num, len(record)))
+    except csv.Error as exc:
+        raise IngestError(path, f"is not a readable CSV file (line {reader.line_num}: {exc}); check quoting, "
+                                "or save it again from a spreadsheet") from exc
+    if wide:
+        line, n = wide[0]
+        more = f" (and {len(wide) - 1} more row(s))" if len(wide) > 1 else ""
+        raise IngestError(path, f"line {line} has {n} fields but the header has {len(header)}{more}: a value "
+                                f"holds an unquoted '{delimiter}' or a column is missing from the header; "
+                                f"quote that value or add the header, then ingest again")
 
 
 def _sniff_delimiter(text: str) -> str:

@@ -169,7 +169,10 @@ def _human_codings(conn: sqlite3.Connection, coders: Sequence[str] | None) -> tu
     rows = conn.execute(
         "SELECT d.coder, d.segment_id, d.code_id, d.memo, s.id IS NOT NULL AS current FROM current_decisions d"
         " LEFT JOIN current_segments s ON s.id = d.segment_id"
-        " WHERE d.verdict IN ('accepted', 'added') AND d.code_id IS NOT NULL ORDER BY d.coder, d.code_id"
+        " WHERE d.verdict IN ('accepted', 'added') AND d.code_id IS NOT NULL"
+        # A decision carried to the current segments (pipeline.carry) is exported there, not skipped.
+        " AND (s.id IS NOT NULL OR NOT EXISTS (SELECT 1 FROM decisions c WHERE c.carried_from = d.id))"
+        " ORDER BY d.coder, d.code_id"
     ).fetchall()
     wanted = set(coders) if coders else None
     out: dict[str, list[_Coding]] = defaultdict(list)

@@ -16,9 +16,16 @@ def parse_xml(data: bytes, source: object) -> etree._Element:
     """Parse XML safely (no external entities, no network) or raise ExchangeError."""
     parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, remove_blank_text=True)
     try:
-        return etree.fromstring(data, parser)
+        root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as exc:
         raise ExchangeError(source, f"not well-formed XML ({exc}); re-export it from the QDA program") from exc
+    dtd = root.getroottree().docinfo.internalDTD
+    if dtd is not None and any(True for _ in dtd.iterentities()):
+        # Unexpanded entity references silently cut the text after them (issue 15);
+        # REFI-QDA files never need them, so a file that declares any is refused.
+        raise ExchangeError(source, "declares XML entities (<!ENTITY ...>), which REFI-QDA files do not use and "
+                                    "which would cut texts short; re-export it from the QDA program")
+    return root
 
 
 def q(ns: str, name: str) -> str:

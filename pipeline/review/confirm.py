@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pipeline.carry import current_targets
 from pipeline.codebook import Codebook
 from pipeline.hashing import sha256
 from pipeline.errors import WorkbookError
 from pipeline.review import layout as L
 from pipeline.review import log
+from pipeline.review.emergent import Proposal, record_proposals
 from pipeline.review.workbook import SheetRow, read_queue_sheet
 
 if TYPE_CHECKING:
@@ -41,6 +43,7 @@ class ConfirmReport:
     counts: dict[str, int] = field(default_factory=dict)
     unchanged: int = 0
     warnings: tuple[str, ...] = ()
+    proposed: tuple["Proposal", ...] = ()  # codes typed under Add code that the codebook lacks
 
 
 @dataclass
@@ -75,12 +78,16 @@ def confirm(study: "StudyContext", path: Path | str) -> ConfirmReport:
     problems: list[str] = []
     warnings: list[str] = []
     decided: dict[str, tuple[int, frozenset[log.Decision]]] = {}
+    proposals: list[Proposal] = []
     blank = 0
     for row in rows:
         where = f"{path.name}: sheet '{L.QUEUE_SHEET}' row {row.row}"
-        found = _row_decisions(row, book, codebook, where, problems)
+        proposed = len(proposals)
+        found = _row_decisions(row, book, codebook, where, problems, proposals)
         if found is None:
             continue
+        if not found and len(proposals) > proposed:
+            continue  # only a proposed (emergent) code: recorded below
         if not found:
             blank += 1
             if _text(row.values.get(L.MEMO_HEADER)):
@@ -96,18 +103,66 @@ def confirm(study: "StudyContext", path: Path | str) -> ConfirmReport:
         raise WorkbookError(f"{path}: workbook rejected, nothing was imported ({len(problems)} problem(s)):\n  "
                             + "\n  ".join(listed))
     warnings += _deleted_rows(path, book, rows)
-    decisions = [d for _, found in decided.values() for d in sorted(found, key=_order)]
-    planned = _write(study, path, book, digest, decisions)
+    decisions, moved = _onto_current(study.store.conn, path, decided)
+    warnings += moved
+    try:
+        planned = _write(study, path, book, digest, decisions, proposals)
+    except sqlite3.IntegrityError:
+        # Another `confirm` of the same file committed between our check and our write.
+        return ConfirmReport(path, book.id, book.coder, digest, "already imported")
     return ConfirmReport(path, book.id, book.coder, digest, "imported", len(decided), blank,
-                         planned.counts, planned.unchanged, tuple(warnings))
+                         planned.counts, planned.unchanged, tuple(warnings), tuple(proposals))
 
 
-def _write(study: "StudyContext", path: Path, book: _Workbook, digest: str, decisions: list[log.Decision]) -> log.Planned:
+def _write(study: "StudyContext", path: Path, book: _Workbook, digest: str, decisions: list[log.Decision],
+           proposals: list[Proposal]) -> log.Planned:
     with study.store.transaction() as conn:
+        if log.imported_before(conn, KIND, digest) is not None:
+            raise sqlite3.IntegrityError("already imported")  # checked again under the write lock
         planned = log.plan(conn, book.coder, book.id, decisions)
         import_id = log.insert_import(conn, KIND, book.id, digest, str(path))
         log.write_all(conn, import_id, book.coder, book.id, book.version, planned.writes)
+        record_proposals(conn, import_id, book.coder, book.id, book.version, proposals)
     return planned
+
+
+def _onto_current(conn: sqlite3.Connection, path: Path,
+                  decided: dict[str, tuple[int, frozenset[log.Decision]]]) -> tuple[list[log.Decision], list[str]]:
+    """Decisions on segments that are no longer current (the document was re-segmented or
+    re-ingested after the workbook was queued) go to the current segments holding the same
+    text (pipeline.carry); rows whose text changed are reported and not stored."""
+    out: list[log.Decision] = []
+    warnings: list[str] = []
+    moved: dict[str, list[log.Decision]] = {}
+    cache: dict = {}
+    for segment, (row, found) in decided.items():
+        target = current_targets(conn, segment, cache)
+        if target.segments == (segment,):
+            out += sorted(found, key=_order)
+        elif not target.segments:
+            warnings.append(f"{path.name}: sheet '{L.QUEUE_SHEET}' row {row}: not imported: {target.reason} since "
+                            f"this workbook was queued; the new text is queued again by `deductive queue`")
+        else:
+            for seg in target.segments:
+                moved.setdefault(seg, []).extend(replace(d, segment_id=seg) for d in found)
+    for seg, found in moved.items():
+        out += _merged(found)
+    if moved:
+        warnings.append(f"{path.name}: {len(moved)} decision(s) went onto the current segments of documents "
+                        f"re-segmented or re-ingested since the workbook was queued (same text)")
+    return out, warnings
+
+
+def _merged(found: list[log.Decision]) -> list[log.Decision]:
+    """Several rows landing on one segment: an applied code wins over its rejection and over 'none'."""
+    applied = {d.code_id for d in found if d.verdict in log.POSITIVE}
+    best: dict[str | None, log.Decision] = {}
+    for d in sorted(found, key=_order):
+        if d.code_id is None and applied and d.verdict == "none":
+            continue
+        if d.code_id not in best or (d.verdict in log.POSITIVE and best[d.code_id].verdict not in log.POSITIVE):
+            best[d.code_id] = d
+    return list(best.values())
 
 
 def _order(d: log.Decision) -> tuple[str, str]:
@@ -143,7 +198,7 @@ def _load_workbook(study: "StudyContext", path: Path, rows: list[SheetRow]) -> _
 
 
 def _row_decisions(row: SheetRow, book: _Workbook, codebook: Codebook, where: str,
-                   problems: list[str]) -> frozenset[log.Decision] | None:
+                   problems: list[str], proposals: list[Proposal]) -> frozenset[log.Decision] | None:
     """The row's decisions (empty: blank row); None after recording a problem."""
     item = _check_keys(row, book, where, problems)
     if item is None:
@@ -170,7 +225,7 @@ def _row_decisions(row: SheetRow, book: _Workbook, codebook: Codebook, where: st
             found.append(log.Decision(item["segment_id"], None, "none", memo, sid))
         else:
             found.append(log.Decision(item["segment_id"], code, verdict, memo, sid))
-    found += _added(row, item["segment_id"], codebook, memo, where, problems)
+    found += _added(row, item["segment_id"], codebook, memo, where, problems, proposals)
     found += _nothing(row, item["segment_id"], memo, where, problems)
     if len(problems) > before:
         return None
@@ -216,12 +271,15 @@ def _check_keys(row: SheetRow, book: _Workbook, where: str, problems: list[str])
 
 
 def _added(row: SheetRow, segment: str, codebook: Codebook, memo: str, where: str,
-           problems: list[str]) -> list[log.Decision]:
+           problems: list[str], proposals: list[Proposal]) -> list[log.Decision]:
     out = []
-    for slot in range(1, L.ADD_SLOTS + 1):
+    for slot in range(1, _add_slots(row) + 1):
         header = L.add_header(slot)
         try:
             code = L.resolve_code(row.values.get(header), codebook)
+        except L.UnknownCode as exc:
+            proposals.append(Proposal(exc.text, segment, memo, row.row))
+            continue
         except ValueError as exc:
             problems.append(f"{where}, {row.cell(header)}: {exc}")
             continue
@@ -247,6 +305,11 @@ def _deleted_rows(path: Path, book: _Workbook, rows: list[SheetRow]) -> list[str
     shown = ", ".join(f"#{p}" for p, _ in gone[:10]) + (" ..." if len(gone) > 10 else "")
     return [f"{path.name}: {len(gone)} row(s) were deleted from sheet '{L.QUEUE_SHEET}' ({shown}); "
             f"those segments stay queued for {book.coder}"]
+
+
+def _add_slots(row: SheetRow) -> int:
+    """Add code columns of this workbook (older workbooks had two)."""
+    return sum(1 for name in row.letters if name.startswith("Add code "))
 
 
 def _slots(row: SheetRow) -> int:

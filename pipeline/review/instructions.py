@@ -14,15 +14,19 @@ def instruction_rows(meta: WorkbookMeta, codebook: Codebook, columns: L.Columns)
         ("Review queue", f"for {meta.coder}", "title"),
         ("Workbook", f"{meta.workbook_id} (written {meta.created_at}; study {meta.study})", "term"),
         ("Codebook", f"{codebook.name}, version {codebook.version}", "term"),
+        ("Not in this queue", "; ".join(meta.left_out) if meta.left_out else
+         "nothing: every segment in scope is in this queue", "term"),
         ("", "", ""),
         ("How to review", "", "heading"),
         ("1.", "Go to the Queue sheet. Each row is one segment of a document, with the segments "
                "before and after it in grey for context.", ""),
         ("2.", "For every suggested code, choose accept or reject in the Decision cell beside it. "
                "A rejection is useful too: it teaches the suggester what a code is not.", ""),
-        ("3.", "If a code that applies is missing, pick it in an Add code cell (the list is the "
-               "Codebook sheet). If no code of the codebook applies, choose yes under "
-               f"'{L.NOTHING_HEADER}'.", ""),
+        ("3.", "If a code that applies is missing, pick it in an Add code cell (the list shows "
+               "'Domain > Construct' as on the Codebook sheet). A theme the codebook lacks: type "
+               "its name in an Add code cell and keep it when warned; it is recorded as a proposed "
+               "new (emergent) code for the researcher to accept. If no code of the codebook "
+               f"applies, choose yes under '{L.NOTHING_HEADER}'.", ""),
         ("4.", "Write anything worth keeping in Memo: doubts, a better code, a quote to reuse.", ""),
         ("5.", "Save the file (any name, Excel or LibreOffice) and give it back; it is read with "
                "`deductive confirm`. You may return it half done: blank rows stay in your queue.", ""),
@@ -58,7 +62,7 @@ def _column_meanings(columns: L.Columns) -> list[tuple[str, str]]:
         (f"Suggestion 1..{columns.slots}", f"A suggested code with its score from 0 to 1; "
                                            f"'{L.NO_CODE_LABEL}' means the suggester found nothing."),
         (f"Decision 1..{columns.slots}", f"{L.ACCEPT} or {L.REJECT} for the suggestion to its left; blank = not decided."),
-        (f"Add code 1..{L.ADD_SLOTS}", "Codes that apply but were not suggested."),
+        (f"Add code 1..{L.ADD_SLOTS}", "Codes that apply but were not suggested, or a new (emergent) code typed in."),
         (L.NOTHING_HEADER, f"{L.NOTHING_APPLIES} when no code applies to the segment."),
         (L.MEMO_HEADER, "Your note; it is stored with every decision of the row."),
     ]

@@ -16,6 +16,7 @@ __all__ = [
     "QUEUE_SHEET", "INSTRUCTIONS_SHEET", "CODEBOOK_SHEET", "KEY_COLUMNS", "ADD_SLOTS",
     "ACCEPT", "REJECT", "NOTHING_APPLIES", "NO_CODE_LABEL", "decision_header", "suggestion_header",
     "add_header", "text_fingerprint", "WorkbookMeta", "choice_text", "parse_verdict", "resolve_code", "score_band", "SCORE_BANDS",
+    "UnknownCode", "HIERARCHY_SEPARATOR",
 ]
 
 QUEUE_SHEET = "Queue"
@@ -28,7 +29,9 @@ INFO_COLUMNS = (("#", 5), ("Case", 12), ("Document", 22), ("Where", 11), ("Speak
 SUGGESTION_WIDTH, DECISION_WIDTH, ADD_WIDTH = 24, 11, 26
 NOTHING_HEADER, MEMO_HEADER = "Nothing applies", "Memo"
 NOTHING_WIDTH, MEMO_WIDTH = 11, 36
-ADD_SLOTS = 2
+# Add code cells per row (issue 15: two were too few for segments that touch several constructs).
+ADD_SLOTS = 4
+HIERARCHY_SEPARATOR = " > "
 
 # Hidden, locked key columns. Their headers are the only ones `confirm` cannot do without.
 WORKBOOK_KEY, SEGMENT_KEY, SUGGESTIONS_KEY, HASH_KEY = "workbook_id", "segment_id", "suggestion_ids", "text_hash"
@@ -56,6 +59,7 @@ class WorkbookMeta:
     created_at: str
     study: str
     run_id: str | None
+    left_out: tuple[str, ...] = ()  # segments in scope not in this queue, one line per reason
 
 
 _VERDICT_WORDS = {
@@ -83,9 +87,17 @@ def text_fingerprint(text: str) -> str:
     return sha256(text)[:16]
 
 
-def choice_text(label: str, code_id: str) -> str:
-    """How a code appears in the add-code dropdown: readable label, exact id."""
-    return f"{label} [{code_id}]"
+def choice_text(label: str, code_id: str, groups: tuple[str, ...] = ()) -> str:
+    """How a code appears in the add-code dropdown: its groups and label ('Domain > Construct'), exact id."""
+    return HIERARCHY_SEPARATOR.join((*groups, label)) + f" [{code_id}]"
+
+
+class UnknownCode(ValueError):
+    """A cell names no code of the codebook: in an Add code cell, a proposed (emergent) code."""
+
+    def __init__(self, text: str, message: str) -> None:
+        self.text = text
+        super().__init__(message)
 
 
 def score_band(score: float | None) -> str | None:
@@ -139,8 +151,11 @@ def resolve_code(value: object, codebook: Codebook) -> str | None:
         if not code.codable:
             raise ValueError(f"'{text}' is a group heading, not a codable code; pick one of its codes")
         return code.id
-    raise ValueError(f"'{text}' is not a code of codebook {codebook.name} version {codebook.version}; "
-                     f"pick a code from the dropdown (the Codebook sheet lists them)")
+    message = (f"'{text}' is not a code of codebook {codebook.name} version {codebook.version}; "
+               f"pick a code from the dropdown (the Codebook sheet lists them)")
+    if match:  # 'Label [id]' with an unknown id: a pick from another codebook, not a new theme
+        raise ValueError(message)
+    raise UnknownCode(text, message)
 
 
 def _unique(codes: list) -> object:

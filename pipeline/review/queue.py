@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
 from pipeline.errors import ConfigError, StudyError
-from pipeline.review.selection import QueueItem, QueueOptions, select_items, split_overlap
+from pipeline.review.selection import QueueItem, QueueOptions, describe_left_out, select, split_overlap
 from pipeline.suggest.stage import latest_run
 from pipeline.review.layout import WorkbookMeta
 from pipeline.review.workbook import write_workbook
@@ -32,18 +32,21 @@ class QueuedWorkbook:
     segments: int
     suggestions: int
     shared: int  # segments also queued for the other coder (--overlap)
+    left_out: tuple[str, ...] = ()  # segments in scope not queued, one line per reason
 
 
 def queue(study: "StudyContext", options: QueueOptions, out: Path | None = None) -> list[QueuedWorkbook]:
     """Write one workbook for ``options.coder`` (and one for ``with_coder`` if overlapping).
 
-    Returns what was queued; an empty selection writes nothing and returns [].
+    Returns what was queued, each with the segments in scope left out and why (also
+    written on the Instructions sheet); an empty selection writes nothing and returns [].
     """
     _check_coders(options)
     codebook = study.codebook(options.codebook_version)
     run_id = options.run_id or latest_run(study.store, codebook.version)
-    _check_run(study, run_id, codebook.version, options.include_uncoded)
-    items = select_items(study.store.conn, codebook, run_id, options, _roles(study))
+    _check_run(study, run_id, codebook.version, options.include_uncoded is True)
+    selection = select(study.store.conn, codebook, run_id, options, _roles(study))
+    items, left_out = selection.items, describe_left_out(selection.left_out)
     if not items:
         return []
     now = datetime.now(timezone.utc)
@@ -59,18 +62,19 @@ def queue(study: "StudyContext", options: QueueOptions, out: Path | None = None)
     for (coder, chosen), workbook_id, path in zip(plan, ids, paths):
         partner = [i for i in ids if i != workbook_id]
         params = {**_params(options), "overlap_with": partner[0] if partner else None}
-        _record_and_write(study, workbook_id, coder, chosen, path, codebook, run_id, params, now)
+        _record_and_write(study, workbook_id, coder, chosen, path, codebook, run_id, params, now, left_out)
         results.append(QueuedWorkbook(workbook_id, coder, path, len(chosen),
-                                      sum(len(i.suggestions) for i in chosen), shared))
+                                      sum(len(i.suggestions) for i in chosen), shared, tuple(left_out)))
     return results
 
 
 def _record_and_write(study: "StudyContext", workbook_id: str, coder: str, items: Sequence[QueueItem], path: Path,
-                      codebook, run_id: str | None, params: dict, now: datetime) -> None:
+                      codebook, run_id: str | None, params: dict, now: datetime, left_out: Sequence[str] = ()) -> None:
     """Store rows and file together: if the file cannot be written, nothing is recorded."""
     path.parent.mkdir(parents=True, exist_ok=True)
     stamp = now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    meta = WorkbookMeta(workbook_id, coder, now.strftime("%Y-%m-%d %H:%M UTC"), study.root.name, run_id)
+    meta = WorkbookMeta(workbook_id, coder, now.strftime("%Y-%m-%d %H:%M UTC"), study.root.name, run_id,
+                        tuple(left_out))
     with study.store.transaction() as conn:
         conn.execute(
             "INSERT INTO workbooks(id, coder, created_at, path, codebook_version, run_id, params)"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import random
+from collections import Counter
 import sqlite3
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
@@ -13,10 +14,18 @@ from pipeline.codebook import Codebook
 from pipeline.errors import ConfigError
 from pipeline.review.layout import NO_CODE_LABEL, text_fingerprint
 
-__all__ = ["QueueOptions", "Suggested", "QueueItem", "select_items", "split_overlap"]
+__all__ = ["QueueOptions", "Suggested", "QueueItem", "Selection", "select", "select_items", "split_overlap",
+           "describe_left_out"]
 
 ORDERS = ("document", "score", "uncertainty")
 UNTRUSTED_MARK = " (untrusted)"
+# Why a segment in scope (the study, or --cases) was not queued; counted and reported.
+DECIDED = "already decided by this coder"
+QUEUED_BEFORE = "already sent to this coder and not decided yet (--requeue sends them again)"
+NOT_CHOSEN_CODES = "without a suggestion of the chosen --codes"
+NO_CODE_SUGGESTED = "without a suggested code (left out by --only-suggested)"
+OVER_LIMIT = "beyond --limit"
+OUT_OF_SCOPE = "spoken by a role no code applies to (e.g. the interviewer)"
 # Uncertainty sampling compares each pick with the ones before it: rank at most this many.
 MAX_UNCERTAINTY_RANKED = 500
 
@@ -28,8 +37,10 @@ class QueueOptions:
     cases/codes: only these cases / these codes and their sub-codes. order: "document"
     (case, document, position), "score" (best suggestion first) or "uncertainty" (the
     segments whose confirmation teaches the learned suggester most; see
-    pipeline.suggest.training.uncertainty_ranking). include_uncoded: also
-    queue segments for which nothing was suggested, so coders can add codes. requeue: also
+    pipeline.suggest.training.uncertainty_ranking). include_uncoded: segments for which
+    no code was suggested are queued too (the default, None or True: every segment in scope
+    reaches a coder, who can add codes); False queues only segments with a suggested code.
+    With ``codes``, only segments with a suggestion of those codes are in scope. requeue: also
     queue segments sent to this coder before but never decided. overlap: the share of the
     queue that both ``coder`` and ``with_coder`` review; the rest is split between them.
     """
@@ -39,7 +50,7 @@ class QueueOptions:
     codes: tuple[str, ...] = ()
     limit: int | None = None
     order: str = "document"
-    include_uncoded: bool = False
+    include_uncoded: bool | None = None
     requeue: bool = False
     overlap: float | None = None
     with_coder: str | None = None
@@ -78,6 +89,14 @@ class QueueItem:
         return max((s.score or 0.0 for s in self.suggestions if s.code_id), default=0.0)
 
 
+@dataclass(frozen=True)
+class Selection:
+    """The queue, and the segments in scope left out of it: reason -> count."""
+
+    items: list[QueueItem]
+    left_out: dict[str, int]
+
+
 @dataclass
 class _Context:
     texts: dict[tuple[str, int], tuple[str, str]] = field(default_factory=dict)
@@ -89,31 +108,63 @@ class _Context:
 
 def select_items(conn: sqlite3.Connection, codebook: Codebook, run_id: str | None,
                  options: QueueOptions, roles: Mapping[str, str | None] | None = None) -> list[QueueItem]:
-    """The queue for ``options.coder`` (and ``with_coder``), in the requested order.
+    """The queue for ``options.coder`` (and ``with_coder``), in the requested order."""
+    return select(conn, codebook, run_id, options, roles).items
+
+
+def select(conn: sqlite3.Connection, codebook: Codebook, run_id: str | None, options: QueueOptions,
+           roles: Mapping[str, str | None] | None = None) -> Selection:
+    """``select_items`` with the segments it left out, counted by reason.
 
     ``roles`` (segment id -> speaker role): segments whose speaker no code applies to
-    (pipeline.suggest.scope) are left out, even with include_uncoded."""
+    (pipeline.suggest.scope) are left out, and counted."""
     if options.order not in ORDERS:
         raise ConfigError(f"--order '{options.order}' is unknown; use one of: {', '.join(ORDERS)}")
     wanted_codes = _expand_codes(codebook, options.codes)
     segments = _current_segments(conn, options.cases)
-    suggestions = _suggestions(conn, run_id, codebook, wanted_codes, options.include_uncoded)
-    excluded = _excluded(conn, options.coder, codebook.version, options.requeue)
+    include = options.include_uncoded is not False and not options.codes
+    suggestions = _suggestions(conn, run_id, codebook, wanted_codes, include)
+    decided, sent = _excluded_parts(conn, options.coder, codebook.version, options.requeue)
     if options.with_coder:
-        excluded |= _excluded(conn, options.with_coder, codebook.version, options.requeue)
+        more = _excluded_parts(conn, options.with_coder, codebook.version, options.requeue)
+        decided, sent = decided | more[0], sent | more[1]
     context = _context(conn, {row["document_id"] for row in segments})
-    items = []
+    items, left_out = [], Counter()
     scoped = _scoped_out(codebook, segments, roles)
     for row in segments:
         shown = suggestions.get(row["id"], ())
-        if row["id"] in excluded or row["id"] in scoped or not _wanted(shown, options.include_uncoded):
+        reason = OUT_OF_SCOPE if row["id"] in scoped else _left_out(
+            row["id"], shown, decided, sent, include, bool(options.codes))
+        if reason:
+            left_out[reason] += 1
             continue
         items.append(_unit_text(conn, _item(row, shown, context), row["document_id"]))
     if options.order == "score":
         items.sort(key=lambda item: -item.best_score)  # stable: document order within ties
     if options.order == "uncertainty" and run_id is not None and items:
         items = _by_uncertainty(conn, codebook, run_id, items, options.limit)
-    return items[: options.limit] if options.limit else items
+    if options.limit and len(items) > options.limit:
+        left_out[OVER_LIMIT] += len(items) - options.limit
+        items = items[: options.limit]
+    return Selection(items, dict(left_out))
+
+
+def _left_out(segment: str, shown: tuple[Suggested, ...], decided: set[str], sent: set[str], include: bool,
+              by_codes: bool) -> str:
+    if segment in decided:
+        return DECIDED
+    if segment in sent:
+        return QUEUED_BEFORE
+    if by_codes and not any(s.code_id is not None for s in shown):
+        return NOT_CHOSEN_CODES
+    if not include and not any(s.code_id is not None for s in shown):
+        return NO_CODE_SUGGESTED
+    return ""
+
+
+def describe_left_out(left_out: dict[str, int]) -> list[str]:
+    """One line per reason, for the terminal and the Instructions sheet."""
+    return [f"{n} segment(s) {reason}" for reason, n in sorted(left_out.items(), key=lambda kv: -kv[1]) if n]
 
 
 def _scoped_out(codebook: Codebook, segments: Sequence[sqlite3.Row], roles: Mapping[str, str | None] | None) -> set[str]:
@@ -217,20 +268,16 @@ def _drop_no_code_beside_codes(shown: list[Suggested]) -> tuple[Suggested, ...]:
     return tuple(coded or shown)
 
 
-def _wanted(shown: tuple[Suggested, ...], include_uncoded: bool) -> bool:
-    return include_uncoded or any(s.code_id is not None for s in shown)
-
-
-def _excluded(conn: sqlite3.Connection, coder: str, version: str, requeue: bool) -> set[str]:
-    """Segments this coder already decided, or (unless requeue) already received."""
+def _excluded_parts(conn: sqlite3.Connection, coder: str, version: str, requeue: bool) -> tuple[set[str], set[str]]:
+    """Segments this coder already decided, and (unless requeue) those already sent to them."""
     decided = {r[0] for r in conn.execute(
         "SELECT DISTINCT segment_id FROM decisions WHERE coder = ? AND codebook_version = ?", (coder, version))}
     if requeue:
-        return decided
+        return decided, set()
     sent = {r[0] for r in conn.execute(
         "SELECT wi.segment_id FROM workbook_items wi JOIN workbooks w ON w.id = wi.workbook_id"
         " WHERE w.coder = ? AND w.codebook_version = ?", (coder, version))}
-    return decided | sent
+    return decided, sent - decided
 
 
 def _context(conn: sqlite3.Connection, documents: set[str]) -> _Context:

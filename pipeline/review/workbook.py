@@ -194,8 +194,12 @@ def _validations(sheet: Worksheet, rows: int, columns: L.Columns, index: dict[st
     decide = DataValidation(type="list", formula1=f'"{L.ACCEPT},{L.REJECT}"', allow_blank=True,
                             showErrorMessage=True, errorTitle="Decision",
                             error=f"Choose {L.ACCEPT} or {L.REJECT}, or leave the cell blank.")
+    # A warning, not a stop: a code typed that is not in the list is kept as a proposed
+    # (emergent) code, which `confirm` records and `codebook accept-emergent` adds.
     add = DataValidation(type="list", formula1=CHOICES_NAME, allow_blank=True, showErrorMessage=True,
-                         errorTitle="Add code", error="Pick a code from the list (the Codebook sheet).")
+                         errorStyle="warning", errorTitle="Add code",
+                         error="Not in the codebook: keep it to propose it as a new (emergent) code, "
+                               "or pick a code from the list (the Codebook sheet).")
     nothing = DataValidation(type="list", formula1=f'"{L.NOTHING_APPLIES}"', allow_blank=True,
                              showErrorMessage=True, errorTitle=L.NOTHING_HEADER,
                              error=f"Choose '{L.NOTHING_APPLIES}' when no code of the codebook applies.")
@@ -227,8 +231,9 @@ def _codebook(sheet: Worksheet, codebook: Codebook) -> int:
     header_row(sheet, 1, [name for name, _ in headers], widths=[width for _, width in headers])
     codes = codebook.codable
     for r, code in enumerate(codes, start=2):
-        group = " › ".join(a.label for a in reversed(codebook.ancestors(code.id)))
-        row = [L.choice_text(codebook.path_label(code.id), code.id), code.id, code.label, group,
+        groups = tuple(a.label for a in reversed(codebook.ancestors(code.id)))
+        group = " › ".join(groups)
+        row = [L.choice_text(code.label, code.id, groups), code.id, code.label, group,
                code.definition, code.inclusion, code.exclusion]
         for col, value in enumerate(row, start=1):
             cell = sheet.cell(r, col)
@@ -245,7 +250,12 @@ def _codebook(sheet: Worksheet, codebook: Codebook) -> int:
 
 def read_queue_sheet(path: Path) -> list[SheetRow]:
     """Every non-empty row of the Queue sheet, keyed by header; never by position."""
-    book = open_workbook(path, "save it as Excel Workbook (.xlsx) and try again", data_only=False)
+    try:
+        book = open_workbook(path, "save it as Excel Workbook (.xlsx) and try again", data_only=False)
+    except WorkbookError:
+        raise
+    except Exception as exc:  # damaged XML inside the zip: openpyxl raises the XML parser's errors
+        raise _damaged(path, exc) from exc
     try:
         if L.QUEUE_SHEET not in book.sheetnames:
             raise WorkbookError(f"{path}: no sheet named '{L.QUEUE_SHEET}' (found: {', '.join(book.sheetnames)}); "
@@ -253,8 +263,18 @@ def read_queue_sheet(path: Path) -> list[SheetRow]:
         sheet = book[L.QUEUE_SHEET]
         sheet.reset_dimensions()  # some writers store a wrong used range
         return _rows(path, sheet)
+    except WorkbookError:
+        raise
+    except Exception as exc:  # the sheet's XML is damaged (seen: ParseError) - name the file
+        raise _damaged(path, exc) from exc
     finally:
         book.close()
+
+
+def _damaged(path: Path, exc: Exception) -> WorkbookError:
+    return WorkbookError(f"{path}: damaged workbook, sheet '{L.QUEUE_SHEET}' cannot be read "
+                         f"({type(exc).__name__}: {exc}); open it in Excel or LibreOffice, save it again as "
+                         f"Excel Workbook (.xlsx) and confirm it again; nothing was imported from it")
 
 
 def _rows(path: Path, sheet: Any) -> list[SheetRow]:

@@ -100,10 +100,15 @@ def test_resolve_records_consensus_in_one_import(three: tuple[Study, list[str]],
                    tmp_path / "filled.xlsx")
     report = resolve(study, filled)
     assert (report.status, report.resolved, report.unresolved) == ("imported", 3, 1)
-    assert _current(study, "consensus") == {segs[1]: {"culture"}, segs[2]: {None}, segs[3]: {"adoption"}}
+    # The resolved rows, and the agreed segments 0 and 5 as every coder coded them (issue 15).
+    assert _current(study, "consensus") == {segs[1]: {"culture"}, segs[2]: {None}, segs[3]: {"adoption"},
+                                            segs[0]: {"culture"}, segs[5]: {None}}
+    assert report.agreed == 2
     memo = study.store.query("SELECT memo FROM decisions WHERE coder = 'consensus' AND segment_id = ?", (segs[1],))
     assert memo[0]["memo"] == "ana was right"
-    assert len(study.store.query("SELECT DISTINCT import_id FROM decisions WHERE coder = 'consensus'")) == 1
+    kinds = study.store.query("SELECT DISTINCT i.kind FROM decisions d JOIN imports i ON i.id = d.import_id"
+                              " WHERE d.coder = 'consensus'")
+    assert sorted(r[0] for r in kinds) == ["agreed", "disagreements"]
     assert resolve(study, filled).status == "already imported"
     # A second round changes segs[1] from culture to policy: culture is retired, not left behind.
     again = _fill(filled, {2: {"Resolution 1": "Policy [policy]"}}, tmp_path / "again.xlsx")
@@ -159,7 +164,7 @@ def test_the_audit_workbook_can_be_resolved_too(three: tuple[Study, list[str]], 
     study, segs = three
     filled = _fill(workbook.parent / "audit.xlsx", {2: {"Resolution 1": "culture"}}, tmp_path / "a.xlsx")
     assert resolve(study, filled, coder="panel").resolved == 1
-    assert _current(study, "panel") == {segs[1]: {"culture"}}
+    assert _current(study, "panel") == {segs[1]: {"culture"}, segs[0]: {"culture"}, segs[5]: {None}}  # + agreed
 
 
 @pytest.mark.parametrize(
@@ -221,3 +226,44 @@ def test_cli_merge_and_resolve(three: tuple[Study, list[str]], workbook: Path, t
     assert _current(study, "consensus")[segs[1]] == {None}  # the resolution replaced the merged 'culture'
     bad = runner.invoke(cli, ["merge-coders", str(study.root), "--coders", "ana,ben", "--at-least", "0"])
     assert bad.exit_code == 1 and "--at-least must be 1 or more" in bad.output
+
+
+# --- issue 15: a rule never overwrites a hand resolution; the order does not matter ----------
+
+def _consensus_summary(study: Study) -> set[tuple[str, str]]:
+    """(segment, code) applied in `summarize --consensus`'s coding."""
+    from pipeline.summarize.source import SourceOptions, load_summary_coding as summary_coding
+
+    coding = summary_coding(study, SourceOptions(consensus=True))
+    return set(zip(coding.applied["segment_id"], coding.applied["code_id"]))
+
+
+@pytest.mark.parametrize("order", [("resolve", "merge"), ("merge", "resolve"), ("resolve",),
+                                   ("resolve", "merge", "resolve"), ("merge", "resolve", "merge")])
+def test_resolve_and_merge_in_any_order_give_one_consensus(three: tuple[Study, list[str]], workbook: Path,
+                                                           tmp_path: Path, order: tuple[str, ...]) -> None:
+    study, segs = three
+    filled = _fill(workbook, {2: {"Resolution 1": NO_CODE}, 3: {"Resolution 1": "Culture [culture]"},
+                              4: {"Resolution 1": "implementation"}, 5: {"Resolution 1": "culture"}},
+                   tmp_path / "filled.xlsx")
+    for step in order:
+        if step == "resolve":
+            resolve(study, filled)
+        else:
+            merge_into(study, ("ana", "ben", "cy"), "majority")
+    # Hand resolutions on segs 1-4; the agreed segs 0 and 5 as all coders coded them.
+    assert _current(study, "consensus") == {segs[0]: {"culture"}, segs[1]: {None}, segs[2]: {"culture"},
+                                            segs[3]: {"implementation"}, segs[4]: {"culture"}, segs[5]: {None}}
+    assert _consensus_summary(study) == {(segs[0], "culture"), (segs[2], "culture"), (segs[3], "implementation"),
+                                         (segs[4], "culture")}
+    # The audit of the coders is the same whatever consensus holds.
+    assert audit(study, NO_BOOT).coding.coders == ("ana", "ben", "cy")
+
+
+def test_merge_after_resolve_reports_the_kept_resolutions(three: tuple[Study, list[str]], workbook: Path,
+                                                          tmp_path: Path) -> None:
+    study, segs = three
+    resolve(study, _fill(workbook, {2: {"Resolution 1": NO_CODE}}, tmp_path / "f.xlsx"))
+    report = merge_into(study, ("ana", "ben", "cy"), ("at_least", 1))
+    assert report.kept_resolutions == 1
+    assert _current(study, "consensus")[segs[1]] == {None}

@@ -35,13 +35,14 @@ def test_queue_writes_three_sheets_and_records_items(review_study: Path) -> None
     workbook = load_workbook(book.path)
     assert workbook.sheetnames == ["Instructions", "Queue", "Codebook"]
     rows = _sheet_rows(book.path)
-    # The fixture suggests "no code" for every fourth segment: those are not queued by default.
+    # The fixture suggests "no code" for every fourth segment: they are queued too (issue 15).
     with Study(review_study) as study:
         segments = study.segments()
         items = study.store.query("SELECT * FROM workbook_items WHERE workbook_id = ? ORDER BY position", (book.workbook_id,))
         stored = study.store.query("SELECT * FROM workbooks WHERE id = ?", (book.workbook_id,))[0]
-    expected = [sid for i, sid in enumerate(segments["id"]) if i % 4 != 2]
+    expected = list(segments["id"])
     assert [r["segment_id"] for r in rows] == expected == [i["segment_id"] for i in items]
+    assert book.left_out == ()
     assert book.segments == len(expected) and stored["coder"] == "ana" and stored["run_id"] == "run-test-1"
     texts = dict(zip(segments["id"], segments["text"]))
     for row, item in zip(rows, items):
@@ -117,9 +118,10 @@ def test_formula_like_text_is_stored_as_text(review_study: Path, text: str) -> N
 
 @pytest.mark.parametrize("options, expected", [
     # why: each filter narrows the queue in its own way
-    ({"cases": ("beta",)}, lambda segs: [s for i, s in segs if s.startswith("b") and i % 4 != 2]),
+    ({"cases": ("beta",)}, lambda segs: [s for i, s in segs if s.startswith("b")]),
     ({"include_uncoded": True}, lambda segs: [s for _, s in segs]),
-    ({"limit": 3}, lambda segs: [s for i, s in segs if i % 4 != 2][:3]),
+    ({"include_uncoded": False}, lambda segs: [s for i, s in segs if i % 4 != 2]),
+    ({"limit": 3}, lambda segs: [s for _, s in segs][:3]),
 ])
 def test_queue_filters(review_study: Path, options: dict, expected) -> None:
     with Study(review_study) as study:
@@ -138,7 +140,7 @@ def test_codes_filter_keeps_only_those_codes_and_subcodes(review_study: Path) ->
 
 
 def test_order_by_score_puts_best_first(review_study: Path) -> None:
-    [book] = _queue(review_study, order="score")
+    [book] = _queue(review_study, order="score", include_uncoded=False)
     firsts = [r["Suggestion 1"] for r in _sheet_rows(book.path)]
     scores = [float(s.rsplit("(", 1)[1].rstrip(")")) for s in firsts]
     assert scores == sorted(scores, reverse=True)
@@ -246,3 +248,23 @@ def test_codes_a_learned_model_does_not_trust_are_flagged(review_study: Path) ->
     cells = [r["Suggestion 1"] for r in _sheet_rows(book.path)]
     assert any(c.startswith("Setting > Policy (untrusted)") for c in cells)
     assert not any("Setting > Culture (untrusted)" in c for c in cells)
+
+
+def test_every_segment_in_scope_is_queued_or_counted_with_its_reason(review_study: Path, tmp_path: Path) -> None:
+    """Issue 15: segments without a suggested code were silently left out of the queue."""
+    with Study(review_study) as study:
+        total = len(study.segments())
+    no_code = (total + 1) // 4  # the fixture's "no code" rows, every fourth segment
+    [only] = _queue(review_study, include_uncoded=False, out=tmp_path / "a.xlsx")
+    assert only.segments == total - no_code
+    assert only.left_out == (f"{no_code} segment(s) without a suggested code (left out by --only-suggested)",)
+    sheet = load_workbook(only.path)["Instructions"]
+    notes = {sheet.cell(r, 1).value: sheet.cell(r, 2).value for r in range(1, sheet.max_row + 1)}
+    assert notes["Not in this queue"] == only.left_out[0]
+    # The next queue for the same coder takes the rest, and says why the others are not in it.
+    result = CliRunner().invoke(cli, ["queue", str(review_study), "--coder", "ana", "--out", str(tmp_path / "b.xlsx")])
+    assert result.exit_code == 0, result.output
+    assert f"queued {no_code} segments" in result.output
+    assert f"not queued: {total - no_code} segment(s) already sent to this coder" in result.output
+    [limited] = _queue(review_study, coder="ben", limit=2, out=tmp_path / "c.xlsx")
+    assert limited.left_out == (f"{total - 2} segment(s) beyond --limit",)

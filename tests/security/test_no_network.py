@@ -51,7 +51,7 @@ def test_the_whole_loop_runs_without_any_network(mini_codebook: Path, corpus: Pa
         name = " ".join(result["command"][:2])
         if result["command"][0] in FLOWS:
             assert result["exit_code"] == 1, f"{name}: {result['output']}"
-            assert "needs Prefect's local server on the loopback interface" in result["output"], result["output"]
+            assert "need the loopback network (127.0.0.1) for Prefect's local server" in result["output"], result["output"]
             assert "Traceback" not in result["output"]
         else:
             assert result["exit_code"] == 0, f"{name}: {result['output']}"
