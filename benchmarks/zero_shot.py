@@ -10,7 +10,9 @@ segments, and is scored on the TEST split only, against:
 Kappa and macro-F1 use each method's top code (forced choice, as every unit has a gold
 code); top-2 recall asks whether the gold code is among the two best; ECE (10 equal bins)
 compares the engine's top probability with how often the top code is right; "shown" is the
-share of test units whose top code reaches 0.5 (shown as a suggestion by default).
+share of test units whose top code reaches 0.5 (shown as a suggestion by default). "group fit"
+is the engine's label-free test of whether the gold codes' group belongs to the study
+(pipeline.suggest.scoring.study_fit, on all texts, no gold codes).
 
 Context variants (AnnoMI only: the other benchmarks have no order): a segment vector mixed
 with the previous utterance's vector, unit(x + w * previous). Foreign codebooks: the share of
@@ -118,6 +120,9 @@ def run_benchmark(b: Benchmark, embedder: BenchEmbedder) -> dict[str, dict[str, 
     engine = Engine(book, embedder, X)
     cols = [engine.codes.index(c) for c in codes]
     rows = {"engine": figures(gold, engine.proba(X)[b.test][:, cols], codes, proba=True)}
+    cal = engine.calibration
+    fit = next(f for g, f in zip(cal.groups, cal.group_fit) if set(cols) <= set(g))
+    rows["engine"]["study_fit"], rows["engine"]["belongs"] = fit, float(cal.fits(fit))
     flat = Engine(book, embedder, X, steps=0)
     rows["engine, not adapted"] = figures(gold, flat.proba(X)[b.test][:, cols], codes, proba=True)
     if any(b.previous):
@@ -145,6 +150,9 @@ def print_table(name: str, b: Benchmark, rows: dict[str, dict[str, float]]) -> N
     print(f"\n{name}{dev}: {int(b.test.sum())} test units, {len(set(b.labels))} codes")
     print(f"  {'method':26s} {'kappa':>6s} {'mF1':>6s} {'top2':>6s} {'ECE':>6s} {'shown':>6s}")
     fmt = lambda r, k: f"{r[k]:6.3f}" if k in r else f"{'-':>6s}"  # noqa: E731
+    e = rows["engine"]
+    print(f"  group fit (unlabelled, share beating the median background sentence - 1/2): {e['study_fit']:+.3f}"
+          f" -> {'belongs to the study' if e['belongs'] else 'set aside (scores x evidence)'}")
     for method, r in rows.items():
         print(f"  {method:26s} {fmt(r, 'kappa')} {fmt(r, 'macro_f1')} {fmt(r, 'top2')} {fmt(r, 'ece')} {fmt(r, 'shown')}")
     gain = rows["engine"]["kappa"] - rows["naive"]["kappa"]

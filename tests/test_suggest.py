@@ -8,7 +8,7 @@ import pytest
 from pipeline.codebook import Code, Codebook
 from pipeline.errors import InputError
 from pipeline.suggest.scoring import (Calibration, CodebookSuggester, CodeText, choose, code_texts, em_priors, fit_calibration,
-                                      prototypes)
+                                      prototypes, study_fit)
 
 
 def unit(*xs: float) -> np.ndarray:
@@ -88,8 +88,53 @@ def test_a_foreign_group_is_not_shown() -> None:
     background = _cluster(rng, AXES[0], 60, noise=1.0)
     segments = _cluster(rng, AXES[4] + AXES[5], 200, noise=1.0)  # the study talks about something else
     cal = _fit(segments, np.stack([AXES[8], AXES[9], AXES[10]]), [[0, 1, 2]], background)
-    assert cal.group_fit[0] < 0.1
+    assert not cal.fits(cal.group_fit[0])
     assert np.mean(cal.scores(segments).max(axis=1) >= 0.5) < 0.05
+
+
+def test_study_fit_is_positive_when_the_study_talks_about_the_codes_and_negative_when_not() -> None:
+    rng = np.random.default_rng(6)
+    codes = np.stack([AXES[2], AXES[3]])
+    generic = _cluster(rng, np.zeros(DIM) + 0.1, 80, noise=1.0) @ codes.T  # unrelated text: cosines to the codes
+    talking = np.vstack([_cluster(rng, AXES[2], 60), _cluster(rng, AXES[3], 60), _cluster(rng, AXES[0], 80, 1.0)]) @ codes.T
+    elsewhere = _cluster(rng, AXES[5] - 0.5 * (AXES[2] + AXES[3]), 200, noise=0.5) @ codes.T
+    assert study_fit(talking, generic) > 0.1  # 120 of 200 segments are about the codes: about half of that share
+    assert study_fit(elsewhere, generic) < -0.1
+    assert study_fit(generic, generic) == pytest.approx(0.0, abs=0.05)  # generic text is generic
+
+
+def test_free_codes_of_a_codebook_the_study_does_not_talk_about_are_not_shown() -> None:
+    rng = np.random.default_rng(7)
+    background = _cluster(rng, AXES[0], 60, noise=1.0)
+    # the study is about something else; with noise a few segments still clear some free code's bar
+    segments = _cluster(rng, AXES[4] + AXES[5], 300, noise=0.6)
+    anchors = np.stack([AXES[j] for j in (6, 7, 8, 9, 10, 11)])
+    cal = _fit(segments, anchors, [], background)
+    assert not cal.fits(cal.free_fit)
+    assert cal.scores(segments).max() < 0.5
+    # the same evidence without the study-level test would have shown something
+    assert (cal.relevance(segments) >= 0.5).any()
+
+
+def test_a_small_study_keeps_its_codebook() -> None:
+    rng = np.random.default_rng(8)
+    background = _cluster(rng, AXES[0], 60, noise=1.0)
+    segments = np.vstack([_cluster(rng, AXES[2], 4), _cluster(rng, AXES[3], 4)])
+    cal = _fit(segments, np.stack([AXES[2], AXES[3], AXES[4]]), [[0, 1]], background)
+    # eight segments cannot show that a codebook does not belong: it is trusted
+    assert cal.n_study == 8 and cal.fits(-0.2) and not cal.fits(-0.4)
+    assert cal.fits(cal.group_fit[0]) and cal.fits(cal.free_fit)
+
+
+def test_a_calibration_stored_by_an_older_run_keeps_its_rule() -> None:
+    rng = np.random.default_rng(9)
+    segments = np.vstack([_cluster(rng, AXES[2], 50), _cluster(rng, AXES[3], 50)])
+    stored = _fit(segments, np.stack([AXES[2], AXES[3]]), [[0, 1]], _cluster(rng, AXES[0], 20, 1.0)).to_dict()
+    for key in ("free_fit", "n_study", "fit_rule"):
+        del stored[key]
+    stored["group_fit"] = [0.05]  # the old stored value: a share of segments, compared with 0.1
+    old = Calibration.from_dict(stored)
+    assert old.fit_rule == "share" and not old.fits(0.05) and old.fits(0.15)
 
 
 def test_adaptation_moves_prototypes_toward_the_study() -> None:

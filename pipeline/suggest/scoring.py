@@ -15,11 +15,16 @@ How a code is scored (docs/method.md says the same for users).
 4. Absolute evidence. In a second view centred on the study's own mean segment, a code's
    evidence for a segment is logistic((cosine to the code - bar) / GATE_WIDTH), where the bar
    is the highest cosine any background sentence reaches for that code: above 0.5 only when
-   the segment is closer to the code than every piece of unrelated text. A group "fits the
-   study" when at least GROUP_FIT of the study's segments clear the bar for their best code;
-   then its scores are the conditional probabilities above; otherwise they are multiplied by
-   the segment's evidence, so a codebook that does not belong to the text shows (almost)
-   nothing. A code outside any exclusive group gets its evidence alone.
+   the segment is closer to the code than every piece of unrelated text.
+   Does a set of codes (an exclusive group, or all codes outside groups) belong to the study?
+   ``study_fit`` compares the study's segments with the background sentences themselves: it
+   is the share of segments that beat the median generic sentence, minus 1/2. A set is set
+   aside only when the study is measurably less like it than generic text (a sign test at
+   FIT_Z standard errors; a small study cannot show that, so its codebook is trusted). A
+   group that belongs gets the conditional probabilities above (every segment needs one of
+   its codes); a group set aside gets them multiplied by the segment's evidence; free codes
+   get their evidence, or nothing when their set is set aside. So a codebook that does not
+   belong to the text shows nothing, without a genre-dependent share.
 5. Priors. Each group's code frequencies are estimated from the study's unlabelled segments
    by EM prior adjustment (Saerens et al. 2002) and stored with the run; re-weighting the
    probabilities by them lowered kappa on the development data, so it is off (USE_PRIORS).
@@ -32,7 +37,7 @@ nothing passes, an explicit "no code" is returned.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 import numpy as np
@@ -62,13 +67,13 @@ ADAPT_TEMPERATURE = 0.02  # sharper sharing while adapting prototypes
 ADAPT_WEIGHT = 0.5  # a prototype = code texts + ADAPT_WEIGHT x mean of its segments
 ADAPT_STEPS = 5
 GATE_WIDTH = 0.05
-GROUP_FIT = 0.1  # a group fits the study when >= 10% of its segments clear the bar (AnnoMI dev: 15-25%; foreign <= 7%)
+FIT_Z = 2.0  # a set of codes is set aside when the study is less like it than generic text by 2 standard errors
 PRIOR_FLOOR = 1e-3
 USE_PRIORS = False  # EM priors are estimated and stored; re-weighting by them lost on AnnoMI (dev)
 PARAMETERS = {
     "roles": list(PROTOTYPE_ROLES), "temperature": TEMPERATURE, "adapt_temperature": ADAPT_TEMPERATURE,
     "adapt_weight": ADAPT_WEIGHT, "adapt_steps": ADAPT_STEPS, "gate_width": GATE_WIDTH,
-    "group_fit": GROUP_FIT, "use_priors": USE_PRIORS, "background": len(BACKGROUND),
+    "fit_z": FIT_Z, "use_priors": USE_PRIORS, "background": len(BACKGROUND),
 }
 
 
@@ -165,8 +170,10 @@ class Calibration:
     Ranking space: ``center`` (mean of the background sentences) and ``prototypes`` (adapted to
     the study). Evidence space: ``gate_center`` (mean of the study's segments), ``anchors``
     (code prototypes from the code texts alone) and ``bar`` (per code, the highest cosine a
-    background sentence reaches). ``group_fit``: per exclusive group, the share of the study's
-    segments whose best code clears its bar. ``prior``: EM estimate of each group's code
+    background sentence reaches). ``group_fit``: per exclusive group, ``study_fit`` (positive: the study
+    talks about the group more than generic text does); ``free_fit`` the same for the codes
+    outside groups; ``n_study`` the number of segments the test saw. Runs stored before the
+    test (``fit_rule`` "share") keep their rule: group_fit was the share clearing the bar, >= 0.1. ``prior``: EM estimate of each group's code
     frequencies (1 outside groups), applied only if ``use_priors``.
     """
 
@@ -179,6 +186,9 @@ class Calibration:
     groups: list[list[int]] = field(default_factory=list)
     group_fit: list[float] = field(default_factory=list)
     use_priors: bool = USE_PRIORS
+    free_fit: float = 1.0
+    n_study: int = 0
+    fit_rule: str = "null"
 
     def raw(self, segments: np.ndarray) -> np.ndarray:
         """Cosine of each segment to each code prototype (ranking space)."""
@@ -191,15 +201,26 @@ class Calibration:
     def transform(self, raw: np.ndarray, relevance: np.ndarray) -> np.ndarray:
         """Probabilities (segments x codes)."""
         scores = np.asarray(relevance, dtype=np.float64).copy()
+        free = [j for j in range(scores.shape[1]) if not any(j in g for g in self.groups)]
+        if free and not self.fits(self.free_fit):
+            scores[:, free] *= 0.0  # the study is no closer to these codes than generic text is
         for group, fit in zip(self.groups, self.group_fit):
             conditional = conditional_probabilities(raw[:, group], self.prior[group] if self.use_priors else None)
-            if fit >= GROUP_FIT:
+            if self.fits(fit):
                 applies = np.ones(len(raw))
             else:
                 best = np.argmax(raw[:, group], axis=1)
                 applies = relevance[:, group][np.arange(len(raw)), best]
             scores[:, group] = conditional * applies[:, None]
         return scores
+
+    def fits(self, fit: float) -> bool:
+        """Does a set of codes fit the study (see ``study_fit``)? Old runs stored a share compared with 0.1."""
+        if self.fit_rule == "share":
+            return fit >= 0.1
+        # set aside only when measurably less code-like than generic text (a sign test at
+        # FIT_Z standard errors): a small study cannot show that, so its codebook is trusted
+        return fit >= -FIT_Z * 0.5 / np.sqrt(max(self.n_study, 1))
 
     def scores(self, segments: np.ndarray) -> np.ndarray:
         return self.transform(self.raw(segments), self.relevance(segments))
@@ -208,13 +229,15 @@ class Calibration:
         r = lambda a: np.round(np.asarray(a, dtype=np.float64), 6).tolist()  # noqa: E731
         return {"center": r(self.center), "prototypes": r(self.prototypes), "gate_center": r(self.gate_center),
                 "anchors": r(self.anchors), "bar": r(self.bar), "prior": r(self.prior), "groups": self.groups,
-                "group_fit": r(self.group_fit), "use_priors": self.use_priors}
+                "group_fit": r(self.group_fit), "use_priors": self.use_priors, "free_fit": float(self.free_fit),
+                "n_study": self.n_study, "fit_rule": self.fit_rule}
 
     @classmethod
     def from_dict(cls, data: dict) -> "Calibration":
         a = lambda k: np.asarray(data[k], dtype=np.float64)  # noqa: E731
         return cls(a("center"), a("prototypes"), a("gate_center"), a("anchors"), a("bar"), a("prior"),
-                   [list(g) for g in data["groups"]], [float(x) for x in data["group_fit"]], bool(data["use_priors"]))
+                   [list(g) for g in data["groups"]], [float(x) for x in data["group_fit"]], bool(data["use_priors"]),
+                   float(data.get("free_fit", 1.0)), int(data.get("n_study", 0)), str(data.get("fit_rule", "share")))
 
 
 def _cosines(segments: np.ndarray, center: np.ndarray, protos: np.ndarray) -> np.ndarray:
@@ -255,10 +278,30 @@ def fit_calibration(
     for group in groups:
         protos[group] = adapt(centred, protos[group], steps)
         prior[group] = em_priors(conditional_probabilities(centred @ protos[group].T))
-    partial = Calibration(center, protos, gate_center, anchors, bar, prior, [list(g) for g in groups], [], use_priors)
-    raw, relevance = partial.raw(segments), partial.relevance(segments)
-    fit = [float(np.mean(relevance[:, g][np.arange(len(raw)), np.argmax(raw[:, g], axis=1)] >= 0.5)) for g in groups]
-    return replace(partial, group_fit=fit)
+    study, generic = _cosines(segments, gate_center, anchors), _cosines(background, gate_center, anchors)
+    grouped = {j for g in groups for j in g}
+    free = [j for j in range(len(codes)) if j not in grouped]
+    fit = [study_fit(study[:, g], generic[:, g]) for g in groups]
+    free_fit = study_fit(study[:, free], generic[:, free]) if free else 1.0
+    return Calibration(center, protos, gate_center, anchors, bar, prior, [list(g) for g in groups], fit, use_priors,
+                       free_fit, int(len(segments)), "null")
+
+
+def study_fit(study: np.ndarray, generic: np.ndarray) -> float:
+    """How much more code-like than generic text the study's segments are, for one set of codes.
+
+    Each segment's statistic is its best standardised cosine over the codes (standardised by
+    the background sentences' mean and spread per code); its p-value is the share of
+    background sentences that reach it. If the study were generic text, half of its segments
+    would have p <= 1/2. The result is that share minus 1/2: positive when the study talks
+    about these codes more than unrelated text does (Storey's estimate of the share of
+    code-like segments is twice it), negative when it talks about them less. The reference is
+    the background itself, so no genre-dependent share or constant is involved.
+    """
+    mu, sd = generic.mean(axis=0), generic.std(axis=0) + 1e-9
+    t, null = ((study - mu) / sd).max(axis=1), np.sort(((generic - mu) / sd).max(axis=1))
+    p = (1 + len(null) - np.searchsorted(null, t, side="left")) / (len(null) + 1)
+    return float(np.mean(p <= 0.5) - 0.5)
 
 
 def choose(
