@@ -135,18 +135,21 @@ class Study:
         return load_embedder(EmbedSettings(model=e.model, backend=e.backend, batch_size=e.batch_size,
                                            threads=e.threads or None))
 
-    def suggest(self, codebook: str | None = None, embedder: Any = None, learned: bool | None = None) -> SuggestReport:
+    def suggest(self, codebook: str | None = None, embedder: Any = None, learned: bool | None = None,
+                trust_pickle: bool = False) -> SuggestReport:
         """Suggest codes for all current segments (incremental within a run).
 
         learned=None (default): use the newest learned suggester for this codebook and
         model, learning a new one first when there are at least AUTO_LEARN_MIN confirmed
         codes it has not seen; True: always learn first; False: definitions only.
+        trust_pickle: convert a learned model an older version saved as a pickle (which
+        could run code) instead of refusing it.
         """
         book = self.codebook(codebook)
         embedder = embedder or self.embedder()
         model = None
         if learned is not False:
-            model = load_latest(self.root / "models", book.version, embedder.identity)
+            model = load_latest(self.root / "models", book, embedder.identity, self.store, trust_pickle)
             positives = self.store.query(
                 "SELECT COUNT(*) FROM current_decisions WHERE verdict IN ('accepted', 'added')")[0][0]
             stale = model is None or model.card["decisions_hash"] != decisions_hash(current_decision_ids(self.store))

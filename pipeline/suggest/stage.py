@@ -20,15 +20,14 @@ from pipeline.codebook import Codebook
 from pipeline.config import SuggestSettings
 from pipeline.errors import InputError
 from pipeline.store import Store
-from pipeline.suggest.learner import blend
-from pipeline.suggest.training import LearnedModel, with_examples
+from pipeline.suggest.training import LearnedModel
 from pipeline.suggest.scoring import DEFAULT_WEIGHTS, EXCLUSION_WEIGHT, Z_OFFSET, Z_SLOPE, Calibration, CodebookSuggester, choose
 from pipeline.embed.cache import TextEmbedder, embed_cached
 
 __all__ = ["SuggestReport", "suggest_segments", "latest_run", "suggestions_frame", "METHOD"]
 
 METHOD = "definition-similarity-v1"
-LEARNED_METHOD = "learned-blend-v1"
+LEARNED_METHOD = "learned-mix-v2"
 UNTRUSTED_CAP = 0.5
 # all-MiniLM-L6-v2 reads at most 256 word pieces; about 4 characters each in English.
 WINDOW_CHARS = 1000
@@ -73,20 +72,20 @@ def suggest_segments(
 ) -> SuggestReport:
     """Suggest codes for every current segment the run has not yet seen.
 
-    With a learned model, confirmed examples join the codes' texts and the classifier's
-    probabilities are blended in (pipeline.suggest.learner); codes it could not show to be better
-    than chance are capped at UNTRUSTED_CAP so they are never shown as confident.
+    With a learned model, its scores replace the zero-shot ones (pipeline.suggest.learner);
+    codes it could not show to be better than chance are capped at UNTRUSTED_CAP so they
+    are never shown as confident. The run records the segments the model was trained on
+    (``trained_on``), so evaluation and audits can leave them out.
     """
     started = time.perf_counter()
-    version = codebook.version  # confirmed examples below do not make a new codebook version
-    if learned is not None:
-        codebook = with_examples(codebook, learned.card["confirmed_examples"])
+    version = codebook.version
     segments = store.query("SELECT id, text FROM current_segments ORDER BY document_id, seq")
     if not segments:
         raise InputError("the study has no segments; ingest documents first (`deductive ingest DIR PATH`)")
     params = _params(settings)
     if learned is not None:
-        params.update(learned_model=learned.id, untrusted=learned.untrusted, untrusted_cap=UNTRUSTED_CAP)
+        params.update(learned_model=learned.id, untrusted=learned.untrusted, untrusted_cap=UNTRUSTED_CAP,
+                      trained_on=learned.trained_on)
     run_id = _run_id(version, embedder.identity, params)
     run = store.conn.execute("SELECT params FROM suggestion_runs WHERE id = ?", (run_id,)).fetchone()
     done = {r[0] for r in store.query("SELECT DISTINCT segment_id FROM suggestions WHERE run_id = ?", (run_id,))}
@@ -139,12 +138,7 @@ def _choose(suggester: CodebookSuggester, X: np.ndarray, learned: LearnedModel |
     raw = suggester.raw_scores(X)
     scores = suggester.calibration_.transform(raw)
     if learned is not None and len(X):
-        model = learned.model
-        order = [model.codes_.index(c) if c in model.codes_ else None for c in suggester.codes_]
-        proba = model.predict_proba(X)
-        aligned = np.column_stack([proba[:, j] if j is not None else np.full(len(X), np.nan) for j in order])
-        weights = np.array([model.weights()[j] if j is not None else 0.0 for j in order])
-        scores = blend(scores, aligned, weights)
+        scores = learned.scores(suggester.codes_, X, scores)
         for j, code in enumerate(suggester.codes_):
             if code in learned.untrusted:
                 scores[:, j] = np.minimum(scores[:, j], UNTRUSTED_CAP)
