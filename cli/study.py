@@ -133,11 +133,15 @@ def suggest(study_dir: Path, codebook_id: str | None, top_k: int | None, thresho
 @click.option("--codebook", "codebook_id", help="Codebook version (or prefix, or name); default: the latest added.")
 @click.option("--coder", "coders", multiple=True, help="Learn from these coders only (repeat); default: all.")
 @click.option("--model", help="Embedding model (default: deductive.toml).")
-def learn(study_dir: Path, codebook_id: str | None, coders: tuple[str, ...], model: str | None) -> None:
+@click.option("--fine-tune", is_flag=True,
+              help="First adapt the embedding model to the confirmed segments (contrastive, CPU, minutes); "
+                   "later suggestion runs use the tuned model saved under models/tuned/.")
+def learn(study_dir: Path, codebook_id: str | None, coders: tuple[str, ...], model: str | None, fine_tune: bool) -> None:
     """Fit a suggester on the confirmed decisions, cross-validate it per code, save it under models/."""
     with Study(study_dir) as study:
         study.settings = study.settings.override("embedding", model=model)
-        result = study.learn(codebook_id, coders=list(coders) or None)
+        result = study.learn(codebook_id, coders=list(coders) or None, fine_tune=fine_tune,
+                             progress=_tune_progress if fine_tune else None)
     card = result.card
     click.echo(f"learned suggester {result.id} from {card['decisions']} decisions on {card['segments']} segments -> {result.path}")
     if card.get("disagreements_left_out"):
@@ -149,6 +153,13 @@ def learn(study_dir: Path, codebook_id: str | None, coders: tuple[str, ...], mod
     for c in card["codes"]:
         click.echo(f"  {c['code'][:28]:<28} {c['positives']:>8} {f(card['mix'].get(c['code'])):>5} {f(c['precision']):>5} "
                    f"{f(c['recall']):>6} {f(c['kappa']):>6} {f(c['auc']):>5}  {'yes' if c['trusted'] else 'NO'}")
+
+
+def _tune_progress(step: int, steps: int, seconds: float) -> None:
+    """One line, rewritten in place: steps done and the time left at the pace so far."""
+    left = seconds / step * (steps - step)
+    click.echo(f"\rfine-tuning: step {step}/{steps}, {seconds / 60:.1f} min so far, about {left / 60:.1f} min left ",
+               nl=step == steps, err=True)
 
 
 @click.command()

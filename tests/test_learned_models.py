@@ -219,3 +219,42 @@ def test_coders_disagreeing_within_a_group_are_left_out_and_counted(decided: Pat
         add_decisions(study, [("ben", "0", "implementation")])
         model = study.learn(embedder=FakeEmbedder())
         assert model.card["disagreements_left_out"] == 1
+
+
+def test_a_learned_model_whose_tuned_embedding_model_is_missing_is_refused(decided: Path) -> None:
+    # `learn --fine-tune` saved models/tuned/X; the folder was not copied with the study.
+    with Study(decided) as study:
+        model = study.learn(embedder=FakeEmbedder())
+        card = json.loads((model.path / "card.json").read_text())
+        card.update(tuned_from="fake-v1", tuned_model="tuned/tuned-gone")
+        (model.path / "card.json").write_text(json.dumps(card))
+        before = stored_state(study)
+        with pytest.raises(StudyError, match="needs its fine-tuned embedding model .*tuned-gone, which is missing"):
+            study.suggest(embedder=FakeEmbedder())
+        # a card pointing outside models/tuned/ is refused before anything is loaded
+        card.update(tuned_model="../../elsewhere")
+        (model.path / "card.json").write_text(json.dumps(card))
+        with pytest.raises(StudyError, match="is not a folder under"):
+            study.suggest(embedder=FakeEmbedder())
+        assert stored_state(study) == before
+
+
+def test_fine_tune_refuses_the_fake_embedder_and_changes_nothing(decided: Path) -> None:
+    with Study(decided) as study:
+        study.settings = study.settings.override("embedding", model="fake")
+        before = stored_state(study)
+        with pytest.raises(InputError, match="needs a real sentence-transformers model"):
+            study.learn(fine_tune=True)
+        assert stored_state(study) == before
+
+
+def test_contrastive_pairs_follow_the_labels() -> None:
+    from pipeline.suggest.finetune import TuneSettings, contrastive_pairs
+    from pipeline.suggest.learner import Labels
+
+    y = np.array([0, 1, 0, 1, 0, 1])
+    labels = Labels(["a", "b"], np.column_stack([y == 0, y == 1]).astype(np.int8), [[0, 1]])
+    pairs = contrastive_pairs(labels, TuneSettings(pairs_per_segment=4))
+    assert {s for *_, s in pairs} == {0.0, 1.0}
+    for a, b, s in pairs:
+        assert a != b and (y[a] == y[b]) == (s == 1.0)

@@ -108,7 +108,7 @@ def suggest_segments(
         background = np.zeros((0, 0))
     suggester = CodebookSuggester(settings.top_k, settings.threshold).fit(codebook, embed, background, calibration)
     X = np.stack([by_id[s["id"]] for s in todo]) if todo else np.zeros((0, suggester.text_vectors_.shape[1]), np.float32)
-    choices = _choose(suggester, X, learned, settings)
+    choices = _choose(suggester, X, learned, settings, [s["text"] for s in todo])
     rows = []
     for segment, row in zip(todo, choices):
         for choice in row:
@@ -134,11 +134,12 @@ def suggest_segments(
                          shown, no_code, too_long, time.perf_counter() - started)
 
 
-def _choose(suggester: CodebookSuggester, X: np.ndarray, learned: LearnedModel | None, settings: SuggestSettings) -> list:
+def _choose(suggester: CodebookSuggester, X: np.ndarray, learned: LearnedModel | None, settings: SuggestSettings,
+            texts: list[str]) -> list:
     raw = suggester.raw_scores(X)
     scores = suggester.calibration_.transform(raw)
     if learned is not None and len(X):
-        scores = learned.scores(suggester.codes_, X, scores)
+        scores = learned.scores(suggester.codes_, X, scores, texts)
         for j, code in enumerate(suggester.codes_):
             if code in learned.untrusted:
                 scores[:, j] = np.minimum(scores[:, j], UNTRUSTED_CAP)

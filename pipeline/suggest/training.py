@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+import shutil
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -22,17 +23,21 @@ import numpy as np
 
 from pipeline.codebook import Codebook
 from pipeline.embed.cache import TextEmbedder, embed_cached
+from pipeline.embed.seam import EmbedSettings
 from pipeline.errors import InputError, StudyError
 from pipeline.store import Store
-from pipeline.suggest.learner import MIN_POSITIVES, Labels, LearnedSuggester, trust
+from pipeline.suggest.learner import MIN_POSITIVES, Labels, LearnedSuggester, surface_features, trust
+from pipeline.suggest.finetune import Progress, TuneSettings
 from pipeline.suggest.model_file import read_model, save_model
 from pipeline.suggest.scoring import CodebookSuggester
 
-__all__ = ["LearnedModel", "training_data", "learn", "load_latest", "zero_shot_scores",
+__all__ = ["LearnedModel", "training_data", "learn", "learn_tuned", "tuned_for", "load_latest", "zero_shot_scores",
            "decisions_hash", "current_decision_ids", "AUTO_LEARN_MIN", "METHOD_DESCRIPTION"]
 
+TUNED_DIR = "tuned"
 AUTO_LEARN_MIN = 30  # positive decisions before `suggest` learns by itself
-METHOD_DESCRIPTION = ("logistic regression per exclusive group / per code on the embedding and the zero-shot scores, "
+METHOD_DESCRIPTION = ("logistic regression per exclusive group / per code on the embedding, the zero-shot scores, "
+                      "a question mark and the length, "
                       "mixed with the zero-shot scores by a weight chosen by cross-validation grouped by document")
 
 
@@ -48,7 +53,7 @@ class LearnedModel:
     def untrusted(self) -> list[str]:
         return [c["code"] for c in self.card["codes"] if not c["trusted"]]
 
-    def scores(self, codes: list[str], X: np.ndarray, prior: np.ndarray) -> np.ndarray:
+    def scores(self, codes: list[str], X: np.ndarray, prior: np.ndarray, texts: list[str]) -> np.ndarray:
         """Learned scores for ``codes`` (the suggester's order) given their zero-shot scores."""
         index = {c: j for j, c in enumerate(codes)}
         missing = [c for c in self.model.codes_ if c not in index]
@@ -57,7 +62,8 @@ class LearnedModel:
                              f"re-learn with `deductive learn STUDY`")
         order = [index[c] for c in self.model.codes_]
         out = np.array(prior, dtype=float, copy=True)
-        out[:, order] = self.model.predict_proba(X, prior[:, order])
+        extra = surface_features(texts) if self.card.get("surface_features") else None
+        out[:, order] = self.model.predict_proba(X, prior[:, order], extra)
         return out
 
 
@@ -127,20 +133,23 @@ def zero_shot_scores(store: Store, codebook: Codebook, embedder: TextEmbedder, X
     return definition.calibration_.transform(definition.raw_scores(X))
 
 
-def learn(store: Store, codebook: Codebook, embedder: TextEmbedder, models_dir: Path, coders: list[str] | None = None) -> LearnedModel:
+def learn(store: Store, codebook: Codebook, embedder: TextEmbedder, models_dir: Path, coders: list[str] | None = None,
+          tuned: dict | None = None) -> LearnedModel:
     """Fit, cross-validate and save a learned suggester from the decision log.
 
+    tuned: {"tuned_from": base model identity, "tuned_model": "tuned/<folder>"} when the
+    embedder is a fine-tuned model (recorded in the card, so later runs load it).
     Raises InputError, saving nothing, when no code has enough confirmations."""
     data = training_data(store, codebook, coders)
     if not data.segment_ids or data.labels.positives().sum() == 0:
         raise InputError("no confirmed codes to learn from yet; confirm some suggestions first (`deductive confirm`)")
     X, _ = embed_cached(store, embedder, data.texts)
     prior = zero_shot_scores(store, codebook, embedder, X)
-    model = LearnedSuggester().fit(X, data.labels, prior, data.documents)
+    model = LearnedSuggester().fit(X, data.labels, prior, data.documents, surface_features(data.texts))
     if not model.units_:
         raise InputError(_too_few(data.labels, codebook))
     model_id = hashlib.sha256(json.dumps([codebook.version, embedder.identity, data.decision_ids]).encode()).hexdigest()[:12]
-    card = _card(model_id, codebook, embedder, data, model, coders)
+    card = {**_card(model_id, codebook, embedder, data, model, coders), **(tuned or {})}
     meta = {"id": model_id, "codebook_version": codebook.version, "embedding_model": embedder.identity,
             "trained_on": data.segment_ids}
     path = models_dir / "learned" / model_id
@@ -173,12 +182,70 @@ def _card(model_id: str, codebook: Codebook, embedder: TextEmbedder, data: Train
         "disagreements_left_out": data.disagreements,
         "coders": coders or "all",
         "method": METHOD_DESCRIPTION,
+        "surface_features": True,
         "mix": {model.codes_[j]: u.mix for u in model.units_ for j in u.codes},
         "zero_shot_only": [c for c in model.codes_ if c not in modelled],
         "validation": "5-fold cross-validation grouped by document of the deployed configuration; permutation test of "
                       "the AUC within documents (200 permutations)",
         "codes": [_clean(asdict(t)) for t in trusted],
     }
+
+
+def learn_tuned(store: Store, codebook: Codebook, base: EmbedSettings, models_dir: Path, coders: list[str] | None = None,
+                progress: Progress | None = None, settings: TuneSettings = TuneSettings()) -> LearnedModel:
+    """Fine-tune the embedding model on the confirmed segments (pipeline.suggest.finetune),
+    then learn on the tuned model's vectors. A failure removes the tuned model again."""
+    from pipeline.embed import load_embedder
+    from pipeline.embed.source import resolve_model
+    from pipeline.suggest.finetune import fine_tune
+
+    if base.model == "fake":
+        raise InputError("--fine-tune needs a real sentence-transformers model, not the fake test embedder")
+    data = training_data(store, codebook, coders)
+    if not data.segment_ids or data.labels.positives().sum() == 0:
+        raise InputError("no confirmed codes to learn from yet; confirm some suggestions first (`deductive confirm`)")
+    source = resolve_model(base.model)
+    base_identity = source.identity(base.backend)
+    folder = "tuned-" + hashlib.sha256(json.dumps([base_identity, data.decision_ids]).encode()).hexdigest()[:12]
+    target = models_dir / TUNED_DIR / folder
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fine_tune(source.path, data.texts, data.labels, target, settings, progress)
+    try:
+        embedder = load_embedder(replace(base, model=str(target)))
+        return learn(store, codebook, embedder, models_dir, coders,
+                     tuned={"tuned_from": base_identity, "tuned_model": f"{TUNED_DIR}/{folder}"})
+    except Exception:
+        shutil.rmtree(target, ignore_errors=True)
+        raise
+
+
+def tuned_for(models_dir: Path, codebook_version: str, base_identity: str) -> Path | None:
+    """The fine-tuned embedding model later runs should use: that of the newest learned
+    model of this codebook version on this base model, if it was fine-tuned.
+
+    StudyError if that model's folder is missing or lies outside models/tuned/."""
+    newest = None
+    for card_path in (models_dir / "learned").glob("*/card.json"):
+        try:
+            card = json.loads(card_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise StudyError(f"{card_path}: not a readable model card ({exc}); delete its folder or re-learn") from exc
+        if card.get("codebook_version") != codebook_version:
+            continue
+        if base_identity in (card.get("embedding_model"), card.get("tuned_from")):
+            if newest is None or str(card.get("created_at")) >= str(newest[0].get("created_at")):
+                newest = (card, card_path.parent)
+    if newest is None or not newest[0].get("tuned_model"):
+        return None
+    card, folder = newest
+    path = (models_dir / str(card["tuned_model"])).resolve()
+    if path.parent != (models_dir / TUNED_DIR).resolve():
+        raise StudyError(f"{folder / 'card.json'}: tuned_model {card['tuned_model']!r} is not a folder under "
+                         f"{models_dir / TUNED_DIR}; delete {folder} or re-learn")
+    if not (path / "config.json").exists():
+        raise StudyError(f"{folder}: this learned model needs its fine-tuned embedding model {path}, which is missing; "
+                         f"re-run `deductive learn STUDY --fine-tune`, or delete {folder} to go back to the base model")
+    return path
 
 
 def decisions_hash(decision_ids: list[int]) -> str:
