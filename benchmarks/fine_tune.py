@@ -48,10 +48,16 @@ def retarget(task: lc.Task, texts: list[str], embed) -> lc.Task:
     return lc.Task(task.bench, task.codes, X, prior, task.y, task.train, task.test, task.docs, task.surface)
 
 
+def progress(step: int, steps: int, seconds: float) -> None:
+    if step % 25 == 0 or step == steps:
+        print(f"    step {step}/{steps}, {seconds / 60:.1f} min", file=sys.stderr, flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, action="append", help="Confirmations (default 500 and 2000).")
     parser.add_argument("--bench", default="annomi-counsellor")
+    parser.add_argument("--threads", type=int, default=None, help="torch threads for fine-tuning (default: torch's)")
     args = parser.parse_args()
     bench = load(args.bench)
     task = lc.prepare(bench)
@@ -68,7 +74,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             started, load_before = time.perf_counter(), os.getloadavg()[0]
             fine_tune(base.path, [texts[i] for i in rows], Labels(labels.codes, labels.matrix, labels.groups),
-                      Path(tmp) / "tuned", TuneSettings())
+                      Path(tmp) / "tuned", TuneSettings(threads=args.threads), progress)
             minutes = (time.perf_counter() - started) / 60
             load_after = os.getloadavg()[0]
             tuned = load_embedder(EmbedSettings(model=str(Path(tmp) / "tuned")))

@@ -22,7 +22,7 @@ PIPELINE = ROOT / "pipeline"
 # library -> the only module(s) allowed to import it
 OWNERS = {
     "spacy": {"segment.py"},
-    "sentence_transformers": {"embed/torch_backend.py"},
+    "sentence_transformers": {"embed/torch_backend.py", "suggest/finetune.py"},  # finetune: learn --fine-tune trains the model
     "onnxruntime": {"embed/onnx_backend.py"},
     "tokenizers": {"embed/onnx_backend.py"},
     # workbooks are written by the review queue, the summary and the audit (one module each)

@@ -39,6 +39,7 @@ class TuneSettings:
     epochs: int = 1
     learning_rate: float = 2e-5
     seed: int = 0
+    threads: int | None = None  # torch threads; None: torch's default (all cores). 1 is far faster on a busy machine
 
 
 def contrastive_pairs(labels: Labels, settings: TuneSettings) -> list[tuple[int, int, float]]:
@@ -74,12 +75,15 @@ def fine_tune(base: Path, texts: list[str], labels: Labels, target: Path, settin
                          "confirm more before `deductive learn --fine-tune`")
     try:
         import torch
-        from sentence_transformers import SentenceTransformer, losses
+        from sentence_transformers import SentenceTransformer
+        from sentence_transformers.sentence_transformer.losses import CosineSimilarityLoss
     except ImportError as exc:  # pragma: no cover - installed with the project
-        raise ModelError(f"fine-tuning needs sentence-transformers and torch ({exc})") from exc
+        raise ModelError(f"fine-tuning needs sentence-transformers 6 and torch ({exc})") from exc
     torch.manual_seed(settings.seed)
+    if settings.threads:
+        torch.set_num_threads(settings.threads)
     model = SentenceTransformer(str(base), device="cpu")
-    loss = losses.CosineSimilarityLoss(model)
+    loss = CosineSimilarityLoss(model)
     optimizer = torch.optim.AdamW(model.parameters(), lr=settings.learning_rate)
     batches = [pairs[k:k + settings.batch_size] for k in range(0, len(pairs), settings.batch_size)] * settings.epochs
     model.train()
