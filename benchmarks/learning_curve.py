@@ -161,7 +161,7 @@ def variants(task: Task, idx: np.ndarray) -> dict[str, np.ndarray | None]:
     """Feature sets beside the embedding and the zero-shot scores, to compare."""
     bench = task.bench
     texts = [bench.texts[i] for i in idx]
-    out: dict[str, np.ndarray | None] = {"none": None, "? + length (deployed)": task.surface}
+    out: dict[str, np.ndarray | None] = {"none": None, "? + length if CV says (deployed)": task.surface}
     if any(bench.previous):
         out["+ previous unit"] = np.hstack([task.surface, embed_texts(bench.previous)[idx]])
     out["+ hashed n-grams"] = np.hstack([task.surface, ngrams(texts)])

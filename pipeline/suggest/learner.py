@@ -67,6 +67,7 @@ class _Unit:
     intercept: np.ndarray
     mix: float
     C: float
+    extra: bool = False  # whether it uses the extra features (chosen by cross-validation)
 
 
 def surface_features(texts: Sequence[str]) -> np.ndarray:
@@ -106,23 +107,21 @@ class LearnedSuggester:
         self.units_: list[_Unit] = []
         self.oof_ = np.full(labels.matrix.shape, np.nan)  # out-of-fold scores of the deployed configuration
         docs = np.asarray(documents if documents is not None else np.arange(len(X)).astype(str))
-        F = self._features(X, extra)
         grouped = {j for g in labels.groups for j in g}
         # Small problems: BLAS threads only add overhead (10x slower on a busy machine).
         with warnings.catch_warnings(), threadpool_limits(1):
             warnings.simplefilter("ignore", ConvergenceWarning)
             for group in labels.groups:
-                self._fit_unit(F, prior, docs, *_group_target(labels.matrix, group))
+                self._fit_unit(X, extra, prior, docs, *_group_target(labels.matrix, group))
             for j in range(len(self.codes_)):
                 if j not in grouped:
-                    self._fit_unit(F, prior, docs, *_binary_target(labels.matrix, j))
+                    self._fit_unit(X, extra, prior, docs, *_binary_target(labels.matrix, j))
         return self
 
     def predict_proba(self, X: np.ndarray, prior: np.ndarray, extra: np.ndarray | None = None) -> np.ndarray:
         out = np.array(prior, dtype=float, copy=True)
-        F = self._features(X, extra)
         for unit in self.units_:
-            out[:, unit.codes] = self._mixed(unit, F, prior)
+            out[:, unit.codes] = self._mixed(unit, X, extra, prior)
         return out
 
     def modelled(self) -> list[str]:
@@ -131,27 +130,23 @@ class LearnedSuggester:
 
     # --- fitting ------------------------------------------------------------------
 
-    def _features(self, X: np.ndarray, extra: np.ndarray | None) -> np.ndarray:
-        return X if extra is None else np.hstack([X, extra])
-
-    def _fit_unit(self, F: np.ndarray, prior: np.ndarray, docs: np.ndarray, rows: np.ndarray, codes: list[int],
-                  target: np.ndarray) -> None:
+    def _fit_unit(self, X: np.ndarray, extra: np.ndarray | None, prior: np.ndarray, docs: np.ndarray,
+                  rows: np.ndarray, codes: list[int], target: np.ndarray) -> None:
+        """Choose C, whether to use the extra features, and the mix by grouped CV; fit."""
         if codes is None:
             return
-        Z = self._design(F[rows], prior[rows], codes)
         P = prior[rows][:, codes]
-        oof = {C: self._out_of_fold(Z, target, docs[rows], C, len(codes)) for C in self.C_grid}
-        best = max(((_score(target, m * q + (1 - m) * P, len(codes)), -m, C) for C, q in oof.items()
-                    if q is not None for m in self.mix_grid), default=None)
-        if best is None:
-            mix, C = 0.0, self.C_grid[0]
-        else:
-            _, neg_mix, C = best
-            mix = -neg_mix
-        model = self._logistic(C).fit(Z, target)
-        unit = _Unit(codes, model.coef_.copy(), model.intercept_.copy(), float(mix), float(C))
-        self.units_.append(unit)
-        q = oof.get(C)
+        sub = None if extra is None else extra[rows]
+        configs = [(C, use) for C in self.C_grid for use in ((False, True) if extra is not None else (False,))]
+        designs = {use: self._design(X[rows], sub if use else None, prior[rows], codes) for use in {u for _, u in configs}}
+        oof = {(C, use): self._out_of_fold(designs[use], target, docs[rows], C, len(codes)) for C, use in configs}
+        # ties go to the simpler model: no extra features, less weight on the classifier
+        best = max(((_score(target, m * q + (1 - m) * P, len(codes)), -int(use), -m, C, use)
+                    for (C, use), q in oof.items() if q is not None for m in self.mix_grid), default=None)
+        mix, C, use = (0.0, self.C_grid[0], False) if best is None else (-best[2], best[3], best[4])
+        model = self._logistic(C).fit(designs[use], target)
+        self.units_.append(_Unit(codes, model.coef_.copy(), model.intercept_.copy(), float(mix), float(C), bool(use)))
+        q = oof.get((C, use))
         deployed = P if q is None else mix * q + (1 - mix) * P
         for k, j in enumerate(codes):
             self.oof_[rows, j] = deployed[:, k]
@@ -171,12 +166,15 @@ class LearnedSuggester:
             out[test] = _sklearn_proba(model, Z[test], n_codes)
         return out
 
-    def _design(self, F: np.ndarray, prior: np.ndarray, codes: list[int]) -> np.ndarray:
-        return np.hstack([F, self.prior_scale * logit(prior[:, codes])]) if self.use_prior else F
+    def _design(self, X: np.ndarray, extra: np.ndarray | None, prior: np.ndarray, codes: list[int]) -> np.ndarray:
+        parts = [X] + ([extra] if extra is not None else []) + ([self.prior_scale * logit(prior[:, codes])] if self.use_prior else [])
+        return np.hstack(parts)
 
-    def _mixed(self, unit: _Unit, F: np.ndarray, prior: np.ndarray) -> np.ndarray:
+    def _mixed(self, unit: _Unit, X: np.ndarray, extra: np.ndarray | None, prior: np.ndarray) -> np.ndarray:
         P = prior[:, unit.codes]
-        Z = self._design(F, prior, unit.codes)
+        if unit.extra and extra is None:
+            raise ValueError("the learned model uses extra features; pass them")
+        Z = self._design(X, extra if unit.extra else None, prior, unit.codes)
         if Z.shape[1] != unit.coef.shape[1]:
             raise ValueError(f"the learned model expects {unit.coef.shape[1]} features, got {Z.shape[1]}")
         return unit.mix * _proba(unit.coef, unit.intercept, Z, len(unit.codes)) + (1 - unit.mix) * P
@@ -190,7 +188,7 @@ class LearnedSuggester:
         """The fitted state as (JSON-able metadata, named arrays)."""
         meta = {"codes": self.codes_, "evidence": [int(e) for e in self.evidence_], "use_prior": self.use_prior,
                 "prior_scale": self.prior_scale,
-                "units": [{"codes": u.codes, "mix": u.mix, "C": u.C} for u in self.units_]}
+                "units": [{"codes": u.codes, "mix": u.mix, "C": u.C, "extra": u.extra} for u in self.units_]}
         arrays = {}
         for k, u in enumerate(self.units_):
             arrays[f"coef_{k}"], arrays[f"intercept_{k}"] = u.coef, u.intercept
@@ -202,7 +200,8 @@ class LearnedSuggester:
         model.codes_ = [str(c) for c in meta["codes"]]
         model.evidence_ = np.asarray(meta["evidence"], dtype=int)
         model.units_ = [_Unit([int(j) for j in u["codes"]], np.asarray(arrays[f"coef_{k}"], dtype=float),
-                              np.asarray(arrays[f"intercept_{k}"], dtype=float), float(u["mix"]), float(u["C"]))
+                              np.asarray(arrays[f"intercept_{k}"], dtype=float), float(u["mix"]), float(u["C"]),
+                              bool(u.get("extra", False)))
                         for k, u in enumerate(meta["units"])]
         return model
 
