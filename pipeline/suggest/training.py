@@ -163,7 +163,7 @@ def _too_few(labels: Labels, codebook: Codebook) -> str:
     parts = [f"{c} {int(n)}" + (f" (group {names[c]})" if c in names else "") for c, n in counts.items() if n]
     return (f"too few confirmations to learn anything: each code needs {MIN_POSITIVES} confirmed segments (and "
             f"{MIN_POSITIVES} negatives; an exclusive group at least two codes with {MIN_POSITIVES} each); "
-            f"confirmed so far: {', '.join(parts) or 'none'}. Confirm more (`deductive queue --strategy uncertainty`); "
+            f"confirmed so far: {', '.join(parts) or 'none'}. Confirm more (`deductive queue STUDY --coder NAME --order uncertainty`); "
             f"nothing was saved")
 
 
