@@ -182,3 +182,15 @@ def test_uncertainty_order_prefers_close_calls_covers_codes_and_skips_duplicates
     assert 4 in order               # the free code gets its turn
     assert len(order) == 4 and len(set(order)) == 4
     assert uncertainty_order(scores, [[0, 1]], [2], X, n=5, exclude=[1])[0] != 1
+
+
+def test_rank_auc_equals_sklearn_with_ties() -> None:
+    from scipy.stats import rankdata
+    from sklearn.metrics import roc_auc_score
+
+    from pipeline.suggest.learner import _rank_auc
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 300)
+    s = np.round(rng.normal(size=300) + y, 1)  # ties on purpose
+    assert _rank_auc(y, rankdata(s)) == pytest.approx(roc_auc_score(y, s))
