@@ -258,3 +258,24 @@ def test_contrastive_pairs_follow_the_labels() -> None:
     assert {s for *_, s in pairs} == {0.0, 1.0}
     for a, b, s in pairs:
         assert a != b and (y[a] == y[b]) == (s == 1.0)
+
+
+@pytest.mark.integration  # fine-tunes the real packaged model for 2 steps (minutes on a busy machine)
+def test_learn_fine_tune_saves_a_tuned_model_that_later_runs_use(decided: Path) -> None:
+    from pipeline.suggest import training
+
+    with Study(decided) as study:
+        study.settings = study.settings.override("embedding", model="all-MiniLM-L6-v2")
+        base = study.embedder().identity
+        steps: list[int] = []
+        small = training.TuneSettings(pairs_per_segment=2, max_pairs=32, threads=1)
+        model = training.learn_tuned(study.store, study.codebook(), study._embed_settings(), study.root / "models",
+                                     progress=lambda step, total, sec: steps.append(step), settings=small)
+        assert steps == [1, 2]
+        tuned = study.root / "models" / model.card["tuned_model"]
+        assert (tuned / "model.safetensors").exists() and model.card["tuned_from"] == base
+        assert model.card["embedding_model"] != base  # its own identity in the embedding cache
+        report = study.suggest()
+        assert report.model == model.card["embedding_model"]
+        params = json.loads(study.store.query("SELECT params FROM suggestion_runs WHERE id = ?", (report.run_id,))[0][0])
+        assert params["learned_model"] == model.id
