@@ -49,7 +49,7 @@ def retarget(task: lc.Task, texts: list[str], embed) -> lc.Task:
 
 
 def progress(step: int, steps: int, seconds: float) -> None:
-    if step % 25 == 0 or step == steps:
+    if step % 5 == 0 or step == steps:
         print(f"    step {step}/{steps}, {seconds / 60:.1f} min", file=sys.stderr, flush=True)
 
 
