@@ -145,6 +145,10 @@ def test_noise_labels_give_model_kappa_near_zero_and_trained_segments_are_left_o
         assert (result.evaluated, result.left_out_trained) == (120, 120)
         assert result.run_method == "learned-mix-v2"
         assert abs(result.methods["embedding"]["kappa"]) < 0.2
+        from cli.study import format_evaluation
+
+        printed = format_evaluation(result, 2)
+        assert "(run method: learned-mix-v2)" in printed and "trained on these segments): 120" in printed
         audited = audit(study, AuditOptions(coders=("ben",), include_model=True, run_id=run.run_id, bootstrap=0))
         assert len(audited.coding.sample) == 120
         assert any("method learned-mix-v2; 120 segments its learned model was trained on are left out" in w
