@@ -76,20 +76,24 @@ def fine_tune(base: Path, texts: list[str], labels: Labels, target: Path, settin
     try:
         import torch
         from sentence_transformers import SentenceTransformer
-        from sentence_transformers.sentence_transformer.losses import CosineSimilarityLoss
     except ImportError as exc:  # pragma: no cover - installed with the project
-        raise ModelError(f"fine-tuning needs sentence-transformers 6 and torch ({exc})") from exc
+        raise ModelError(f"fine-tuning needs sentence-transformers and torch ({exc})") from exc
+    try:
+        from sentence_transformers.sentence_transformer.losses import CosineSimilarityLoss
+    except ImportError:  # sentence-transformers 5 keeps the losses at the top level
+        from sentence_transformers.losses import CosineSimilarityLoss
     torch.manual_seed(settings.seed)
     if settings.threads:
         torch.set_num_threads(settings.threads)
     model = SentenceTransformer(str(base), device="cpu")
     loss = CosineSimilarityLoss(model)
+    prepare = getattr(model, "preprocess", None) or model.tokenize  # `tokenize` before sentence-transformers 6
     optimizer = torch.optim.AdamW(model.parameters(), lr=settings.learning_rate)
     batches = [pairs[k:k + settings.batch_size] for k in range(0, len(pairs), settings.batch_size)] * settings.epochs
     model.train()
     started = time.perf_counter()
     for step, batch in enumerate(batches, start=1):
-        features = [model.preprocess([texts[a] for a, _, _ in batch]), model.preprocess([texts[b] for _, b, _ in batch])]
+        features = [prepare([texts[a] for a, _, _ in batch]), prepare([texts[b] for _, b, _ in batch])]
         value = loss(features, torch.tensor([s for _, _, s in batch], dtype=torch.float32))
         value.backward()
         optimizer.step()
