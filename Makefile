@@ -40,7 +40,7 @@ clean-demo:
 # shared data from ../shared/benchmarks. A listed script that is not in this checkout is
 # reported and makes the target fail at the end, after the others have run.
 BENCHMARKS := ingest_speed annomi_suggest suggest_speed embed_backends review_roundtrip \
-              summarize_annomi annomi_learning_curve annomi_ceiling flow_overhead audit_annomi refi_roundtrip \
+              summarize_annomi annomi_ceiling flow_overhead audit_annomi refi_roundtrip \
               zero_shot learning_curve hostile_inputs scale pseudonymise unit_rollup phase_units \
               qdpx_import_memory int8_recipes learn_speed fine_tune
 

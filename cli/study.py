@@ -142,13 +142,15 @@ def status(study_dir: Path, as_json: bool) -> None:
 @click.option("--backend", type=click.Choice(["torch", "onnx", "onnx-int8"]), help="Embedding backend for this run.")
 @click.option("--learned/--definitions-only", default=None,
               help="Use (and first fit) a learned suggester, or only the codebook texts. Default: learned once enough decisions exist.")
+@click.option("--trust-pickle", is_flag=True,
+              help="Convert a learned model an older version saved as model.pkl (a pickle can run code: only for study folders you trust).")
 def suggest(study_dir: Path, codebook_id: str | None, top_k: int | None, threshold: float | None,
-            model: str | None, backend: str | None, learned: bool | None) -> None:
+            model: str | None, backend: str | None, learned: bool | None, trust_pickle: bool) -> None:
     """Suggest codebook codes for every segment by embedding similarity (incremental, cached)."""
     with Study(study_dir) as study:
         study.settings = study.settings.override("suggest", top_k=top_k, threshold=threshold)
         study.settings = study.settings.override("embedding", model=model, backend=backend)
-        report = study.suggest(codebook_id, learned=learned)
+        report = study.suggest(codebook_id, learned=learned, trust_pickle=trust_pickle)
     click.echo(f"run {report.run_id} (codebook {report.codebook_version}, model {report.model})")
     click.echo(f"{report.new_segments} of {report.segments} segments suggested now ({report.embedded_now} texts embedded), "
                f"{report.shown} suggestions shown, {report.no_code} segments with no code, {report.seconds:.1f} s")
@@ -162,17 +164,33 @@ def suggest(study_dir: Path, codebook_id: str | None, top_k: int | None, thresho
 @click.option("--codebook", "codebook_id", help="Codebook version (or prefix, or name); default: the latest added.")
 @click.option("--coder", "coders", multiple=True, help="Learn from these coders only (repeat); default: all.")
 @click.option("--model", help="Embedding model (default: deductive.toml).")
-def learn(study_dir: Path, codebook_id: str | None, coders: tuple[str, ...], model: str | None) -> None:
+@click.option("--fine-tune", is_flag=True,
+              help="First adapt the embedding model to the confirmed segments (contrastive, CPU, minutes); "
+                   "later suggestion runs use the tuned model saved under models/tuned/.")
+def learn(study_dir: Path, codebook_id: str | None, coders: tuple[str, ...], model: str | None, fine_tune: bool) -> None:
     """Fit a suggester on the confirmed decisions, cross-validate it per code, save it under models/."""
     with Study(study_dir) as study:
         study.settings = study.settings.override("embedding", model=model)
-        result = study.learn(codebook_id, coders=list(coders) or None)
+        result = study.learn(codebook_id, coders=list(coders) or None, fine_tune=fine_tune,
+                             progress=_tune_progress if fine_tune else None)
     card = result.card
     click.echo(f"learned suggester {result.id} from {card['decisions']} decisions on {card['segments']} segments -> {result.path}")
-    click.echo(f"  {'code':<28} {'examples':>8} {'prec':>5} {'recall':>6} {'kappa':>6} {'AUC':>5}  trusted")
+    if card.get("disagreements_left_out"):
+        click.echo(f"  {card['disagreements_left_out']} segments where coders chose different codes of an exclusive group were left out of that group")
+    if card.get("zero_shot_only"):
+        click.echo(f"  too few confirmations, zero-shot scores kept: {', '.join(card['zero_shot_only'])}")
+    click.echo(f"  {'code':<28} {'examples':>8} {'mix':>5} {'prec':>5} {'recall':>6} {'kappa':>6} {'AUC':>5}  trusted (grouped CV)")
+    f = lambda x: "  -  " if x is None else f"{x:.2f}"  # noqa: E731
     for c in card["codes"]:
-        f = lambda x: "  -  " if x is None else f"{x:.2f}"  # noqa: E731
-        click.echo(f"  {c['code'][:28]:<28} {c['positives']:>8} {f(c['precision']):>5} {f(c['recall']):>6} {f(c['kappa']):>6} {f(c['auc']):>5}  {'yes' if c['trusted'] else 'NO'}")
+        click.echo(f"  {c['code'][:28]:<28} {c['positives']:>8} {f(card['mix'].get(c['code'])):>5} {f(c['precision']):>5} "
+                   f"{f(c['recall']):>6} {f(c['kappa']):>6} {f(c['auc']):>5}  {'yes' if c['trusted'] else 'NO'}")
+
+
+def _tune_progress(step: int, steps: int, seconds: float) -> None:
+    """One line, rewritten in place: steps done and the time left at the pace so far."""
+    left = seconds / step * (steps - step)
+    click.echo(f"\rfine-tuning: step {step}/{steps}, {seconds / 60:.1f} min so far, about {left / 60:.1f} min left ",
+               nl=step == steps, err=True)
 
 
 @click.command()
@@ -211,7 +229,9 @@ def evaluate(study_dir: Path, gold: Path, gold_column: str, id_columns: tuple[st
 
 
 def format_evaluation(result: Any, top_k: int) -> str:
-    lines = [f"gold column {result.gold_column}: {result.evaluated} of {result.rows} rows evaluated"]
+    lines = [f"gold column {result.gold_column}: {result.evaluated} of {result.rows} rows evaluated (run method: {result.run_method})"]
+    if result.left_out_trained:
+        lines.append(f"  left out (the run's learned model was trained on these segments): {result.left_out_trained}")
     if result.unknown_values:
         lines.append("  values that are not codes (not evaluated): " + ", ".join(f"{k!r} x{v}" for k, v in result.unknown_values.items()))
     if result.unmatched_ids:

@@ -34,7 +34,8 @@ from pipeline.ingest.read import ReadOptions
 from pipeline.ingest.stage import Candidate, FileOutcome, IngestOptions, IngestReport, ingest, register_cases, store_parsed
 from pipeline.segment import segmentation_id
 from pipeline.suggest.evaluate import Evaluation, evaluate_run
-from pipeline.suggest.training import AUTO_LEARN_MIN, LearnedModel, current_decision_ids, decisions_hash, learn, load_latest
+from pipeline.suggest.training import (AUTO_LEARN_MIN, LearnedModel, current_decision_ids, decisions_hash, learn, learn_tuned,
+                                      load_latest, tuned_for)
 from pipeline.store import STORE_FILE, Store, from_json
 from pipeline.suggest.stage import SuggestReport, latest_run, suggest_segments, suggestions_frame
 from pipeline.suggest.units import with_units
@@ -189,34 +190,55 @@ class Study:
             save_codebook(conn, book)
         return book
 
-    def embedder(self) -> Any:
-        """The embedding model named by the settings (loaded lazily; no fallback)."""
+    def embedder(self, model: str | Path | None = None) -> Any:
+        """The embedding model named by the settings, or ``model`` with the settings'
+        backend (loaded lazily; no fallback)."""
+        from dataclasses import replace
+
         from pipeline.embed import load_embedder
 
-        return load_embedder(self.settings.embedding)
+        settings = self._embed_settings()
+        return load_embedder(settings if model is None else replace(settings, model=str(model)))
 
-    def suggest(self, codebook: str | None = None, embedder: Any = None, learned: bool | None = None) -> SuggestReport:
+    def _embed_settings(self) -> Any:
+        return self.settings.embedding
+
+    def suggest(self, codebook: str | None = None, embedder: Any = None, learned: bool | None = None,
+                trust_pickle: bool = False) -> SuggestReport:
         """Suggest codes for all current segments (incremental within a run).
 
         learned=None (default): use the newest learned suggester for this codebook and
         model, learning a new one first when there are at least AUTO_LEARN_MIN confirmed
         codes it has not seen; True: always learn first; False: definitions only.
+        trust_pickle: convert a learned model an older version saved as a pickle (which
+        could run code) instead of refusing it.
         """
         book = self.codebook(codebook)
         embedder = embedder or self.embedder()
         model = None
         if learned is not False:
-            model = load_latest(self.root / "models", book.version, embedder.identity)
+            tuned = tuned_for(self.root / "models", book.version, embedder.identity)
+            base, embedder = embedder.identity, (self.embedder(tuned) if tuned else embedder)
+            model = load_latest(self.root / "models", book, embedder.identity, self.store, trust_pickle)
             positives = self.store.query(
                 "SELECT COUNT(*) FROM current_decisions WHERE verdict IN ('accepted', 'added')")[0][0]
             stale = model is None or model.card["decisions_hash"] != decisions_hash(current_decision_ids(self.store))
             if learned or (stale and positives >= AUTO_LEARN_MIN):
-                model = self.learn(book.version, embedder)
+                info = {"tuned_from": base, "tuned_model": f"tuned/{tuned.name}"} if tuned else None
+                model = learn(self.store, book, embedder, self.root / "models", None, info)
         return suggest_segments(self.store, book, embedder, self.settings.suggest, learned=model, roles=self.settings.roles)
 
-    def learn(self, codebook: str | None = None, embedder: Any = None, coders: list[str] | None = None) -> LearnedModel:
-        """Fit and save a learned suggester from the decisions so far (see pipeline.suggest.training)."""
-        return learn(self.store, self.codebook(codebook), embedder or self.embedder(), self.root / "models", coders)
+    def learn(self, codebook: str | None = None, embedder: Any = None, coders: list[str] | None = None,
+              fine_tune: bool = False, progress: Any = None) -> LearnedModel:
+        """Fit and save a learned suggester from the decisions so far (see pipeline.suggest.training).
+
+        fine_tune: first adapt the embedding model to the confirmed segments
+        (pipeline.suggest.finetune); later suggestion runs use the tuned model.
+        progress(step, steps, seconds) is called during fine-tuning."""
+        book = self.codebook(codebook)
+        if fine_tune:
+            return learn_tuned(self.store, book, self._embed_settings(), self.root / "models", coders, progress)
+        return learn(self.store, book, embedder or self.embedder(), self.root / "models", coders)
 
     def suggestions(self, run: str | None = None, shown_only: bool = True) -> pd.DataFrame:
         run_id = run or latest_run(self.store)

@@ -10,6 +10,7 @@ are its codes and it decided every segment the run covered.
 from __future__ import annotations
 
 from collections import Counter
+import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Mapping, Sequence
 
@@ -115,8 +116,10 @@ def load_audit_sample(study: "StudyContext", options: AuditOptions) -> AuditSamp
     run_id = None
     if options.include_model:
         run_id = _run(study, codebook, options.run_id)
-        frames.append(_model_decisions(study, run_id, codes))
+        model, note = _model_decisions(study, run_id, codes)
+        frames.append(model)
         coders = coders + (MODEL_PREFIX + run_id,)
+        warnings = warnings + (note,)
     decisions = pd.concat(frames, ignore_index=True)
     if len(coders) < 2:
         found = ", ".join(sorted(humans[CODER].unique())) or "none"
@@ -190,22 +193,41 @@ def _run(study: "StudyContext", codebook: Codebook, run_id: str | None) -> str:
     return found
 
 
-def _model_decisions(study: "StudyContext", run_id: str, codes: Sequence[str]) -> pd.DataFrame:
-    """The model's shown suggestions as its codes; every segment of the run is decided."""
-    created = study.store.query("SELECT created_at FROM suggestion_runs WHERE id = ?", (run_id,))[0][0]
+def _model_decisions(study: "StudyContext", run_id: str, codes: Sequence[str]) -> tuple[pd.DataFrame, str]:
+    """The model's shown suggestions as its codes; every segment of the run is decided,
+    except those its learned model was trained on (comparing on them would be a leak).
+    Also a note naming the run's method and how many segments were left out."""
+    created, method, params = study.store.query(
+        "SELECT created_at, method, params FROM suggestion_runs WHERE id = ?", (run_id,))[0]
+    trained = _trained_on(run_id, method, json.loads(params))
     rows = study.store.query(
         "SELECT g.segment_id, g.code_id, g.suggested FROM suggestions g JOIN current_segments s"
         " ON s.id = g.segment_id WHERE g.run_id = ?", (run_id,))
     wanted = set(codes)
     sets: dict[str, set[str]] = {}
+    left_out = {r["segment_id"] for r in rows if r["segment_id"] in trained}
     for r in rows:
+        if r["segment_id"] in trained:
+            continue
         applied = sets.setdefault(r["segment_id"], set())
         if r["suggested"] and r["code_id"] in wanted:
             applied.add(r["code_id"])
     coder = MODEL_PREFIX + run_id
     records = [{CODER: coder, UNIT: u, CODES: frozenset(s), MEMO: "", BATCH: run_id, BATCH_AT: created}
                for u, s in sets.items()]
-    return pd.DataFrame(records, columns=[CODER, UNIT, CODES, MEMO, BATCH, BATCH_AT])
+    note = f"model run {run_id}: method {method}" + (
+        f"; {len(left_out)} segments its learned model was trained on are left out of the comparison" if trained else "")
+    return pd.DataFrame(records, columns=[CODER, UNIT, CODES, MEMO, BATCH, BATCH_AT]), note
+
+
+def _trained_on(run_id: str, method: str, params: dict) -> set[str]:
+    if "learned_model" not in params:
+        return set()
+    if params.get("trained_on") is None:
+        raise InputError(f"run {run_id} ({method}) used a learned model but does not record which segments trained it, "
+                         f"so the model cannot be audited without a leak; re-learn and re-suggest (`deductive learn`, "
+                         f"`deductive suggest`) or pass --run with a definitions-only run")
+    return set(params["trained_on"])
 
 
 def _segments(study: "StudyContext") -> pd.DataFrame:

@@ -13,10 +13,14 @@ and, per score band, how many segments fall in it and how often the best code is
 
 Baselines on the same segments: the majority code, and TF-IDF cosine to the same code
 texts the embedding method uses (scikit-learn), forced to choose among the candidates.
+
+A run made with a learned model is scored only on segments that model was not trained
+on; how many gold rows were left out for that reason is reported.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
@@ -46,6 +50,8 @@ class Evaluation:
     unmatched_examples: list[str]
     candidates: list[str]
     methods: dict[str, dict[str, Any]] = field(default_factory=dict)
+    run_method: str = ""  # how the evaluated run suggested (definitions only, or a learned model)
+    left_out_trained: int = 0  # gold rows on segments the run's learned model was trained on
 
     def to_dict(self) -> dict[str, Any]:
         return self.__dict__.copy()
@@ -94,8 +100,14 @@ def evaluate_run(store: Store, run_id: str, codebook: Codebook, gold: pd.DataFra
     joined = known.merge(segs, on="external_id", how="left")
     unmatched = joined[joined["segment_id"].isna()]
     joined = joined.dropna(subset=["segment_id"])
+    run_method, trained = _run_training(store, run_id)
+    # A learned run is never scored on the segments it learned from: that is a leak.
+    left_out = joined["segment_id"].isin(trained)
+    joined = joined[~left_out]
     if joined.empty:
-        raise InputError(f"no gold row of column '{gold_column}' matches a segment with a known code; check --id-column and the codes")
+        raise InputError(f"no gold row of column '{gold_column}' matches a segment with a known code"
+                         + (f" that the run's learned model was not trained on ({int(left_out.sum())} were)" if left_out.any() else "")
+                         + "; check --id-column and the codes")
     candidates = _candidates(codebook, set(joined["gold"]))
     stored = pd.DataFrame([dict(r) for r in store.query(
         "SELECT segment_id, code_id, rank, suggested, score FROM suggestions WHERE run_id = ? ORDER BY segment_id, rank", (run_id,))],
@@ -103,9 +115,10 @@ def evaluate_run(store: Store, run_id: str, codebook: Codebook, gold: pd.DataFra
     stored = stored[stored["code_id"].isin(candidates)]
     shown = stored[stored["suggested"] == 1].groupby("segment_id")["code_id"].first()
     ranked = stored.groupby("segment_id")["code_id"].apply(list)
-    predicted = joined["segment_id"].map(shown).fillna(NO_CODE)
+    predicted = joined["segment_id"].map(lambda s: shown.get(s, NO_CODE))
     result = Evaluation(gold_column, len(gold), len(joined), unknown, len(unmatched),
-                        unmatched["external_id"].head(5).tolist(), candidates)
+                        unmatched["external_id"].head(5).tolist(), candidates,
+                        run_method=run_method, left_out_trained=int(left_out.sum()))
     embedding = metrics(joined["gold"], predicted, candidates)
     lists = joined["segment_id"].map(ranked)
     embedding[f"top{top_k}_recall"] = float(np.mean([
@@ -135,6 +148,22 @@ def calibration(scores: np.ndarray, correct: np.ndarray, bins: int = 10) -> dict
                       "mean_score": float(scores[inside].mean()) if inside.any() else float("nan"),
                       "precision": float(correct[inside].mean()) if inside.any() else float("nan")})
     return {"ece": float(ece), "bands": bands}
+def _run_training(store: Store, run_id: str) -> tuple[str, set[str]]:
+    """The run's method and the segments its learned model was trained on.
+
+    Refuses a learned run that does not say which segments trained it (made before
+    runs recorded them, or with a model converted from an old pickle)."""
+    row = store.conn.execute("SELECT method, params FROM suggestion_runs WHERE id = ?", (run_id,)).fetchone()
+    if row is None:
+        raise InputError(f"no suggestion run '{run_id}'; see `deductive suggestions`")
+    params = json.loads(row[1])
+    if "learned_model" not in params:
+        return row[0], set()
+    if params.get("trained_on") is None:
+        raise InputError(f"run {run_id} ({row[0]}) used learned model {params['learned_model']} but does not record which "
+                         f"segments trained it, so it cannot be evaluated without a leak; re-learn and re-suggest "
+                         f"(`deductive learn`, `deductive suggest`) or evaluate a definitions-only run")
+    return row[0], set(params["trained_on"])
 
 
 def _candidates(codebook: Codebook, gold_codes: set[str]) -> list[str]:

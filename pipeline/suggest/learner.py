@@ -1,19 +1,26 @@
-"""Learning from confirmed coding: a classifier on the embeddings, blended with the
-definition-based scores by how much evidence each code has.
+"""Learning from confirmed coding: one logistic regression per code group that sees the
+zero-shot scores beside the embedding, mixed with those scores by a weight that grouped
+cross-validation chooses.
 
-Labels come from the decision log. For a segment a coder decided, a code is positive
-if accepted or added, negative if rejected, and negative too if the coder decided the
-segment and did not apply it (for a code of an exclusive group: if they chose a
-sibling). Codes of an exclusive group get one multinomial logistic regression over the
-group; other codes one binary logistic regression each (class weights balanced). The
-blended score of code c is ``w * p_learned + (1 - w) * s_definition`` with
-``w = n_c / (n_c + PRIOR_STRENGTH)``, n_c the code's positive examples: with no
-confirmations it is the definition score, with a hundred mostly the classifier's.
+Labels come from the decision log (pipeline.suggest.training). Codes of an exclusive
+group get one multinomial model over the group; other codes one binary model each. The
+features of a model are the segment's embedding and the logits of the zero-shot scores
+of the codes it decides, so the classifier can lean on the codebook where confirmations
+are few. Its probability is then mixed with the zero-shot score,
+``w * p_learned + (1 - w) * p_zero_shot``, and ``w`` and the regularisation ``C`` are
+chosen per model by cross-validation grouped by document (never by segment: sentences
+of one interview would leak between training and test). w = 0 is a candidate, so a
+model with too little evidence keeps the zero-shot scores; w = 1 with the embedding is
+a plain classifier, so with many confirmations the learner is at least that.
 
-Trust: cross-validation grouped by document (never by segment, which would leak
-neighbouring sentences of one interview into training and test), per-code precision,
-recall and kappa, and a permutation test of the out-of-fold AUC; codes whose AUC is not
-better than chance (p >= 0.05) are flagged untrusted.
+The fitted state is plain arrays (``to_arrays`` / ``from_arrays``), so a saved model is
+numbers and JSON, never a pickle (pipeline.suggest.model_file).
+
+Trust: the out-of-fold scores of the configuration that is deployed, per code precision,
+recall, kappa and AUC, and a permutation test of the AUC that moves whole documents'
+labels (``among_groups``: segments of one interview are not independent, so shuffling
+them one by one would make chance look significant); codes whose AUC is not better than
+chance (p >= 0.05) are flagged untrusted.
 """
 
 from __future__ import annotations
@@ -26,13 +33,18 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import cohen_kappa_score, precision_recall_fscore_support, roc_auc_score
-from sklearn.model_selection import GroupKFold
+from scipy.stats import rankdata
+from sklearn.model_selection import GroupKFold, KFold
+from threadpoolctl import threadpool_limits
 
-__all__ = ["Labels", "LearnedSuggester", "blend", "cross_validate", "PRIOR_STRENGTH", "MIN_POSITIVES"]
+__all__ = ["Labels", "LearnedSuggester", "CodeTrust", "trust", "surface_features", "MIN_POSITIVES", "UNKNOWN", "logit"]
 
-PRIOR_STRENGTH = 20.0
-MIN_POSITIVES = 3  # below this a code keeps its definition score only
+MIN_POSITIVES = 3  # below this a code keeps its zero-shot score only
 UNKNOWN = -1
+MIX_GRID = (0.0, 0.25, 0.5, 0.75, 1.0)
+C_GRID = (1.0,)  # C = 10 never won on the development data (AnnoMI) and tripled the time
+PRIOR_SCALE = 0.1  # chosen on AnnoMI (development data); unscaled logits made the model lean on them too much
+FOLDS = 5
 
 
 @dataclass
@@ -47,66 +59,206 @@ class Labels:
         return (self.matrix == 1).sum(axis=0)
 
 
+@dataclass
+class _Unit:
+    """One fitted model: the codes it decides (indices), its weights and its mix."""
+
+    codes: list[int]
+    coef: np.ndarray  # (classes or 1, features)
+    intercept: np.ndarray
+    mix: float
+    C: float
+    extra: bool = False  # whether it uses the extra features (chosen by cross-validation)
+
+
+def surface_features(texts: Sequence[str]) -> np.ndarray:
+    """Cheap features the sentence vector blurs: is it a question, how long is it."""
+    return np.array([[float("?" in t), np.log1p(len(t)) / 6.0] for t in texts], dtype=float).reshape(len(texts), 2)
+
+
+def logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-4, 1 - 1e-4)
+    return np.log(p / (1 - p))
+
+
 class LearnedSuggester:
-    """Per-group multinomial and per-code binary logistic regressions on embeddings."""
+    """Per-group multinomial and per-code binary logistic regressions on the embedding
+    and the zero-shot scores, mixed with the zero-shot scores by a cross-validated weight.
 
-    def __init__(self, C: float = 1.0, prior_strength: float = PRIOR_STRENGTH) -> None:
-        self.C = C
-        self.prior_strength = prior_strength
+    fit(X, labels, prior, documents) -> self; predict_proba(X, prior) -> (n, codes)
+    scores: for codes with a model the mix, for the others the prior unchanged.
+    """
 
-    def fit(self, X: np.ndarray, labels: Labels) -> "LearnedSuggester":
+    def __init__(self, mix_grid: Sequence[float] = MIX_GRID, C_grid: Sequence[float] = C_GRID,
+                 folds: int = FOLDS, class_weight: str | None = None, use_prior: bool = True,
+                 prior_scale: float = PRIOR_SCALE) -> None:
+        self.mix_grid = tuple(mix_grid)
+        self.prior_scale = prior_scale
+        self.C_grid = tuple(C_grid)
+        self.folds = folds
+        self.class_weight = class_weight
+        self.use_prior = use_prior
+
+    def fit(self, X: np.ndarray, labels: Labels, prior: np.ndarray, documents: Sequence[str] | None = None,
+            extra: np.ndarray | None = None) -> "LearnedSuggester":
+        """X: (n, d) embeddings; prior: (n, codes) zero-shot scores in [0, 1]; documents:
+        the document of each row, for grouped cross-validation; extra: more features."""
         self.codes_ = list(labels.codes)
-        self.evidence_ = labels.positives().astype(float)
-        self.models_: list[tuple[list[int], LogisticRegression]] = []
+        self.evidence_ = labels.positives().astype(int)
+        self.units_: list[_Unit] = []
+        self.oof_ = np.full(labels.matrix.shape, np.nan)  # out-of-fold scores of the deployed configuration
+        docs = np.asarray(documents if documents is not None else np.arange(len(X)).astype(str))
         grouped = {j for g in labels.groups for j in g}
-        for group in labels.groups:
-            self._fit_group(X, labels.matrix, group)
-        for j in range(len(self.codes_)):
-            if j not in grouped:
-                self._fit_binary(X, labels.matrix[:, j], j)
+        # Small problems: BLAS threads only add overhead (10x slower on a busy machine).
+        with warnings.catch_warnings(), threadpool_limits(1):
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            for group in labels.groups:
+                self._fit_unit(X, extra, prior, docs, *_group_target(labels.matrix, group))
+            for j in range(len(self.codes_)):
+                if j not in grouped:
+                    self._fit_unit(X, extra, prior, docs, *_binary_target(labels.matrix, j))
         return self
 
-    def _fit_group(self, X: np.ndarray, Y: np.ndarray, group: list[int]) -> None:
-        sub = Y[:, group]
-        rows = np.where((sub == 1).sum(axis=1) == 1)[0]
-        target = sub[rows].argmax(axis=1)
-        present = [k for k in range(len(group)) if (target == k).sum() >= MIN_POSITIVES]
-        if len(present) < 2:
-            return
-        keep = np.isin(target, present)
-        model = _logistic(self.C).fit(X[rows][keep], np.asarray(group)[target[keep]])
-        self.models_.append(([group[k] for k in present], model))
-
-    def _fit_binary(self, X: np.ndarray, y: np.ndarray, j: int) -> None:
-        rows = y != UNKNOWN
-        if (y[rows] == 1).sum() < MIN_POSITIVES or (y[rows] == 0).sum() < MIN_POSITIVES:
-            return
-        self.models_.append(([j], _logistic(self.C).fit(X[rows], y[rows])))
-
-    def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        """(n, codes) probabilities; NaN for codes without a model."""
-        out = np.full((X.shape[0], len(self.codes_)), np.nan)
-        for codes, model in self.models_:
-            proba = model.predict_proba(X)
-            if len(codes) == 1:
-                out[:, codes[0]] = proba[:, list(model.classes_).index(1)]
-            else:
-                for col, cls in enumerate(model.classes_):
-                    out[:, int(cls)] = proba[:, col]
+    def predict_proba(self, X: np.ndarray, prior: np.ndarray, extra: np.ndarray | None = None) -> np.ndarray:
+        out = np.array(prior, dtype=float, copy=True)
+        for unit in self.units_:
+            out[:, unit.codes] = self._mixed(unit, X, extra, prior)
         return out
 
-    def weights(self) -> np.ndarray:
-        return self.evidence_ / (self.evidence_ + self.prior_strength)
+    def modelled(self) -> list[str]:
+        """Codes that have a learned model (the others keep their zero-shot score)."""
+        return [self.codes_[j] for u in self.units_ for j in u.codes]
+
+    # --- fitting ------------------------------------------------------------------
+
+    def _fit_unit(self, X: np.ndarray, extra: np.ndarray | None, prior: np.ndarray, docs: np.ndarray,
+                  rows: np.ndarray, codes: list[int], target: np.ndarray) -> None:
+        """Choose C, whether to use the extra features, and the mix by grouped CV; fit."""
+        if codes is None:
+            return
+        P = prior[rows][:, codes]
+        sub = None if extra is None else extra[rows]
+        configs = [(C, use) for C in self.C_grid for use in ((False, True) if extra is not None else (False,))]
+        designs = {use: self._design(X[rows], sub if use else None, prior[rows], codes) for use in {u for _, u in configs}}
+        oof = {(C, use): self._out_of_fold(designs[use], target, docs[rows], C, len(codes)) for C, use in configs}
+        # ties go to the simpler model: no extra features, less weight on the classifier
+        best = max(((_score(target, m * q + (1 - m) * P, len(codes)), -int(use), -m, C, use)
+                    for (C, use), q in oof.items() if q is not None for m in self.mix_grid), default=None)
+        mix, C, use = (0.0, self.C_grid[0], False) if best is None else (-best[2], best[3], best[4])
+        model = self._logistic(C).fit(designs[use], target)
+        self.units_.append(_Unit(codes, model.coef_.copy(), model.intercept_.copy(), float(mix), float(C), bool(use)))
+        q = oof.get((C, use))
+        deployed = P if q is None else mix * q + (1 - mix) * P
+        for k, j in enumerate(codes):
+            self.oof_[rows, j] = deployed[:, k]
+
+    def _out_of_fold(self, Z: np.ndarray, target: np.ndarray, docs: np.ndarray, C: float, n_codes: int) -> np.ndarray | None:
+        n_groups = len(set(docs))
+        splitter = GroupKFold(min(self.folds, n_groups)) if n_groups >= 2 else None
+        if splitter is None:
+            if len(target) < 2 * self.folds:
+                return None
+            splitter = KFold(self.folds, shuffle=True, random_state=0)
+        out = np.full((len(target), n_codes), np.nan)
+        for train, test in splitter.split(Z, target, groups=docs):
+            if len(set(target[train])) < 2:
+                return None
+            model = self._logistic(C).fit(Z[train], target[train])
+            out[test] = _sklearn_proba(model, Z[test], n_codes)
+        return out
+
+    def _design(self, X: np.ndarray, extra: np.ndarray | None, prior: np.ndarray, codes: list[int]) -> np.ndarray:
+        parts = [X] + ([extra] if extra is not None else []) + ([self.prior_scale * logit(prior[:, codes])] if self.use_prior else [])
+        return np.hstack(parts)
+
+    def _mixed(self, unit: _Unit, X: np.ndarray, extra: np.ndarray | None, prior: np.ndarray) -> np.ndarray:
+        P = prior[:, unit.codes]
+        if unit.extra and extra is None:
+            raise ValueError("the learned model uses extra features; pass them")
+        Z = self._design(X, extra if unit.extra else None, prior, unit.codes)
+        if Z.shape[1] != unit.coef.shape[1]:
+            raise ValueError(f"the learned model expects {unit.coef.shape[1]} features, got {Z.shape[1]}")
+        return unit.mix * _proba(unit.coef, unit.intercept, Z, len(unit.codes)) + (1 - unit.mix) * P
+
+    def _logistic(self, C: float) -> LogisticRegression:
+        return LogisticRegression(C=C, max_iter=300, class_weight=self.class_weight)
+
+    # --- arrays -------------------------------------------------------------------
+
+    def to_arrays(self) -> tuple[dict, dict[str, np.ndarray]]:
+        """The fitted state as (JSON-able metadata, named arrays)."""
+        meta = {"codes": self.codes_, "evidence": [int(e) for e in self.evidence_], "use_prior": self.use_prior,
+                "prior_scale": self.prior_scale,
+                "units": [{"codes": u.codes, "mix": u.mix, "C": u.C, "extra": u.extra} for u in self.units_]}
+        arrays = {}
+        for k, u in enumerate(self.units_):
+            arrays[f"coef_{k}"], arrays[f"intercept_{k}"] = u.coef, u.intercept
+        return meta, arrays
+
+    @classmethod
+    def from_arrays(cls, meta: dict, arrays: dict[str, np.ndarray]) -> "LearnedSuggester":
+        model = cls(use_prior=bool(meta["use_prior"]), prior_scale=float(meta.get("prior_scale", 1.0)))
+        model.codes_ = [str(c) for c in meta["codes"]]
+        model.evidence_ = np.asarray(meta["evidence"], dtype=int)
+        model.units_ = [_Unit([int(j) for j in u["codes"]], np.asarray(arrays[f"coef_{k}"], dtype=float),
+                              np.asarray(arrays[f"intercept_{k}"], dtype=float), float(u["mix"]), float(u["C"]),
+                              bool(u.get("extra", False)))
+                        for k, u in enumerate(meta["units"])]
+        return model
 
 
-def _logistic(C: float) -> LogisticRegression:
-    return LogisticRegression(C=C, max_iter=500, class_weight="balanced")
+def _group_target(Y: np.ndarray, group: list[int]) -> tuple[np.ndarray, list[int] | None, np.ndarray]:
+    """Rows with exactly one code of the group applied, the codes with enough of them."""
+    sub = Y[:, group]
+    rows = np.where((sub == 1).sum(axis=1) == 1)[0]
+    target = sub[rows].argmax(axis=1)
+    present = [k for k in range(len(group)) if (target == k).sum() >= MIN_POSITIVES]
+    if len(present) < 2:
+        return rows, None, target
+    keep = np.isin(target, present)
+    remap = {k: i for i, k in enumerate(present)}
+    return rows[keep], [group[k] for k in present], np.array([remap[t] for t in target[keep]])
 
 
-def blend(definition: np.ndarray, learned: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Evidence-weighted mix; codes without a learned model keep the definition score."""
-    w = np.where(np.isnan(learned), 0.0, weights[None, :])
-    return w * np.nan_to_num(learned) + (1.0 - w) * definition
+def _binary_target(Y: np.ndarray, j: int) -> tuple[np.ndarray, list[int] | None, np.ndarray]:
+    rows = np.where(Y[:, j] != UNKNOWN)[0]
+    y = Y[rows, j].astype(int)
+    if (y == 1).sum() < MIN_POSITIVES or (y == 0).sum() < MIN_POSITIVES:
+        return rows, None, y
+    return rows, [j], y
+
+
+def _sklearn_proba(model: LogisticRegression, Z: np.ndarray, n_codes: int) -> np.ndarray:
+    """(n, n_codes) probabilities; a class missing from a training fold gets 0."""
+    proba = model.predict_proba(Z)
+    if n_codes == 1:
+        return proba[:, list(model.classes_).index(1)][:, None]
+    out = np.zeros((len(Z), n_codes))
+    out[:, model.classes_.astype(int)] = proba
+    return out
+
+
+def _proba(coef: np.ndarray, intercept: np.ndarray, Z: np.ndarray, n_codes: int) -> np.ndarray:
+    """(n, n_codes) probabilities from logistic weights: softmax over a group, sigmoid for one code."""
+    z = Z @ coef.T + intercept
+    if n_codes == 1:
+        return 1.0 / (1.0 + np.exp(-z))
+    if z.shape[1] == 1:  # a group with two codes: sklearn keeps one column for the second class
+        p = 1.0 / (1.0 + np.exp(-z[:, 0]))
+        return np.column_stack([1 - p, p])
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _score(target: np.ndarray, scores: np.ndarray, n_codes: int) -> float:
+    """What the mix is chosen for: kappa of the group's choice; for one code, minus the Brier score."""
+    if n_codes == 1:
+        return -float(np.mean((scores[:, 0] - target) ** 2))
+    predicted = scores.argmax(axis=1)
+    if len(set(predicted)) == 1 and len(set(target)) == 1:
+        return 0.0
+    return float(cohen_kappa_score(target, predicted))
 
 
 @dataclass(frozen=True)
@@ -121,41 +273,50 @@ class CodeTrust:
     trusted: bool
 
 
-def cross_validate(
-    X: np.ndarray,
-    labels: Labels,
-    documents: Sequence[str],
-    definition: np.ndarray,
-    folds: int = 5,
-    permutations: int = 200,
-    seed: int = 0,
-) -> list[CodeTrust]:
-    """Out-of-fold blended scores, grouped by document; per-code metrics and trust."""
-    documents = np.asarray(documents)
-    n_folds = min(folds, len(set(documents)))
-    scores = np.full(labels.matrix.shape, np.nan)
-    if n_folds >= 2:
-        for train, test in GroupKFold(n_splits=n_folds).split(X, groups=documents):
-            part = Labels(labels.codes, labels.matrix[train], labels.groups)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", ConvergenceWarning)
-                model = LearnedSuggester().fit(X[train], part)
-            scores[test] = blend(definition[test], model.predict_proba(X[test]), model.weights())
+def trust(model: LearnedSuggester, labels: Labels, documents: Sequence[str], permutations: int = 200,
+          seed: int = 0) -> list[CodeTrust]:
+    """Per-code trust from the fitted model's out-of-fold scores (the deployed configuration)."""
     rng = np.random.default_rng(seed)
-    return [_trust(labels, j, scores[:, j], rng, permutations) for j in range(len(labels.codes))]
+    docs = np.asarray(documents)
+    return [_trust(labels, j, model.oof_[:, j], docs, rng, permutations) for j in range(len(labels.codes))]
 
 
-def _trust(labels: Labels, j: int, score: np.ndarray, rng: np.random.Generator, permutations: int) -> CodeTrust:
+def _trust(labels: Labels, j: int, score: np.ndarray, docs: np.ndarray, rng: np.random.Generator,
+           permutations: int) -> CodeTrust:
     y = labels.matrix[:, j]
     rows = (y != UNKNOWN) & ~np.isnan(score)
-    y, s = y[rows], score[rows]
+    y, s, d = y[rows], score[rows], docs[rows]
     positives = int((y == 1).sum())
     if positives < 2 or positives == len(y):
-        return CodeTrust(labels.codes[j], positives, *(float("nan"),) * 4, 1.0, False)
+        return CodeTrust(labels.codes[j], int((labels.matrix[:, j] == 1).sum()), *(float("nan"),) * 4, 1.0, False)
     predicted = (s >= 0.5).astype(int)
     p, r, _, _ = precision_recall_fscore_support(y, predicted, average="binary", zero_division=0)
     auc = roc_auc_score(y, s)
-    null = np.array([roc_auc_score(rng.permutation(y), s) for _ in range(permutations)])
+    ranks = rankdata(s)  # the AUC from ranks (Mann-Whitney): the scores' ranks are computed once
+    null = np.array([_rank_auc(among_groups(y, d, rng), ranks) for _ in range(permutations)])
     p_value = (1 + (null >= auc).sum()) / (permutations + 1)
     kappa = cohen_kappa_score(y, predicted) if len(set(predicted)) > 1 or len(set(y)) > 1 else float("nan")
     return CodeTrust(labels.codes[j], positives, float(p), float(r), float(kappa), float(auc), float(p_value), bool(p_value < 0.05))
+
+
+def among_groups(y: np.ndarray, groups: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A permutation of y that moves whole documents' label runs: the documents are put in
+    a random order and their labels, kept together and in order, laid over the rows.
+
+    Labels of one document stay together, so the null keeps the dependence between
+    neighbouring segments that a segment-by-segment shuffle would destroy (which makes
+    chance look significant); with one segment per document it is a plain permutation.
+    """
+    order = np.argsort(groups, kind="stable")
+    blocks = [y[order][groups[order] == g] for g in np.unique(groups)]
+    out = np.empty_like(y)
+    out[order] = np.concatenate([blocks[k] for k in rng.permutation(len(blocks))])
+    return out
+
+
+def _rank_auc(y: np.ndarray, ranks: np.ndarray) -> float:
+    n1 = int(y.sum())
+    n0 = len(y) - n1
+    if n1 == 0 or n0 == 0:
+        return 0.5
+    return float((ranks[y == 1].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))

@@ -20,8 +20,7 @@ from pipeline.codebook import Codebook
 from pipeline.config import RoleSettings, SuggestSettings
 from pipeline.errors import InputError
 from pipeline.store import Store
-from pipeline.suggest.learner import blend
-from pipeline.suggest.training import LearnedModel, with_examples
+from pipeline.suggest.training import LearnedModel
 from pipeline.suggest.scoring import PARAMETERS, Calibration, CodebookSuggester, choose
 from pipeline.embed.cache import TextEmbedder, embed_cached
 from pipeline.suggest.units import load_layout  # issue 13: speaker scope, units, hierarchy
@@ -29,7 +28,7 @@ from pipeline.suggest.units import load_layout  # issue 13: speaker scope, units
 __all__ = ["SuggestReport", "suggest_segments", "latest_run", "suggestions_frame", "METHOD"]
 
 METHOD = "definition-similarity-v2"
-LEARNED_METHOD = "learned-blend-v1"
+LEARNED_METHOD = "learned-mix-v2"
 UNTRUSTED_CAP = 0.5
 # all-MiniLM-L6-v2 reads at most 256 word pieces; about 4 characters each in English.
 WINDOW_CHARS = 1000
@@ -72,14 +71,13 @@ def suggest_segments(
 ) -> SuggestReport:
     """Suggest codes for every current segment the run has not yet seen.
 
-    With a learned model, confirmed examples join the codes' texts and the classifier's
-    probabilities are blended in (pipeline.suggest.learner); codes it could not show to be better
-    than chance are capped at UNTRUSTED_CAP so they are never shown as confident.
+    With a learned model, its scores replace the zero-shot ones (pipeline.suggest.learner);
+    codes it could not show to be better than chance are capped at UNTRUSTED_CAP so they
+    are never shown as confident. The run records the segments the model was trained on
+    (``trained_on``), so evaluation and audits can leave them out.
     """
     started = time.perf_counter()
-    version = codebook.version  # confirmed examples below do not make a new codebook version
-    if learned is not None:
-        codebook = with_examples(codebook, learned.card["confirmed_examples"])
+    version = codebook.version
     segments = store.query("SELECT id, text FROM current_segments ORDER BY document_id, seq")
     if not segments:
         raise InputError("the study has no segments; ingest documents first (`deductive ingest DIR PATH`)")
@@ -87,7 +85,8 @@ def suggest_segments(
     layout = load_layout(store, codebook, roles or RoleSettings())
     params = {**_params(settings), **layout.params()}
     if learned is not None:
-        params.update(learned_model=learned.id, untrusted=learned.untrusted, untrusted_cap=UNTRUSTED_CAP)
+        params.update(learned_model=learned.id, untrusted=learned.untrusted, untrusted_cap=UNTRUSTED_CAP,
+                      trained_on=learned.trained_on)
     run_id = _run_id(version, embedder.identity, params)
     run = store.conn.execute("SELECT params FROM suggestion_runs WHERE id = ?", (run_id,)).fetchone()
     done = {r[0] for r in store.query("SELECT DISTINCT segment_id FROM suggestions WHERE run_id = ?", (run_id,))}
@@ -110,7 +109,7 @@ def suggest_segments(
         background = np.zeros((0, 0))
     suggester = CodebookSuggester(settings.top_k, settings.threshold).fit(codebook, embed, background, calibration)
     X = np.stack([by_id[s["id"]] for s in todo]) if todo else np.zeros((0, suggester.dimension_), np.float32)
-    raw, scores = _scores(suggester, X, learned)
+    raw, scores = _scores(suggester, X, learned, [s["text"] for s in todo])
     # --- units and scope: each code chosen at its unit, only for speakers in its scope
     choices = layout.choose(codebook, suggester.codes_, [s["id"] for s in todo], raw, scores, lambda r, p: choose(
         r, p, suggester.groups_, suggester.free_, settings.top_k, settings.threshold))
@@ -141,17 +140,13 @@ def suggest_segments(
                          shown, no_code, too_long, time.perf_counter() - started)
 
 
-def _scores(suggester: CodebookSuggester, X: np.ndarray, learned: LearnedModel | None) -> tuple[np.ndarray, np.ndarray]:
-    """Raw and calibrated scores (segments x codes), learned probabilities blended in."""
+def _scores(suggester: CodebookSuggester, X: np.ndarray, learned: LearnedModel | None,
+            texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Raw and calibrated scores (segments x codes), the learned model's scores mixed in."""
     raw = suggester.raw_scores(X)
     scores = suggester.calibration_.transform(raw, suggester.calibration_.relevance(X))
     if learned is not None and len(X):
-        model = learned.model
-        order = [model.codes_.index(c) if c in model.codes_ else None for c in suggester.codes_]
-        proba = model.predict_proba(X)
-        aligned = np.column_stack([proba[:, j] if j is not None else np.full(len(X), np.nan) for j in order])
-        weights = np.array([model.weights()[j] if j is not None else 0.0 for j in order])
-        scores = blend(scores, aligned, weights)
+        scores = learned.scores(suggester.codes_, X, scores, texts)
         for j, code in enumerate(suggester.codes_):
             if code in learned.untrusted:
                 scores[:, j] = np.minimum(scores[:, j], UNTRUSTED_CAP)

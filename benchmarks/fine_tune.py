@@ -1,0 +1,90 @@
+"""What `deductive learn --fine-tune` gives and costs: AnnoMI counsellor (development data).
+
+N confirmations (drawn at random from the training transcripts, the gold code standing
+in for the coder) fine-tune the packaged MiniLM with pipeline.suggest.finetune (the same
+code `learn --fine-tune` runs); then the learned suggester is fitted on the same N units
+with the base and with the tuned model's embeddings, and both are scored on the held-out
+transcripts (Cohen's kappa), beside zero-shot scores of each model. Minutes of fine-tuning
+are printed with the machine's load average, since other work on the machine slows it.
+
+    python benchmarks/fine_tune.py [--n 500] [--n 2000] [--bench annomi-counsellor]
+
+Tuned models are written to a temporary folder and deleted; base embeddings are cached
+on disk (benchmarks/_datasets.py); tuned embeddings are not (they are new every run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import learning_curve as lc  # noqa: E402
+from _datasets import load  # noqa: E402
+
+from pipeline.codebook import load_codebook  # noqa: E402
+from pipeline.embed import EmbedSettings, load_embedder  # noqa: E402
+from pipeline.embed.source import resolve_model  # noqa: E402
+from pipeline.embed.seam import DEFAULT_MODEL  # noqa: E402
+from pipeline.suggest.finetune import TuneSettings, fine_tune  # noqa: E402
+from pipeline.suggest.learner import Labels  # noqa: E402
+from pipeline.suggest.scoring import CodebookSuggester  # noqa: E402
+
+
+def retarget(task: lc.Task, texts: list[str], embed) -> lc.Task:
+    """The same task with another model's vectors and zero-shot scores."""
+    X = embed(texts)
+    book = load_codebook(task.bench.codebook)
+    suggester = CodebookSuggester(threshold=0).fit(book, embed, X)
+    scores = suggester.calibration_.transform(suggester.raw_scores(X))
+    prior = scores[:, [suggester.codes_.index(c) for c in task.codes]]
+    return lc.Task(task.bench, task.codes, X, prior, task.y, task.train, task.test, task.docs, task.surface)
+
+
+def progress(step: int, steps: int, seconds: float) -> None:
+    if step % 5 == 0 or step == steps:
+        print(f"    step {step}/{steps}, {seconds / 60:.1f} min", file=sys.stderr, flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, action="append", help="Confirmations (default 500 and 2000).")
+    parser.add_argument("--bench", default="annomi-counsellor")
+    parser.add_argument("--threads", type=int, default=None, help="torch threads for fine-tuning (default: torch's)")
+    args = parser.parse_args()
+    bench = load(args.bench)
+    task = lc.prepare(bench)
+    keep = [i for i, label in enumerate(bench.labels) if label in task.codes]
+    texts = [bench.texts[i] for i in keep]
+    k = len(task.codes)
+    base = resolve_model(DEFAULT_MODEL)
+    print(f"{args.bench}: {len(task.train)} training / {len(task.test)} test units; zero-shot kappa (base) "
+          f"{lc.kappa(task, task.prior[task.test]):.3f}")
+    for n in args.n or [500, 2000]:
+        rows = lc.random_rows(task, n, np.random.default_rng(0))
+        labels = Labels(task.codes, lc.one_hot(task.y[rows], k), [list(range(k))])
+        learned_base = lc.kappa(task, lc.learned_scores(task, lc.fit_learned(task, rows), task.test))
+        with tempfile.TemporaryDirectory() as tmp:
+            started, load_before = time.perf_counter(), os.getloadavg()[0]
+            fine_tune(base.path, [texts[i] for i in rows], Labels(labels.codes, labels.matrix, labels.groups),
+                      Path(tmp) / "tuned", TuneSettings(threads=args.threads), progress)
+            minutes = (time.perf_counter() - started) / 60
+            load_after = os.getloadavg()[0]
+            tuned = load_embedder(EmbedSettings(model=str(Path(tmp) / "tuned")))
+            tuned_task = retarget(task, texts, lambda t: tuned.embed(list(t)))
+        zero_tuned = lc.kappa(tuned_task, tuned_task.prior[tuned_task.test])
+        learned_tuned = lc.kappa(tuned_task, lc.learned_scores(tuned_task, lc.fit_learned(tuned_task, rows), task.test))
+        print(f"  {len(rows)} confirmations: fine-tuning {minutes:.1f} min (load average {load_before:.1f} -> {load_after:.1f} "
+              f"on {os.cpu_count()} cores); learned kappa base {learned_base:.3f} -> tuned {learned_tuned:.3f} "
+              f"({learned_tuned - learned_base:+.3f}); zero-shot with the tuned model {zero_tuned:.3f}")
+
+
+if __name__ == "__main__":
+    main()
