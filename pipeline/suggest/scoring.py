@@ -342,7 +342,9 @@ def choose(
 
 
 class CodebookSuggester:
-    """Definition-based suggester: ``fit`` on a codebook and the study's segments, ``predict`` on vectors.
+    """Definition-based suggester: ``fit`` on a codebook and the study's segments, then
+    ``raw_scores``/``predict_proba`` on vectors and ``choose`` on the scores (the suggest stage
+    calls exactly these, mixing in a learned model's probabilities between the last two).
 
     ``embed`` maps texts to unit-normalised vectors (for example a cached embedder); it is
     called for the code texts and the few background sentences only. ``background`` is the
@@ -386,7 +388,6 @@ class CodebookSuggester:
         """Probabilities (segments x codes): what the stage shows and evaluate calibrates."""
         return self.calibration_.scores(segments)
 
-    def predict(self, segments: np.ndarray) -> list[list[Choice]]:
-        raw = self.raw_scores(segments)
-        scores = self.calibration_.transform(raw, self.calibration_.relevance(segments))
+    def choose(self, raw: np.ndarray, scores: np.ndarray) -> list[list[Choice]]:
+        """Per segment: the shown codes, runners-up and "no code" (``choose`` with this fit's groups)."""
         return choose(raw, scores, self.groups_, self.free_, self.top_k, self.threshold)

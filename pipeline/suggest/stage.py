@@ -21,7 +21,7 @@ from pipeline.config import RoleSettings, SuggestSettings
 from pipeline.errors import InputError
 from pipeline.store import Store
 from pipeline.suggest.training import LearnedModel
-from pipeline.suggest.scoring import PARAMETERS, Calibration, CodebookSuggester, choose
+from pipeline.suggest.scoring import PARAMETERS, Calibration, CodebookSuggester
 from pipeline.embed.cache import TextEmbedder, embed_cached
 from pipeline.suggest.units import load_layout  # issue 13: speaker scope, units, hierarchy
 
@@ -111,8 +111,7 @@ def suggest_segments(
     X = np.stack([by_id[s["id"]] for s in todo]) if todo else np.zeros((0, suggester.dimension_), np.float32)
     raw, scores = _scores(suggester, X, learned, [s["text"] for s in todo])
     # --- units and scope: each code chosen at its unit, only for speakers in its scope
-    choices = layout.choose(codebook, suggester.codes_, [s["id"] for s in todo], raw, scores, lambda r, p: choose(
-        r, p, suggester.groups_, suggester.free_, settings.top_k, settings.threshold))
+    choices = layout.choose(codebook, suggester.codes_, [s["id"] for s in todo], raw, scores, suggester.choose)
     rows = []
     for segment, row in zip(todo, choices):
         for unit_choice in row:
@@ -143,8 +142,7 @@ def suggest_segments(
 def _scores(suggester: CodebookSuggester, X: np.ndarray, learned: LearnedModel | None,
             texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """Raw and calibrated scores (segments x codes), the learned model's scores mixed in."""
-    raw = suggester.raw_scores(X)
-    scores = suggester.calibration_.transform(raw, suggester.calibration_.relevance(X))
+    raw, scores = suggester.raw_scores(X), suggester.predict_proba(X)
     if learned is not None and len(X):
         scores = learned.scores(suggester.codes_, X, scores, texts)
         for j, code in enumerate(suggester.codes_):
