@@ -9,6 +9,7 @@ import click
 
 from pipeline.audit import CONSENSUS, AuditOptions, terminal_table
 from cli.options import STUDY, split_names
+from cli.progress import shown
 from pipeline.errors import ConfigError
 from pipeline.study import Study
 
@@ -35,7 +36,8 @@ def audit_command(study_dir: Path, coders: tuple[str, ...], include_model: bool,
     options = AuditOptions(coders=split_names(coders), include_model=include_model, run_id=run_id, codes=split_names(codes),
                            codebook_version=codebook_version, bootstrap=bootstrap, seed=seed)
     with Study(study_dir) as study:
-        result = study.audit(options)
+        with shown(enabled=not as_json):
+            result = study.audit(options)
         paths = study.write_audit(result, out)
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from cli.options import STUDY, split_names
+from cli.progress import shown
 from pipeline.study import Study
 
 __all__ = ["export", "import_"]
@@ -42,7 +43,8 @@ def export(study_dir: Path, fmt: str, out: Path, coders: tuple[str, ...], includ
 def import_(study_dir: Path, path: Path) -> None:
     """Import a REFI-QDA project (.qdpx): sources, codes and codings (as decisions of their users)."""
     with Study(study_dir) as study:
-        report = study.import_project(path)
+        with shown():
+            report = study.import_project(path)
     click.echo(f"imported {path} (import {report.import_id}): {report.sources} sources "
                f"({report.documents_new} new documents), {len(report.cases_added)} new cases")
     click.echo(f"codes: {report.codes} in the file, {len(report.codes_added)} added to the codebook "

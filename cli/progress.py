@@ -50,8 +50,12 @@ class TerminalProgress:
 
 
 @contextmanager
-def shown() -> Iterator[TerminalProgress]:
-    """Show the progress the library reports while the block runs."""
+def shown(enabled: bool = True) -> Iterator[TerminalProgress | None]:
+    """Show the progress the library reports while the block runs (not with --json, whose
+    output a program reads)."""
+    if not enabled:
+        yield None
+        return
     display = TerminalProgress()
     with reporting(display):
         try:

@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from cli.options import RAW_CSV, STUDY
+from cli.progress import shown
 from pipeline.carry import describe
 from pipeline.config import UNITS
 from pipeline.study import Study
@@ -67,7 +68,8 @@ def ingest(study_dir: Path, paths: tuple[Path, ...], cases: Path | None, case: s
         study.settings = study.settings.override("segment", unit=unit)
         read = study.read_options(text_column=text_column, id_columns=id_columns, case_column=case_column,
                                   speaker_column=speaker_column, timestamp_column=timestamp_column, sheet=sheet)
-        report = study.ingest(paths, cases=cases, case=case, read=read)
+        with shown():
+            report = study.ingest(paths, cases=cases, case=case, read=read)
         proposal = None
         if pseudonymise_ and study.has_segments():
             proposal = study.propose_pseudonyms(key_path, names_path)
@@ -150,7 +152,8 @@ def suggest(study_dir: Path, codebook_id: str | None, top_k: int | None, thresho
     with Study(study_dir) as study:
         study.settings = study.settings.override("suggest", top_k=top_k, threshold=threshold)
         study.settings = study.settings.override("embedding", model=model, backend=backend)
-        report = study.suggest(codebook_id, learned=learned, trust_pickle=trust_pickle)
+        with shown():
+            report = study.suggest(codebook_id, learned=learned, trust_pickle=trust_pickle)
     click.echo(f"run {report.run_id} (codebook {report.codebook_version}, model {report.model})")
     click.echo(f"{report.new_segments} of {report.segments} segments suggested now ({report.embedded_now} texts embedded), "
                f"{report.shown} suggestions shown, {report.no_code} segments with no code, {report.seconds:.1f} s")

@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from cli.options import STUDY
+from cli.progress import shown
 from pipeline.errors import ModelError
 from pipeline.study import Study
 from pipeline.summarize import SourceOptions, SummaryOptions
@@ -47,7 +48,8 @@ def summarize_command(study_dir: Path, by: tuple[str, ...], source: str, coder: 
         by=by, exemplars=exemplars)
     with Study(study_dir) as study:
         embedder, warning = _embedder(study, model)
-        summary = study.summarize(options, embedder=embedder)
+        with shown(enabled=not as_json):
+            summary = study.summarize(options, embedder=embedder)
         files = study.write_summary(summary, out, overwrite=overwrite)
     if warning:
         click.echo(f"warning: {warning}", err=True)

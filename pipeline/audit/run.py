@@ -12,6 +12,7 @@ from pipeline.audit.disagreements import find_disagreements
 from pipeline.audit.drift import batch_rates, drift_table
 from pipeline.audit.result import AuditResult
 from pipeline.audit.sample import AuditOptions, load_audit_sample
+from pipeline.progress import report
 from pipeline.audit.stats import agreement
 from pipeline.errors import InputError
 from pipeline.reliability import Bootstrap
@@ -27,10 +28,16 @@ def audit(study: "StudyContext", options: AuditOptions) -> AuditResult:
     if options.bootstrap < 0:
         raise InputError(f"--bootstrap must be 0 (no intervals) or a positive number of replicates, got {options.bootstrap}")
     started = time.perf_counter()
+    report("audit", 0, 3)
     coding = load_audit_sample(study, options)
     boot = Bootstrap(n_boot=options.bootstrap, seed=options.seed) if options.bootstrap else None
-    return AuditResult(coding, agreement(coding, boot), find_disagreements(coding), drift_table(coding),
-                       batch_rates(coding), options, time.perf_counter() - started)
+    report("audit", 1, 3)  # the agreement (with its bootstrap) is the long step
+    stats = agreement(coding, boot)
+    report("audit", 2, 3)
+    result = AuditResult(coding, stats, find_disagreements(coding), drift_table(coding),
+                         batch_rates(coding), options, time.perf_counter() - started)
+    report("audit", 3, 3)
+    return result
 
 
 def write_outputs(result: AuditResult, out: Path) -> dict[str, Path]:

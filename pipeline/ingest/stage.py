@@ -23,6 +23,7 @@ from pipeline.carry import CarryReport
 from pipeline.documents import (Segmented, carry_new_version, current_segmentation, insert_document, latest_version,
                                 segment_and_carry, write_segments)
 from pipeline.hashing import sha256
+from pipeline.progress import report
 from pipeline.errors import IngestError, InputError
 from pipeline.ingest.decode import decode_bytes
 from pipeline.ingest.read import SUPPORTED_EXTENSIONS, ReadOptions, read_file
@@ -137,8 +138,9 @@ def ingest(store: Store, paths: Sequence[Path], options: IngestOptions) -> Inges
     candidates, cases_file, skipped = discover(paths, options.cases_file)
     added = register_cases(store, cases_file) if cases_file else ()
     outcomes = list(skipped)
-    for candidate in candidates:
+    for done, candidate in enumerate(candidates, start=1):
         outcomes.append(_one_file(store, candidate, options))
+        report("ingest", done, len(candidates))
     return IngestReport(tuple(outcomes), added)
 
 

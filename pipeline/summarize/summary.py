@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from pipeline.summarize import charts
+from pipeline.progress import report
 from pipeline.summarize.cooccurrence import cooccurrence
 from pipeline.summarize.crosscase import case_groups, compare_groups, group_counts, overall, phase_table
 from pipeline.summarize.exemplars import exemplars
@@ -88,6 +89,7 @@ class SummaryFiles:
 def summarize(study: "StudyContext", options: SummaryOptions | None = None, embedder: TextEmbedder | None = None) -> Summary:
     """Build every table from the store; nothing is written."""
     options = options or SummaryOptions()
+    report("summarize", 0, 3)
     coding = load_summary_coding(study, options.source)
     groups_of = {attribute: case_groups(coding, attribute) for attribute in options.by}  # fail early on bad --by
     counts = case_code_counts(coding)
@@ -96,6 +98,7 @@ def summarize(study: "StudyContext", options: SummaryOptions | None = None, embe
     for attribute, groups in groups_of.items():
         table = group_counts(counts, groups)
         comparisons.append(GroupComparison(attribute, groups, table, compare_groups(table, order)))
+    report("summarize", 1, 3)
     evidence = evidence_table(coding)
     framework = {root: framework_matrix(coding, evidence, codes, options.quotes_per_cell)
                  for root, codes in domains(coding).items()}
@@ -106,7 +109,10 @@ def summarize(study: "StudyContext", options: SummaryOptions | None = None, embe
         exemplars=exemplars(coding, options.exemplars, study.store, embedder), evidence=evidence, framework=framework,
         ratings=ratings_frame(coding, counts, evidence, stored_ratings(study)), cases=_cases(coding, counts),
         charts={})
-    return _with_charts(summary)
+    report("summarize", 2, 3)
+    summary = _with_charts(summary)
+    report("summarize", 3, 3)
+    return summary
 
 
 def _cases(coding: SummaryCoding, counts: pd.DataFrame) -> pd.DataFrame:
