@@ -107,7 +107,7 @@ def _suggestions(study) -> None:
     with study.store.transaction() as conn:
         conn.execute("INSERT INTO suggestion_runs(id, codebook_version, model, method, params) VALUES (?,?,?,?,?)",
                      ("run-1", version, "fake", "test", "{}"))
-        for i, seg in enumerate(study.segments()["id"]):
+        for i, seg in enumerate(study.segments()["segment_id"]):
             codes = ("culture", "policy") if i == 1 else (("culture", "policy")[i % 2],)  # row 3 has two
             for rank, code in enumerate(codes, start=1):
                 conn.execute("INSERT INTO suggestions(id, run_id, segment_id, code_id, rank, raw_score, score,"

@@ -48,7 +48,7 @@ def ingest(study: Study, source: Path, wanted: int, tmp: Path) -> str:
 def add_synthetic_suggestions(study: Study, seed: int = 1) -> int:
     rng = random.Random(seed)
     codes = [c.id for c in study.codebook().codable]
-    segments = list(study.segments()["id"])
+    segments = list(study.segments()["segment_id"])
     rows = []
     for segment in segments:
         chosen = rng.sample(codes, rng.choice((1, 1, 2, 3)))

@@ -101,7 +101,7 @@ def main() -> None:
                 study.settings = study.settings.override("suggest", threshold=0.6)
                 rescored, _ = timed_suggest(study, embedder)
                 top = study.suggestions(report.run_id).drop_duplicates("segment_id").set_index("segment_id")["code"]
-                ids = study.segments()["id"].tolist()
+                ids = study.segments()["segment_id"].tolist()
             results[backend] = (cold, same, rescored, top.reindex(ids).fillna("(no code)"))
             label = f"suggest stage ({backend})"
             print(f"{label:<32} {n / cold:7.1f} segments/s  ratio to raw {raw / cold:4.2f}   "

@@ -412,14 +412,14 @@ class Study:
     def documents(self, all_versions: bool = False) -> pd.DataFrame:
         table = "documents" if all_versions else "current_documents"
         rows = self.store.query(
-            f"SELECT id, case_name AS 'case', source_key, version, format, encoding, source_path,"
+            f"SELECT id AS document_id, case_name AS 'case', source_key, version, format, encoding, source_path,"
             f" length(text) AS characters, warnings, ingested_at FROM {table} ORDER BY case_name, source_key, version"
         )
         return pd.DataFrame([dict(r) for r in rows], columns=_DOC_COLUMNS)
 
     def segments(self) -> pd.DataFrame:
         rows = self.store.query(
-            "SELECT s.id, d.case_name AS 'case', s.document_id, d.source_key, g.unit, s.seq, s.start, s.end,"
+            "SELECT s.id AS segment_id, d.case_name AS 'case', s.document_id, d.source_key, g.unit, s.seq, s.start, s.end,"
             " s.text, s.speaker, s.turn, s.timestamp, s.page, s.external_id, s.attributes"
             " FROM current_segments s JOIN documents d ON d.id = s.document_id"
             " JOIN segmentations g ON g.id = s.segmentation_id ORDER BY d.case_name, d.source_key, s.seq"
@@ -463,6 +463,6 @@ class Study:
         }
 
 
-_DOC_COLUMNS = ["id", "case", "source_key", "version", "format", "encoding", "source_path", "characters", "warnings", "ingested_at"]
-_SEGMENT_COLUMNS = ["id", "case", "document_id", "source_key", "unit", "seq", "start", "end", "text",
+_DOC_COLUMNS = ["document_id", "case", "source_key", "version", "format", "encoding", "source_path", "characters", "warnings", "ingested_at"]
+_SEGMENT_COLUMNS = ["segment_id", "case", "document_id", "source_key", "unit", "seq", "start", "end", "text",
                     "speaker", "turn", "timestamp", "page", "external_id", "attributes"]

@@ -65,7 +65,7 @@ def _coded_study(study_dir: Path, corpus: Path) -> None:
         result = runner.invoke(cli, args)
         assert result.exit_code == 0, result.output
     with Study(study_dir) as study:
-        segs = list(study.segments()["id"])
+        segs = list(study.segments()["segment_id"])
         version = study.codebook().version
         with study.store.transaction() as conn:
             for coder, codes in (("ana", ["culture", "adoption"]), ("ben", ["culture", "implementation"])):

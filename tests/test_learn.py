@@ -166,7 +166,7 @@ def test_learn_saves_a_safe_model_and_suggest_uses_it(decided_study: Path) -> No
         method, params = study.store.query("SELECT method, params FROM suggestion_runs WHERE id = ?", (report.run_id,))[0]
         params = json.loads(params)
         assert method == "learned-mix-v2" and params["learned_model"] == model.id
-        assert sorted(params["trained_on"]) == sorted(study.segments()["id"])
+        assert sorted(params["trained_on"]) == sorted(study.segments()["segment_id"])
         plain = study.suggest(embedder=FakeEmbedder(), learned=False)
         assert plain.run_id != report.run_id
 

@@ -8,9 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from conftest import TRANSCRIPT
 
 ROOT = Path(__file__).resolve().parents[1]
+TRANSCRIPT = """I: How did the programme start?
+
+P3: The board decided in May and we had to find nurses. The training was short.
+
+I: And how is it going now?
+
+P3: The dashboard is slow, but the team helps each other and the alerts come in on time.
+"""
 
 
 def _example() -> str:

@@ -62,7 +62,7 @@ def test_suggest_stores_a_run_and_reuses_the_cache(tabular_study) -> None:
         assert len(embedder.seen) == n_texts  # nothing embedded twice
         shown = study.suggestions()
         # every segment has at least one shown row: a code or the explicit no code
-        assert set(shown["segment_id"]) == set(study.segments()["id"])
+        assert set(shown["segment_id"]) == set(study.segments()["segment_id"])
         # the phase group is exclusive: at most one phase per segment
         phases = shown[shown["code"].isin(["adoption", "implementation"])]
         assert not phases.duplicated("segment_id").any()

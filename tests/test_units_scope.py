@@ -302,7 +302,7 @@ def test_a_study_with_one_segment(tmp_path: Path) -> None:
 def test_roles_of_a_stored_study(scoped_study: Path) -> None:
     with Study(scoped_study) as study:
         roles = segment_roles(study.store, study_role_map(study.store, study.settings.roles))
-        speakers = dict(zip(study.segments()["id"], study.segments()["speaker"]))
+        speakers = dict(zip(study.segments()["segment_id"], study.segments()["speaker"]))
     assert {roles[s] for s, sp in speakers.items() if sp == "I"} == {INTERVIEWER}
     assert {roles[s] for s, sp in speakers.items() if isinstance(sp, str) and sp.startswith("P3")} == {PARTICIPANT}
     assert {roles[s] for s, sp in speakers.items() if not isinstance(sp, str)} == {None}

@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> None:
         demo_flow(demo, None, None)  # the queues `deductive demo` writes, without any review
         with Study(demo) as study:
             segments = study.segments()
-            spans = {r["id"]: (r["source_key"], int(r["start"]), int(r["end"])) for r in segments.to_dict("records")}
+            spans = {r["segment_id"]: (r["source_key"], int(r["start"]), int(r["end"])) for r in segments.to_dict("records")}
             book = study.codebook()
             choices = {c.id: L.choice_text(c.label, c.id, tuple(a.label for a in reversed(book.ancestors(c.id))))
                        for c in book.codable}

@@ -103,7 +103,7 @@ def _segments(study: "StudyContext", interviewer_pattern: str) -> pd.DataFrame:
         interviewer = re.compile(interviewer_pattern, re.IGNORECASE)
     except re.error as exc:
         raise ConfigError(f"--interviewer '{interviewer_pattern}' is not a valid regular expression ({exc})") from exc
-    frame = study.segments().rename(columns={"id": "segment_id", "source_key": "document"})
+    frame = study.segments().rename(columns={"source_key": "document"})
 
     def informant(speaker: object) -> str | None:
         if not isinstance(speaker, str) or not speaker.strip():

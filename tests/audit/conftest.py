@@ -14,5 +14,5 @@ def coded(study_dir: Path, corpus: Path) -> tuple[Path, list[str]]:
     """The mini study with the two-case corpus ingested; returns (dir, segment ids)."""
     with Study(study_dir) as study:
         study.ingest([corpus], cases=corpus / "cases.csv")
-        segments = list(study.segments()["id"])
+        segments = list(study.segments()["segment_id"])
     return study_dir, segments

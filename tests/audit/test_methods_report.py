@@ -18,7 +18,7 @@ from audit_helpers import add_decisions
 def _coded(root: Path, corpus: Path) -> list[str]:
     with Study(root) as study:
         study.ingest([corpus], cases=corpus / "cases.csv")
-        segs = list(study.segments()["id"])
+        segs = list(study.segments()["segment_id"])
         add_decisions(study, "ana", {s: (["culture"] if i % 3 == 0 else ["policy"] if i % 3 == 1 else []) for i, s in enumerate(segs[:12])})
         add_decisions(study, "ben", {s: (["culture"] if i % 4 == 0 else ["policy"] if i % 3 == 1 else []) for i, s in enumerate(segs[:12])})
     return segs
@@ -44,7 +44,7 @@ def test_facts_come_from_the_study(study_dir: Path, corpus: Path) -> None:
 def test_one_coder_gets_a_note_instead_of_a_figure(study_dir: Path, corpus: Path, tmp_path: Path) -> None:
     with Study(study_dir) as study:
         study.ingest([corpus], cases=corpus / "cases.csv")
-        add_decisions(study, "ana", {s: ["culture"] for s in list(study.segments()["id"])[:3]})
+        add_decisions(study, "ana", {s: ["culture"] for s in list(study.segments()["segment_id"])[:3]})
     out = tmp_path / "methods.md"
     result = CliRunner().invoke(cli, ["report-methods", str(study_dir), "--out", str(out), "--bootstrap", "0"])
     assert result.exit_code == 0, result.output

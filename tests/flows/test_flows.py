@@ -146,7 +146,7 @@ def _decide(study_dir: Path, tmp_path: Path) -> None:
     from pipeline.review import ImportOptions, import_decisions
 
     with Study(study_dir) as study:
-        ids = study.segments()["id"]
+        ids = study.segments()["segment_id"]
         table = tmp_path / "ana.csv"
         pd.DataFrame({"segment": ids, "code": "culture"}).to_csv(table, index=False)
         import_decisions(study, table, ImportOptions(code_column="code", id_columns=("segment",), coder="ana"))

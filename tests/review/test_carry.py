@@ -177,7 +177,7 @@ def test_audit_sees_two_coders_after_resegmenting(review_study: Path) -> None:
 
     with Study(review_study) as study:
         version = study.codebook().version
-        segs = list(study.segments()["id"])[:6]
+        segs = list(study.segments()["segment_id"])[:6]
         with study.store.transaction() as conn:
             for coder, codes in (("ana", ["culture", "policy"]), ("ben", ["culture", "adoption"])):
                 import_id = log.insert_import(conn, "csv", None, f"test-{coder}", "test")
@@ -188,6 +188,6 @@ def test_audit_sees_two_coders_after_resegmenting(review_study: Path) -> None:
         study.settings = study.settings.override("segment", unit="paragraph")
         study.segment()
         after = audit_coding(study, AuditOptions(coders=("ana", "ben"), bootstrap=0))
-        current = set(study.segments()["id"])
+        current = set(study.segments()["segment_id"])
     assert before and after.sample  # the audit still has a shared sample on the new segments
     assert set(after.sample) <= current

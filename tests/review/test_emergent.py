@@ -34,7 +34,7 @@ def test_a_typed_code_is_proposed_not_rejected_and_accepted_into_a_new_version(r
         assert [(p.label, p.segment_id) for p in report.proposed] == [
             ("Staff turnover", s[0]), ("staff turnover", s[1]), ("Leadership buy-in", s[2])]
         stored = study.store.query("SELECT label, coder, segment_id, text, memo FROM proposed_codes ORDER BY id")
-        texts = dict(zip(study.segments()["id"], study.segments()["text"]))
+        texts = dict(zip(study.segments()["segment_id"], study.segments()["text"]))
         assert [(r["coder"], r["text"]) for r in stored] == [("ana", texts[s[0]]), ("ana", texts[s[1]]), ("ana", texts[s[2]])]
         assert stored[0]["memo"] == "nurses leave"
         assert [p.label for p in pending(study)] == ["Staff turnover", "Leadership buy-in"]

@@ -23,7 +23,7 @@ FORMULA_TEXT = "=HYPERLINK(\"http://x\",\"click\") said the nurse · ›"
 def workbooks(review_study: Path, tmp_path: Path) -> list[Path]:
     """Three generated workbooks: a full queue and an overlapping pair for two other coders."""
     with Study(review_study) as study:
-        first = study.segments()["id"][0]
+        first = study.segments()["segment_id"][0]
         study.store.conn.execute("UPDATE segments SET text = ? WHERE id = ?", (FORMULA_TEXT, first))
         books = queue(study, QueueOptions(coder="ana", include_uncoded=True), tmp_path / "in" / "ana.xlsx")
         books += queue(study, QueueOptions(coder="ben", overlap=0.3, with_coder="cy"), tmp_path / "in" / "ben.xlsx")

@@ -105,7 +105,7 @@ def test_dropdowns_cover_every_row_and_feed_from_codebook(review_study: Path) ->
 def test_formula_like_text_is_stored_as_text(review_study: Path, text: str) -> None:
     # Each opening character a spreadsheet could read as the start of a formula.
     with Study(review_study) as study:
-        segment = study.segments()["id"][0]
+        segment = study.segments()["segment_id"][0]
         study.store.conn.execute("UPDATE segments SET text = ? WHERE id = ?", (text, segment))
     [book] = _queue(review_study)
     sheet = load_workbook(book.path)["Queue"]
