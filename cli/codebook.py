@@ -7,9 +7,8 @@ from pathlib import Path
 
 import click
 
-from cli.options import STUDY, ErrorGroup
-from pipeline.codebook import Codebook, load_codebook
-from pipeline.study import Study
+from cli.options import STUDY, ErrorGroup, open_study
+from pipeline.codebook import Codebook, load_codebook  # light: pandas only for table codebooks
 
 __all__ = ["codebook"]
 
@@ -57,7 +56,7 @@ def _print_tree(book: Codebook, parent: str | None, depth: int) -> None:
 @click.argument("path", type=click.Path(path_type=Path))
 def codebook_add(study_dir: Path, path: Path) -> None:
     """Validate a codebook and store it in the study as a new version."""
-    with Study(study_dir) as study:
+    with open_study(study_dir) as study:
         book = study.add_codebook(path)
     click.echo(f"codebook {book.name} version {book.version}: {len(book.codable)} codable codes")
 
@@ -79,7 +78,7 @@ def codebook_import(path: Path, out: Path | None, study_dir: Path | None) -> Non
     if study_dir is None:
         result = import_codebook(path, out=out)
     else:
-        with Study(study_dir) as study:
+        with open_study(study_dir) as study:
             result = import_codebook(path, out=out, study=study)
     book = result.codebook
     click.echo(f"codebook {book.name}: {len(book.codes)} codes ({len(book.codable)} codable), version {book.version}")
@@ -99,7 +98,7 @@ def codebook_export(study_dir: Path, out: Path, codebook_id: str | None) -> None
     """Write the study's codebook as a REFI-QDA .qdc file (deterministic GUIDs)."""
     from pipeline.interchange.codebooks import export_codebook
 
-    with Study(study_dir) as study:
+    with open_study(study_dir) as study:
         book, path = export_codebook(study, out, codebook_id)
     click.echo(f"wrote {path}: {len(book.codes)} codes of codebook {book.name} {book.version}")
 

@@ -6,8 +6,7 @@ from pathlib import Path
 
 import click
 
-from cli.options import STUDY, split_names
-from pipeline.study import Study
+from cli.options import STUDY, open_study, split_names
 
 __all__ = ["export", "import_"]
 
@@ -26,7 +25,7 @@ def export(study_dir: Path, fmt: str, out: Path, coders: tuple[str, ...], includ
     """Export documents, codebook, cases and confirmed codings as a REFI-QDA project (.qdpx)."""
     from pipeline.interchange.qdpx import export_project
 
-    with Study(study_dir) as study:
+    with open_study(study_dir) as study:
         report = export_project(study.store, out, name=study.root.resolve().name, codebook_version=codebook_id,
                                 coders=list(split_names(coders)) or None, include_model=include_model)
     click.echo(f"wrote {report.path}: {report.documents} documents, {report.cases} cases, {report.variables} variables, "
@@ -45,7 +44,7 @@ def import_(study_dir: Path, path: Path) -> None:
     """Import a REFI-QDA project (.qdpx): sources, codes and codings (as decisions of their users)."""
     from pipeline.interchange.qdpx_import import import_project
 
-    with Study(study_dir) as study:
+    with open_study(study_dir) as study:
         report = import_project(study.store, path, study.settings.segment, study.settings.ingest.speaker_pattern)
     click.echo(f"imported {path} (import {report.import_id}): {report.sources} sources "
                f"({report.documents_new} new documents), {len(report.cases_added)} new cases")

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import traceback
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from pipeline.errors import DeductiveError
 
-__all__ = ["STUDY", "ErrorGroup", "split_names"]
+if TYPE_CHECKING:
+    from pipeline.study import Study
+
+__all__ = ["STUDY", "ErrorGroup", "open_study", "split_names"]
 
 STUDY = click.argument("study_dir", metavar="DIR", type=click.Path(file_okay=False, path_type=Path))
 
@@ -34,3 +37,11 @@ def split_names(values: tuple[str, ...]) -> tuple[str, ...]:
     """Names given repeated or comma-separated (``--coders a,b --coders c``), blanks dropped,
     duplicates dropped, order kept."""
     return tuple(dict.fromkeys(n.strip() for v in values for n in v.split(",") if n.strip()))
+
+
+def open_study(study_dir: Path) -> Study:
+    """The study in ``study_dir``. Imported here, not at the top of the command modules,
+    so that `deductive --help` and the quick commands do not pay for pandas and friends."""
+    from pipeline.study import Study
+
+    return Study(study_dir)

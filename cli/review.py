@@ -7,10 +7,8 @@ from pathlib import Path
 
 import click
 
-from cli.options import STUDY, split_names
+from cli.options import STUDY, open_study, split_names
 from pipeline.errors import WorkbookError
-from pipeline.review import ImportOptions, QueueOptions, confirm, decision_table, import_decisions, queue
-from pipeline.study import Study
 
 __all__ = ["queue_command", "confirm_command", "decisions_command", "import_decisions_command"]
 
@@ -36,10 +34,12 @@ def queue_command(study_dir: Path, coder: str, out: Path | None, cases: tuple[st
                   limit: int | None, order: str, include_uncoded: bool, requeue: bool, overlap: float | None,
                   with_coder: str | None, run_id: str | None, codebook_version: str | None, seed: int) -> None:
     """Write a review workbook of suggestions for a coder to accept, reject or add to in Excel."""
+    from pipeline.review import QueueOptions, queue
+
     options = QueueOptions(coder=coder, cases=split_names(cases), codes=split_names(codes), limit=limit, order=order,
                            include_uncoded=include_uncoded, requeue=requeue, overlap=overlap, with_coder=with_coder,
                            run_id=run_id, codebook_version=codebook_version, seed=seed)
-    with Study(study_dir) as study:
+    with open_study(study_dir) as study:
         written = queue(study, options, out)
     if not written:
         click.echo("nothing to queue: every matching segment is decided or already queued for this coder "
@@ -55,8 +55,10 @@ def queue_command(study_dir: Path, coder: str, out: Path | None, cases: tuple[st
 @click.argument("workbooks", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 def confirm_command(study_dir: Path, workbooks: tuple[Path, ...]) -> None:
     """Read returned review workbooks and append their decisions to the decision log."""
+    from pipeline.review import confirm
+
     failed = 0
-    with Study(study_dir) as study:
+    with open_study(study_dir) as study:
         for path in workbooks:
             try:
                 report = confirm(study, path)
@@ -84,7 +86,9 @@ def confirm_command(study_dir: Path, workbooks: tuple[Path, ...]) -> None:
 @click.option("--history", is_flag=True, help="The whole append-only log, not just the current decisions.")
 def decisions_command(study_dir: Path, out: Path, coder: str | None, history: bool) -> None:
     """Export the current decisions (or the whole log) as a UTF-8 CSV."""
-    with Study(study_dir) as study:
+    from pipeline.review import decision_table
+
+    with open_study(study_dir) as study:
         table = decision_table(study, coder=coder, history=history)
     table.to_csv(out, index=False, encoding="utf-8")
     click.echo(f"wrote {len(table)} {'logged' if history else 'current'} decisions to {out}")
@@ -106,10 +110,12 @@ def import_decisions_command(study_dir: Path, table: Path, coder: str | None, co
                              code_column: str, id_columns: tuple[str, ...], verdict_column: str | None,
                              memo_column: str | None, none_value: str | None, codebook_version: str | None) -> None:
     """Record coding done elsewhere (another tool, gold labels) as decisions, validated like a workbook."""
+    from pipeline.review import ImportOptions, import_decisions
+
     options = ImportOptions(code_column=code_column, id_columns=id_columns, coder=coder, coder_column=coder_column,
                             verdict_column=verdict_column, memo_column=memo_column, none_value=none_value,
                             codebook_version=codebook_version)
-    with Study(study_dir) as study:
+    with open_study(study_dir) as study:
         report = import_decisions(study, table, options)
     if report.status == "already imported":
         click.echo(f"{table}: already imported with these options; nothing changed")

@@ -9,10 +9,8 @@ from typing import Any
 
 import click
 
-from cli.options import STUDY
+from cli.options import STUDY, open_study
 from pipeline.config import UNITS
-from pipeline.ingest.read import ReadOptions
-from pipeline.study import Study
 
 __all__ = ["init", "ingest", "segment", "status", "suggest", "learn", "suggestions", "evaluate"]
 
@@ -23,6 +21,8 @@ __all__ = ["init", "ingest", "segment", "status", "suggest", "learn", "suggestio
               help="A codebook (.yaml, .csv, .xlsx) to copy into the study and load.")
 def init(study_dir: Path, codebook: Path | None) -> None:
     """Create a study folder (codebook/, data/, models/, deductive.toml) and its store."""
+    from pipeline.study import Study
+
     with Study.create(study_dir, codebook=codebook) as study:
         click.echo(f"created study {study.root} (store schema {study.store.schema_version})")
         for book in study.codebooks().to_dict("records"):
@@ -46,7 +46,9 @@ def ingest(study_dir: Path, paths: tuple[Path, ...], cases: Path | None, case: s
            text_column: str | None, id_columns: tuple[str, ...], case_column: str | None,
            speaker_column: str | None, timestamp_column: str | None, sheet: str | None) -> None:
     """Read documents and transcripts (txt, md, docx, pdf, vtt, srt, csv, xlsx) into the study and segment them."""
-    with Study(study_dir) as study:
+    from pipeline.ingest.read import ReadOptions
+
+    with open_study(study_dir) as study:
         study.settings = study.settings.override("segment", unit=unit)
         read = ReadOptions(
             **({"speaker_pattern": study.settings.ingest.speaker_pattern} if study.settings.ingest.speaker_pattern else {}),
@@ -76,7 +78,7 @@ def ingest(study_dir: Path, paths: tuple[Path, ...], cases: Path | None, case: s
 @click.option("--max-chars", type=int, help="Split longer turns/paragraphs at sentence boundaries.")
 def segment(study_dir: Path, unit: str | None, min_chars: int | None, max_chars: int | None) -> None:
     """Re-segment the study's current documents (earlier segmentations are kept)."""
-    with Study(study_dir) as study:
+    with open_study(study_dir) as study:
         study.settings = study.settings.override("segment", unit=unit, min_chars=min_chars, max_chars=max_chars)
         changed = study.segment()
         total = len(study.segments())
@@ -88,7 +90,7 @@ def segment(study_dir: Path, unit: str | None, min_chars: int | None, max_chars:
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
 def status(study_dir: Path, as_json: bool) -> None:
     """Report cases, documents, segments per case and unit, and codebook versions."""
-    with Study(study_dir) as study:
+    with open_study(study_dir) as study:
         info = study.status()
     if as_json:
         click.echo(json.dumps(info, indent=2, default=str))
@@ -114,7 +116,7 @@ def status(study_dir: Path, as_json: bool) -> None:
 def suggest(study_dir: Path, codebook_id: str | None, top_k: int | None, threshold: float | None,
             model: str | None, backend: str | None, learned: bool | None) -> None:
     """Suggest codebook codes for every segment by embedding similarity (incremental, cached)."""
-    with Study(study_dir) as study:
+    with open_study(study_dir) as study:
         study.settings = study.settings.override("suggest", top_k=top_k, threshold=threshold)
         study.settings = study.settings.override("embedding", model=model, backend=backend)
         report = study.suggest(codebook_id, learned=learned)
@@ -133,7 +135,7 @@ def suggest(study_dir: Path, codebook_id: str | None, top_k: int | None, thresho
 @click.option("--model", help="Embedding model (default: deductive.toml).")
 def learn(study_dir: Path, codebook_id: str | None, coders: tuple[str, ...], model: str | None) -> None:
     """Fit a suggester on the confirmed decisions, cross-validate it per code, save it under models/."""
-    with Study(study_dir) as study:
+    with open_study(study_dir) as study:
         study.settings = study.settings.override("embedding", model=model)
         result = study.learn(codebook_id, coders=list(coders) or None)
     card = result.card
@@ -151,7 +153,7 @@ def learn(study_dir: Path, codebook_id: str | None, coders: tuple[str, ...], mod
 @click.option("--all", "include_all", is_flag=True, help="Also export runners-up that are not shown to coders.")
 def suggestions(study_dir: Path, out: Path, run: str | None, include_all: bool) -> None:
     """Export suggestions as CSV (segment id, external id, case, document, speaker, text, code, score, rank)."""
-    with Study(study_dir) as study:
+    with open_study(study_dir) as study:
         frame = study.suggestions(run, shown_only=not include_all)
     frame.to_csv(out, index=False)
     click.echo(f"wrote {len(frame)} suggestions to {out}")
@@ -170,7 +172,7 @@ def evaluate(study_dir: Path, gold: Path, gold_column: str, id_columns: tuple[st
     """Compare stored suggestions with gold labels, beside majority and TF-IDF baselines."""
     from pipeline.suggest.evaluate import read_gold
 
-    with Study(study_dir) as study:
+    with open_study(study_dir) as study:
         result = study.evaluate(read_gold(gold, gold_column, id_columns), gold_column, run, top_k)
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2, default=str))

@@ -18,7 +18,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-import pandas as pd
 import yaml
 
 from pipeline.errors import CodebookError, ConfigError
@@ -160,6 +159,8 @@ def _included_rows(path: Path, includes: Any) -> list[tuple[str, dict[str, Any]]
 
 
 def _read_table(path: Path) -> list[tuple[str, dict[str, Any]]]:
+    import pandas as pd  # only tables need it; YAML codebooks load without pandas (CLI start-up)
+
     try:
         if path.suffix.lower() == ".csv":
             frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")

@@ -10,7 +10,7 @@ Methods return data (dataclasses or DataFrames); nothing prints.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import pandas as pd
 
@@ -18,13 +18,18 @@ from pipeline.codebook import Codebook, load_codebook, save_codebook, stored_cod
 from pipeline.config import SETTINGS_FILE, Settings, default_settings_text, load_settings
 from pipeline.documents import current_segmentation, load_blocks, write_segments
 from pipeline.errors import StudyError
-from pipeline.ingest.read import ReadOptions
-from pipeline.ingest.stage import IngestOptions, IngestReport, ingest
 from pipeline.segment import segmentation_id
-from pipeline.suggest.evaluate import Evaluation, evaluate_run
-from pipeline.suggest.training import AUTO_LEARN_MIN, LearnedModel, current_decision_ids, decisions_hash, learn, load_latest
 from pipeline.store import STORE_FILE, Store, from_json
-from pipeline.suggest.stage import SuggestReport, latest_run, suggest_segments, suggestions_frame
+
+if TYPE_CHECKING:
+    from pipeline.ingest.read import ReadOptions
+    from pipeline.ingest.stage import IngestReport
+    from pipeline.suggest.evaluate import Evaluation
+    from pipeline.suggest.stage import SuggestReport
+    from pipeline.suggest.training import LearnedModel
+
+# Ingest (pypdf, python-docx), suggest, learn and evaluate (scikit-learn) are imported in
+# the methods that use them: `deductive status` and the review commands start faster.
 
 __all__ = ["Study", "STUDY_FOLDERS"]
 
@@ -83,6 +88,9 @@ class Study:
         read: ReadOptions | None = None,
     ) -> IngestReport:
         """Ingest files and folders; segment them with the study's segment settings."""
+        from pipeline.ingest.read import ReadOptions
+        from pipeline.ingest.stage import IngestOptions, ingest
+
         if read is None:
             read = ReadOptions(**({"speaker_pattern": self.settings.ingest.speaker_pattern} if self.settings.ingest.speaker_pattern else {}))
         options = IngestOptions(
@@ -142,6 +150,9 @@ class Study:
         model, learning a new one first when there are at least AUTO_LEARN_MIN confirmed
         codes it has not seen; True: always learn first; False: definitions only.
         """
+        from pipeline.suggest.stage import suggest_segments
+        from pipeline.suggest.training import AUTO_LEARN_MIN, current_decision_ids, decisions_hash, load_latest
+
         book = self.codebook(codebook)
         embedder = embedder or self.embedder()
         model = None
@@ -156,15 +167,22 @@ class Study:
 
     def learn(self, codebook: str | None = None, embedder: Any = None, coders: list[str] | None = None) -> LearnedModel:
         """Fit and save a learned suggester from the decisions so far (see pipeline.suggest.training)."""
+        from pipeline.suggest.training import learn
+
         return learn(self.store, self.codebook(codebook), embedder or self.embedder(), self.root / "models", coders)
 
     def suggestions(self, run: str | None = None, shown_only: bool = True) -> pd.DataFrame:
+        from pipeline.suggest.stage import latest_run, suggestions_frame
+
         run_id = run or latest_run(self.store)
         if run_id is None:
             raise StudyError(f"{self.root}: no suggestions yet; run `deductive suggest {self.root}` first")
         return suggestions_frame(self.store, run_id, shown_only)
 
     def evaluate(self, gold: pd.DataFrame, gold_column: str, run: str | None = None, top_k: int = 2) -> Evaluation:
+        from pipeline.suggest.evaluate import evaluate_run
+        from pipeline.suggest.stage import latest_run
+
         run_id = run or latest_run(self.store)
         if run_id is None:
             raise StudyError(f"{self.root}: no suggestions to evaluate; run `deductive suggest {self.root}` first")

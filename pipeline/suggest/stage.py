@@ -12,6 +12,7 @@ import hashlib
 import json
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -20,10 +21,14 @@ from pipeline.codebook import Codebook
 from pipeline.config import SuggestSettings
 from pipeline.errors import InputError
 from pipeline.store import Store
-from pipeline.suggest.learner import blend
-from pipeline.suggest.training import LearnedModel, with_examples
 from pipeline.suggest.scoring import DEFAULT_WEIGHTS, EXCLUSION_WEIGHT, Z_OFFSET, Z_SLOPE, Calibration, CodebookSuggester, choose
 from pipeline.embed.cache import TextEmbedder, embed_cached
+
+if TYPE_CHECKING:
+    from pipeline.suggest.training import LearnedModel
+
+# The learner (scikit-learn) is imported where a learned model is used, so the review
+# commands, which import latest_run from here, start without scikit-learn.
 
 __all__ = ["SuggestReport", "suggest_segments", "latest_run", "suggestions_frame", "METHOD"]
 
@@ -80,6 +85,8 @@ def suggest_segments(
     started = time.perf_counter()
     version = codebook.version  # confirmed examples below do not make a new codebook version
     if learned is not None:
+        from pipeline.suggest.training import with_examples
+
         codebook = with_examples(codebook, learned.card["confirmed_examples"])
     segments = store.query("SELECT id, text FROM current_segments ORDER BY document_id, seq")
     if not segments:
@@ -139,6 +146,8 @@ def _choose(suggester: CodebookSuggester, X: np.ndarray, learned: LearnedModel |
     raw = suggester.raw_scores(X)
     scores = suggester.calibration_.transform(raw)
     if learned is not None and len(X):
+        from pipeline.suggest.learner import blend
+
         model = learned.model
         order = [model.codes_.index(c) if c in model.codes_ else None for c in suggester.codes_]
         proba = model.predict_proba(X)
