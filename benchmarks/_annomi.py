@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 from pipeline.ingest.read import ReadOptions
 
 HERE = Path(__file__).resolve().parent
-ANNOMI = HERE.parent.parent / "shared" / "benchmarks" / "annomi" / "AnnoMI-simple.csv"
+# ../shared beside the checkout; DEDUCTIVE_SHARED names it for a checkout elsewhere (a git worktree).
+SHARED = Path(os.environ.get("DEDUCTIVE_SHARED", HERE.parent.parent / "shared"))
+ANNOMI = SHARED / "benchmarks" / "annomi" / "AnnoMI-simple.csv"
 CODEBOOK = HERE / "annomi_codebook.yaml"
 READ = ReadOptions(
     text_column="utterance_text",

@@ -3,6 +3,7 @@ library errors into one clear line and exit code 1 (`--verbose` shows the traceb
 
 from __future__ import annotations
 
+import logging
 import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -14,7 +15,7 @@ from pipeline.errors import DeductiveError
 if TYPE_CHECKING:
     from pipeline.study import Study
 
-__all__ = ["STUDY", "ErrorGroup", "open_study", "split_names"]
+__all__ = ["STUDY", "ErrorGroup", "open_study", "show_library_messages", "split_names"]
 
 STUDY = click.argument("study_dir", metavar="DIR", type=click.Path(file_okay=False, path_type=Path))
 
@@ -45,3 +46,17 @@ def open_study(study_dir: Path) -> Study:
     from pipeline.study import Study
 
     return Study(study_dir)
+
+
+class _EchoHandler(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        click.echo(record.getMessage(), err=True)
+
+
+def show_library_messages() -> None:
+    """Print the library's progress and notes (logger ``pipeline``, INFO and up) on stderr,
+    e.g. the one-off ONNX export and a backend falling back to torch."""
+    logger = logging.getLogger("pipeline")
+    if not any(isinstance(h, _EchoHandler) for h in logger.handlers):
+        logger.addHandler(_EchoHandler())
+    logger.setLevel(logging.INFO)

@@ -32,7 +32,7 @@ class EmbedSettings:
     """How to embed: which model, which backend, how many texts per batch and threads."""
 
     model: str = DEFAULT_MODEL
-    backend: str = "torch"
+    backend: str = "onnx"  # same vectors as "torch", ~2x faster; torch is used where it cannot
     batch_size: int = 64
     threads: int | None = None
     cache_dir: Path | None = None

@@ -19,6 +19,11 @@ __all__ = ["ModelSource", "go_offline", "read_max_tokens", "resolve_model"]
 _PREFERRED_WEIGHTS = ("*.safetensors", "*.bin")
 _HASHED_SUFFIXES = {".json", ".txt", ".model"}
 _SKIPPED_DIRS = {"onnx", "openvino", ".git"}
+# The identity names the vectors, not the runtime: the fp32 ONNX export computes
+# sentence-transformers' vectors (checked once per model, else torch is used), so it shares
+# torch's cache entries and suggestion runs. Switching between the two therefore starts no
+# new run, and workbooks keyed on a run (the demo's data/reviews) stay valid. int8 differs.
+_SAME_VECTORS_AS = {"onnx": "torch"}
 
 
 @dataclass(frozen=True)
@@ -30,8 +35,9 @@ class ModelSource:
     digest: str
 
     def identity(self, backend: str) -> str:
-        """E.g. ``all-MiniLM-L6-v2@3c1b2f9a0d12:torch``; changes when weights or backend do."""
-        return f"{self.name}@{self.digest}:{backend}"
+        """E.g. ``all-MiniLM-L6-v2@3c1b2f9a0d12:torch``; changes when the weights change or
+        the backend computes other vectors."""
+        return f"{self.name}@{self.digest}:{_SAME_VECTORS_AS.get(backend, backend)}"
 
 
 def resolve_model(model: str) -> ModelSource:
