@@ -359,3 +359,35 @@ def test_corrupt_export_raises_model_error_saying_delete_it(onnx_cache: Path, tm
     (folder / f"model.{RECIPE}.onnx").write_bytes(b"not an onnx file")
     with pytest.raises(ModelError, match="delete it"):
         load_embedder(EmbedSettings(backend="onnx", cache_dir=tmp_path))
+
+
+# --------------------------------------------------------------------------- the vector cache
+
+
+class CountingEmbedder(FakeEmbedder):
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[int] = []
+
+    def embed(self, texts):  # noqa: ANN001, ANN201
+        self.calls.append(len(texts))
+        return super().embed(texts)
+
+
+def test_cache_embeds_each_new_text_once_in_chunks_and_keeps_input_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import pipeline.embed.cache as cache
+    from pipeline.store import Store
+
+    monkeypatch.setattr(cache, "EMBED_CHUNK", 2)  # three chunks for five distinct texts
+    store = Store(tmp_path / "store.sqlite", create=True)
+    embedder = CountingEmbedder()
+    texts = ["a b", "Yeah.", "c d", "Yeah.", "e f", "g h", "a b"]
+    vectors, embedded = cache.embed_cached(store, embedder, texts)
+    assert embedded == 5 and embedder.calls == [2, 2, 1]
+    np.testing.assert_array_equal(vectors, FakeEmbedder().embed(texts))  # duplicates filled, order kept
+
+    again, embedded = cache.embed_cached(store, embedder, ["new one", *texts])
+    assert embedded == 1 and embedder.calls[-1] == 1  # only the new text reaches the model
+    np.testing.assert_array_equal(again, FakeEmbedder().embed(["new one", *texts]))
+    assert cache.embed_cached(store, embedder, [])[0].shape == (0, 0)
+    store.close()

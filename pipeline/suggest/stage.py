@@ -108,14 +108,16 @@ def suggest_segments(
 
     calibration = Calibration.from_dict(json.loads(run["params"])["calibration"]) if run else None
     if calibration is None:
-        vectors = embed([s["text"] for s in segments])  # the background is every segment
-        by_id = dict(zip((s["id"] for s in segments), vectors))
-        background = vectors
+        background = embed([s["text"] for s in segments])  # the background is every segment
+        # The rows still to do of the one vector array: no second copy when that is all of them.
+        rows = [i for i, s in enumerate(segments) if s["id"] not in done]
+        X = background if len(rows) == len(segments) else background[rows]
     else:
-        by_id = dict(zip((s["id"] for s in todo), embed([s["text"] for s in todo]))) if todo else {}
+        X = embed([s["text"] for s in todo]) if todo else None
         background = np.zeros((0, 0))
     suggester = CodebookSuggester(settings.top_k, settings.threshold).fit(codebook, embed, background, calibration)
-    X = np.stack([by_id[s["id"]] for s in todo]) if todo else np.zeros((0, suggester.text_vectors_.shape[1]), np.float32)
+    if X is None:
+        X = np.zeros((0, suggester.text_vectors_.shape[1]), np.float32)
     choices = _choose(suggester, X, learned, settings)
     rows = []
     for segment, row in zip(todo, choices):
