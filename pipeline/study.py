@@ -151,12 +151,13 @@ class Study:
         codes it has not seen; True: always learn first; False: definitions only.
         """
         from pipeline.suggest.stage import suggest_segments
-        from pipeline.suggest.training import AUTO_LEARN_MIN, current_decision_ids, decisions_hash, load_latest
 
         book = self.codebook(codebook)
         embedder = embedder or self.embedder()
         model = None
         if learned is not False:
+            from pipeline.suggest.training import AUTO_LEARN_MIN, current_decision_ids, decisions_hash, load_latest
+
             model = load_latest(self.root / "models", book.version, embedder.identity)
             positives = self.store.query(
                 "SELECT COUNT(*) FROM current_decisions WHERE verdict IN ('accepted', 'added')")[0][0]
