@@ -136,11 +136,12 @@ class Study:
         return book
 
     def embedder(self) -> Any:
-        """The embedding model named by the settings (loaded lazily; no fallback)."""
-        from pipeline.embed import EmbedSettings, load_embedder
+        """The embedding model named by the settings (loaded on first use, so a run whose
+        texts are all cached loads none; never another model)."""
+        from pipeline.embed import EmbedSettings, open_embedder
 
         e = self.settings.embedding
-        return load_embedder(EmbedSettings(model=e.model, backend=e.backend, batch_size=e.batch_size,
+        return open_embedder(EmbedSettings(model=e.model, backend=e.backend, batch_size=e.batch_size,
                                            threads=e.threads or None))
 
     def suggest(self, codebook: str | None = None, embedder: Any = None, learned: bool | None = None) -> SuggestReport:

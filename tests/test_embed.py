@@ -391,3 +391,49 @@ def test_cache_embeds_each_new_text_once_in_chunks_and_keeps_input_order(tmp_pat
     np.testing.assert_array_equal(again, FakeEmbedder().embed(["new one", *texts]))
     assert cache.embed_cached(store, embedder, [])[0].shape == (0, 0)
     store.close()
+
+
+def test_open_embedder_names_the_model_now_and_loads_it_only_to_embed(tmp_path: Path) -> None:
+    from pipeline.embed import open_embedder
+
+    with pytest.raises(ModelError, match="no folder"):  # a missing model is still an error at once
+        open_embedder(EmbedSettings(model=str(tmp_path / "nowhere")))
+    assert isinstance(open_embedder(EmbedSettings(model="fake")), FakeEmbedder)
+    # a run whose texts are all cached must not pay for onnxruntime or torch
+    code = ("import sys; from pipeline.embed import open_embedder, EmbedSettings, resolve_model; "
+            "e = open_embedder(EmbedSettings()); "
+            "print(e.identity == resolve_model('all-MiniLM-L6-v2').identity('torch'), "
+            "any(m in sys.modules for m in ('onnxruntime', 'torch', 'sentence_transformers')))")
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess_run(code, root)
+    assert out == "True False"
+
+
+def subprocess_run(code: str, cwd: Path) -> str:
+    import subprocess
+
+    done = subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, check=True)
+    return done.stdout.strip()
+
+
+def test_model_digest_is_remembered_across_processes_and_a_bad_memo_is_ignored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pipeline.embed.source as source
+
+    memo = tmp_path / "digests.json"
+    monkeypatch.setattr(source, "DIGEST_MEMO", memo)
+    folder = tmp_path / "m"
+    folder.mkdir()
+    (folder / "config.json").write_text("{}", encoding="utf-8")
+    (folder / "model.safetensors").write_bytes(b"weights-1")
+    first = resolve_model(str(folder)).digest
+    assert list(json.loads(memo.read_text()).values()) == [first]
+    source._digest.cache_clear()  # as a new process would start
+    monkeypatch.setattr(source, "_hash_files", lambda root, stamp: pytest.fail("hashed again"))
+    assert resolve_model(str(folder)).digest == first
+    memo.write_text("[not a memo", encoding="utf-8")
+    source._digest.cache_clear()
+    monkeypatch.undo()
+    monkeypatch.setattr(source, "DIGEST_MEMO", memo)
+    assert resolve_model(str(folder)).digest == first  # hashed again, same answer

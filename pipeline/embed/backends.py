@@ -8,12 +8,15 @@ one warning and uses torch, the same model. It never substitutes another model.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+
+import numpy as np
 
 from pipeline.embed.fake import FakeEmbedder
 from pipeline.embed.seam import FAKE_MODEL, Embedder, EmbedSettings, check_settings
 from pipeline.embed.source import ModelSource, go_offline, resolve_model
 
-__all__ = ["load_embedder"]
+__all__ = ["LazyEmbedder", "load_embedder", "open_embedder"]
 
 log = logging.getLogger(__name__)
 
@@ -42,3 +45,43 @@ def _torch(source: ModelSource, settings: EmbedSettings) -> Embedder:
     from pipeline.embed.torch_backend import SentenceTransformerEmbedder
 
     return SentenceTransformerEmbedder.load(source, settings)
+
+
+def open_embedder(settings: EmbedSettings) -> Embedder:
+    """Like ``load_embedder``, but the model is loaded on the first ``embed`` call.
+
+    A re-run whose texts are all in the store's cache then never loads a model (or imports
+    onnxruntime or torch). The model is found (and named) now: a missing model is a
+    ModelError here, as with ``load_embedder``.
+    """
+    check_settings(settings)
+    if settings.model == FAKE_MODEL:
+        return FakeEmbedder()
+    go_offline()
+    return LazyEmbedder(resolve_model(settings.model).identity(settings.backend), settings)
+
+
+class LazyEmbedder:
+    """An embedder whose identity is known without loading it; loads on first use."""
+
+    def __init__(self, identity: str, settings: EmbedSettings) -> None:
+        self.identity = identity
+        self.settings = settings
+        self._loaded: Embedder | None = None
+
+    @property
+    def loaded(self) -> Embedder:
+        if self._loaded is None:
+            self._loaded = load_embedder(self.settings)
+        return self._loaded
+
+    @property
+    def dimension(self) -> int:
+        return self.loaded.dimension
+
+    @property
+    def max_tokens(self) -> int:
+        return self.loaded.max_tokens
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        return self.loaded.embed(texts)
