@@ -14,12 +14,12 @@ Builds each recipe once from the project's fp32 export (files kept under
 
 Recipes (ONNX Runtime 1.2x quantisation tools):
   fp32          the project's export (backend "onnx")
-  r1            backend "onnx-int8" so far: dynamic, per-channel, attention and FFN output projections float
+  r1            backend "onnx-int8" before recipe r2: dynamic, per-channel, attention and FFN output projections float
   all           dynamic, per-channel, every weight MatMul int8
   fused         fp32 with ORT's BERT fusions (Attention, SkipLayerNorm, FastGelu)
   fused-r1      fused, then int8 as r1
   fused-all     fused, then every MatMul and Attention int8 (per-channel)
-  fused-ffn     fused, then int8 except the FFN output projection
+  fused-ffn     fused, then int8 except the FFN output projections (backend "onnx-int8" from recipe r2)
 The sample is seeded and none of these recipes was tuned on it.
 """
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from pipeline.embed.seam import DEFAULT_MODEL
+from pipeline.embed.seam import DEFAULT_MODEL, INT8_RECIPE
 from pipeline.errors import ModelError
 
 __all__ = ["ModelSource", "go_offline", "read_max_tokens", "resolve_model"]
@@ -26,7 +26,8 @@ _MEMO_ENTRIES = 64
 # sentence-transformers' vectors (checked once per model, else torch is used), so it shares
 # torch's cache entries and suggestion runs. Switching between the two therefore starts no
 # new run, and workbooks keyed on a run (the demo's data/reviews) stay valid. int8 differs.
-_SAME_VECTORS_AS = {"onnx": "torch"}
+# int8 names its recipe: a new recipe gives other vectors.
+_SAME_VECTORS_AS = {"onnx": "torch", "onnx-int8": f"onnx-int8-{INT8_RECIPE}"}
 
 
 @dataclass(frozen=True)
