@@ -45,7 +45,9 @@ def run(args: list[str]) -> tuple[float, float, str]:
     if os.waitstatus_to_exitcode(status) != 0:
         sys.exit(f"`deductive {' '.join(args)}` failed:\n{output}")
     lines = [line for line in output.splitlines() if line.strip()]
-    return seconds, usage.ru_maxrss / 1024, lines[-1] if lines else ""
+    last = lines[-1] if lines else ""
+    print(f"  ... {args[0]:<8} {seconds:7.1f} s  {usage.ru_maxrss / 1024:7,.0f} MB", flush=True)  # progress
+    return seconds, usage.ru_maxrss / 1024, last
 
 
 def report(label: str, steps: list[tuple[str, float, float, str]]) -> None:

@@ -12,7 +12,7 @@ import hashlib
 import json
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterator
 
 import numpy as np
 import pandas as pd
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 __all__ = ["SuggestReport", "suggest_segments", "latest_run", "suggestions_frame", "METHOD"]
 
 METHOD = "definition-similarity-v1"
+SCORE_CHUNK = 20_000  # segments scored and stored per step: bounds the score matrices and rows in memory
 LEARNED_METHOD = "learned-blend-v1"
 UNTRUSTED_CAP = 0.5
 # all-MiniLM-L6-v2 reads at most 256 word pieces; about 4 characters each in English.
@@ -118,13 +119,20 @@ def suggest_segments(
     suggester = CodebookSuggester(settings.top_k, settings.threshold).fit(codebook, embed, background, calibration)
     if X is None:
         X = np.zeros((0, suggester.text_vectors_.shape[1]), np.float32)
-    choices = _choose(suggester, X, learned, settings)
-    rows = []
-    for segment, row in zip(todo, choices):
-        for choice in row:
-            code = None if choice.code is None else suggester.codes_[choice.code]
-            sid = hashlib.sha256(f"{run_id}\0{segment['id']}\0{choice.rank}".encode()).hexdigest()[:16]
-            rows.append((sid, run_id, segment["id"], code, choice.rank, choice.raw, choice.score, int(choice.suggested)))
+    counts = {"shown": 0, "no_code": 0}
+
+    def rows(start: int) -> Iterator[tuple]:
+        """Suggestion rows of SCORE_CHUNK segments from ``start``, made as they are stored:
+        a list of every row of a large study (~10 per segment) took more memory than its vectors."""
+        chunk = todo[start:start + SCORE_CHUNK]
+        for segment, row in zip(chunk, _choose(suggester, X[start:start + SCORE_CHUNK], learned, settings)):
+            for choice in row:
+                code = None if choice.code is None else suggester.codes_[choice.code]
+                counts["no_code"] += code is None
+                counts["shown"] += bool(choice.suggested) and code is not None
+                sid = hashlib.sha256(f"{run_id}\0{segment['id']}\0{choice.rank}".encode()).hexdigest()[:16]
+                yield (sid, run_id, segment["id"], code, choice.rank, choice.raw, choice.score, int(choice.suggested))
+
     with store.transaction() as conn:
         if run is None:
             conn.execute(
@@ -132,13 +140,13 @@ def suggest_segments(
                 (run_id, version, embedder.identity, METHOD if learned is None else LEARNED_METHOD,
                  json.dumps({**params, "codes": suggester.codes_, "calibration": suggester.calibration_.to_dict()})),
             )
-        conn.executemany(
-            "INSERT INTO suggestions(id, run_id, segment_id, code_id, rank, raw_score, score, suggested)"
-            " VALUES (?,?,?,?,?,?,?,?)",
-            rows,
-        )
-    shown = sum(1 for r in rows if r[7] and r[3] is not None)
-    no_code = sum(1 for r in rows if r[3] is None)
+        for start in range(0, len(todo), SCORE_CHUNK):
+            conn.executemany(
+                "INSERT INTO suggestions(id, run_id, segment_id, code_id, rank, raw_score, score, suggested)"
+                " VALUES (?,?,?,?,?,?,?,?)",
+                rows(start),
+            )
+    shown, no_code = counts["shown"], counts["no_code"]
     too_long = sum(1 for s in todo if len(s["text"]) > WINDOW_CHARS)
     return SuggestReport(run_id, version, embedder.identity, len(segments), len(todo), embedded,
                          shown, no_code, too_long, time.perf_counter() - started)
