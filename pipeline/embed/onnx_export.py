@@ -182,9 +182,9 @@ def quantize_int8(fp32: Path, target: Path, model_dir: Path) -> None:
     Those stay float because their inputs (after the GELU) carry outliers that one
     per-tensor activation scale flattens. The fusions (Attention, SkipLayerNormalization,
     BiasGelu) let the attention's Q, K, V projections be quantised as one op. Chosen with
-    benchmarks/int8_recipes.py (seed 1): 1.81x torch against 1.54x for r1, same top
-    suggestion 97.3% against 88.7%, no AnnoMI kappa loss; confirm on another sample
-    with --seed.
+    benchmarks/int8_recipes.py: same top suggestion as torch for 97.3% (seed 1) and 93.8%
+    (seed 2) of AnnoMI utterances against r1's 88.7% and 93.7%, no kappa loss on either;
+    speed ratios were not reliable on the loaded machine (docs/speed.md).
     """
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
