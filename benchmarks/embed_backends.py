@@ -26,7 +26,7 @@ os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # the baseline impor
 
 from pipeline.embed import BACKENDS, EmbedSettings, load_embedder, resolve_model  # noqa: E402
 
-ANNOMI = ROOT.parent / "shared" / "benchmarks" / "annomi" / "AnnoMI-simple.csv"
+ANNOMI = Path(os.environ.get("DEDUCTIVE_SHARED", ROOT.parent / "shared")) / "benchmarks" / "annomi" / "AnnoMI-simple.csv"
 MIN_SPEEDUP = 1.5
 MIN_MEAN_COSINE = 0.99
 

@@ -100,17 +100,22 @@ def main() -> None:
                 same, _ = timed_suggest(study, embedder)
                 study.settings = study.settings.override("suggest", threshold=0.6)
                 rescored, _ = timed_suggest(study, embedder)
-                top = study.suggestions(report.run_id).drop_duplicates("segment_id").set_index("segment_id")["code"]
+                shown = study.suggestions(report.run_id)
+                top = shown.drop_duplicates("segment_id").set_index("segment_id")["code"]
+                codes = shown.groupby("segment_id")["code"].agg(lambda c: tuple(c.fillna("(no code)")))
                 ids = study.segments()["segment_id"].tolist()
-            results[backend] = (cold, same, rescored, top.reindex(ids).fillna("(no code)"))
+            results[backend] = (cold, same, rescored, top.reindex(ids).fillna("(no code)"),
+                                codes.reindex(ids).map(lambda c: c if isinstance(c, tuple) else ()))
             label = f"suggest stage ({backend})"
             print(f"{label:<32} {n / cold:7.1f} segments/s  ratio to raw {raw / cold:4.2f}   "
                   f"warm re-run {100 * same / cold:4.1f}% of cold, new threshold {100 * rescored / cold:4.1f}% of cold")
         torch_top = results["torch"][3]
         for backend in ("onnx", "onnx-int8"):
             same_top = float((results[backend][3] == torch_top).mean())
+            same_all = float((results[backend][4] == results["torch"][4]).mean())
             speedup = results["torch"][0] / results[backend][0]
-            print(f"{backend:<10} vs torch: {speedup:4.2f}x the suggest speed, same shown top code for {100 * same_top:5.1f}% of segments")
+            print(f"{backend:<10} vs torch: {speedup:4.2f}x the suggest speed, same shown top code for {100 * same_top:5.1f}% "
+                  f"of segments, identical shown suggestions (codes in rank order) for {100 * same_all:5.1f}%")
     cosine_agreement(texts[:1000], args.threads)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"\npeak memory (resident) {peak:.0f} MB")

@@ -7,11 +7,13 @@ from pathlib import Path
 
 import click
 
-from pipeline.audit import CONSENSUS, AuditOptions, terminal_table
-from cli.options import STUDY, split_names
+from cli.options import STUDY, split_names, open_study
 from cli.progress import shown
 from pipeline.errors import ConfigError
-from pipeline.study import Study
+
+# pipeline.audit.CONSENSUS, spelled here so --help need not import the audit package
+# (pandas, scikit-learn, matplotlib); tests/test_cli_startup.py checks they agree.
+CONSENSUS = "consensus"
 
 __all__ = ["audit_command", "resolve_command", "merge_coders_command"]
 
@@ -33,9 +35,11 @@ def audit_command(study_dir: Path, coders: tuple[str, ...], include_model: bool,
                   codes: tuple[str, ...], codebook_version: str | None, bootstrap: int, seed: int,
                   out: Path | None, as_json: bool) -> None:
     """Inter-coder reliability on the segments all compared coders decided, disagreements and drift."""
+    from pipeline.audit import AuditOptions, terminal_table
+
     options = AuditOptions(coders=split_names(coders), include_model=include_model, run_id=run_id, codes=split_names(codes),
                            codebook_version=codebook_version, bootstrap=bootstrap, seed=seed)
-    with Study(study_dir) as study:
+    with open_study(study_dir) as study:
         with shown(enabled=not as_json):
             result = study.audit(options)
         paths = study.write_audit(result, out)
@@ -53,7 +57,7 @@ def audit_command(study_dir: Path, coders: tuple[str, ...], include_model: bool,
 @click.option("--coder", default=CONSENSUS, show_default=True, help="Record the resolutions as decisions of this coder.")
 def resolve_command(study_dir: Path, workbook: Path, coder: str) -> None:
     """Import a filled-in disagreements workbook as decisions of the coder 'consensus'."""
-    with Study(study_dir) as study:
+    with open_study(study_dir) as study:
         report = study.resolve(workbook, coder)
     if report.status == "already imported":
         click.echo(f"{workbook}: already imported for {coder}; nothing changed")
@@ -79,7 +83,7 @@ def merge_coders_command(study_dir: Path, coders: tuple[str, ...], rule: str, at
     if at_least is not None and at_least < 1:
         raise ConfigError(f"--at-least must be 1 or more, got {at_least}")
     chosen = ("at_least", at_least) if at_least is not None else rule
-    with Study(study_dir) as study:
+    with open_study(study_dir) as study:
         report = study.merge_coders(split_names(coders), chosen, into, codebook_version)
     if report.status == "already merged":
         click.echo(f"{into}: already holds this merge of {report.segments} segments; nothing changed")

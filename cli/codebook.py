@@ -7,9 +7,8 @@ from pathlib import Path
 
 import click
 
-from cli.options import STUDY, ErrorGroup
-from pipeline.codebook import Codebook, load_codebook
-from pipeline.study import Study
+from cli.options import STUDY, ErrorGroup, open_study
+from pipeline.codebook import Codebook, load_codebook  # light: pandas only for table codebooks
 
 __all__ = ["codebook"]
 
@@ -59,7 +58,7 @@ def _print_tree(book: Codebook, parent: str | None, depth: int) -> None:
 @click.argument("path", type=click.Path(path_type=Path))
 def codebook_add(study_dir: Path, path: Path) -> None:
     """Validate a codebook and store it in the study as a new version."""
-    with Study(study_dir) as study:
+    with open_study(study_dir) as study:
         book = study.add_codebook(path)
     click.echo(f"codebook {book.name} version {book.version}: {len(book.codable)} codable codes")
 
@@ -72,7 +71,7 @@ def codebook_add(study_dir: Path, path: Path) -> None:
 @click.option("--dry-run", is_flag=True, help="List the proposed codes and what would be added; change nothing.")
 def codebook_accept_emergent(study_dir: Path, codes: tuple[str, ...], dry_run: bool) -> None:
     """Add codes that coders proposed under "Add code" to a new codebook version under 'emergent'."""
-    with Study(study_dir) as study:
+    with open_study(study_dir) as study:
         report = study.accept_emergent(codes, dry_run=dry_run)
     if not report.codes:
         click.echo("no proposed codes waiting; coders propose one by typing it under Add code")
@@ -102,7 +101,7 @@ def codebook_import(path: Path, out: Path | None, study_dir: Path | None) -> Non
     if study_dir is None:
         result = import_codebook(path, out=out)
     else:
-        with Study(study_dir) as study:
+        with open_study(study_dir) as study:
             result = study.import_codebook(path, out=out)
     book = result.codebook
     click.echo(f"codebook {book.name}: {len(book.codes)} codes ({len(book.codable)} codable), version {book.version}")
@@ -120,7 +119,7 @@ def codebook_import(path: Path, out: Path | None, study_dir: Path | None) -> Non
 @click.option("--codebook", "codebook_id", help="Codebook version (or a unique prefix, or its name); default: the latest.")
 def codebook_export(study_dir: Path, out: Path, codebook_id: str | None) -> None:
     """Write the study's codebook as a REFI-QDA .qdc file (deterministic GUIDs)."""
-    with Study(study_dir) as study:
+    with open_study(study_dir) as study:
         book, path = study.export_codebook(out, codebook_id)
     click.echo(f"wrote {path}: {len(book.codes)} codes of codebook {book.name} {book.version}")
 

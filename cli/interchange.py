@@ -6,9 +6,8 @@ from pathlib import Path
 
 import click
 
-from cli.options import STUDY, split_names
+from cli.options import STUDY, split_names, open_study
 from cli.progress import shown
-from pipeline.study import Study
 
 __all__ = ["export", "import_"]
 
@@ -25,7 +24,7 @@ __all__ = ["export", "import_"]
 def export(study_dir: Path, fmt: str, out: Path, coders: tuple[str, ...], include_model: bool,
            codebook_id: str | None) -> None:
     """Export documents, codebook, cases and confirmed codings as a REFI-QDA project (.qdpx)."""
-    with Study(study_dir) as study:
+    with open_study(study_dir) as study:
         report = study.export_project(out, codebook_version=codebook_id, coders=list(split_names(coders)) or None,
                                       include_model=include_model)
     click.echo(f"wrote {report.path}: {report.documents} documents, {report.cases} cases, {report.variables} variables, "
@@ -42,7 +41,7 @@ def export(study_dir: Path, fmt: str, out: Path, coders: tuple[str, ...], includ
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_(study_dir: Path, path: Path) -> None:
     """Import a REFI-QDA project (.qdpx): sources, codes and codings (as decisions of their users)."""
-    with Study(study_dir) as study:
+    with open_study(study_dir) as study:
         with shown():
             report = study.import_project(path)
     click.echo(f"imported {path} (import {report.import_id}): {report.sources} sources "

@@ -6,7 +6,7 @@ from __future__ import annotations
 import click
 
 from cli import audit, codebook, flows, interchange, methods, pseudonymise, review, study, summarize
-from cli.options import ErrorGroup
+from cli.options import ErrorGroup, show_library_messages
 
 __all__ = ["cli", "main"]
 
@@ -17,6 +17,7 @@ __all__ = ["cli", "main"]
 def cli(ctx: click.Context, verbose: bool) -> None:
     """deductive: NLP-assisted deductive qualitative coding, on your own machine."""
     ctx.ensure_object(dict)["verbose"] = verbose
+    show_library_messages()
 
 
 for command in (

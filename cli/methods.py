@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from cli.options import STUDY
+from cli.options import STUDY, open_study
 
 __all__ = ["report_methods"]
 
@@ -19,9 +19,8 @@ __all__ = ["report_methods"]
               help="Bootstrap replicates for the agreement interval.")
 def report_methods(study_dir: Path, out: Path | None, bootstrap: int) -> None:
     """Write a Methods paragraph for a paper: model, codebook version, settings, coders, agreement."""
-    from pipeline.study import Study
-
-    with Study(study_dir) as study:
+    
+    with open_study(study_dir) as study:
         text = study.methods_paragraph(bootstrap=bootstrap)
     if out is None:
         click.echo(text)

@@ -3,15 +3,19 @@ library errors into one clear line and exit code 1 (`--verbose` shows the traceb
 
 from __future__ import annotations
 
+import logging
 import traceback
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from pipeline.errors import DeductiveError
 
-__all__ = ["STUDY", "RAW_CSV", "ErrorGroup", "split_names"]
+if TYPE_CHECKING:
+    from pipeline.study import Study
+
+__all__ = ["STUDY", "RAW_CSV", "ErrorGroup", "open_study", "show_library_messages", "split_names"]
 
 STUDY = click.argument("study_dir", metavar="DIR", type=click.Path(file_okay=False, path_type=Path))
 # CSV exports are for people who open them in a spreadsheet: cells that start like a
@@ -39,3 +43,25 @@ def split_names(values: tuple[str, ...]) -> tuple[str, ...]:
     """Names given repeated or comma-separated (``--coders a,b --coders c``), blanks dropped,
     duplicates dropped, order kept."""
     return tuple(dict.fromkeys(n.strip() for v in values for n in v.split(",") if n.strip()))
+
+
+def open_study(study_dir: Path) -> Study:
+    """The study in ``study_dir``. Imported here, not at the top of the command modules,
+    so that `deductive --help` and the quick commands do not pay for pandas and friends."""
+    from pipeline.study import Study
+
+    return Study(study_dir)
+
+
+class _EchoHandler(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        click.echo(record.getMessage(), err=True)
+
+
+def show_library_messages() -> None:
+    """Print the library's progress and notes (logger ``pipeline``, INFO and up) on stderr,
+    e.g. the one-off ONNX export and a backend falling back to torch."""
+    logger = logging.getLogger("pipeline")
+    if not any(isinstance(h, _EchoHandler) for h in logger.handlers):
+        logger.addHandler(_EchoHandler())
+    logger.setLevel(logging.INFO)

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import click
 
-from cli.options import STUDY
-from pipeline.study import Study
+from cli.options import STUDY, open_study
 
 __all__ = ["pseudonymise", "reidentify", "echo_proposal", "KEY_OPTION", "NAMES_OPTION"]
 
@@ -36,7 +35,7 @@ def pseudonymise(study_dir: Path, key_path: Path | None, names_path: Path | None
     Assisted, not guaranteed: review every row and add what was missed."""
     if key_path is None:
         raise click.UsageError("give --key PATH: where the key is kept (outside the study folder)")
-    with Study(study_dir) as study:
+    with open_study(study_dir) as study:
         if apply_path:
             result = study.apply_pseudonyms(apply_path, key_path)
             click.echo(f"pseudonymised {result.documents} document(s) as new versions: {result.replacements} "
@@ -72,7 +71,7 @@ def reidentify(study_dir: Path, key_path: Path | None, source: Path, target: Pat
     """Put the original names back into a report's quotes, for the researcher who holds the key."""
     if key_path is None:
         raise click.UsageError("give --key PATH: the key written by `deductive pseudonymise`")
-    with Study(study_dir) as study:
+    with open_study(study_dir) as study:
         result = study.reidentify(key_path, source, target)
     click.echo(f"restored {result.restored} code(s) in {target}")
     if result.unknown:

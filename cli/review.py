@@ -7,10 +7,8 @@ from pathlib import Path
 
 import click
 
-from cli.options import RAW_CSV, STUDY, split_names
+from cli.options import RAW_CSV, STUDY, split_names, open_study
 from pipeline.errors import DeductiveError, WorkbookError
-from pipeline.review import ImportOptions, QueueOptions
-from pipeline.study import Study
 from pipeline.untrusted import write_csv
 
 __all__ = ["queue_command", "confirm_command", "decisions_command", "import_decisions_command"]
@@ -39,10 +37,12 @@ def queue_command(study_dir: Path, coder: str, out: Path | None, cases: tuple[st
                   limit: int | None, order: str, include_uncoded: bool | None, requeue: bool, overlap: float | None,
                   with_coder: str | None, run_id: str | None, codebook_version: str | None, seed: int) -> None:
     """Write a review workbook of suggestions for a coder to accept, reject or add to in Excel."""
+    from pipeline.review import QueueOptions
+
     options = QueueOptions(coder=coder, cases=split_names(cases), codes=split_names(codes), limit=limit, order=order,
                            include_uncoded=include_uncoded, requeue=requeue, overlap=overlap, with_coder=with_coder,
                            run_id=run_id, codebook_version=codebook_version, seed=seed)
-    with Study(study_dir) as study:
+    with open_study(study_dir) as study:
         written = study.queue(options, out)
     if not written:
         click.echo("nothing to queue: every matching segment is decided or already queued for this coder "
@@ -62,7 +62,7 @@ def queue_command(study_dir: Path, coder: str, out: Path | None, cases: tuple[st
 def confirm_command(study_dir: Path, workbooks: tuple[Path, ...]) -> None:
     """Read returned review workbooks and append their decisions to the decision log."""
     failed = 0
-    with Study(study_dir) as study:
+    with open_study(study_dir) as study:
         for path in workbooks:
             try:
                 report = study.confirm(path)
@@ -98,7 +98,7 @@ def confirm_command(study_dir: Path, workbooks: tuple[Path, ...]) -> None:
 @RAW_CSV
 def decisions_command(study_dir: Path, out: Path, coder: str | None, history: bool, raw: bool) -> None:
     """Export the current decisions (or the whole log) as a UTF-8 CSV (cells starting like a formula get a ' first)."""
-    with Study(study_dir) as study:
+    with open_study(study_dir) as study:
         table = study.decisions(coder=coder, history=history)
     write_csv(table, out, raw=raw)
     click.echo(f"wrote {len(table)} {'logged' if history else 'current'} decisions to {out}")
@@ -120,10 +120,12 @@ def import_decisions_command(study_dir: Path, table: Path, coder: str | None, co
                              code_column: str, id_columns: tuple[str, ...], verdict_column: str | None,
                              memo_column: str | None, none_value: str | None, codebook_version: str | None) -> None:
     """Record coding done elsewhere (another tool, gold labels) as decisions, validated like a workbook."""
+    from pipeline.review import ImportOptions
+
     options = ImportOptions(code_column=code_column, id_columns=id_columns, coder=coder, coder_column=coder_column,
                             verdict_column=verdict_column, memo_column=memo_column, none_value=none_value,
                             codebook_version=codebook_version)
-    with Study(study_dir) as study:
+    with open_study(study_dir) as study:
         report = study.import_decisions(table, options)
     if report.status == "already imported":
         click.echo(f"{table}: already imported with these options; nothing changed")

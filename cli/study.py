@@ -9,11 +9,10 @@ from typing import Any
 
 import click
 
-from cli.options import RAW_CSV, STUDY
+from cli.options import RAW_CSV, STUDY, open_study
 from cli.progress import shown
 from pipeline.carry import describe
 from pipeline.config import UNITS
-from pipeline.study import Study
 from pipeline.untrusted import write_csv
 
 __all__ = ["init", "ingest", "segment", "status", "suggest", "learn", "suggestions", "evaluate"]
@@ -25,6 +24,9 @@ __all__ = ["init", "ingest", "segment", "status", "suggest", "learn", "suggestio
               help="A codebook (.yaml, .csv, .xlsx) to copy into the study and load.")
 def init(study_dir: Path, codebook: Path | None) -> None:
     """Create a study folder (codebook/, data/, models/, deductive.toml) and its store."""
+    
+    from pipeline.study import Study
+
     with Study.create(study_dir, codebook=codebook) as study:
         click.echo(f"created study {study.root} (store schema {study.schema_version})")
         books = study.codebooks().to_dict("records")
@@ -64,7 +66,7 @@ def ingest(study_dir: Path, paths: tuple[Path, ...], cases: Path | None, case: s
     """Read documents and transcripts (txt, md, docx, pdf, vtt, srt, csv, xlsx) into the study and segment them."""
     if pseudonymise_ and key_path is None:
         raise click.UsageError("--pseudonymise needs --key PATH (outside the study folder)")
-    with Study(study_dir) as study:
+    with open_study(study_dir) as study:
         study.settings = study.settings.override("segment", unit=unit)
         read = study.read_options(text_column=text_column, id_columns=id_columns, case_column=case_column,
                                   speaker_column=speaker_column, timestamp_column=timestamp_column, sheet=sheet)
@@ -106,7 +108,7 @@ def ingest(study_dir: Path, paths: tuple[Path, ...], cases: Path | None, case: s
 @click.option("--max-chars", type=int, help="Split longer turns/paragraphs at sentence boundaries.")
 def segment(study_dir: Path, unit: str | None, min_chars: int | None, max_chars: int | None) -> None:
     """Re-segment the study's current documents (earlier segmentations are kept)."""
-    with Study(study_dir) as study:
+    with open_study(study_dir) as study:
         study.settings = study.settings.override("segment", unit=unit, min_chars=min_chars, max_chars=max_chars)
         report = study.segment()
         total = len(study.segments())
@@ -121,7 +123,7 @@ def segment(study_dir: Path, unit: str | None, min_chars: int | None, max_chars:
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
 def status(study_dir: Path, as_json: bool) -> None:
     """Report cases, documents, segments per case and unit, and codebook versions."""
-    with Study(study_dir) as study:
+    with open_study(study_dir) as study:
         info = study.status()
     if as_json:
         click.echo(json.dumps(info, indent=2, default=str))
@@ -149,7 +151,7 @@ def status(study_dir: Path, as_json: bool) -> None:
 def suggest(study_dir: Path, codebook_id: str | None, top_k: int | None, threshold: float | None,
             model: str | None, backend: str | None, learned: bool | None, trust_pickle: bool) -> None:
     """Suggest codebook codes for every segment by embedding similarity (incremental, cached)."""
-    with Study(study_dir) as study:
+    with open_study(study_dir) as study:
         study.settings = study.settings.override("suggest", top_k=top_k, threshold=threshold)
         study.settings = study.settings.override("embedding", model=model, backend=backend)
         with shown():
@@ -172,7 +174,7 @@ def suggest(study_dir: Path, codebook_id: str | None, top_k: int | None, thresho
                    "later suggestion runs use the tuned model saved under models/tuned/.")
 def learn(study_dir: Path, codebook_id: str | None, coders: tuple[str, ...], model: str | None, fine_tune: bool) -> None:
     """Fit a suggester on the confirmed decisions, cross-validate it per code, save it under models/."""
-    with Study(study_dir) as study:
+    with open_study(study_dir) as study:
         study.settings = study.settings.override("embedding", model=model)
         result = study.learn(codebook_id, coders=list(coders) or None, fine_tune=fine_tune,
                              progress=_tune_progress if fine_tune else None)
@@ -204,7 +206,7 @@ def _tune_progress(step: int, steps: int, seconds: float) -> None:
 @RAW_CSV
 def suggestions(study_dir: Path, out: Path, run: str | None, include_all: bool, raw: bool) -> None:
     """Export suggestions as CSV (segment id, external id, case, document, speaker, text, code, score, rank)."""
-    with Study(study_dir) as study:
+    with open_study(study_dir) as study:
         frame = study.suggestions(run, shown_only=not include_all)
     write_csv(frame, out, raw=raw)
     click.echo(f"wrote {len(frame)} suggestions to {out}")
@@ -223,7 +225,7 @@ def evaluate(study_dir: Path, gold: Path, gold_column: str, id_columns: tuple[st
     """Compare stored suggestions with gold labels, beside majority and TF-IDF baselines."""
     from pipeline.suggest.evaluate import read_gold
 
-    with Study(study_dir) as study:
+    with open_study(study_dir) as study:
         result = study.evaluate(read_gold(gold, gold_column, id_columns), gold_column, run, top_k)
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2, default=str))

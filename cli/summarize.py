@@ -5,16 +5,20 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from cli.options import STUDY
+from cli.options import STUDY, open_study
 from cli.progress import shown
 from pipeline.errors import ModelError
-from pipeline.study import Study
-from pipeline.summarize import SourceOptions, SummaryOptions
-from pipeline.summarize.source import DEFAULT_INTERVIEWER
+
+if TYPE_CHECKING:
+    from pipeline.study import Study
+
+# pipeline.summarize.source.DEFAULT_INTERVIEWER, spelled here so --help need not import the
+# summary package (pandas, scipy, matplotlib); tests/test_cli_startup.py checks they agree.
+DEFAULT_INTERVIEWER = r"(i|int|q|interviewer|moderator|facilitator|researcher)(\s*\d+)?"
 
 __all__ = ["summarize_command", "ratings_command"]
 
@@ -41,12 +45,14 @@ def summarize_command(study_dir: Path, by: tuple[str, ...], source: str, coder: 
                       any_coder: bool, run_id: str | None, codebook_version: str | None, out: Path | None,
                       exemplars: int, model: str | None, interviewer: str, overwrite: bool, as_json: bool) -> None:
     """Write the case and cross-case summary: matrices, framework matrices, ratings, comparisons, charts."""
+    from pipeline.summarize import SourceOptions, SummaryOptions
+
     by = tuple(part.strip() for value in by for part in value.split(",") if part.strip())
     options = SummaryOptions(
         source=SourceOptions(source=source, coder=coder, consensus=consensus, any_coder=any_coder, run_id=run_id,
                              codebook_version=codebook_version, interviewer_pattern=interviewer),
         by=by, exemplars=exemplars)
-    with Study(study_dir) as study:
+    with open_study(study_dir) as study:
         embedder, warning = _embedder(study, model)
         with shown(enabled=not as_json):
             summary = study.summarize(options, embedder=embedder)
@@ -66,7 +72,7 @@ def summarize_command(study_dir: Path, by: tuple[str, ...], source: str, coder: 
     click.echo(f"report:   {files.report}")
 
 
-def _embedder(study: Study, model: str | None) -> tuple[Any, str | None]:
+def _embedder(study: "Study", model: str | None) -> tuple[Any, str | None]:
     if model == "none":
         return None, None
     try:
@@ -103,7 +109,7 @@ def _json(summary: Any, files: Any) -> dict[str, Any]:
 @click.option("--analyst", default="", help="Name recorded with the ratings read in.")
 def ratings_command(study_dir: Path, workbook: Path, analyst: str) -> None:
     """Read the ratings typed into a summary workbook's Ratings sheet into the study (changed ones only)."""
-    with Study(study_dir) as study:
+    with open_study(study_dir) as study:
         report = study.read_ratings(workbook, analyst)
     if report.status == "unchanged":
         click.echo(f"{workbook}: {report.rows} rows, no rating or note changed; nothing written")

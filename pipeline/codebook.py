@@ -24,7 +24,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-import pandas as pd
 import yaml
 
 from pipeline.errors import CodebookError, ConfigError
@@ -226,6 +225,8 @@ def _read_table(path: Path) -> list[tuple[str, dict[str, Any]]]:
     if path.suffix.lower() == ".xlsx" and not zipfile.is_zipfile(path):
         raise CodebookError(path, "not an Excel workbook (an .xlsx file is a zip archive; this one is not); "
                                   "save it from Excel or LibreOffice as Excel Workbook (.xlsx), or use .csv or .yaml")
+    import pandas as pd  # only tables need it; YAML codebooks load without pandas (CLI start-up)
+
     try:
         if path.suffix.lower() == ".csv":
             frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")

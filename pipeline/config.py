@@ -231,7 +231,7 @@ speaker_pattern = ""        # empty: the built-in pattern (Interviewer:, I:, P3:
 
 [embedding]
 model = "{s.embedding.model}"   # the packaged model, or a path to a sentence-transformers model
-backend = "{s.embedding.backend}"           # torch | onnx | onnx-int8
+backend = "{s.embedding.backend}"           # onnx (same vectors as torch, faster) | torch | onnx-int8 (approximate)
 batch_size = {s.embedding.batch_size}
 threads = {s.embedding.threads or 0}                 # 0: library default
 

@@ -30,15 +30,18 @@ from pipeline.config import SETTINGS_FILE, Settings, default_settings_text, load
 from pipeline.carry import CarryReport
 from pipeline.documents import Segmented, current_segmentation, load_blocks, segment_and_carry
 from pipeline.errors import StudyError
-from pipeline.ingest.read import ReadOptions
-from pipeline.ingest.stage import Candidate, FileOutcome, IngestOptions, IngestReport, ingest, register_cases, store_parsed
 from pipeline.segment import segmentation_id
-from pipeline.suggest.evaluate import Evaluation, evaluate_run
-from pipeline.suggest.training import (AUTO_LEARN_MIN, LearnedModel, current_decision_ids, decisions_hash, learn, learn_tuned,
-                                      load_latest, tuned_for)
 from pipeline.store import STORE_FILE, Store, from_json
-from pipeline.suggest.stage import SuggestReport, latest_run, suggest_segments, suggestions_frame
-from pipeline.suggest.units import with_units
+
+if TYPE_CHECKING:
+    from pipeline.ingest.read import ReadOptions
+    from pipeline.ingest.stage import Candidate, FileOutcome, IngestOptions, IngestReport
+    from pipeline.suggest.evaluate import Evaluation
+    from pipeline.suggest.stage import SuggestReport
+    from pipeline.suggest.training import LearnedModel
+
+# Ingest (pypdf, python-docx), suggest, learn and evaluate (scikit-learn) are imported in
+# the methods that use them: `deductive status` and the review commands start faster.
 
 if TYPE_CHECKING:
     from pipeline.audit import AuditOptions, AuditResult, MergeReport, ResolveReport
@@ -124,6 +127,8 @@ class Study:
         read: ReadOptions | None = None,
     ) -> IngestReport:
         """Ingest files and folders; segment them with the study's segment settings."""
+        from pipeline.ingest.stage import IngestOptions, ingest
+
         options = IngestOptions(
             read=read or self.read_options(),
             segment=self.settings.segment,
@@ -135,15 +140,21 @@ class Study:
     def read_options(self, **columns: Any) -> ReadOptions:
         """How files are read: the study's speaker pattern, with tabular ``columns`` (text_column,
         id_columns, ...) for this run. The one place ReadOptions are built from the settings."""
+        from pipeline.ingest.read import ReadOptions
+
         pattern = self.settings.ingest.speaker_pattern
         return ReadOptions(**({"speaker_pattern": pattern} if pattern else {}), **columns)
 
     def register_cases(self, cases_file: Path) -> tuple[str, ...]:
         """Add the cases of a cases.csv (a flow's ingest step); returns the names added."""
+        from pipeline.ingest.stage import register_cases
+
         return register_cases(self.store, cases_file)
 
     def store_parsed(self, candidate: Candidate, parsed: Any, options: IngestOptions) -> FileOutcome:
         """Store one file parsed elsewhere (a flow parses in parallel), in one transaction."""
+        from pipeline.ingest.stage import store_parsed
+
         return store_parsed(self.store, candidate, parsed, options)
 
     def segment(self) -> SegmentReport:
@@ -191,20 +202,20 @@ class Study:
         return book
 
     def embedder(self, model: str | Path | None = None) -> Any:
-        """The embedding model named by the settings, or ``model`` with the settings'
-        backend (loaded lazily; no fallback)."""
+        """The embedding model named by the settings, or ``model`` with the settings' backend
+        (loaded on first use, so a run whose texts are all cached loads none; never another model)."""
         from dataclasses import replace
 
-        from pipeline.embed import load_embedder
+        from pipeline.embed import open_embedder
 
         settings = self._embed_settings()
-        return load_embedder(settings if model is None else replace(settings, model=str(model)))
+        return open_embedder(settings if model is None else replace(settings, model=str(model)))
 
     def _embed_settings(self) -> Any:
         return self.settings.embedding
 
     def suggest(self, codebook: str | None = None, embedder: Any = None, learned: bool | None = None,
-                trust_pickle: bool = False) -> SuggestReport:
+                trust_pickle: bool = False) -> "SuggestReport":
         """Suggest codes for all current segments (incremental within a run).
 
         learned=None (default): use the newest learned suggester for this codebook and
@@ -213,10 +224,15 @@ class Study:
         trust_pickle: convert a learned model an older version saved as a pickle (which
         could run code) instead of refusing it.
         """
+        from pipeline.suggest.stage import suggest_segments
+
         book = self.codebook(codebook)
         embedder = embedder or self.embedder()
         model = None
         if learned is not False:
+            from pipeline.suggest.training import (AUTO_LEARN_MIN, current_decision_ids, decisions_hash, learn,
+                                                   load_latest, tuned_for)
+
             tuned = tuned_for(self.root / "models", book.version, embedder.identity)
             base, embedder = embedder.identity, (self.embedder(tuned) if tuned else embedder)
             model = load_latest(self.root / "models", book, embedder.identity, self.store, trust_pickle)
@@ -229,18 +245,23 @@ class Study:
         return suggest_segments(self.store, book, embedder, self.settings.suggest, learned=model, roles=self.settings.roles)
 
     def learn(self, codebook: str | None = None, embedder: Any = None, coders: list[str] | None = None,
-              fine_tune: bool = False, progress: Any = None) -> LearnedModel:
+              fine_tune: bool = False, progress: Any = None) -> "LearnedModel":
         """Fit and save a learned suggester from the decisions so far (see pipeline.suggest.training).
 
         fine_tune: first adapt the embedding model to the confirmed segments
         (pipeline.suggest.finetune); later suggestion runs use the tuned model.
         progress(step, steps, seconds) is called during fine-tuning."""
+        from pipeline.suggest.training import learn, learn_tuned
+
         book = self.codebook(codebook)
         if fine_tune:
             return learn_tuned(self.store, book, self._embed_settings(), self.root / "models", coders, progress)
         return learn(self.store, book, embedder or self.embedder(), self.root / "models", coders)
 
     def suggestions(self, run: str | None = None, shown_only: bool = True) -> pd.DataFrame:
+        from pipeline.suggest.stage import latest_run, suggestions_frame
+        from pipeline.suggest.units import with_units
+
         run_id = run or latest_run(self.store)
         if run_id is None:
             raise StudyError(f"{self.root}: no suggestions yet; run `deductive suggest {self.root}` first")
@@ -249,6 +270,10 @@ class Study:
         return frame if version is None else with_units(self.store, run_id, frame, self.codebook(version[0]))
 
     def evaluate(self, gold: pd.DataFrame, gold_column: str, run: str | None = None, top_k: int = 2) -> Evaluation:
+        from pipeline.suggest.evaluate import evaluate_run
+        from pipeline.suggest.stage import latest_run
+        from pipeline.suggest.stage import latest_run
+
         run_id = run or latest_run(self.store)
         if run_id is None:
             raise StudyError(f"{self.root}: no suggestions to evaluate; run `deductive suggest {self.root}` first")
@@ -257,6 +282,8 @@ class Study:
 
     def latest_run(self, codebook_version: str | None = None) -> str | None:
         """The newest suggestion run (for one codebook version), or None."""
+        from pipeline.suggest.stage import latest_run
+
         return latest_run(self.store, codebook_version) if codebook_version else latest_run(self.store)
 
     # --- review, summaries, audit, exchange -----------------------------------------

@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
+
 
 from pipeline.errors import ConfigError
 
@@ -45,9 +47,11 @@ def neutralise(value: Any) -> Any:
     return value
 
 
-def write_csv(frame: pd.DataFrame, path: Path, raw: bool = False) -> None:
+def write_csv(frame: "pd.DataFrame", path: Path, raw: bool = False) -> None:
     """Write ``frame`` as UTF-8 CSV; text cells (and headers) neutralised unless ``raw``
     (for programs that read the file, not people who open it in a spreadsheet)."""
+    import pandas as pd  # here, not at the top: the CLI imports this module at start-up
+
     if not raw:
         frame = frame.copy()
         for i, dtype in enumerate(frame.dtypes):

@@ -28,7 +28,7 @@ OWNERS = {
     # the segmenter, and the named-entity model of pseudonymisation (issue 19)
     "spacy": {"segment.py", "pseudonymise/ner.py"},
     "sentence_transformers": {"embed/torch_backend.py", "suggest/finetune.py"},  # finetune: learn --fine-tune trains the model
-    "onnxruntime": {"embed/onnx_backend.py"},
+    "onnxruntime": {"embed/onnx_backend.py", "embed/onnx_export.py"},  # running; exporting and quantising
     "tokenizers": {"embed/onnx_backend.py"},
     # every workbook cell is written through the one spreadsheet toolkit (no formula from outside text)
     "openpyxl": {"sheets.py"},

@@ -3,6 +3,8 @@ and (marked ``integration``) the real packaged model on the torch and onnx backe
 
 from __future__ import annotations
 
+import json
+import logging
 import sys
 from pathlib import Path
 
@@ -18,6 +20,7 @@ from pipeline.embed import (
     load_embedder,
     resolve_model,
 )
+from pipeline.embed.onnx_export import MIN_COSINE
 from pipeline.errors import ConfigError, ModelError
 
 TEXTS = [
@@ -192,6 +195,96 @@ def test_atomic_write_leaves_nothing_when_the_writer_fails(tmp_path: Path) -> No
     assert target.read_bytes() == b"whole" and list(tmp_path.iterdir()) == [target]
 
 
+# --------------------------------------------------------------------------- the onnx default and its fallback
+
+
+def test_onnx_is_the_default_backend() -> None:
+    from pipeline.config import EmbeddingSettings
+
+    assert EmbedSettings().backend == "onnx" and EmbeddingSettings().backend == "onnx"
+
+
+@pytest.fixture()
+def model_folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "tiny-model"
+    folder.mkdir()
+    (folder / "config.json").write_text('{"model_type": "bert"}', encoding="utf-8")
+    (folder / "model.safetensors").write_bytes(b"weights")
+    return folder
+
+
+@pytest.fixture()
+def torch_stand_in(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Records which models the torch backend was asked for (loading the real one costs ~5 s)."""
+    import pipeline.embed.backends as backends
+
+    asked: list[str] = []
+
+    def fake_torch(source, settings):  # noqa: ANN001, ANN202
+        asked.append(source.name)
+        return FakeEmbedder()
+
+    monkeypatch.setattr(backends, "_torch", fake_torch)
+    return asked
+
+
+def _write_modules(folder: Path, pooling: dict) -> None:
+    modules = [{"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+               {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"}]
+    (folder / "modules.json").write_text(json.dumps(modules), encoding="utf-8")
+    (folder / "1_Pooling").mkdir()
+    (folder / "1_Pooling" / "config.json").write_text(json.dumps(pooling), encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    "setup, reason",
+    [
+        # CLS pooling: the numpy mean pooling would give other vectors
+        (lambda f: _write_modules(f, {"pooling_mode_cls_token": True}), "mean pooling only"),
+        # no tokenizer.json: the tokenizers library cannot tokenise like the model
+        (lambda f: _write_modules(f, {"pooling_mode_mean_tokens": True}), "tokenizer.json"),
+    ],
+)
+def test_onnx_falls_back_to_torch_for_the_same_model_with_one_note(
+    model_folder: Path, torch_stand_in: list[str], caplog: pytest.LogCaptureFixture, setup, reason: str  # noqa: ANN001
+) -> None:
+    setup(model_folder)
+    with caplog.at_level(logging.WARNING, logger="pipeline"):
+        load_embedder(EmbedSettings(model=str(model_folder), backend="onnx"))
+    assert torch_stand_in == ["tiny-model"]  # the same model, never another one
+    notes = [r.getMessage() for r in caplog.records]
+    assert len(notes) == 1 and reason in notes[0] and "using the torch backend" in notes[0]
+
+
+def test_onnx_whose_vectors_differ_falls_back_but_int8_is_an_error(
+    model_folder: Path, torch_stand_in: list[str], caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pipeline.embed.onnx_backend as onnx_backend
+
+    _write_modules(model_folder, {"pooling_mode_mean_tokens": True})
+
+    class Session:
+        def get_outputs(self):  # noqa: ANN202
+            return [type("Out", (), {"shape": [None, None, 8]})()]
+
+        def get_inputs(self):  # noqa: ANN202
+            return []
+
+    monkeypatch.setattr(onnx_backend, "_load_tokenizer", lambda source, max_tokens: object())
+    monkeypatch.setattr(onnx_backend, "onnx_model_file", lambda source, cache_dir, int8: model_folder / "m.onnx")
+    monkeypatch.setattr(onnx_backend, "_open_session", lambda path, threads: Session())
+    monkeypatch.setattr(onnx_backend, "checked_cosine", lambda source, path, embed: 0.998)
+    with caplog.at_level(logging.WARNING, logger="pipeline"):
+        load_embedder(EmbedSettings(model=str(model_folder), backend="onnx"))
+    assert torch_stand_in == ["tiny-model"] and "0.99800" in caplog.records[0].getMessage()
+    # int8 is never checked against torch (it is approximate by design) and never swapped silently
+    _write_modules_cls = model_folder / "1_Pooling" / "config.json"
+    _write_modules_cls.write_text(json.dumps({"pooling_mode_cls_token": True}), encoding="utf-8")
+    with pytest.raises(ModelError, match="mean pooling only"):
+        load_embedder(EmbedSettings(model=str(model_folder), backend="onnx-int8"))
+    assert torch_stand_in == ["tiny-model"]
+
+
 # --------------------------------------------------------------------------- the real model
 
 SIMILAR = ("The nurses were trained to use the new system.", "Staff received training on the software.")
@@ -200,7 +293,7 @@ UNRELATED = "The weather was sunny all weekend."
 
 @pytest.fixture(scope="module")
 def torch_embedder() -> Embedder:
-    return load_embedder(EmbedSettings(threads=2))
+    return load_embedder(EmbedSettings(backend="torch", threads=2))
 
 
 @pytest.fixture(scope="module")
@@ -235,11 +328,14 @@ def test_onnx_matches_torch_and_reuses_its_export(torch_embedder: Embedder, onnx
     texts = [*SIMILAR, UNRELATED, "ok", "word " * 400]  # the last one is truncated by both
     onnx = load_embedder(EmbedSettings(backend="onnx", threads=2, cache_dir=onnx_cache))
     cosines = (onnx.embed(texts) * torch_embedder.embed(texts)).sum(axis=1)
-    assert cosines.min() > 0.999
-    assert onnx.identity == torch_embedder.identity.replace(":torch", ":onnx")
+    assert cosines.min() > 0.9999
+    # the same vectors, so the same identity: cache entries and suggestion runs are shared
+    assert onnx.identity == torch_embedder.identity
 
     exported = sorted(onnx_cache.rglob("*.onnx"))
     assert len(exported) == 1 and not list(onnx_cache.rglob("*.tmp"))
+    check = json.loads(next(onnx_cache.rglob("check.*.json")).read_text())
+    assert check["min_cosine"] >= MIN_COSINE  # checked once, at export
     stamp = exported[0].stat().st_mtime_ns
     load_embedder(EmbedSettings(backend="onnx", cache_dir=onnx_cache))
     assert exported[0].stat().st_mtime_ns == stamp  # reused, not exported again
@@ -250,7 +346,7 @@ def test_int8_stays_close_to_torch(torch_embedder: Embedder, onnx_cache: Path) -
     int8 = load_embedder(EmbedSettings(backend="onnx-int8", threads=2, cache_dir=onnx_cache))
     cosines = (int8.embed([*SIMILAR, UNRELATED]) * torch_embedder.embed([*SIMILAR, UNRELATED])).sum(axis=1)
     assert cosines.min() > 0.95
-    assert int8.identity.endswith(":onnx-int8")
+    assert int8.identity.endswith(":onnx-int8-r2")  # the recipe is part of the identity
 
 
 @pytest.mark.integration
@@ -263,3 +359,81 @@ def test_corrupt_export_raises_model_error_saying_delete_it(onnx_cache: Path, tm
     (folder / f"model.{RECIPE}.onnx").write_bytes(b"not an onnx file")
     with pytest.raises(ModelError, match="delete it"):
         load_embedder(EmbedSettings(backend="onnx", cache_dir=tmp_path))
+
+
+# --------------------------------------------------------------------------- the vector cache
+
+
+class CountingEmbedder(FakeEmbedder):
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[int] = []
+
+    def embed(self, texts):  # noqa: ANN001, ANN201
+        self.calls.append(len(texts))
+        return super().embed(texts)
+
+
+def test_cache_embeds_each_new_text_once_in_chunks_and_keeps_input_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import pipeline.embed.cache as cache
+    from pipeline.store import Store
+
+    monkeypatch.setattr(cache, "EMBED_CHUNK", 2)  # three chunks for five distinct texts
+    store = Store(tmp_path / "store.sqlite", create=True)
+    embedder = CountingEmbedder()
+    texts = ["a b", "Yeah.", "c d", "Yeah.", "e f", "g h", "a b"]
+    vectors, embedded = cache.embed_cached(store, embedder, texts)
+    assert embedded == 5 and embedder.calls == [2, 2, 1]
+    np.testing.assert_array_equal(vectors, FakeEmbedder().embed(texts))  # duplicates filled, order kept
+
+    again, embedded = cache.embed_cached(store, embedder, ["new one", *texts])
+    assert embedded == 1 and embedder.calls[-1] == 1  # only the new text reaches the model
+    np.testing.assert_array_equal(again, FakeEmbedder().embed(["new one", *texts]))
+    assert cache.embed_cached(store, embedder, [])[0].shape == (0, 0)
+    store.close()
+
+
+def test_open_embedder_names_the_model_now_and_loads_it_only_to_embed(tmp_path: Path) -> None:
+    from pipeline.embed import open_embedder
+
+    with pytest.raises(ModelError, match="no folder"):  # a missing model is still an error at once
+        open_embedder(EmbedSettings(model=str(tmp_path / "nowhere")))
+    assert isinstance(open_embedder(EmbedSettings(model="fake")), FakeEmbedder)
+    # a run whose texts are all cached must not pay for onnxruntime or torch
+    code = ("import sys; from pipeline.embed import open_embedder, EmbedSettings, resolve_model; "
+            "e = open_embedder(EmbedSettings()); "
+            "print(e.identity == resolve_model('all-MiniLM-L6-v2').identity('torch'), "
+            "any(m in sys.modules for m in ('onnxruntime', 'torch', 'sentence_transformers')))")
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess_run(code, root)
+    assert out == "True False"
+
+
+def subprocess_run(code: str, cwd: Path) -> str:
+    import subprocess
+
+    done = subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, check=True)
+    return done.stdout.strip()
+
+
+def test_model_digest_is_remembered_across_processes_and_a_bad_memo_is_ignored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pipeline.embed.source as source
+
+    memo = tmp_path / "digests.json"
+    monkeypatch.setattr(source, "DIGEST_MEMO", memo)
+    folder = tmp_path / "m"
+    folder.mkdir()
+    (folder / "config.json").write_text("{}", encoding="utf-8")
+    (folder / "model.safetensors").write_bytes(b"weights-1")
+    first = resolve_model(str(folder)).digest
+    assert list(json.loads(memo.read_text()).values()) == [first]
+    source._digest.cache_clear()  # as a new process would start
+    monkeypatch.setattr(source, "_hash_files", lambda root, stamp: pytest.fail("hashed again"))
+    assert resolve_model(str(folder)).digest == first
+    memo.write_text("[not a memo", encoding="utf-8")
+    source._digest.cache_clear()
+    monkeypatch.undo()
+    monkeypatch.setattr(source, "DIGEST_MEMO", memo)
+    assert resolve_model(str(folder)).digest == first  # hashed again, same answer

@@ -21,10 +21,11 @@ from pipeline.embed.seam import (
     normalize_rows,
 )
 from pipeline.embed.source import ModelSource, resolve_model
-from pipeline.embed.backends import load_embedder
+from pipeline.embed.backends import LazyEmbedder, load_embedder, open_embedder
 
 __all__ = [
     "BACKENDS", "DEFAULT_MODEL", "DEFAULT_ONNX_CACHE", "FAKE_MODEL", "EmbedSettings", "Embedder",
     "FakeEmbedder", "ModelSource", "TextEmbedder", "embed_cached", "embed_in_length_order",
-    "load_embedder", "normalize_rows", "resolve_model", "stored_vectors", "embedding_key",
+    "LazyEmbedder", "load_embedder", "normalize_rows", "open_embedder", "resolve_model", "stored_vectors",
+    "embedding_key",
 ]

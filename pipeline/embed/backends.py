@@ -1,12 +1,24 @@
-"""Choosing the backend: ``load_embedder(settings)`` returns the embedder they ask for."""
+"""Choosing the backend: ``load_embedder(settings)`` returns the embedder they ask for.
+
+"onnx" (the default) runs the model's fp32 ONNX export; for a model it cannot reproduce
+(no export, other pooling, or vectors that differ from sentence-transformers') it logs
+one warning and uses torch, the same model. It never substitutes another model.
+"""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
+
+import numpy as np
+
 from pipeline.embed.fake import FakeEmbedder
 from pipeline.embed.seam import FAKE_MODEL, Embedder, EmbedSettings, check_settings
-from pipeline.embed.source import go_offline, resolve_model
+from pipeline.embed.source import ModelSource, go_offline, resolve_model
 
-__all__ = ["load_embedder"]
+__all__ = ["LazyEmbedder", "load_embedder", "open_embedder"]
+
+log = logging.getLogger(__name__)
 
 
 def load_embedder(settings: EmbedSettings) -> Embedder:
@@ -17,9 +29,59 @@ def load_embedder(settings: EmbedSettings) -> Embedder:
     go_offline()
     source = resolve_model(settings.model)
     if settings.backend == "torch":
-        from pipeline.embed.torch_backend import SentenceTransformerEmbedder
+        return _torch(source, settings)
+    from pipeline.embed.onnx_backend import CannotReproduce, load_onnx_embedder
 
-        return SentenceTransformerEmbedder.load(source, settings)
-    from pipeline.embed.onnx_backend import load_onnx_embedder
+    if settings.backend == "onnx-int8":
+        return load_onnx_embedder(source, settings)
+    try:
+        return load_onnx_embedder(source, settings)
+    except CannotReproduce as exc:
+        log.warning("note: %s; using the torch backend for this model (same vectors, slower)", exc)
+        return _torch(source, settings)
 
-    return load_onnx_embedder(source, settings)
+
+def _torch(source: ModelSource, settings: EmbedSettings) -> Embedder:
+    from pipeline.embed.torch_backend import SentenceTransformerEmbedder
+
+    return SentenceTransformerEmbedder.load(source, settings)
+
+
+def open_embedder(settings: EmbedSettings) -> Embedder:
+    """Like ``load_embedder``, but the model is loaded on the first ``embed`` call.
+
+    A re-run whose texts are all in the store's cache then never loads a model (or imports
+    onnxruntime or torch). The model is found (and named) now: a missing model is a
+    ModelError here, as with ``load_embedder``.
+    """
+    check_settings(settings)
+    if settings.model == FAKE_MODEL:
+        return FakeEmbedder()
+    go_offline()
+    return LazyEmbedder(resolve_model(settings.model).identity(settings.backend), settings)
+
+
+class LazyEmbedder:
+    """An embedder whose identity is known without loading it; loads on first use."""
+
+    def __init__(self, identity: str, settings: EmbedSettings) -> None:
+        self.identity = identity
+        self.settings = settings
+        self._loaded: Embedder | None = None
+
+    @property
+    def loaded(self) -> Embedder:
+        if self._loaded is None:
+            self._loaded = load_embedder(self.settings)
+        return self._loaded
+
+    @property
+    def dimension(self) -> int:
+        return self.loaded.dimension
+
+    @property
+    def max_tokens(self) -> int:
+        return self.loaded.max_tokens
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        return self.loaded.embed(texts)

@@ -7,7 +7,7 @@ in one call ("Yeah.", "Okay.") are embedded once.
 
 from __future__ import annotations
 
-from typing import Any, Protocol, Sequence
+from typing import Any, Iterator, Protocol, Sequence
 
 import numpy as np
 
@@ -17,6 +17,9 @@ from pipeline.store import Store
 __all__ = ["TextEmbedder", "embed_cached", "stored_vectors", "embedding_key"]
 
 _CHUNK = 500  # host parameters per SELECT stay well under SQLite's limit
+# Texts embedded (and stored) per step: bounds the memory of a cold run on a large study
+# (~75 MB of vectors at 384 dimensions) while leaving the embedder large batches.
+EMBED_CHUNK = 50_000
 
 
 class TextEmbedder(Protocol):
@@ -31,34 +34,55 @@ def embedding_key(text: str) -> str:
 
 
 def embed_cached(store: Store, embedder: TextEmbedder, texts: Sequence[str]) -> tuple[np.ndarray, int]:
-    """Vectors for ``texts`` in order, and how many texts had to be embedded now."""
+    """Vectors for ``texts`` in order, and how many texts had to be embedded now.
+
+    Memory stays at one copy of the result: cached rows and new ones are written straight
+    into it, and new texts are embedded and stored EMBED_CHUNK at a time (a run that is
+    stopped keeps every chunk already stored).
+    """
+    if not texts:
+        return np.zeros((0, 0), dtype=np.float32), 0
     hashes = [embedding_key(t) for t in texts]
-    first_text = dict(zip(hashes, texts))
-    found = stored_vectors(store.conn, embedder.identity, list(first_text))
-    missing = [h for h in first_text if h not in found]
-    if missing:
-        vectors = np.asarray(embedder.embed([first_text[h] for h in missing]), dtype=np.float32)
+    first: dict[str, int] = {}
+    for i, h in enumerate(hashes):
+        first.setdefault(h, i)
+    out: Any = None  # allocated when the first vector shows the dimension
+    missing = set(first)
+    for h, blob in _stored_blobs(store.conn, embedder.identity, list(first)):
+        row = np.frombuffer(blob, dtype=np.float32)
+        if out is None:
+            out = np.empty((len(texts), row.shape[0]), dtype=np.float32)
+        out[first[h]] = row
+        missing.discard(h)
+    todo = [h for h in first if h in missing]  # input order: texts of a document stay together
+    for start in range(0, len(todo), EMBED_CHUNK):
+        chunk = todo[start:start + EMBED_CHUNK]
+        vectors = np.asarray(embedder.embed([texts[first[h]] for h in chunk]), dtype=np.float32)
+        if out is None:
+            out = np.empty((len(texts), vectors.shape[1]), dtype=np.float32)
         with store.transaction() as conn:
             conn.executemany(
                 "INSERT OR IGNORE INTO embeddings(text_hash, model, dimension, vector) VALUES (?,?,?,?)",
-                [(h, embedder.identity, vectors.shape[1], v.tobytes()) for h, v in zip(missing, vectors)],
+                ((h, embedder.identity, vectors.shape[1], v.tobytes()) for h, v in zip(chunk, vectors)),
             )
-        found.update(zip(missing, vectors))
-    if not hashes:
-        return np.zeros((0, 0), dtype=np.float32), 0
-    return np.stack([found[h] for h in hashes]), len(missing)
+        out[[first[h] for h in chunk]] = vectors
+    repeats = [(i, first[h]) for i, h in enumerate(hashes) if first[h] != i]
+    if repeats:
+        rows, sources = zip(*repeats)
+        out[list(rows)] = out[list(sources)]
+    return out, len(todo)
+
+
+def _stored_blobs(conn: Any, model: str, hashes: Sequence[str]) -> Iterator[tuple[str, bytes]]:
+    for i in range(0, len(hashes), _CHUNK):
+        chunk = hashes[i:i + _CHUNK]
+        marks = ",".join("?" * len(chunk))
+        yield from conn.execute(
+            f"SELECT text_hash, vector FROM embeddings WHERE model = ? AND text_hash IN ({marks})",
+            (model, *chunk),
+        )
 
 
 def stored_vectors(conn: Any, model: str, hashes: Sequence[str]) -> dict[str, np.ndarray]:
     """Cached vectors of ``model`` for those of ``hashes`` the store has (text hash -> vector)."""
-    found: dict[str, np.ndarray] = {}
-    for i in range(0, len(hashes), _CHUNK):
-        chunk = hashes[i:i + _CHUNK]
-        marks = ",".join("?" * len(chunk))
-        rows = conn.execute(
-            f"SELECT text_hash, vector FROM embeddings WHERE model = ? AND text_hash IN ({marks})",
-            (model, *chunk),
-        )
-        for h, blob in rows:
-            found[h] = np.frombuffer(blob, dtype=np.float32)
-    return found
+    return {h: np.frombuffer(blob, dtype=np.float32) for h, blob in _stored_blobs(conn, model, hashes)}

@@ -1,37 +1,32 @@
 """The "onnx" and "onnx-int8" embedding backends: the model exported once, run with onnxruntime.
 
-The transformer is exported with torch's TorchScript-based exporter (``dynamo=False``: it
-needs no extra package and the graph it writes ran ~40% faster here than the new
-exporter's). Tokenisation uses the ``tokenizers`` library on the model folder's
-tokenizer.json; mean pooling and normalisation are done in numpy, which is all that
-all-MiniLM-L6-v2's pooling module does.
+Tokenisation uses the ``tokenizers`` library on the model folder's tokenizer.json; mean
+pooling and normalisation are done in numpy, which is all that all-MiniLM-L6-v2's
+pooling module does. Making the files (export, check, quantisation) is in
+``pipeline.embed.onnx_export``.
 
-Exports live under ``cache_dir/<name>@<digest>/`` and are reused by later loads. Each
-file is written under a temporary name and renamed, so a killed run leaves no half file.
+"onnx" (fp32) is the default backend because it gives sentence-transformers' vectors
+(checked once per model, see ``onnx_export.checked_cosine``) about twice as fast; it
+raises ``CannotReproduce`` for a model it cannot reproduce, and the caller
+(``pipeline.embed.backends``) then uses torch for that model.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import os
-import warnings
-from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
+from pipeline.embed.onnx_export import MIN_COSINE, RECIPE, CannotReproduce, atomic_write, checked_cosine, onnx_model_file
 from pipeline.embed.seam import DEFAULT_ONNX_CACHE, EmbedSettings, embed_in_length_order, normalize_rows
-from pipeline.embed.source import ModelSource, go_offline, read_max_tokens
+from pipeline.embed.source import ModelSource, read_max_tokens
 from pipeline.errors import ModelError
 
-__all__ = ["OnnxEmbedder", "atomic_write", "load_onnx_embedder", "onnx_model_file"]
+__all__ = ["RECIPE", "CannotReproduce", "OnnxEmbedder", "atomic_write", "load_onnx_embedder", "onnx_model_file"]
 
-# Bump when the export or quantisation recipe changes, so stale files are not reused.
-RECIPE = "r1"
-OPSET = 17
-_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 _POOLING_OK = {"pooling_mode_mean_tokens": True}
 _MODULES_OK = ("Transformer", "Pooling", "Normalize")
 
@@ -80,137 +75,37 @@ def mean_pool(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 
 def load_onnx_embedder(source: ModelSource, settings: EmbedSettings) -> OnnxEmbedder:
-    """Export (first time) and load ``source`` for backend "onnx" or "onnx-int8"."""
-    _check_pooling(source)
+    """Export (first time) and load ``source`` for backend "onnx" or "onnx-int8".
+
+    "onnx" raises CannotReproduce when the model's pooling, tokenizer, export or
+    vectors do not match sentence-transformers'; "onnx-int8" raises ModelError.
+    """
+    int8 = settings.backend == "onnx-int8"
+    try:
+        _check_pooling(source)
+        max_tokens = read_max_tokens(source.path)
+        tokenizer = _load_tokenizer(source, max_tokens)
+    except CannotReproduce as exc:
+        if int8:
+            raise ModelError(str(exc)) from exc
+        raise
     cache_dir = (settings.cache_dir or DEFAULT_ONNX_CACHE).expanduser()
-    path = onnx_model_file(source, cache_dir, int8=settings.backend == "onnx-int8")
-    max_tokens = read_max_tokens(source.path)
-    return OnnxEmbedder(
+    path = onnx_model_file(source, cache_dir, int8=int8)
+    embedder = OnnxEmbedder(
         session=_open_session(path, settings.threads),
-        tokenizer=_load_tokenizer(source, max_tokens),
+        tokenizer=tokenizer,
         identity=source.identity(settings.backend),
         max_tokens=max_tokens,
         batch_size=settings.batch_size,
     )
-
-
-def onnx_model_file(source: ModelSource, cache_dir: Path, int8: bool) -> Path:
-    """The cached ONNX file for ``source``, exporting/quantising it if it is missing."""
-    folder = cache_dir / f"{source.name}@{source.digest}"
-    fp32 = folder / f"model.{RECIPE}.onnx"
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        if not fp32.exists():
-            atomic_write(fp32, lambda tmp: export_onnx(source.path, tmp))
-        if not int8:
-            return fp32
-        quantised = folder / f"model.{RECIPE}.int8.onnx"
-        if not quantised.exists():
-            atomic_write(quantised, lambda tmp: quantize_int8(fp32, tmp))
-        return quantised
-    except ModelError:
-        raise
-    except Exception as exc:
-        raise ModelError(
-            f"embedding model {source.name!r}: exporting it to ONNX under {folder} failed: {exc}. "
-            "Use backend 'torch', or check that the folder is writable"
-        ) from exc
-
-
-def atomic_write(target: Path, write: Callable[[Path], None]) -> Path:
-    """Call ``write`` on a temporary file beside ``target``, then rename it into place."""
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
-        write(tmp)
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return target
-
-
-def export_onnx(model_dir: Path, target: Path) -> None:
-    """Export the transformer (token ids -> last hidden state) with dynamic batch and length."""
-    go_offline()
-    import torch
-    from transformers import AutoModel
-
-    # Eager attention traces to plain MatMul/Softmax, which onnxruntime fuses well.
-    model = AutoModel.from_pretrained(str(model_dir), attn_implementation="eager", local_files_only=True)
-    wrapper = _last_hidden_state_only(model)
-    ids = torch.tensor([[101, 2023, 2003, 1037, 6251, 102], [101, 2460, 102, 0, 0, 0]], dtype=torch.long)
-    dummy = (ids, (ids != 0).long(), torch.zeros_like(ids))
-    axes = {name: {0: "batch", 1: "sequence"} for name in (*_INPUTS, "last_hidden_state")}
-    with warnings.catch_warnings(), torch.no_grad():
-        # The TorchScript exporter warns that it is deprecated and about traced shapes.
-        warnings.simplefilter("ignore")
-        torch.onnx.export(
-            wrapper,
-            dummy,
-            str(target),
-            input_names=list(_INPUTS),
-            output_names=["last_hidden_state"],
-            dynamic_axes=axes,
-            opset_version=OPSET,
-            dynamo=False,
-        )
-
-
-def _last_hidden_state_only(model: Any) -> Any:
-    """Wrap the transformer so the exported graph has one output, the token vectors."""
-    import torch
-
-    class LastHiddenState(torch.nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.model = model
-
-        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
-            out = self.model(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
-            return out.last_hidden_state
-
-    return LastHiddenState().eval()
-
-
-def quantize_int8(fp32: Path, target: Path) -> None:
-    """Dynamic int8 quantisation of the weight MatMuls, per output channel.
-
-    The feed-forward output and attention output projections stay float: their inputs
-    carry outliers that per-tensor activation scales flatten (mean cosine to the float
-    model 0.98 with them quantised, ~0.991 without, on AnnoMI utterances).
-    """
-    import onnx
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    graph = onnx.load(str(fp32), load_external_data=False).graph
-    keep_float = [
-        node.name
-        for node in graph.node
-        if node.op_type == "MatMul" and "/output/dense/" in node.name
-    ]
-    root = logging.getLogger()
-    # It logs a pre-processing hint on the root logger; the library stays quiet.
-    quiet = _DropMessages("pre-processing before quantization")
-    root.addFilter(quiet)
-    try:
-        quantize_dynamic(
-            str(fp32),
-            str(target),
-            weight_type=QuantType.QInt8,
-            per_channel=True,
-            op_types_to_quantize=["MatMul"],
-            nodes_to_exclude=keep_float,
-        )
-    finally:
-        root.removeFilter(quiet)
-
-
-class _DropMessages(logging.Filter):
-    def __init__(self, fragment: str) -> None:
-        super().__init__()
-        self.fragment = fragment
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return self.fragment not in record.getMessage()
+    if not int8:
+        cosine = checked_cosine(source, path, embedder.embed)
+        if cosine < MIN_COSINE:
+            raise CannotReproduce(
+                f"embedding model {source.name!r}: its ONNX export gives other vectors than "
+                f"sentence-transformers (lowest cosine {cosine:.5f} < {MIN_COSINE})"
+            )
+    return embedder
 
 
 def _open_session(path: Path, threads: int | None) -> Any:
@@ -219,6 +114,10 @@ def _open_session(path: Path, threads: int | None) -> Any:
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads or 0  # 0 = onnxruntime's default (all cores)
     options.inter_op_num_threads = 1
+    # Idle worker threads sleep instead of spinning: with other processes on the cores,
+    # spinning threads take CPU the working ones need (600 AnnoMI texts, load ~4:
+    # 82 texts/s without spinning, 68 with; torch 54). Results are the same either way.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     try:
         return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     except Exception as exc:
@@ -236,10 +135,7 @@ def _load_tokenizer(source: ModelSource, max_tokens: int) -> Any:
 
     path = source.path / "tokenizer.json"
     if not path.is_file():
-        raise ModelError(
-            f"embedding model {source.name!r}: the onnx backends need {path}, which is "
-            "missing; use backend 'torch' for this model"
-        )
+        raise CannotReproduce(f"embedding model {source.name!r}: the onnx backends need {path}, which is missing")
     tokenizer = Tokenizer.from_file(str(path))
     padding = tokenizer.padding or {}
     tokenizer.enable_truncation(max_length=max_tokens)
@@ -257,16 +153,14 @@ def _check_pooling(source: ModelSource) -> None:
     for module in modules:
         kind = str(module.get("type", "")).rsplit(".", 1)[-1]
         if kind not in _MODULES_OK:
-            raise ModelError(
-                f"embedding model {source.name!r} has a {kind} module, which the onnx backends "
-                "do not reproduce; use backend 'torch' for this model"
+            raise CannotReproduce(
+                f"embedding model {source.name!r} has a {kind} module, which the onnx backends do not reproduce"
             )
         if kind == "Pooling":
             config_file = source.path / module.get("path", "") / "config.json"
             config = json.loads(config_file.read_text(encoding="utf-8")) if config_file.is_file() else {}
             modes = {key for key, value in config.items() if key.startswith("pooling_mode") and value}
             if modes != set(_POOLING_OK):
-                raise ModelError(
-                    f"embedding model {source.name!r} pools with {sorted(modes)}; the onnx "
-                    "backends do mean pooling only; use backend 'torch' for this model"
+                raise CannotReproduce(
+                    f"embedding model {source.name!r} pools with {sorted(modes)}; the onnx backends do mean pooling only"
                 )

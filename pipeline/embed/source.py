@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from pipeline.embed.seam import DEFAULT_MODEL
+from pipeline.embed.seam import DEFAULT_MODEL, INT8_RECIPE
 from pipeline.errors import ModelError
 
 __all__ = ["ModelSource", "go_offline", "read_max_tokens", "resolve_model"]
@@ -19,6 +19,15 @@ __all__ = ["ModelSource", "go_offline", "read_max_tokens", "resolve_model"]
 _PREFERRED_WEIGHTS = ("*.safetensors", "*.bin")
 _HASHED_SUFFIXES = {".json", ".txt", ".model"}
 _SKIPPED_DIRS = {"onnx", "openvino", ".git"}
+# Model digests by (folder, file names, sizes, mtimes), shared by processes (see _digest).
+DIGEST_MEMO = Path("~/.cache/deductive/model-digests.json")
+_MEMO_ENTRIES = 64
+# The identity names the vectors, not the runtime: the fp32 ONNX export computes
+# sentence-transformers' vectors (checked once per model, else torch is used), so it shares
+# torch's cache entries and suggestion runs. Switching between the two therefore starts no
+# new run, and workbooks keyed on a run (the demo's data/reviews) stay valid. int8 differs.
+# int8 names its recipe: a new recipe gives other vectors.
+_SAME_VECTORS_AS = {"onnx": "torch", "onnx-int8": f"onnx-int8-{INT8_RECIPE}"}
 
 
 @dataclass(frozen=True)
@@ -30,8 +39,9 @@ class ModelSource:
     digest: str
 
     def identity(self, backend: str) -> str:
-        """E.g. ``all-MiniLM-L6-v2@3c1b2f9a0d12:torch``; changes when weights or backend do."""
-        return f"{self.name}@{self.digest}:{backend}"
+        """E.g. ``all-MiniLM-L6-v2@3c1b2f9a0d12:torch``; changes when the weights change or
+        the backend computes other vectors."""
+        return f"{self.name}@{self.digest}:{_SAME_VECTORS_AS.get(backend, backend)}"
 
 
 def resolve_model(model: str) -> ModelSource:
@@ -128,7 +138,19 @@ def _hashed_files(path: Path) -> list[Path]:
 
 @lru_cache(maxsize=32)
 def _digest(root: str, stamp: tuple[tuple[str, int, int], ...]) -> str:
-    """Hash file names and contents; memoised on (path, size, mtime) within a process."""
+    """Hash file names and contents; memoised on (path, size, mtime) within a process and,
+    in DIGEST_MEMO, across processes: hashing the packaged model's 90 MB of weights took
+    ~0.3 s of every command that suggests, even when every vector was cached."""
+    key = hashlib.sha256(json.dumps([root, stamp]).encode()).hexdigest()
+    memo = _read_memo()
+    if key in memo:
+        return memo[key]
+    digest = _hash_files(root, stamp)
+    _write_memo({**memo, key: digest})
+    return digest
+
+
+def _hash_files(root: str, stamp: tuple[tuple[str, int, int], ...]) -> str:
     total = hashlib.sha256()
     for rel, _size, _mtime in stamp:
         file_hash = hashlib.sha256()
@@ -137,6 +159,27 @@ def _digest(root: str, stamp: tuple[tuple[str, int, int], ...]) -> str:
                 file_hash.update(block)
         total.update(f"{rel}\0{file_hash.hexdigest()}\n".encode())
     return total.hexdigest()[:12]
+
+
+def _read_memo() -> dict[str, str]:
+    try:
+        memo = json.loads(DIGEST_MEMO.expanduser().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    ok = isinstance(memo, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in memo.items())
+    return memo if ok else {}
+
+
+def _write_memo(memo: dict[str, str]) -> None:
+    """Best effort (a read-only home just means hashing again next time), atomic, bounded."""
+    path = DIGEST_MEMO.expanduser()
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(json.dumps(dict(list(memo.items())[-_MEMO_ENTRIES:])), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        tmp.unlink(missing_ok=True)
 
 
 def read_max_tokens(path: Path, default: int = 512) -> int:

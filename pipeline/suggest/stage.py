@@ -12,6 +12,7 @@ import hashlib
 import json
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -20,10 +21,15 @@ from pipeline.codebook import Codebook
 from pipeline.config import RoleSettings, SuggestSettings
 from pipeline.errors import InputError
 from pipeline.store import Store
-from pipeline.suggest.training import LearnedModel
 from pipeline.suggest.scoring import PARAMETERS, Calibration, CodebookSuggester
 from pipeline.embed.cache import TextEmbedder, embed_cached
 from pipeline.suggest.units import load_layout  # issue 13: speaker scope, units, hierarchy
+
+if TYPE_CHECKING:
+    from pipeline.suggest.training import LearnedModel
+
+# The learner (scikit-learn) is imported where a learned model is used, so the review
+# commands, which import latest_run from here, start without scikit-learn.
 
 __all__ = ["SuggestReport", "suggest_segments", "latest_run", "suggestions_frame", "METHOD"]
 
@@ -105,7 +111,7 @@ def suggest_segments(
         by_id = dict(zip((s["id"] for s in segments), vectors))
         background = vectors  # the study's segments: the unlabelled data the scores adapt to
     else:
-        by_id = dict(zip((s["id"] for s in todo), embed([s["text"] for s in todo]))) if todo else {}
+        X = embed([s["text"] for s in todo]) if todo else None
         background = np.zeros((0, 0))
     suggester = CodebookSuggester(settings.top_k, settings.threshold).fit(codebook, embed, background, calibration)
     X = np.stack([by_id[s["id"]] for s in todo]) if todo else np.zeros((0, suggester.dimension_), np.float32)
