@@ -199,9 +199,9 @@ def test_atomic_write_leaves_nothing_when_the_writer_fails(tmp_path: Path) -> No
 
 
 def test_onnx_is_the_default_backend() -> None:
-    from pipeline.config import EmbeddingSettings
+    from pipeline.config import Settings
 
-    assert EmbedSettings().backend == "onnx" and EmbeddingSettings().backend == "onnx"
+    assert EmbedSettings().backend == "onnx" and Settings().embedding.backend == "onnx"
 
 
 @pytest.fixture()
