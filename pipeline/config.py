@@ -244,6 +244,7 @@ threshold = {s.suggest.threshold}
 # [roles]
 # interviewer = ["Interviewer", "I"]
 # counsellor = ["therapist"]
+
 [interchange]               # limits on a .qdpx from another tool, checked before it is read
 max_unpacked_mb = {s.interchange.max_unpacked_mb}      # all files in it, unpacked (raise it for projects with audio/video)
 max_ratio = {s.interchange.max_ratio}             # unpacked/packed size of any file of 1 MB or more (zip bombs: ~1000)
