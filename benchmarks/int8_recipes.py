@@ -142,7 +142,7 @@ def quality(frame: pd.DataFrame, embedder, tmp: Path) -> tuple[pd.Series, dict[s
         study.ingest([table], read=READ)
         run = study.suggest(embedder=embedder, learned=False)
         top = study.suggestions(run.run_id).drop_duplicates("segment_id").set_index("segment_id")["code"]
-        top = top.reindex(study.segments()["id"]).fillna("(no code)").reset_index(drop=True)
+        top = top.reindex(study.segments()["segment_id"]).fillna("(no code)").reset_index(drop=True)
         study.settings = study.settings.override("suggest", threshold=0.0, top_k=4)
         forced = study.suggest(embedder=embedder, learned=False)
         kappas = {}

@@ -222,10 +222,9 @@ def write_queue(study: Study, coder: str) -> list[Any]:
     """Write ``coder``'s workbook of segments not yet queued for them ([] if none)."""
     from pipeline.review import QueueOptions
 
-    # Segments with a suggested code only, as before issue 15: the shipped demo's review
-    # workbooks (data/reviews) carry the ids of these queues. What is left out is counted
-    # on the workbook's Instructions sheet and in the run's notes.
-    return study.queue(QueueOptions(coder=coder, include_uncoded=False))
+    # Every segment in scope, as `deductive queue` does by default (issue 15); what is left
+    # out (decided before, spoken by an interviewer) is counted on the Instructions sheet.
+    return study.queue(QueueOptions(coder=coder))
 
 
 @task(name="confirm", cache_policy=NO_CACHE, task_run_name="confirm {path.name}")

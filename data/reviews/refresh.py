@@ -54,7 +54,7 @@ def fill(workbook: Path, coder: str, coding: dict, spans: dict[str, tuple[str, i
     book = load_workbook(workbook)
     sheet = book[L.QUEUE_SHEET]
     headers = {sheet.cell(1, c).value: c for c in range(1, sheet.max_column + 1)}
-    filled = blank = 0
+    filled = blank = overflow = 0
     for r in range(2, sheet.max_row + 1):
         segment = sheet.cell(r, headers[L.SEGMENT_KEY]).value
         if not segment:
@@ -72,14 +72,19 @@ def fill(workbook: Path, coder: str, coding: dict, spans: dict[str, tuple[str, i
                 continue
             offered.append(code)
             sheet.cell(r, headers[L.decision_header(slot)]).value = L.ACCEPT if code in codes else L.REJECT
-        for slot, code in enumerate(sorted(codes - set(offered)), start=1):
-            sheet.cell(r, headers[L.add_header(slot)]).value = choices[code]
+        added = sorted(codes - set(offered))
+        slots = [L.add_header(k) for k in range(1, L.ADD_SLOTS + 1) if L.add_header(k) in headers]
+        for header, code in zip(slots, added):
+            sheet.cell(r, headers[header]).value = choices[code]
+        overflow += max(0, len(added) - len(slots))
         if nothing and not codes:
             sheet.cell(r, headers[L.NOTHING_HEADER]).value = L.NOTHING_APPLIES
         if memo:
             sheet.cell(r, headers[L.MEMO_HEADER]).value = memo
         filled += 1
     book.save(workbook)
+    if overflow:
+        print(f"{workbook.name}: {overflow} code(s) did not fit the {L.ADD_SLOTS} Add code slots of their rows")
     return filled, blank
 
 

@@ -110,8 +110,8 @@ def suggest_segments(
         vectors = embed([s["text"] for s in segments])  # the background is every segment
         by_id = dict(zip((s["id"] for s in segments), vectors))
         background = vectors  # the study's segments: the unlabelled data the scores adapt to
-    else:
-        X = embed([s["text"] for s in todo]) if todo else None
+    else:  # an earlier part of this run stored the scale: only the new segments are embedded
+        by_id = dict(zip((s["id"] for s in todo), embed([s["text"] for s in todo]))) if todo else {}
         background = np.zeros((0, 0))
     suggester = CodebookSuggester(settings.top_k, settings.threshold).fit(codebook, embed, background, calibration)
     X = np.stack([by_id[s["id"]] for s in todo]) if todo else np.zeros((0, suggester.dimension_), np.float32)

@@ -29,7 +29,7 @@ def coded_study(study_dir: Path, corpus: Path) -> Path:
     with Study(study_dir) as study:
         study.ingest([corpus])
         segs = study.segments()
-        ids = list(segs["id"])
+        ids = list(segs["segment_id"])
         add_decisions(study, "alice", [
             (ids[0], "culture", "accepted", "clear case"),
             (ids[0], "adoption", "added", ""),

@@ -31,7 +31,7 @@ def add_suggestions(study: Study, run_id: str = RUN_ID, pattern=PATTERN, created
                      " VALUES (?,?,?,?,?,COALESCE(?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')))",
                      (run_id, version, "fake", "test", "{}", created_at))
         n = 0
-        for i, segment_id in enumerate(segments["id"]):
+        for i, segment_id in enumerate(segments["segment_id"]):
             for rank, (code, score) in enumerate(pattern[i % len(pattern)], start=1):
                 conn.execute("INSERT INTO suggestions(id, run_id, segment_id, code_id, rank, raw_score, score, suggested)"
                              " VALUES (?,?,?,?,?,?,?,1)",

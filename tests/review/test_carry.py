@@ -92,7 +92,7 @@ def test_conflicting_sentences_land_on_one_paragraph_with_the_applied_code(revie
         sentences = study.segments()
     rows = segment_rows(book.path)
     para = sentences[sentences["text"].str.startswith("The team adopted")]
-    first, second = para["id"].iloc[0], sentences.loc[para.index[0] + 1, "id"]
+    first, second = para["segment_id"].iloc[0], sentences.loc[para.index[0] + 1, "segment_id"]
     edit(book.path, fill={first: {"Add code 1": "Adoption [adoption]"}, second: {"Nothing applies": "yes"}})
     with Study(review_study) as study:
         confirm(study, book.path)
@@ -121,7 +121,7 @@ def test_new_version_reports_decisions_on_changed_text(review_study: Path, corpu
     with Study(review_study) as study:
         [book] = queue(study, QueueOptions(coder="ana", include_uncoded=True))
         seg = study.segments()
-    target = seg[seg["text"].str.startswith("Culture matters here") & (seg["case"] == "alpha")]["id"].iloc[0]
+    target = seg[seg["text"].str.startswith("Culture matters here") & (seg["case"] == "alpha")]["segment_id"].iloc[0]
     edit(book.path, fill={target: {"Add code 1": "Culture [culture]"}})
     with Study(review_study) as study:
         confirm(study, book.path)
@@ -140,8 +140,8 @@ def test_workbook_queued_before_reingest_lands_on_current_segments(review_study:
         [book] = queue(study, QueueOptions(coder="ana", include_uncoded=True))
         seg = study.segments()
     alpha = seg[seg["case"] == "alpha"]
-    kept = alpha[alpha["text"].str.startswith("The team adopted")]["id"].iloc[0]
-    changed = alpha[alpha["text"].str.startswith("Culture matters here")]["id"].iloc[0]
+    kept = alpha[alpha["text"].str.startswith("The team adopted")]["segment_id"].iloc[0]
+    changed = alpha[alpha["text"].str.startswith("Culture matters here")]["segment_id"].iloc[0]
     notes = corpus / "alpha" / "notes.md"
     notes.write_text(notes.read_text(encoding="utf-8").replace("Culture matters here", "Culture matters a lot"),
                      encoding="utf-8")

@@ -40,11 +40,11 @@ def test_queue_writes_three_sheets_and_records_items(review_study: Path) -> None
         segments = study.segments()
         items = study.store.query("SELECT * FROM workbook_items WHERE workbook_id = ? ORDER BY position", (book.workbook_id,))
         stored = study.store.query("SELECT * FROM workbooks WHERE id = ?", (book.workbook_id,))[0]
-    expected = list(segments["id"])
+    expected = list(segments["segment_id"])
     assert [r["segment_id"] for r in rows] == expected == [i["segment_id"] for i in items]
     assert book.left_out == ()
     assert book.segments == len(expected) and stored["coder"] == "ana" and stored["run_id"] == "run-test-1"
-    texts = dict(zip(segments["id"], segments["text"]))
+    texts = dict(zip(segments["segment_id"], segments["text"]))
     for row, item in zip(rows, items):
         assert row["workbook_id"] == book.workbook_id
         assert row["text_hash"] == item["text_hash"] == text_fingerprint(texts[row["segment_id"]])
@@ -126,7 +126,7 @@ def test_formula_like_text_is_stored_as_text(review_study: Path, text: str) -> N
 def test_queue_filters(review_study: Path, options: dict, expected) -> None:
     with Study(review_study) as study:
         frame = study.segments()
-    segs = [(i, f"{case[0]}{sid}") for i, (case, sid) in enumerate(zip(frame["case"], frame["id"]))]
+    segs = [(i, f"{case[0]}{sid}") for i, (case, sid) in enumerate(zip(frame["case"], frame["segment_id"]))]
     [book] = _queue(review_study, **options)
     got = [r["Case"][0] + r["segment_id"] for r in _sheet_rows(book.path)]
     assert got == expected(segs)

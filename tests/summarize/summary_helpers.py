@@ -30,7 +30,7 @@ CODING = {
 def segment_ids(study: Study) -> dict[tuple[str, str, int], str]:
     frame = study.segments()
     kind = frame["source_key"].map(lambda k: "i" if "interview" in k else "n")
-    return {(c, k, int(s)): i for c, k, s, i in zip(frame["case"], kind, frame["seq"], frame["id"])}
+    return {(c, k, int(s)): i for c, k, s, i in zip(frame["case"], kind, frame["seq"], frame["segment_id"])}
 
 
 def record_decisions(study: Study, coder: str, coding: dict = CODING, tag: str = "") -> None:
