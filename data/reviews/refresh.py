@@ -10,7 +10,8 @@ model). The coding itself does not change. This script keeps it and moves it ont
 
 Each segment is matched by its document and character offsets. On the new workbook, a coder
 accepts each suggestion of a code they applied to the segment and rejects the others, adds
-the codes no suggestion offered (Add code), marks Nothing applies where they applied none,
+the codes no suggestion offered (Add code), marks Nothing applies where they applied none
+(and either said so or no suggestion is left to reject),
 and keeps their memo. Segments the new queue no longer holds are listed at the end; the
 coders' decisions on them are not carried (nothing else is changed).
 """
@@ -77,7 +78,7 @@ def fill(workbook: Path, coder: str, coding: dict, spans: dict[str, tuple[str, i
         for header, code in zip(slots, added):
             sheet.cell(r, headers[header]).value = choices[code]
         overflow += max(0, len(added) - len(slots))
-        if nothing and not codes:
+        if not codes and (nothing or not offered):  # decided, with no code: keep it decided
             sheet.cell(r, headers[L.NOTHING_HEADER]).value = L.NOTHING_APPLIES
         if memo:
             sheet.cell(r, headers[L.MEMO_HEADER]).value = memo
