@@ -57,6 +57,15 @@ def review_excerpt(workbook: Path, target: Path, rows: int = 7) -> Path:
     sheet.row_dimensions[1].height = 30
     for r in range(2, sheet.max_row + 1):
         sheet.row_dimensions[r].height = 62
+    import re
+
+    from openpyxl.utils import get_column_letter
+
+    # A picture, not the workbook: the first three suggestions and one Add code column say it all.
+    spare = re.compile(r"^(Suggestion|Decision) [4-9]$|^Add code [2-9]$|^Where$")
+    for column in range(1, sheet.max_column + 1):
+        if spare.match(str(sheet.cell(1, column).value or "")):
+            sheet.column_dimensions[get_column_letter(column)].hidden = True
     for letter, dimension in sheet.column_dimensions.items():
         if dimension.hidden:
             continue

@@ -107,3 +107,23 @@ def corpus(tmp_path: Path) -> Path:
         )
     (root / "cases.csv").write_text("case,country\nalpha,UK\nbeta,Norway\n", encoding="utf-8")
     return root
+
+
+@pytest.fixture(scope="session")
+def soffice(tmp_path_factory: pytest.TempPathFactory):
+    """Run LibreOffice headless with a throwaway profile: soffice(args, cwd) -> CompletedProcess."""
+    import os
+    import shutil
+    import subprocess
+
+    binary = shutil.which("soffice") or shutil.which("libreoffice")
+    if binary is None:
+        pytest.skip("LibreOffice (soffice) is not on PATH; install the Debian package libreoffice-calc")
+    profile = tmp_path_factory.mktemp("lo-profile")
+
+    def call(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+        env = {**os.environ, "HOME": str(profile)}
+        return subprocess.run([binary, f"-env:UserInstallation=file://{profile}", "--headless", "--norestore", *args],
+                              cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+
+    return call

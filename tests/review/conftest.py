@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -55,19 +52,3 @@ def review_study(study_dir: Path, corpus: Path) -> Path:
         study.ingest([corpus], cases=corpus / "cases.csv")
         add_suggestions(study)
     return study_dir
-
-
-@pytest.fixture(scope="session")
-def soffice(tmp_path_factory: pytest.TempPathFactory):
-    """Run LibreOffice headless with a throwaway profile: soffice(args, cwd) -> CompletedProcess."""
-    binary = shutil.which("soffice") or shutil.which("libreoffice")
-    if binary is None:
-        pytest.skip("LibreOffice (soffice) is not on PATH; install the Debian package libreoffice-calc")
-    profile = tmp_path_factory.mktemp("lo-profile")
-
-    def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
-        env = {**os.environ, "HOME": str(profile)}
-        return subprocess.run([binary, f"-env:UserInstallation=file://{profile}", "--headless", "--norestore", *args],
-                              cwd=cwd, env=env, capture_output=True, text=True, timeout=180)
-
-    return run

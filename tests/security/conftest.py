@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -39,19 +37,3 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> Hostile:
     shutil.copytree(summary, root / "data" / "hostile-summary")  # every workbook deductive wrote, in one folder
     shutil.copytree(audit, root / "data" / "hostile-audit")
     return Hostile(root, summary, audit)
-
-
-@pytest.fixture(scope="session")
-def soffice(tmp_path_factory: pytest.TempPathFactory):
-    """Run LibreOffice headless with a throwaway profile: soffice(args, cwd) -> CompletedProcess."""
-    binary = shutil.which("soffice") or shutil.which("libreoffice")
-    if binary is None:
-        pytest.skip("LibreOffice (soffice) is not on PATH; install the Debian package libreoffice-calc")
-    profile = tmp_path_factory.mktemp("lo-profile")
-
-    def call(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
-        env = {**os.environ, "HOME": str(profile)}
-        return subprocess.run([binary, f"-env:UserInstallation=file://{profile}", "--headless", "--norestore", *args],
-                              cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
-
-    return call
