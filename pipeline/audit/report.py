@@ -62,6 +62,7 @@ def html_section(result: "AuditResult", chart_png: bytes) -> str:
         '<section class="audit">', "<h2>Coder consistency audit</h2>",
         f"<p>{html.escape(_who(result))} on the {len(c.sample)} segments all of them "
         f"decided; codebook {html.escape(c.codebook.name)} version {c.codebook.version}. "
+        + html.escape(_model_note(result))
         + (f"95% intervals from {boot} bootstrap resamples of segments (seed {result.options.seed})." if boot else
            "No bootstrap intervals (--bootstrap 0).") + "</p>",
         _table(["Overall", "value", "95% interval"], [
@@ -93,13 +94,16 @@ def html_section(result: "AuditResult", chart_png: bytes) -> str:
 
 
 def _who(result: "AuditResult") -> str:
-    """Whose agreement the headline is: the humans; the model has its own table below."""
+    """Whose agreement the headline is: the humans (the model has its own table below)."""
     coders = headline_coders(result.coding)
+    return f"{len(coders)} coders ({', '.join(coders)})"
+
+
+def _model_note(result: "AuditResult") -> str:
     model = result.coding.model
-    text = f"{len(coders)} coders ({', '.join(coders)})"
-    if model and model not in coders:
-        text += f"; the model ({model}) is compared with each coder in its own table, not counted here"
-    return text
+    if model and model not in headline_coders(result.coding):
+        return f"The model ({model}) is compared with each coder in its own table and is not counted in these figures. "
+    return ""
 
 
 def _per_code_html(per_code: pd.DataFrame) -> str:
@@ -151,7 +155,7 @@ def terminal_table(result: "AuditResult") -> str:
     c, a, o = result.coding, result.agreement, result.agreement.overall
     labels = list(a.per_code["label"]) + [f"group {g}" for g in a.groups["label"]]
     width = max([4] + [len(label) for label in labels])
-    lines = [f"{_who(result)}, {len(c.sample)} segments decided by all",
+    lines = [f"{_who(result)}, {len(c.sample)} segments decided by all" + (f". {_model_note(result).strip()}" if _model_note(result) else ""),
              f"MASI alpha {fmt(o.masi_alpha)}" + (f" [{a.masi_low:.2f}, {a.masi_high:.2f}]" if math.isfinite(a.masi_low) else "")
              + f"; per-code kappa mean {fmt(o.kappa_mean)}, range {fmt(o.kappa_min)} to {fmt(o.kappa_max)}"
              + (f" ({o.n_kappa_undefined} undefined)" if o.n_kappa_undefined else ""),

@@ -116,7 +116,7 @@ def test_the_model_stays_out_of_the_human_headline(two: tuple[Study, list[str]])
     from pipeline.audit.report import terminal_table
 
     first = terminal_table(with_model).splitlines()[0]
-    assert first.startswith("2 coders (ana, ben); the model (model:") and "not counted here" in first
+    assert first.startswith("2 coders (ana, ben), ") and "The model (model:" in first and "not counted in these figures" in first
 
 
 def test_terminal_labels_are_never_cut() -> None:
