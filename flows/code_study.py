@@ -106,9 +106,8 @@ def _per_code(study: Study, suggested: SuggestReport | None) -> dict[str, int]:
 
 
 def _left_out(queues: list) -> tuple[str, ...]:
-    """The segments each queue left out, and why (`deductive queue` queues them by default)."""
-    return tuple(f"queue for {q.coder}: not queued: {line} (`deductive queue DIR --coder {q.coder}` queues "
-                 f"every segment)" for q in queues for line in getattr(q, "left_out", ()))
+    """The segments each queue left out, and why (also on the workbook's Instructions sheet)."""
+    return tuple(f"queue for {q.coder}: not queued: {line}" for q in queues for line in getattr(q, "left_out", ()))
 
 
 def output_paths(report: RunReport) -> dict[str, str]:
