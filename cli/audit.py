@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from cli.options import STUDY, split_names, open_study
+from cli.options import STUDY, split_names, verdict_counts, open_study
 from cli.progress import shown
 from pipeline.errors import ConfigError
 
@@ -62,7 +62,7 @@ def resolve_command(study_dir: Path, workbook: Path, coder: str) -> None:
     if report.status == "already imported":
         click.echo(f"{workbook}: already imported for {coder}; nothing changed")
         return
-    counts = ", ".join(f"{n} {v}" for v, n in sorted(report.counts.items())) or "no new decisions"
+    counts = verdict_counts(report.counts)
     click.echo(f"{workbook}: {report.resolved} segments resolved for {coder} ({counts}); "
                f"{report.unresolved} left unresolved")
     if report.agreed:
@@ -88,7 +88,7 @@ def merge_coders_command(study_dir: Path, coders: tuple[str, ...], rule: str, at
     if report.status == "already merged":
         click.echo(f"{into}: already holds this merge of {report.segments} segments; nothing changed")
         return
-    counts = ", ".join(f"{n} {v}" for v, n in sorted(report.counts.items())) or "no new decisions"
+    counts = verdict_counts(report.counts)
     click.echo(f"merged {report.segments} segments into {into}: {counts}")
     if report.kept_resolutions:
         click.echo(f"{report.kept_resolutions} segments resolved by hand (`deductive resolve`) were left as resolved")

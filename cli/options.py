@@ -15,7 +15,7 @@ from pipeline.errors import DeductiveError
 if TYPE_CHECKING:
     from pipeline.study import Study
 
-__all__ = ["STUDY", "RAW_CSV", "ErrorGroup", "open_study", "show_library_messages", "split_names"]
+__all__ = ["STUDY", "RAW_CSV", "ErrorGroup", "open_study", "show_library_messages", "split_names", "verdict_counts"]
 
 STUDY = click.argument("study_dir", metavar="DIR", type=click.Path(file_okay=False, path_type=Path))
 # CSV exports are for people who open them in a spreadsheet: cells that start like a
@@ -65,3 +65,8 @@ def show_library_messages() -> None:
     if not any(isinstance(h, _EchoHandler) for h in logger.handlers):
         logger.addHandler(_EchoHandler())
     logger.setLevel(logging.INFO)
+
+
+def verdict_counts(counts: dict[str, int]) -> str:
+    """"3 accepted, 1 rejected" for a report's decisions written, per verdict."""
+    return ", ".join(f"{n} {v}" for v, n in sorted(counts.items())) or "no new decisions"

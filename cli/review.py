@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from cli.options import RAW_CSV, STUDY, split_names, open_study
+from cli.options import RAW_CSV, STUDY, split_names, verdict_counts, open_study
 from pipeline.errors import DeductiveError, WorkbookError
 from pipeline.untrusted import write_csv
 
@@ -73,7 +73,7 @@ def confirm_command(study_dir: Path, workbooks: tuple[Path, ...]) -> None:
             if report.status == "already imported":
                 click.echo(f"{path}: already imported (workbook {report.workbook_id}); nothing changed")
                 continue
-            counts = ", ".join(f"{n} {v}" for v, n in sorted(report.counts.items())) or "no new decisions"
+            counts = verdict_counts(report.counts)
             click.echo(f"{path}: workbook {report.workbook_id} ({report.coder}): {report.decided_rows} rows decided, "
                        f"{report.blank_rows} blank (still queued); {counts}"
                        + (f"; {report.unchanged} unchanged" if report.unchanged else ""))
@@ -130,6 +130,6 @@ def import_decisions_command(study_dir: Path, table: Path, coder: str | None, co
     if report.status == "already imported":
         click.echo(f"{table}: already imported with these options; nothing changed")
         return
-    counts = ", ".join(f"{n} {v}" for v, n in sorted(report.counts.items())) or "no new decisions"
+    counts = verdict_counts(report.counts)
     click.echo(f"{table}: {report.rows} rows ({report.skipped_blank} without a code skipped) for "
                f"{', '.join(report.coders) or 'nobody'}: {counts}" + (f"; {report.unchanged} unchanged" if report.unchanged else ""))

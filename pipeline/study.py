@@ -208,11 +208,8 @@ class Study:
 
         from pipeline.embed import open_embedder
 
-        settings = self._embed_settings()
+        settings = self.settings.embedding
         return open_embedder(settings if model is None else replace(settings, model=str(model)))
-
-    def _embed_settings(self) -> Any:
-        return self.settings.embedding
 
     def suggest(self, codebook: str | None = None, embedder: Any = None, learned: bool | None = None,
                 trust_pickle: bool = False) -> "SuggestReport":
@@ -255,7 +252,7 @@ class Study:
 
         book = self.codebook(codebook)
         if fine_tune:
-            return learn_tuned(self.store, book, self._embed_settings(), self.root / "models", coders, progress)
+            return learn_tuned(self.store, book, self.settings.embedding, self.root / "models", coders, progress)
         return learn(self.store, book, embedder or self.embedder(), self.root / "models", coders)
 
     def suggestions(self, run: str | None = None, shown_only: bool = True) -> pd.DataFrame:

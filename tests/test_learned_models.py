@@ -273,7 +273,7 @@ def test_learn_fine_tune_saves_a_tuned_model_that_later_runs_use(decided: Path) 
         base = study.embedder().identity
         steps: list[int] = []
         small = training.TuneSettings(pairs_per_segment=2, max_pairs=32, threads=1)
-        model = training.learn_tuned(study.store, study.codebook(), study._embed_settings(), study.root / "models",
+        model = training.learn_tuned(study.store, study.codebook(), study.settings.embedding, study.root / "models",
                                      progress=lambda step, total, sec: steps.append(step), settings=small)
         assert steps == [1, 2]
         tuned = study.root / "models" / model.card["tuned_model"]

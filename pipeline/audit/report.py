@@ -155,7 +155,8 @@ def terminal_table(result: "AuditResult") -> str:
     c, a, o = result.coding, result.agreement, result.agreement.overall
     labels = list(a.per_code["label"]) + [f"group {g}" for g in a.groups["label"]]
     width = max([4] + [len(label) for label in labels])
-    lines = [f"{_who(result)}, {len(c.sample)} segments decided by all" + (f". {_model_note(result).strip()}" if _model_note(result) else ""),
+    note = _model_note(result).strip()
+    lines = [f"{_who(result)}, {len(c.sample)} segments decided by all" + (f". {note}" if note else ""),
              f"MASI alpha {fmt(o.masi_alpha)}" + (f" [{a.masi_low:.2f}, {a.masi_high:.2f}]" if math.isfinite(a.masi_low) else "")
              + f"; per-code kappa mean {fmt(o.kappa_mean)}, range {fmt(o.kappa_min)} to {fmt(o.kappa_max)}"
              + (f" ({o.n_kappa_undefined} undefined)" if o.n_kappa_undefined else ""),
