@@ -7,8 +7,8 @@ import pytest
 
 from pipeline.codebook import Code, Codebook
 from pipeline.errors import InputError
-from pipeline.suggest.scoring import (Calibration, CodebookSuggester, CodeText, choose, code_texts, em_priors, fit_calibration,
-                                      prototypes, study_fit)
+from pipeline.suggest.scoring import (TEMPERATURE, TEMPERATURE_GRID, Calibration, CodebookSuggester, CodeText, choose, code_texts,
+                                      codebook_temperature, em_priors, fit_calibration, prototypes, study_fit)
 
 
 def unit(*xs: float) -> np.ndarray:
@@ -135,6 +135,58 @@ def test_a_calibration_stored_by_an_older_run_keeps_its_rule() -> None:
     stored["group_fit"] = [0.05]  # the old stored value: a share of segments, compared with 0.1
     old = Calibration.from_dict(stored)
     assert old.fit_rule == "share" and not old.fits(0.05) and old.fits(0.15)
+
+
+def _texts_around(rng: np.random.Generator, directions: np.ndarray, per_code: int, noise: float):
+    texts = [CodeText(f"c{j}", "examples", f"c{j} {i}") for j in range(len(directions)) for i in range(per_code)]
+    vectors = np.vstack([_cluster(rng, d, per_code, noise) for d in directions])
+    return vectors, texts, [f"c{j}" for j in range(len(directions))]
+
+
+def test_a_codebook_whose_codes_stand_apart_gets_a_more_confident_temperature() -> None:
+    rng = np.random.default_rng(11)
+    apart = _texts_around(rng, AXES[:3], 6, 0.2)
+    close = _texts_around(rng, unit_rows(AXES[:3] + 2.0 * AXES[5]), 6, 0.6)
+    t_apart = codebook_temperature(*apart, center=np.zeros(DIM))
+    t_close = codebook_temperature(*close, center=np.zeros(DIM))
+    assert t_apart < t_close
+
+
+def test_the_temperature_is_the_one_under_which_the_left_out_texts_are_most_likely() -> None:
+    rng = np.random.default_rng(12)
+    vectors, texts, codes = _texts_around(rng, unit_rows(AXES[:2] + AXES[4]), 5, 0.3)
+    chosen = codebook_temperature(vectors, texts, codes, center=np.zeros(DIM))
+    assert TEMPERATURE_GRID[0] < chosen < TEMPERATURE_GRID[-1]
+    # leave-one-out log loss by brute force, at the chosen temperature and at two others
+    def loss(t: float) -> float:
+        total = 0.0
+        for i, own in enumerate(texts):
+            keep = [k for k in range(len(texts)) if k != i]
+            protos = prototypes(vectors[keep], [texts[k] for k in keep], codes, center=np.zeros(DIM))
+            logits = protos @ (vectors[i] / np.linalg.norm(vectors[i])) / t
+            total -= logits[codes.index(own.code)] - np.log(np.exp(logits).sum())
+        return total / len(texts)
+    assert loss(chosen) <= loss(chosen * 1.5) and loss(chosen) <= loss(chosen / 1.5)
+
+
+def test_a_code_with_a_single_text_leaves_the_default_temperature() -> None:
+    rng = np.random.default_rng(13)
+    vectors, texts, codes = _texts_around(rng, AXES[:2], 3, 0.3)
+    single = [t for t in texts if t.code == "c0"] + [t for t in texts if t.code == "c1"][:1]
+    assert codebook_temperature(vectors[:4], single, codes, center=np.zeros(DIM)) == TEMPERATURE
+
+
+def test_a_calibration_stored_before_codebook_temperatures_uses_the_old_one() -> None:
+    rng = np.random.default_rng(14)
+    segments = np.vstack([_cluster(rng, AXES[2], 50), _cluster(rng, AXES[3], 50)])
+    vectors, texts, codes = _texts_around(rng, AXES[2:4], 4, 0.3)
+    cal = fit_calibration(segments, vectors, texts, codes, [[0, 1]], _cluster(rng, AXES[0], 20, 1.0))
+    assert cal.group_temperatures() == cal.temperatures and cal.temperatures[0] != TEMPERATURE
+    stored = cal.to_dict()
+    del stored["temperatures"]
+    old = Calibration.from_dict(stored)
+    assert old.group_temperatures() == [TEMPERATURE]
+    assert not np.allclose(old.scores(segments), cal.scores(segments))
 
 
 def test_adaptation_moves_prototypes_toward_the_study() -> None:

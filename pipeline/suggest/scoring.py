@@ -11,7 +11,12 @@ How a code is scored (docs/method.md says the same for users).
    shared among the group's codes (softmax of cosine / 0.02), and each prototype becomes the
    code texts plus half the mean of the segments it was given. The codebook stays the anchor;
    the study's unlabelled segments teach it how this study says things.
-3. P(code | the group applies) = softmax of cosines / TEMPERATURE over the group's codes.
+3. P(code | the group applies) = softmax of cosines / T over the group's codes. T comes from
+   the codebook itself: each of the group's code texts is classified against prototypes made
+   without it (leave one out), and T is the temperature under which those classifications
+   are most likely (lowest log loss). A codebook whose codes are hard to tell apart gets a
+   cautious T, one whose codes stand apart a confident one. A group with fewer than
+   MIN_TEXTS texts for some code keeps the default TEMPERATURE.
 4. Absolute evidence. In a second view centred on the study's own mean segment, a code's
    evidence for a segment is logistic((cosine to the code - bar) / GATE_WIDTH), where the bar
    is the highest cosine any background sentence reaches for that code: above 0.5 only when
@@ -56,13 +61,16 @@ __all__ = [
     "adapt",
     "fit_calibration",
     "em_priors",
+    "codebook_temperature",
     "conditional_probabilities",
     "choose",
     "PARAMETERS",
 ]
 
 PROTOTYPE_ROLES = ("definition", "inclusion", "examples", "context")
-TEMPERATURE = 0.1  # softmax temperature on centred cosines (chosen for calibration on AnnoMI, dev data)
+TEMPERATURE = 0.1  # softmax temperature when the codebook cannot set one (see codebook_temperature)
+TEMPERATURE_GRID = np.geomspace(0.02, 0.5, 161)  # temperatures the codebook may choose from
+MIN_TEXTS = 2  # per code: below this, leaving one text out leaves nothing to compare with
 ADAPT_TEMPERATURE = 0.02  # sharper sharing while adapting prototypes
 ADAPT_WEIGHT = 0.5  # a prototype = code texts + ADAPT_WEIGHT x mean of its segments
 ADAPT_STEPS = 5
@@ -71,7 +79,8 @@ FIT_Z = 2.0  # a set of codes is set aside when the study is less like it than g
 PRIOR_FLOOR = 1e-3
 USE_PRIORS = False  # EM priors are estimated and stored; re-weighting by them lost on AnnoMI (dev)
 PARAMETERS = {
-    "roles": list(PROTOTYPE_ROLES), "temperature": TEMPERATURE, "adapt_temperature": ADAPT_TEMPERATURE,
+    "roles": list(PROTOTYPE_ROLES), "temperature": "codebook leave-one-out", "default_temperature": TEMPERATURE,
+    "adapt_temperature": ADAPT_TEMPERATURE,
     "adapt_weight": ADAPT_WEIGHT, "adapt_steps": ADAPT_STEPS, "gate_width": GATE_WIDTH,
     "fit_z": FIT_Z, "use_priors": USE_PRIORS, "background": len(BACKGROUND),
 }
@@ -174,7 +183,8 @@ class Calibration:
     talks about the group more than generic text does); ``free_fit`` the same for the codes
     outside groups; ``n_study`` the number of segments the test saw. Runs stored before the
     test (``fit_rule`` "share") keep their rule: group_fit was the share clearing the bar, >= 0.1. ``prior``: EM estimate of each group's code
-    frequencies (1 outside groups), applied only if ``use_priors``.
+    frequencies (1 outside groups), applied only if ``use_priors``. ``temperatures``: per group,
+    the softmax temperature the codebook set (``codebook_temperature``).
     """
 
     center: np.ndarray
@@ -189,6 +199,7 @@ class Calibration:
     free_fit: float = 1.0
     n_study: int = 0
     fit_rule: str = "null"
+    temperatures: list[float] = field(default_factory=list)  # per group; runs stored before: TEMPERATURE
 
     def raw(self, segments: np.ndarray) -> np.ndarray:
         """Cosine of each segment to each code prototype (ranking space)."""
@@ -204,8 +215,9 @@ class Calibration:
         free = [j for j in range(scores.shape[1]) if not any(j in g for g in self.groups)]
         if free and not self.fits(self.free_fit):
             scores[:, free] *= 0.0  # the study is no closer to these codes than generic text is
-        for group, fit in zip(self.groups, self.group_fit):
-            conditional = conditional_probabilities(raw[:, group], self.prior[group] if self.use_priors else None)
+        for group, fit, temperature in zip(self.groups, self.group_fit, self.group_temperatures()):
+            conditional = conditional_probabilities(raw[:, group], self.prior[group] if self.use_priors else None,
+                                                    temperature)
             if self.fits(fit):
                 applies = np.ones(len(raw))
             else:
@@ -213,6 +225,9 @@ class Calibration:
                 applies = relevance[:, group][np.arange(len(raw)), best]
             scores[:, group] = conditional * applies[:, None]
         return scores
+
+    def group_temperatures(self) -> list[float]:
+        return list(self.temperatures) if self.temperatures else [TEMPERATURE] * len(self.groups)
 
     def fits(self, fit: float) -> bool:
         """Does a set of codes fit the study (see ``study_fit``)? Old runs stored a share compared with 0.1."""
@@ -230,14 +245,15 @@ class Calibration:
         return {"center": r(self.center), "prototypes": r(self.prototypes), "gate_center": r(self.gate_center),
                 "anchors": r(self.anchors), "bar": r(self.bar), "prior": r(self.prior), "groups": self.groups,
                 "group_fit": r(self.group_fit), "use_priors": self.use_priors, "free_fit": float(self.free_fit),
-                "n_study": self.n_study, "fit_rule": self.fit_rule}
+                "n_study": self.n_study, "fit_rule": self.fit_rule, "temperatures": r(self.temperatures)}
 
     @classmethod
     def from_dict(cls, data: dict) -> "Calibration":
         a = lambda k: np.asarray(data[k], dtype=np.float64)  # noqa: E731
         return cls(a("center"), a("prototypes"), a("gate_center"), a("anchors"), a("bar"), a("prior"),
                    [list(g) for g in data["groups"]], [float(x) for x in data["group_fit"]], bool(data["use_priors"]),
-                   float(data.get("free_fit", 1.0)), int(data.get("n_study", 0)), str(data.get("fit_rule", "share")))
+                   float(data.get("free_fit", 1.0)), int(data.get("n_study", 0)), str(data.get("fit_rule", "share")),
+                   [float(t) for t in data.get("temperatures", [])])
 
 
 def _cosines(segments: np.ndarray, center: np.ndarray, protos: np.ndarray) -> np.ndarray:
@@ -246,9 +262,10 @@ def _cosines(segments: np.ndarray, center: np.ndarray, protos: np.ndarray) -> np
     return _unit(np.asarray(segments, dtype=np.float64) - center) @ protos.T
 
 
-def conditional_probabilities(raw: np.ndarray, prior: np.ndarray | None = None) -> np.ndarray:
-    """P(code | the group applies): softmax of cosines / TEMPERATURE, re-weighted by ``prior`` if given."""
-    logits = raw / TEMPERATURE
+def conditional_probabilities(raw: np.ndarray, prior: np.ndarray | None = None,
+                              temperature: float = TEMPERATURE) -> np.ndarray:
+    """P(code | the group applies): softmax of cosines / ``temperature``, re-weighted by ``prior`` if given."""
+    logits = raw / temperature
     if prior is not None:
         logits = logits + np.log(prior * len(prior))
     return _softmax(logits)
@@ -275,16 +292,46 @@ def fit_calibration(
     bar = _cosines(background, gate_center, anchors).max(axis=0)
     centred = _unit(segments - center)
     prior = np.ones(len(codes))
-    for group in groups:
+    temperatures = [codebook_temperature(text_vectors, texts, [codes[j] for j in group], center) for group in groups]
+    for group, temperature in zip(groups, temperatures):
         protos[group] = adapt(centred, protos[group], steps)
-        prior[group] = em_priors(conditional_probabilities(centred @ protos[group].T))
+        prior[group] = em_priors(conditional_probabilities(centred @ protos[group].T, None, temperature))
     study, generic = _cosines(segments, gate_center, anchors), _cosines(background, gate_center, anchors)
     grouped = {j for g in groups for j in g}
     free = [j for j in range(len(codes)) if j not in grouped]
     fit = [study_fit(study[:, g], generic[:, g]) for g in groups]
     free_fit = study_fit(study[:, free], generic[:, free]) if free else 1.0
     return Calibration(center, protos, gate_center, anchors, bar, prior, [list(g) for g in groups], fit, use_priors,
-                       free_fit, int(len(segments)), "null")
+                       free_fit, int(len(segments)), "null", temperatures)
+
+
+def codebook_temperature(text_vectors: np.ndarray, texts: Sequence[CodeText], codes: Sequence[str],
+                         center: np.ndarray) -> float:
+    """The softmax temperature one exclusive group's own texts ask for (method step 3).
+
+    Each prototype text of the group's codes is compared with every code's prototype, its
+    own code's made without it; the temperature is the one (from TEMPERATURE_GRID) under
+    which these leave-one-out comparisons give the true code the highest mean log
+    probability. No study text and no coder's label is involved, so the same codebook gets
+    the same temperature in every study.
+    """
+    rows = [(i, codes.index(t.code)) for i, t in enumerate(texts) if t.code in codes and t.role in PROTOTYPE_ROLES]
+    labels = np.array([j for _, j in rows], dtype=int)
+    counts = np.bincount(labels, minlength=len(codes)) if rows else np.zeros(len(codes), dtype=int)
+    if len(codes) < 2 or counts.min() < MIN_TEXTS:
+        return TEMPERATURE
+    vectors = _unit(np.asarray(text_vectors, dtype=np.float64)[[i for i, _ in rows]] - center)
+    sums = np.stack([vectors[labels == j].sum(axis=0) for j in range(len(codes))])
+    own = np.arange(len(rows)), labels
+    # a text's similarity to each code's unnormalised prototype; its own code without it
+    dots = vectors @ sums.T
+    dots[own] -= 1.0  # vectors are unit: x . x = 1
+    norms = np.linalg.norm(sums, axis=1)[None, :].repeat(len(rows), axis=0)
+    own_sums = sums[labels] - vectors
+    norms[own] = np.linalg.norm(own_sums, axis=1)
+    cosines = dots / np.maximum(norms, 1e-12)
+    losses = [-np.log(_softmax(cosines / t)[own] + 1e-12).mean() for t in TEMPERATURE_GRID]
+    return float(TEMPERATURE_GRID[int(np.argmin(losses))])
 
 
 def study_fit(study: np.ndarray, generic: np.ndarray) -> float:
