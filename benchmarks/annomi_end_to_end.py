@@ -33,6 +33,11 @@ INGEST_OPTIONS = ["--unit", "row", "--text-column", "utterance_text", "--id-colu
                   "--speaker-column", "interlocutor", "--timestamp-column", "timestamp"]
 
 
+# The codebook scopes its groups to counsellor and client turns; AnnoMI's interlocutor
+# labels name them (docs/units-and-scope.md).
+ROLES_TOML = '\n[roles]\ncounsellor = ["therapist"]\nclient = ["client"]\n'
+
+
 def run(args: list[str]) -> tuple[float, float, str]:
     """Seconds, peak resident MB and the last output line of one `deductive` process."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1"}
@@ -73,6 +78,8 @@ def main() -> None:
         backend = ["--backend", args.backend] if args.backend else []
         run(["--help"])  # the export, if missing, is made by a suggest below; warm the file cache here
         cold = [("init", *run(["init", study, "--codebook", str(CODEBOOK)]))]
+        with open(Path(study) / "deductive.toml", "a", encoding="utf-8") as toml:  # as a user maps the speakers
+            toml.write(ROLES_TOML)
         cold.append(("ingest", *run(["ingest", study, str(source), *INGEST_OPTIONS])))
         cold.append(("suggest", *run(["suggest", study, "--definitions-only", *backend])))
         cold.append(("queue", *run(["queue", study, "--coder", "ana", "--out", str(Path(tmp) / "ana.xlsx")])))
