@@ -1,0 +1,48 @@
+"""The speed benchmarks still run end to end on a few AnnoMI rows.
+
+They are not run by the suite otherwise (`make benchmarks` is slow), and a change elsewhere
+can break one quietly: speaker scopes once stopped three of them at the scope check. Sizes
+here are tiny; the figures they print are not checked, only that each script finishes and
+prints its result lines.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from shared_data import SHARED, shared_file
+
+ROOT = Path(__file__).resolve().parents[1]
+
+pytestmark = pytest.mark.integration
+
+
+def run_script(name: str, *args: str) -> str:
+    shared_file("benchmarks", "annomi", "AnnoMI-simple.csv")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "DEDUCTIVE_SHARED": str(SHARED), "HF_HUB_OFFLINE": "1",
+           "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1"}
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / name), *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, f"{name} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    return done.stdout
+
+
+def test_annomi_end_to_end_runs_the_whole_loop_through_the_cli() -> None:
+    out = run_script("annomi_end_to_end.py", "--limit", "40")
+    assert "40 of 40 segments suggested now" in out
+    assert "every segment in scope was queued" in out
+
+
+def test_suggest_speed_compares_every_backend_with_torch() -> None:
+    out = run_script("suggest_speed.py", "--n", "30", "--repeat", "1")
+    assert "suggest stage (onnx)" in out and "onnx-int8  vs torch" in out
+
+
+def test_int8_recipes_scores_quality_against_the_gold_codes() -> None:
+    out = run_script("int8_recipes.py", "--n", "30", "--rounds", "1", "--recipes", "fp32")
+    assert "fp32" in out and "kappa" in out
