@@ -24,6 +24,7 @@ READ = ReadOptions(
 # The codebook scopes counsellor codes to counsellors and client codes to clients
 # (docs/units-and-scope.md); AnnoMI's interlocutor labels name those roles.
 ROLES = RoleSettings((("counsellor", ("therapist",)), ("client", ("client",))))
+ROLES_TOML = '\n[roles]\ncounsellor = ["therapist"]\nclient = ["client"]\n'  # the same, for deductive.toml
 
 
 def require_annomi() -> Path:

@@ -26,16 +26,11 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
-from _annomi import CODEBOOK, require_annomi  # noqa: E402
+from _annomi import CODEBOOK, ROLES_TOML, require_annomi  # noqa: E402
 
 INGEST_OPTIONS = ["--unit", "row", "--text-column", "utterance_text", "--id-column", "transcript_id",
                   "--id-column", "utterance_id", "--case-column", "transcript_id",
                   "--speaker-column", "interlocutor", "--timestamp-column", "timestamp"]
-
-
-# The codebook scopes its groups to counsellor and client turns; AnnoMI's interlocutor
-# labels name them (docs/units-and-scope.md).
-ROLES_TOML = '\n[roles]\ncounsellor = ["therapist"]\nclient = ["client"]\n'
 
 
 def run(args: list[str]) -> tuple[float, float, str]:

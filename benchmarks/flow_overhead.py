@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _annomi import ANNOMI, CODEBOOK, READ, require_annomi  # noqa: E402
+from _annomi import ANNOMI, CODEBOOK, READ, ROLES_TOML, require_annomi  # noqa: E402
 
 
 def _study(root: Path, model: str) -> Path:
@@ -28,7 +28,8 @@ def _study(root: Path, model: str) -> Path:
     Study.create(root, codebook=CODEBOOK).close()
     settings = root / "deductive.toml"
     text = settings.read_text(encoding="utf-8").replace('unit = "sentence"', 'unit = "row"')
-    settings.write_text(text.replace('model = "all-MiniLM-L6-v2"', f'model = "{model}"'), encoding="utf-8")
+    text = text.replace('model = "all-MiniLM-L6-v2"', f'model = "{model}"')
+    settings.write_text(text + ROLES_TOML, encoding="utf-8")
     return root
 
 

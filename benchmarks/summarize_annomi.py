@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import sys
 import tempfile
 import time
@@ -13,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _annomi import CODEBOOK, READ, require_annomi  # noqa: E402
+from _annomi import CODEBOOK, READ, ROLES, require_annomi  # noqa: E402
 
 from pipeline.review import ImportOptions, import_decisions  # noqa: E402
 from pipeline.study import Study  # noqa: E402
@@ -28,7 +30,7 @@ def main() -> None:
         labels = Path(tmp) / "gold.csv"
         frame[["transcript_id", "utterance_id", "code"]].to_csv(labels, index=False)
         with Study.create(Path(tmp) / "annomi", codebook=CODEBOOK) as study:
-            study.settings = study.settings.override("segment", unit="row")
+            study.settings = dataclasses.replace(study.settings.override("segment", unit="row"), roles=ROLES)
             study.ingest([source], read=READ)
             import_decisions(study, labels, ImportOptions(code_column="code", coder="gold",
                                                           id_columns=("transcript_id", "utterance_id")))
