@@ -116,6 +116,25 @@ def test_free_codes_of_a_codebook_the_study_does_not_talk_about_are_not_shown() 
     assert (cal.relevance(segments) >= 0.5).any()
 
 
+def test_the_suggester_names_what_it_set_aside() -> None:
+    rng = np.random.default_rng(21)
+    book = Codebook("t", (
+        Code("grp", "Group", codable=False, exclusive=True, definition="A group."),
+        Code("a", "A", parent="grp", definition="about a"), Code("b", "B", parent="grp", definition="about b"),
+        Code("c", "C", definition="about c"),
+    ))
+    directions = {"A: about a": AXES[2], "B: about b": AXES[3], "C: about c": AXES[4], "Group: A group. A: about a": AXES[2],
+                  "Group: A group. B: about b": AXES[3]}
+
+    def embed(texts: list[str]) -> np.ndarray:
+        return np.stack([directions.get(t, unit_rows(rng.normal(size=(1, DIM)))[0]) for t in texts])
+
+    talks_about_a_b = np.vstack([_cluster(rng, AXES[2], 60, 0.3), _cluster(rng, AXES[3], 60, 0.3)])
+    assert CodebookSuggester().fit(book, embed, talks_about_a_b).set_aside_() == [""]  # nothing is about c
+    talks_about_c = _cluster(rng, AXES[4], 120, 0.3)
+    assert CodebookSuggester().fit(book, embed, talks_about_c).set_aside_() == ["grp"]
+
+
 def test_a_small_study_keeps_its_codebook() -> None:
     rng = np.random.default_rng(8)
     background = _cluster(rng, AXES[0], 60, noise=1.0)

@@ -240,6 +240,13 @@ class Calibration:
     def scores(self, segments: np.ndarray) -> np.ndarray:
         return self.transform(self.raw(segments), self.relevance(segments))
 
+    def set_aside(self) -> tuple[list[int], bool]:
+        """Which sets of codes the study does not seem to talk about: group indices, and the free codes."""
+        groups = [i for i, fit in enumerate(self.group_fit) if not self.fits(fit)]
+        grouped = {j for g in self.groups for j in g}
+        has_free = len(grouped) < len(self.prototypes)
+        return groups, has_free and not self.fits(self.free_fit)
+
     def to_dict(self) -> dict:
         r = lambda a: np.round(np.asarray(a, dtype=np.float64), 6).tolist()  # noqa: E731
         return {"center": r(self.center), "prototypes": r(self.prototypes), "gate_center": r(self.gate_center),
@@ -416,6 +423,7 @@ class CodebookSuggester:
         grouped = {c for ids in codebook.exclusive_groups().values() for c in ids}
         index = {c: j for j, c in enumerate(self.codes_)}
         self.groups_ = [[index[c] for c in ids] for ids in codebook.exclusive_groups().values() if ids]
+        self.group_names_ = [parent for parent, ids in codebook.exclusive_groups().items() if ids]
         self.free_ = [j for j, c in enumerate(self.codes_) if c not in grouped]
         if calibration is None:
             vectors = embed([t.text for t in self.texts_] + list(BACKGROUND))
@@ -438,3 +446,9 @@ class CodebookSuggester:
     def choose(self, raw: np.ndarray, scores: np.ndarray) -> list[list[Choice]]:
         """Per segment: the shown codes, runners-up and "no code" (``choose`` with this fit's groups)."""
         return choose(raw, scores, self.groups_, self.free_, self.top_k, self.threshold)
+
+    def set_aside_(self) -> list[str]:
+        """The exclusive groups (parent ids) and, as "", the codes outside groups that the study
+        is measurably less like than generic text (method step 4): shown only on clear evidence."""
+        groups, free = self.calibration_.set_aside()
+        return [self.group_names_[i] for i in groups] + ([""] if free else [])

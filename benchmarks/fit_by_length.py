@@ -1,0 +1,74 @@
+"""Does the "codebook belongs to the study" test (method step 4) hold up when segments are long?
+
+    python benchmarks/fit_by_length.py [--windows 1,3,6,12] [--max-units 1500]
+
+AnnoMI (development data) cut into units of 1, 3, 6 and 12 consecutive utterances of one
+speaker (therapist or client) within a transcript, so the same text is seen as short and as
+long segments. For each unit length it prints the median words per unit and the group fit
+of the AnnoMI codebook's two groups (which belong to this text) and the free-code fit of CFIR
+2.0 (which does not), with whether each is set aside. A test that works sets aside CFIR at
+every length and the AnnoMI groups at none.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))
+from _annomi import CODEBOOK, require_annomi  # noqa: E402
+from _datasets import BenchEmbedder  # noqa: E402
+
+from pipeline.codebook import Codebook, load_codebook  # noqa: E402
+from pipeline.suggest.scoring import CodebookSuggester  # noqa: E402
+
+CFIR = HERE.parent / "codebook" / "cfir2.yaml"
+
+
+def units(frame: pd.DataFrame, speaker: str, window: int, limit: int) -> list[str]:
+    """Consecutive utterances of one speaker, ``window`` at a time, transcript by transcript."""
+    out: list[str] = []
+    for _, turns in frame[frame["interlocutor"] == speaker].groupby("transcript_id", sort=True):
+        texts = turns["utterance_text"].tolist()
+        out += [" ".join(texts[i:i + window]) for i in range(0, len(texts), window)]
+    return out[:limit]
+
+
+def fits(book: Codebook, embedder: BenchEmbedder, X: np.ndarray) -> str:
+    suggester = CodebookSuggester().fit(book, embedder.embed, X)
+    cal = suggester.calibration_
+    parts = [f"{name} {fit:+.3f}{' set aside' if not cal.fits(fit) else ''}"
+             for name, fit in zip(suggester.group_names_, cal.group_fit)]
+    if suggester.free_:
+        parts.append(f"free codes {cal.free_fit:+.3f}{' set aside' if not cal.fits(cal.free_fit) else ''}")
+    return "; ".join(parts)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--windows", default="1,3,6,12")
+    parser.add_argument("--max-units", type=int, default=1500)
+    args = parser.parse_args()
+    frame = pd.read_csv(require_annomi(), dtype=str, keep_default_na=False)
+    frame = frame[frame["utterance_text"].str.strip() != ""]
+    embedder = BenchEmbedder("torch")
+    annomi, cfir = load_codebook(CODEBOOK), load_codebook(CFIR)
+    print("AnnoMI units of N consecutive utterances of one speaker; group fit (method step 4) per codebook\n")
+    for window in (int(w) for w in args.windows.split(",")):
+        for speaker in ("therapist", "client"):
+            texts = units(frame, speaker, window, args.max_units)
+            X = embedder.embed(texts)
+            words = float(np.median([len(t.split()) for t in texts]))
+            print(f"N={window:<2d} {speaker:9s} {len(texts):5d} units, median {words:4.0f} words")
+            print(f"    AnnoMI codebook (belongs): {fits(annomi, embedder, X)}")
+            print(f"    CFIR 2.0 (foreign):        {fits(cfir, embedder, X)}")
+
+
+if __name__ == "__main__":
+    main()
