@@ -27,7 +27,7 @@ NAMES_OPTION = click.option(
               help="Where to write the review workbook (default: beside the key; never inside the study).")
 @click.option("--apply", "apply_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Apply a reviewed workbook: write the pseudonymised text as new document versions.")
-@click.option("--no-model", is_flag=True, help="Use the names lists and rules only (no named-entity model).")
+@click.option("--no-model", is_flag=True, help="Use the names lists, rules and patterns only (no named-entity model).")
 def pseudonymise(study_dir: Path, key_path: Path | None, names_path: Path | None, workbook_path: Path | None,
                  apply_path: Path | None, no_model: bool) -> None:
     """Find names, places, organisations, e-mails and phone numbers and propose study-wide

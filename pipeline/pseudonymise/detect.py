@@ -2,8 +2,9 @@
 per document, each linked to an entity that keeps one code across the whole study.
 
 Where two findings overlap, a rule wins (an e-mail address holds a name), then a listed
-name (the researcher knows best), then the model; within one source the longer span
-wins. Pure functions over texts: the stage module reads and writes the store.
+name (the researcher knows best) or a name found by its shape (a street address, an
+organisation ending in "Ltd" or "Council", initials), then the model; within one rank
+the longer span wins. Pure functions over texts: the stage module reads and writes the store.
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ from dataclasses import dataclass, replace
 from typing import Any, Iterable, Mapping, Sequence
 
 from pipeline.pseudonymise.entities import CODE_RE, Mention, make_code, normalise
-from pipeline.pseudonymise.names import COMMON_WORD_NAMES, MODEL_ORIGIN, ROLE_WORDS, KnownName, NameMatcher
+from pipeline.pseudonymise.names import COMMON_WORD_NAMES, MODEL_ORIGIN, NOT_NAMES, ROLE_WORDS, KnownName, NameMatcher
 from pipeline.pseudonymise.rules import find_rules
+from pipeline.pseudonymise.shapes import find_shapes
 
 __all__ = ["SourceText", "detect", "link_entities", "assign_codes", "already_pseudonymised"]
 
-_PRIORITY = {"rule": 3, "added": 3, "list": 2, "model": 1}
+_PRIORITY = {"rule": 3, "added": 3, "list": 2, "pattern": 2, "model": 1}
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,7 @@ def detect(sources: Sequence[SourceText], names: Sequence[KnownName], model: Any
     for source in sources:
         found = [_mention(source, s, e, k, "rule", normalise(source.text[s:e], k)) for s, e, k in find_rules(source.text)]
         found += _list_mentions(source, matcher)
+        found += [_mention(source, s, e, k, "pattern", normalise(source.text[s:e], k)) for s, e, k in find_shapes(source.text)]
         found += [m for s, e, k in found_by_model[source.document_id]
                   if (m := _model_mention(source, s, e, k, matcher))]
         mentions += _shared_names(_resolve_overlaps(found), matcher)
@@ -83,7 +86,9 @@ def _list_mentions(source: SourceText, matcher: NameMatcher) -> list[Mention]:
     found = [(_mention(source, s, e, k, "model" if matcher.origin(source.text[s:e]) == MODEL_ORIGIN else "list", ent),
               certain) for s, e, k, ent, certain in matcher.find(source.text)]
     present = {m.entity for m, certain in found if certain and matcher.is_whole(m.text)}
-    return [m for m, certain in found if certain or m.entity in present]
+    # a first name two listed people share ("Hope") counts where either is named in full
+    return [m for m, certain in found
+            if certain or m.entity in present or present & set(matcher.shared.get(normalise(m.text), ()))]
 
 
 def _shared_names(found: list[Mention], matcher: NameMatcher) -> list[Mention]:
@@ -102,13 +107,16 @@ def _model_mention(source: SourceText, start: int, end: int, kind: str, matcher:
     tail = re.search(r"(['’]s|[.,:;'’\"-])$", text[start:end])
     if tail:
         end -= len(tail.group(0))
+    first = re.match(r"(\w+)\s+(?=\w)", text[start:end])
+    if first and kind == "PERSON" and first.group(1).lower() in NOT_NAMES:
+        start += first.end()  # "Tell Rafael ...": the verb is not part of the name
     written = text[start:end]
     key = normalise(written, kind)
-    if (end - start < 2 or not any(c.isalpha() for c in written) or key in ROLE_WORDS
+    if (end - start < 2 or not any(c.isalpha() for c in written) or key in ROLE_WORDS or key in NOT_NAMES
             or CODE_RE.search(written) or "\n\n" in written):
         return None
-    if written.islower() and key in COMMON_WORD_NAMES and key not in matcher.forms:
-        return None  # "hope", "will": a lower-case word the model took for a name
+    if written.islower() and key not in matcher.forms:
+        return None  # "hope", "grant": a lower-case word the model took for a name
     if key in matcher.forms:
         entity, kind, _ = matcher.forms[key]
         return Mention(source.document_id, start, end, written, kind, "model", entity)

@@ -26,7 +26,7 @@ __all__ = [
 # PERSON, ORG and PLACE come from the model and the lists; the others from rules.
 KINDS = ("PERSON", "ORG", "PLACE", "EMAIL", "PHONE", "URL", "ID")
 MODEL_KINDS = ("PERSON", "ORG", "PLACE")
-SOURCES = ("list", "rule", "model", "added")
+SOURCES = ("list", "rule", "pattern", "model", "added")
 
 CODE_RE = re.compile(r"\[(PERSON|ORG|PLACE|EMAIL|PHONE|URL|ID)_(\d{2,})\]")
 

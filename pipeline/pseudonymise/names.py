@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator, Mapping, Sequence
@@ -22,7 +23,8 @@ from typing import Iterable, Iterator, Mapping, Sequence
 from pipeline.errors import InputError
 from pipeline.pseudonymise.entities import normalise
 
-__all__ = ["MODEL_ORIGIN", "KnownName", "load_names", "study_names", "NameMatcher", "COMMON_WORD_NAMES", "MAX_NAMES_BYTES"]
+__all__ = ["MODEL_ORIGIN", "KnownName", "load_names", "study_names", "NameMatcher", "COMMON_WORD_NAMES",
+           "NOT_NAMES", "MAX_NAMES_BYTES", "fold"]
 
 MAX_NAMES_BYTES = 5_000_000
 MODEL_ORIGIN = "found by the model elsewhere in the study"
@@ -43,6 +45,19 @@ interviewer interviewee participant respondent moderator facilitator speaker res
 host guest unknown unidentified int iv i r p q a resp part mod fac all group both nurse
 doctor manager staff patient
 """.split())
+
+# Words the model takes for a name at a turn's start ("Tell me about ...") and job titles
+# it takes for an organisation ("CTO"): never a name on their own.
+NOT_NAMES = frozenset("""
+tell thank thanks yes no okay ok sure well right so hello hi bye sorry please say describe walk
+gp cto ceo cfo coo hr it pa
+""".split())
+# A lower-case word after these is a verb or a question ("will you", "may I"), not a name.
+_AFTER_MODAL = frozenset("i you we he she they it be not have there this that".split())
+# After these a capitalised common-word name at a sentence start is a verb: "Mark my words".
+_AFTER_VERB = _AFTER_MODAL | frozenset("my your our his her their me us him them".split())
+_FOLD = str.maketrans({"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D", "ß": "ss", "ı": "i",
+                       "æ": "ae", "Æ": "Ae", "œ": "oe", "Œ": "Oe"})
 
 # Case attribute columns whose values are names, and the kind they name.
 # Checked in order: "site_name" names a site, so the generic "name" comes last.
@@ -136,6 +151,12 @@ def _check(kind: str, name: str, variants: Sequence[str]) -> str:
     return ""
 
 
+def fold(text: str) -> str:
+    """``text`` without diacritics ("Siobhán" -> "Siobhan", "Wójcik" -> "Wojcik", "Łukasz" -> "Lukasz")."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(_FOLD))
+    return unicodedata.normalize("NFC", "".join(c for c in decomposed if not unicodedata.combining(c)))
+
+
 def study_names(cases: Mapping[str, Mapping[str, str]], speakers: Iterable[str]) -> list[KnownName]:
     """Case names, name-like case attributes and speaker labels that look like names."""
     found: list[KnownName] = []
@@ -171,12 +192,15 @@ class NameMatcher:
         self.forms: dict[str, tuple[str, str, bool]] = {}  # form -> (entity, kind, whole)
         self.shared: dict[str, list[str]] = {}  # a name part -> every listed person it belongs to
         self.origins: dict[str, str] = {}  # form -> where the name came from
+        self.first_names: set[str] = set()  # the first word of each multi-word person name
         for known in names:
             entity = known.entity or normalise(known.name, known.kind)
             for form in [known.name, *known.variants]:
-                self._add(normalise(form, known.kind), entity, known.kind, True, known.origin)
+                for written in dict.fromkeys((form, fold(form))):  # "Siobhan" finds a listed "Siobhán"
+                    self._add(normalise(written, known.kind), entity, known.kind, True, known.origin)
             if known.kind == "PERSON":
-                for part in normalise(known.name).split():
+                self.first_names.update(w.split()[0] for w in (normalise(known.name), fold(normalise(known.name))) if " " in w)
+                for part in dict.fromkeys(normalise(known.name).split() + fold(normalise(known.name)).split()):
                     if len(part) >= 2:
                         self._add(part, entity, known.kind, False, known.origin)
         alternatives = sorted(self.forms, key=len, reverse=True)
@@ -219,27 +243,35 @@ class NameMatcher:
             if form not in self.forms:
                 continue
             entity, kind, _ = self.forms[form]
-            if self.origins[form] == MODEL_ORIGIN and not match.group(0)[:1].isupper():
-                continue  # only the researcher's lists are trusted in lower case
             certain = True
+            if self.origins[form] == MODEL_ORIGIN and not match.group(0)[:1].isupper():
+                if kind != "PERSON" or not (self.forms[form][2] or form in self.first_names):
+                    continue  # "physics", "grant": only people's whole or first names, not surnames that are words
+                certain = False  # kept where the document names the person in full
             if form in COMMON_WORD_NAMES:
                 how = _written_as(text, match.start(), match.end())
                 if how == "word":
                     continue
-                certain = how == "label"
+                certain = certain and how == "label"
             yield match.start(), match.end(), kind, entity, certain
 
 
 def _written_as(text: str, start: int, end: int) -> str:
     """'label', 'name', 'sentence start' or 'word' for a common word used as a name."""
     written = text[start:end]
+    before = text[max(0, start - 3):start].rstrip(" \t")
+    sentence_start = not before or before.endswith(("\n", ".", "?", "!", ":", '"', "“"))
     if not written[:1].isupper():
-        return "word"
+        # "... next year. will was great": a lower-case sentence start, then not a question ("will you")
+        following = re.match(r"\s+(\w+)", text[end:end + 20])
+        modal = following is not None and following.group(1).lower() in _AFTER_MODAL
+        return "sentence start" if sentence_start and before and not modal else "word"
     if text[end:end + 1] == ":" and (start == 0 or text[start - 1] == "\n"):
         return "label"
     if written.isupper() and len(written) > 2:
         around = text[max(0, start - 30):start] + text[end:end + 30]
         return "name" if any(c.islower() for c in around) else "word"  # emphasis, not a shouted sentence
-    before = text[max(0, start - 3):start].rstrip(" \t")
-    sentence_start = not before or before.endswith(("\n", ".", "?", "!", ":", '"', "“"))
-    return "sentence start" if sentence_start else "name"
+    if sentence_start:
+        following = re.match(r"\s+(\w+)", text[end:end + 20])
+        return "word" if following is not None and following.group(1).lower() in _AFTER_VERB else "sentence start"
+    return "name"

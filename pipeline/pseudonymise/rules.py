@@ -1,31 +1,121 @@
 """Rules for identifiers that have a shape: e-mail addresses, URLs, phone numbers,
-postcodes and ID numbers. Each rule is a regular expression; order matters (an e-mail
-address is found before the URL or phone number inside it)."""
+postcodes and ID numbers, written or spoken ("oh seven seven double oh ...").
+
+Each rule is a regular expression, some with a check on the match (an NHS number's
+check digit, enough digits in a spoken number); order matters: where two rules match
+the same text the longer match wins, and on a tie the earlier rule (an e-mail address
+is found before the URL or phone number inside it).
+"""
 
 from __future__ import annotations
 
+import bisect
 import re
-from typing import Iterator
+from typing import Callable
 
-__all__ = ["RULES", "find_rules"]
+__all__ = ["RULES", "find_rules", "nhs_number_valid", "spoken_digits"]
 
-RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("EMAIL", re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")),
-    ("URL", re.compile(r"\b(?:https?://|www\.)[^\s<>\"')\]]+[^\s<>\"')\].,;:!?]", re.IGNORECASE)),
-    # international (+44 ...), trunk-prefixed (0...) or bracketed area codes; 9-15 digits,
-    # so years, counts and times do not match
-    ("PHONE", re.compile(r"(?<![\w+])(?:\+\d{1,3}[\s.-]?|\(0\d{1,4}\)\s?|0)\d(?:[\s.-]?\d){7,12}\b")),
-    # UK postcodes, and labelled numbers (NHS number, ID, ref, staff no.)
-    ("ID", re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}\b")),
-    ("ID", re.compile(
-        r"(?i:\b(?:nhs\s+(?:no|number)|id|ref(?:erence)?|staff\s+(?:no|number)|patient\s+(?:no|number))"
-        r"\.?\s*(?:is|:|#)?\s*)(?P<value>[A-Z]{0,3}\d[\d -]{4,14}\d)")),
+# Top-level domains a web address written without "http" or "www" may end in (lower
+# case, so "done.It was" is not an address); enough for interview talk, not exhaustive.
+_TLDS = ("com|org|net|edu|gov|uk|ie|io|co|info|biz|coop|scot|wales|cymru|eu|de|fr|nl|es|it|pt|pl|"
+         "au|nz|ca|us|in|ng|ke|za|news|app|dev|ai|me|tv|ly|example|test")
+_DIGIT_WORDS = {"oh": 1, "zero": 1, "nought": 1, "one": 1, "two": 1, "three": 1, "four": 1, "five": 1,
+                "six": 1, "seven": 1, "eight": 1, "nine": 1, "double": 1, "triple": 2, "treble": 2, "hundred": 2}
+_SPOKEN = "|".join(_DIGIT_WORDS)
+# Words that label the number after them as someone's identifier.
+_ID_LABELS = (
+    r"nhs|ni|national\s+insurance|hospital|patient|case|client|customer|member(?:ship)?|staff|employee|"
+    r"student|pupil|account|reference|ref|id|licen[cs]e|certificate|registration|reg|rego|plate|passport|"
+    r"visa|policy|claim|invoice|order|booking|ticket|incident|crime|tracking|serial|permit|application|"
+    r"grant|charity|company|contract|payroll|record|file|code|badge|collar|pin|urn|upn|uprn|number"
 )
 
 
-def find_rules(text: str) -> Iterator[tuple[int, int, str]]:
-    """(start, end, kind) of every rule match, earlier rules first."""
-    for kind, pattern in RULES:
+def nhs_number_valid(digits: str) -> bool:
+    """The NHS number's modulus 11 check digit (ten digits)."""
+    if len(digits) != 10 or not digits.isdigit():
+        return False
+    check = 11 - sum(int(d) * (10 - i) for i, d in enumerate(digits[:9])) % 11
+    return (0 if check == 11 else check) == int(digits[9])
+
+
+def spoken_digits(text: str) -> int:
+    """How many digits a spoken number stands for ("double oh" is two, "nine hundred" three)."""
+    return sum(_DIGIT_WORDS[w] for w in re.findall(r"[a-z]+", text.lower()) if w in _DIGIT_WORDS)
+
+
+def _enough_spoken(match: re.Match[str]) -> bool:
+    return spoken_digits(match.group(0)) >= 9
+
+
+def _nhs(match: re.Match[str]) -> bool:
+    return nhs_number_valid(re.sub(r"\D", "", match.group(0)))
+
+
+def _long_digit_groups(match: re.Match[str]) -> bool:
+    return len(re.sub(r"\D", "", match.group(0))) >= 9
+
+
+def _labelled(match: re.Match[str]) -> bool:
+    return len(re.sub(r"\D", "", match.group("value"))) >= 3  # "case 2", "Year 9" are not identifiers
+
+
+def _code_shape(match: re.Match[str]) -> bool:
+    return len(match.group(0)) >= 5
+
+
+_Rule = tuple[str, re.Pattern[str], Callable[[re.Match[str]], bool] | None]
+
+RULES: tuple[_Rule, ...] = (
+    ("EMAIL", re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b"), None),
+    # spoken: "maria dot lopez at example dot org"
+    ("EMAIL", re.compile(rf"(?i)(?<![\w-])[\w-]+(?:\s+dot\s+[\w-]+)*\s+at\s+[\w-]+(?:\s+dot\s+[\w-]+)*\s+dot\s+(?-i:{_TLDS})\b"), None),
+    ("URL", re.compile(r"\b(?:https?://|www\.)[^\s<>\"')\]]+[^\s<>\"')\].,;:!?]", re.IGNORECASE), None),
+    # without a scheme: "example.org/checklist", "portal.example.co.uk"
+    ("URL", re.compile(rf"(?<![\w@.-])(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+(?:{_TLDS})\b"
+                       r"(?![@-]|\.\w)(?:/[^\s<>\"')\]]*[^\s<>\"')\].,;:!?])?"), None),
+    # NHS numbers (3-3-4 digits with a valid check digit) before phones of the same shape
+    ("ID", re.compile(r"(?<![\w.,])\d{3}[\s-]?\d{3}[\s-]?\d{4}(?![\w]|[.,]\d)"), _nhs),
+    # international (+44 ...), trunk-prefixed (0...) or bracketed area codes; 9-15 digits,
+    # so years, counts and times do not match
+    ("PHONE", re.compile(r"(?<![\w+])(?:\+\d{1,3}[\s.-]?|\(0\d{1,4}\)\s?|0)\d(?:[\s.-]?\d){7,12}\b"), None),
+    # North American: (312) 555-0142, 312-555-0100, 1 312 555 0176
+    ("PHONE", re.compile(r"(?<![\w+(])(?:1[\s.-])?(?:\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[\s.-]\d{4}\b"), None),
+    # spoken: "oh seven seven double oh, nine double oh, one nine two"
+    ("PHONE", re.compile(rf"(?i)\b(?:plus\s+)?(?:{_SPOKEN})(?:[\s,-]+(?:{_SPOKEN}))+\b"), _enough_spoken),
+    # UK postcodes, National Insurance numbers, number plates
+    ("ID", re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}\b"), None),
+    ("ID", re.compile(r"\b[A-Z]{2}\s?\d{2}\s?\d{2}\s?\d{2}\s?[A-D]\b"), None),
+    ("ID", re.compile(r"\b[A-Z]{2}\d{2}\s?[A-Z]{3}\b"), None),
+    # labelled: "case number WCS-77120", "ref 1187654", "NHS number is 943 476 5919"
+    ("ID", re.compile(
+        rf"(?i:\b(?:{_ID_LABELS})(?:\s+(?:no|number|num|code|id|ref|reference))?\.?\s*(?:is|was|:|#)?\s*)"
+        r"(?P<value>(?:[A-Z]{1,6}[ -]?)?\d[A-Za-z0-9]*(?:[/. -](?=[A-Za-z]*\d)[A-Za-z0-9]+)*)"), _labelled),
+    # codes: capitals and at least three digits, maybe with - or / (KDC-004512, W91042)
+    ("ID", re.compile(r"(?<![\w@./-])(?=[A-Z0-9/-]*[A-Z])(?=(?:[A-Z/-]*\d){3})[A-Z0-9]+(?:[/-][A-Z0-9]+)*"
+                      r"(?![\w@-]|[./]\w)"), _code_shape),
+    # six or more digits in a row, or nine or more in groups (account, charity, case numbers)
+    ("ID", re.compile(r"(?<![\w£$€.,/+-])\d{6,}(?![\w%]|[.,]\d)"), None),
+    ("ID", re.compile(r"(?<![\w£$€.,/+-])\d{2,5}(?:[ -]\d{2,5}){2,}(?![\w%]|[.,]\d)"), _long_digit_groups),
+    # social media handles
+    ("ID", re.compile(r"(?<![\w@.])@[A-Za-z_][A-Za-z0-9_]{2,30}\b"), None),
+)
+
+
+def find_rules(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, kind) of every rule match in text order, without overlaps: of two
+    overlapping matches the longer is kept, on a tie the earlier rule's."""
+    found = []
+    for order, (kind, pattern, check) in enumerate(RULES):
         for match in pattern.finditer(text):
-            group = "value" if "value" in pattern.groupindex else 0
-            yield match.start(group), match.end(group), kind
+            if check is None or check(match):
+                group = "value" if "value" in pattern.groupindex else 0
+                found.append((match.start(group), match.end(group), kind, order))
+    starts: list[int] = []  # the kept spans, sorted and disjoint: a neighbour check suffices
+    kept: list[tuple[int, int, str]] = []
+    for start, end, kind, _ in sorted(found, key=lambda f: (f[0] - f[1], f[3], f[0])):
+        i = bisect.bisect_left(starts, start)
+        if (i == 0 or kept[i - 1][1] <= start) and (i == len(kept) or kept[i][0] >= end):
+            starts.insert(i, start)
+            kept.insert(i, (start, end, kind))
+    return kept

@@ -65,14 +65,16 @@ def test_propose_writes_workbook_and_key_outside_the_study(study: Study, names: 
 def test_apply_writes_new_versions_with_consistent_offsets(study: Study, names: Path, tmp_path: Path) -> None:
     key = _keys(tmp_path)
     report = propose(study, key, names, model=False)
-    _edit(report.workbook, decide={"Mari": "reject"}, add=[["St Brigid's Hospital", "ORG", None, None]])
+    # "St Brigid's Hospital" is found by its shape; the researcher adds "ward" as missed
+    assert ("St Brigid's Hospital", "[ORG_01]", "pattern") in {(r[3], r[1], r[5]) for r in _rows(report.workbook)}
+    _edit(report.workbook, decide={"Mari": "reject"}, add=[["ward", "PLACE", None, None]])
     result = apply_review(study, report.workbook, key)
     assert result.documents == 2 and result.rejected == 1 and result.added == 1
     docs = study.documents(all_versions=True)
     assert sorted(docs["version"]) == [1, 1, 2, 2]
     text = study.store.query("SELECT text FROM current_documents WHERE source_key LIKE '%int1.txt'")[0][0]
     assert "Maria" not in text and "Gonzalez" not in text and "0113" not in text
-    assert "[PERSON_01]: I manage the ward at [ORG_01]." in text
+    assert "[PERSON_01]: I manage the [PLACE_01] at [ORG_01]." in text
     assert "call me Mari." in text  # rejected by the researcher: left as it was
     assert "Dr [PERSON_02] and\n[PERSON_03]." in text
     segments = study.segments()

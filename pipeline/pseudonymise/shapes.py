@@ -1,0 +1,83 @@
+"""Names recognised by their shape rather than by a list or the model: street addresses
+("41 Kedleston Road", "Flat 2, Elm Court"), organisations named with a telling last
+word ("Datenwerk GmbH", "Bradford Council", "University of Leeds") and people written
+as initials ("Mr T.", "J.B.", or "K." once the speaker has said "I'll call him K.").
+
+These rank with the lists (a listed name of the same length wins) and above the model.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterator
+
+__all__ = ["find_shapes"]
+
+_CAP = r"(?:[A-Z][\w'’&.-]*|[A-Z]{2,})"  # a capitalised word ("St", "O'Neill", "NHS")
+# Every pattern starts only where a word starts (a look-behind, not \b), so a long run
+# such as "A.A.A.A..." is scanned once rather than once per letter.
+# Capitalised words that start sentences or name no one: never the first word of a name.
+_NOT_FIRST = frozenset("""
+The A An Our Their This That These Those My Your His Her Its We I You They He She It And But Or So
+If When Where What Which Who Why How Then There Here Yes No Okay Well Also Every Each Some Any All
+Last Next First New Old Local Primary Secondary Main Yesterday Today Tomorrow Now Later Recently Sometimes
+""".split())
+_STREET_WORDS = ("Road|Street|Lane|Avenue|Drive|Close|Way|Crescent|Grove|Terrace|Place|Square|Gardens|"
+                 "Row|Walk|Wharf|Quay|Mews|Parade|Rise|Cottages|Court|Hill|Green|Yard")
+_ORG_WORDS = ("Ltd|Limited|GmbH|LLP|plc|PLC|Inc|CIC|Trust|Council|Foundation|University|College|School|"
+              "Academy|Hospital|Hospitals|ICB|Group|Association|Society|Centre|Center|Partnership|"
+              "Co-op|Cooperative|Co-operative|Alliance|Network|Service|Services|Authority|Agency|Government|"
+              "Church|Surgery|Practice|Clinic|Institute|Club|Collective|Federation|Union|Consortium|Pharmacy|"
+              "Library|Museum|Board|Commission|Department|Police")
+_CONNECT = r"(?:\s+(?:of|for|&|de|du|von|van|on|upon|the)){0,2}"
+_STREET = re.compile(
+    rf"(?:\b(?:Flat|Unit|Suite|Apartment|Apt)\s+\d+[A-Z]?,?\s+)?(?:\b\d+[A-Z]?,?\s+)?"
+    rf"(?<![\w'’&.-])(?P<name>{_CAP}(?:\s+{_CAP}){{0,2}})\s+(?:{_STREET_WORDS})\b")
+_ORG = re.compile(rf"(?<![\w'’&.-])(?P<name>{_CAP}(?:{_CONNECT}\s+{_CAP}){{0,4}})\s+(?:{_ORG_WORDS})\b(?!-)")
+_ORG_OF = re.compile(rf"\b(?:University|College|Institute|Museum|Bank|Council|Diocese|Archdiocese)\s+of"
+                     rf"(?:\s+the)?\s+{_CAP}(?:\s+{_CAP}){{0,2}}")
+_TITLE_INITIAL = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Mx|Dr)\.?\s+[A-Z]\.(?:\s?[A-Z]\.)*")
+_INITIALS = re.compile(r"(?<![\w.])[A-Z]\.(?:\s?[A-Z]\.){1,2}(?:\s[A-Z][a-z][\w'’-]+(?=\W|$))?(?![\w])")
+_NOT_INITIALS = frozenset({"UK", "US", "UN", "EU", "NB", "PS", "AM", "PM", "BA", "MA", "BC", "AD", "OK", "IE", "EG"})
+# "I'll call him K.", "known as J." introduce a person by an initial for the whole document
+_INTRODUCED = re.compile(r"\b(?:call(?:ed|ing)?(?:\s+(?:him|her|them))?|known\s+as|refer\s+to\s+(?:him|her|them)\s+as)"
+                         r"\s+(?P<initial>[A-Z])\.")
+
+
+def find_shapes(text: str) -> Iterator[tuple[int, int, str]]:
+    """(start, end, kind) of every street address, organisation and initial found by shape."""
+    for match in _STREET.finditer(text):
+        start = _first_word_start(match)
+        if start is not None:
+            yield start, match.end(), "PLACE"
+    for match in _ORG.finditer(text):
+        start = _first_word_start(match)
+        if start is not None:
+            yield start, match.end(), "ORG"
+    for match in _ORG_OF.finditer(text):
+        yield match.start(), match.end(), "ORG"
+    yield from _initials(text)
+
+
+def _first_word_start(match: re.Match[str]) -> int | None:
+    """Where the name starts once leading sentence words ("The", "Our") are dropped;
+    None if nothing capitalised is left before the street or organisation word."""
+    words = list(re.finditer(r"\S+", match.group("name")))
+    while words and words[0].group(0) in _NOT_FIRST:
+        words.pop(0)
+    if not words:
+        return None
+    if match.start() < match.start("name"):  # a house or flat number before the name
+        return match.start() if words[0].start() == 0 else match.start("name") + words[0].start()
+    return match.start("name") + words[0].start()
+
+
+def _initials(text: str) -> Iterator[tuple[int, int, str]]:
+    for match in _TITLE_INITIAL.finditer(text):
+        yield match.start(), match.end(), "PERSON"
+    for match in _INITIALS.finditer(text):
+        if re.sub(r"[\s.]", "", match.group(0)[:6]).upper()[:2] not in _NOT_INITIALS:
+            yield match.start(), match.end(), "PERSON"
+    for initial in {m.group("initial") for m in _INTRODUCED.finditer(text)}:
+        for match in re.finditer(rf"(?<![\w.]){initial}\.(?!\w)", text):
+            yield match.start(), match.end(), "PERSON"

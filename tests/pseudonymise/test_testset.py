@@ -1,0 +1,78 @@
+"""The fictional pseudonymisation test set (benchmarks/pseudonymise/): big enough for the
+issue's claim (10+ transcripts, 300+ gold mentions of every kind), its gold marks well
+formed, and no identifier in it that could belong to someone real: e-mail and web
+addresses only on reserved domains (RFC 2606: example.org/.com/.net, .example, .test),
+phone numbers only in ranges reserved for drama (Ofcom, ACMA, the US 555-01xx block)."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from pipeline.pseudonymise.names import load_names
+
+DATA = Path(__file__).resolve().parents[2] / "benchmarks" / "pseudonymise"
+MARK = re.compile(r"\{([^{}|]+)\|([POLETUI])(?:\|([^{}|]+))?\}")
+RESERVED_HOST = re.compile(r"(?:^|\.)(?:example\.(?:org|com|net)|[a-z0-9-]+\.(?:example|test))$", re.I)
+# Digits of a phone number, national form (a leading +44 read as 0).
+DRAMA_PREFIXES = (
+    "07700900", "01632960", "08081570", "03069990", "0909879", "02079460", "02920180", "02896496",
+    "0113496", "0114496", "0115496", "0116496", "0117496", "0118496", "0121496", "0131496",
+    "0141496", "0151496", "0161496", "0191498",
+)
+US_FICTIONAL = re.compile(r"^1?\d{3}55501\d\d$")  # NPA-555-0100..0199
+AU_FICTIONAL = re.compile(r"^(?:61|0)(?:49157\d{4}|[2378]5550\d{4}|[2378]7010\d{4})$")
+
+
+def transcripts() -> list[Path]:
+    return sorted(DATA.glob("[0-9][0-9]_*.txt"))
+
+
+def gold() -> list[tuple[str, str, str]]:
+    return [(p.name, m.group(1), m.group(2)) for p in transcripts()
+            for m in MARK.finditer(p.read_text(encoding="utf-8"))]
+
+
+def test_size_and_kinds() -> None:
+    counts = Counter(kind for _, _, kind in gold())
+    assert len(transcripts()) >= 10
+    assert min(counts[k] for k in "POLETUI") >= 300, counts
+    assert len([p for p in transcripts() if int(p.name[:2]) > 12]) >= 10  # the held-out part
+
+
+@pytest.mark.parametrize("path", transcripts(), ids=lambda p: p.name)
+def test_marks_are_well_formed(path: Path) -> None:
+    raw = path.read_text(encoding="utf-8")
+    plain = MARK.sub("", raw)
+    assert not re.search(r"[{}]", plain), f"{path.name}: a brace outside a gold mark"
+
+
+def test_addresses_are_on_reserved_domains() -> None:
+    bad = []
+    for name, text, kind in gold():
+        if kind not in "EU" or " " in text:  # spoken forms ("b dot x at ...") have no host
+            continue
+        host = re.sub(r"^(?:[a-z]+://)?(?:[^@/]*@)?", "", text, flags=re.I).split("/")[0].split("?")[0]
+        if not RESERVED_HOST.search(host):
+            bad.append((name, text))
+    assert not bad
+
+
+def test_phones_are_in_drama_ranges() -> None:
+    bad = []
+    for name, text, kind in gold():
+        digits = re.sub(r"\D", "", text)
+        if kind != "T" or not digits:  # spoken numbers ("oh seven seven ...") carry no digits
+            continue
+        national = "0" + digits[2:] if digits.startswith("44") else digits
+        if not (national.startswith(DRAMA_PREFIXES) or US_FICTIONAL.match(digits) or AU_FICTIONAL.match(digits)):
+            bad.append((name, text))
+    assert not bad
+
+
+def test_names_list_loads() -> None:
+    names = load_names(DATA / "names.txt")
+    assert len(names) > 100
