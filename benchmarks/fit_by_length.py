@@ -6,8 +6,10 @@ AnnoMI (development data) cut into units of 1, 3, 6 and 12 consecutive utterance
 speaker (therapist or client) within a transcript, so the same text is seen as short and as
 long segments. For each unit length it prints the median words per unit and the group fit
 of the AnnoMI codebook's two groups (which belong to this text) and the free-code fit of CFIR
-2.0 (which does not), with whether each is set aside. A test that works sets aside CFIR at
-every length and the AnnoMI groups at none.
+2.0 (which does not), with whether each is set aside, twice: tested on the segments
+themselves (the rule before) and on a sample of their sentences (pipeline.suggest.fit_sample,
+what the suggest stage does now). A test that works sets aside CFIR at every length and the
+AnnoMI groups at none.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from _annomi import CODEBOOK, require_annomi  # noqa: E402
 from _datasets import BenchEmbedder  # noqa: E402
 
 from pipeline.codebook import Codebook, load_codebook  # noqa: E402
+from pipeline.suggest.fit_sample import fit_sentences  # noqa: E402
 from pipeline.suggest.scoring import CodebookSuggester  # noqa: E402
 
 CFIR = HERE.parent / "codebook" / "cfir2.yaml"
@@ -40,8 +43,8 @@ def units(frame: pd.DataFrame, speaker: str, window: int, limit: int) -> list[st
     return out[:limit]
 
 
-def fits(book: Codebook, embedder: BenchEmbedder, X: np.ndarray) -> str:
-    suggester = CodebookSuggester().fit(book, embedder.embed, X)
+def fits(book: Codebook, embedder: BenchEmbedder, X: np.ndarray, sentences: np.ndarray | None) -> str:
+    suggester = CodebookSuggester().fit(book, embedder.embed, X, fit_segments=sentences)
     cal = suggester.calibration_
     parts = [f"{name} {fit:+.3f}{' set aside' if not cal.fits(fit) else ''}"
              for name, fit in zip(suggester.group_names_, cal.group_fit)]
@@ -66,8 +69,14 @@ def main() -> None:
             X = embedder.embed(texts)
             words = float(np.median([len(t.split()) for t in texts]))
             print(f"N={window:<2d} {speaker:9s} {len(texts):5d} units, median {words:4.0f} words")
-            print(f"    AnnoMI codebook (belongs): {fits(annomi, embedder, X)}")
-            print(f"    CFIR 2.0 (foreign):        {fits(cfir, embedder, X)}")
+            sentences = fit_sentences(texts)
+            S = None if sentences is None else embedder.embed(sentences)
+            for label, tested in (("segments (before)", None), ("sentences (the stage)", S)):
+                if tested is None and label.startswith("sentences"):
+                    tested = X  # single sentences already: the stage tests the segments
+                print(f"    tested on {label}")
+                print(f"      AnnoMI codebook (belongs): {fits(annomi, embedder, X, tested)}")
+                print(f"      CFIR 2.0 (foreign):        {fits(cfir, embedder, X, tested)}")
 
 
 if __name__ == "__main__":

@@ -12,7 +12,8 @@ code); top-2 recall asks whether the gold code is among the two best; ECE (10 eq
 compares the engine's top probability with how often the top code is right; "shown" is the
 share of test units whose top code reaches 0.5 (shown as a suggestion by default). "group fit"
 is the engine's label-free test of whether the gold codes' group belongs to the study
-(pipeline.suggest.scoring.study_fit, on all texts, no gold codes).
+(pipeline.suggest.scoring.study_fit, on all texts or, if they are longer, a sample of
+their sentences as the suggest stage does; no gold codes).
 
 Context variants (AnnoMI only: the other benchmarks have no order): a segment vector mixed
 with the previous utterance's vector, unit(x + w * previous). Foreign codebooks: the share of
@@ -38,6 +39,7 @@ from _datasets import Benchmark, BenchEmbedder  # noqa: E402
 from pipeline.codebook import Codebook, load_codebook  # noqa: E402
 from pipeline.suggest.background import BACKGROUND  # noqa: E402
 from pipeline.suggest.evaluate import tfidf_choice  # noqa: E402
+from pipeline.suggest.fit_sample import fit_sentences  # noqa: E402
 from pipeline.suggest.scoring import Calibration, code_texts, fit_calibration  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -66,18 +68,25 @@ def unit(a: np.ndarray) -> np.ndarray:
 class Engine:
     """The scoring module on one benchmark: fit on all its texts, probabilities for any vectors."""
 
-    def __init__(self, book: Codebook, embedder: BenchEmbedder, study: np.ndarray, steps: int | None = None) -> None:
+    def __init__(self, book: Codebook, embedder: BenchEmbedder, study: np.ndarray, steps: int | None = None,
+                 fit: np.ndarray | None = None) -> None:
         self.codes = [c.id for c in book.codable]
         texts = code_texts(book)
         vectors = embedder.embed([t.text for t in texts] + list(BACKGROUND))
         index = {c: j for j, c in enumerate(self.codes)}
         groups = [[index[c] for c in ids] for ids in book.exclusive_groups().values() if ids]
-        kwargs = {} if steps is None else {"steps": steps}
+        kwargs = {"fit_segments": fit} if steps is None else {"steps": steps, "fit_segments": fit}
         self.calibration: Calibration = fit_calibration(study, vectors[:len(texts)], texts, self.codes, groups,
                                                         vectors[len(texts):], **kwargs)
 
     def proba(self, X: np.ndarray) -> np.ndarray:
         return self.calibration.scores(X)
+
+
+def fit_vectors(texts: list[str], embedder: BenchEmbedder) -> np.ndarray | None:
+    """What the suggest stage tests the group fit on: the texts' sentences, if they are longer."""
+    sentences = fit_sentences(texts)
+    return None if sentences is None else embedder.embed(sentences)
 
 
 def naive_scores(book: Codebook, embedder: BenchEmbedder, X: np.ndarray, codes: list[str]) -> np.ndarray:
@@ -117,19 +126,21 @@ def run_benchmark(b: Benchmark, embedder: BenchEmbedder) -> dict[str, dict[str, 
     codes = candidates(book, b.labels)
     X = embedder.embed(b.texts)
     gold = np.array(b.labels)[b.test]
-    engine = Engine(book, embedder, X)
+    sentences = fit_vectors(b.texts, embedder)
+    engine = Engine(book, embedder, X, fit=sentences)
     cols = [engine.codes.index(c) for c in codes]
     rows = {"engine": figures(gold, engine.proba(X)[b.test][:, cols], codes, proba=True)}
     cal = engine.calibration
     fit = next(f for g, f in zip(cal.groups, cal.group_fit) if set(cols) <= set(g))
     rows["engine"]["study_fit"], rows["engine"]["belongs"] = fit, float(cal.fits(fit))
-    flat = Engine(book, embedder, X, steps=0)
+    flat = Engine(book, embedder, X, steps=0, fit=sentences)
     rows["engine, not adapted"] = figures(gold, flat.proba(X)[b.test][:, cols], codes, proba=True)
     if any(b.previous):
         P = embedder.embed(b.previous)
         for w in CONTEXT_WEIGHTS:
             Xc = unit(X + w * P)
-            rows[f"engine + previous x{w}"] = figures(gold, Engine(book, embedder, Xc).proba(Xc)[b.test][:, cols], codes, proba=True)
+            rows[f"engine + previous x{w}"] = figures(gold, Engine(book, embedder, Xc, fit=sentences).proba(Xc)[b.test][:, cols], codes,
+                                                      proba=True)
     rows["naive"] = figures(gold, naive_scores(book, embedder, X[b.test], codes), codes)
     test_texts = [t for t, m in zip(b.texts, b.test) if m]
     rows["tfidf"] = figures(gold, None, codes, np.array(tfidf_choice(book, codes, test_texts)))
@@ -142,7 +153,7 @@ def run_benchmark(b: Benchmark, embedder: BenchEmbedder) -> dict[str, dict[str, 
 def foreign_share(path: Path, b: Benchmark, embedder: BenchEmbedder) -> float:
     book = load_codebook(path)
     X = embedder.embed(b.texts)
-    return float(np.mean(Engine(book, embedder, X).proba(X)[b.test].max(axis=1) >= 0.5))
+    return float(np.mean(Engine(book, embedder, X, fit=fit_vectors(b.texts, embedder)).proba(X)[b.test].max(axis=1) >= 0.5))
 
 
 def print_table(name: str, b: Benchmark, rows: dict[str, dict[str, float]]) -> None:

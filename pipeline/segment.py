@@ -26,7 +26,7 @@ from pipeline.config import SegmentSettings
 from pipeline.errors import ConfigError
 from pipeline.records import Block
 
-__all__ = ["Span", "segment_blocks", "segmentation_id", "SEGMENTER_VERSION"]
+__all__ = ["Span", "segment_blocks", "segmentation_id", "sentence_texts", "SEGMENTER_VERSION"]
 
 # Bump when the cutting rules change, so old and new segmentations do not share an id.
 SEGMENTER_VERSION = 1
@@ -58,6 +58,11 @@ def segment_blocks(text: str, blocks: Sequence[Block], settings: SegmentSettings
         for start, end in _cut_block(text, block, settings):
             spans.append(Span(start, end, index))
     return spans
+
+
+def sentence_texts(text: str, model: str = "blank") -> list[str]:
+    """The sentences of a text, cut as ``unit = "sentence"`` would (before short ones are merged)."""
+    return [text[start:end] for start, end in _sentences(text, 0, len(text), model)]
 
 
 def _cut_block(text: str, block: Block, s: SegmentSettings) -> list[tuple[int, int]]:

@@ -29,7 +29,9 @@ How a code is scored (docs/method.md says the same for users).
    group that belongs gets the conditional probabilities above (every segment needs one of
    its codes); a group set aside gets them multiplied by the segment's evidence; free codes
    get their evidence, or nothing when their set is set aside. So a codebook that does not
-   belong to the text shows nothing, without a genre-dependent share.
+   belong to the text shows nothing, without a genre-dependent share. The test looks at
+   sentences, like the background it is compared with: segments longer than a sentence are
+   represented by a seeded sample of their sentences (pipeline.suggest.fit_sample).
 5. Priors. Each group's code frequencies are estimated from the study's unlabelled segments
    by EM prior adjustment (Saerens et al. 2002) and stored with the run; re-weighting the
    probabilities by them lowered kappa on the development data, so it is off (USE_PRIORS).
@@ -82,7 +84,7 @@ PARAMETERS = {
     "roles": list(PROTOTYPE_ROLES), "temperature": "codebook leave-one-out", "default_temperature": TEMPERATURE,
     "adapt_temperature": ADAPT_TEMPERATURE,
     "adapt_weight": ADAPT_WEIGHT, "adapt_steps": ADAPT_STEPS, "gate_width": GATE_WIDTH,
-    "fit_z": FIT_Z, "use_priors": USE_PRIORS, "background": len(BACKGROUND),
+    "fit_z": FIT_Z, "fit_on": "sentences", "use_priors": USE_PRIORS, "background": len(BACKGROUND),
 }
 
 
@@ -287,8 +289,13 @@ def fit_calibration(
     background: np.ndarray,
     steps: int = ADAPT_STEPS,
     use_priors: bool = USE_PRIORS,
+    fit_segments: np.ndarray | None = None,
 ) -> Calibration:
-    """Prototypes adapted to the study, evidence bars from the background, group fit and priors."""
+    """Prototypes adapted to the study, evidence bars from the background, group fit and priors.
+
+    ``fit_segments``: sentences that stand in for the study in the fit test when its segments
+    are longer than a sentence (pipeline.suggest.fit_sample); default the segments themselves.
+    """
     if segments.shape[0] < 2:
         raise InputError("scoring needs at least two segments; ingest more text before `suggest`")
     segments = np.asarray(segments, dtype=np.float64)
@@ -303,13 +310,14 @@ def fit_calibration(
     for group, temperature in zip(groups, temperatures):
         protos[group] = adapt(centred, protos[group], steps)
         prior[group] = em_priors(conditional_probabilities(centred @ protos[group].T, None, temperature))
-    study, generic = _cosines(segments, gate_center, anchors), _cosines(background, gate_center, anchors)
+    tested = segments if fit_segments is None or not len(fit_segments) else np.asarray(fit_segments, dtype=np.float64)
+    study, generic = _cosines(tested, gate_center, anchors), _cosines(background, gate_center, anchors)
     grouped = {j for g in groups for j in g}
     free = [j for j in range(len(codes)) if j not in grouped]
     fit = [study_fit(study[:, g], generic[:, g]) for g in groups]
     free_fit = study_fit(study[:, free], generic[:, free]) if free else 1.0
     return Calibration(center, protos, gate_center, anchors, bar, prior, [list(g) for g in groups], fit, use_priors,
-                       free_fit, int(len(segments)), "null", temperatures)
+                       free_fit, int(len(tested)), "null", temperatures)
 
 
 def codebook_temperature(text_vectors: np.ndarray, texts: Sequence[CodeText], codes: Sequence[str],
@@ -415,6 +423,7 @@ class CodebookSuggester:
         embed: Callable[[list[str]], np.ndarray],
         background: np.ndarray,
         calibration: Calibration | None = None,
+        fit_segments: np.ndarray | None = None,
     ) -> "CodebookSuggester":
         if not codebook.codable:
             raise InputError(f"codebook '{codebook.name}' has no codable codes; mark codes `codable: true` and give them definitions")
@@ -428,7 +437,8 @@ class CodebookSuggester:
         if calibration is None:
             vectors = embed([t.text for t in self.texts_] + list(BACKGROUND))
             n = len(self.texts_)
-            calibration = fit_calibration(background, vectors[:n], self.texts_, self.codes_, self.groups_, vectors[n:])
+            calibration = fit_calibration(background, vectors[:n], self.texts_, self.codes_, self.groups_, vectors[n:],
+                                          fit_segments=fit_segments)
         self.calibration_ = calibration
         return self
 

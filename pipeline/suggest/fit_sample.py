@@ -1,0 +1,36 @@
+"""The sentences the "does this codebook belong to the study" test looks at (scoring step 4).
+
+The test compares the study with generic background sentences, so it must look at
+sentences too: a segment of several sentences mixes codes and looks less like any one of
+them, and the test would set aside a codebook that belongs (benchmarks/fit_by_length.py
+measures this on AnnoMI). When the segments are single sentences they are tested as they
+are; otherwise up to FIT_SENTENCES sentences, drawn with a fixed seed from the segments'
+own sentences, stand in for the study. Only the test uses them; segments are still scored
+whole.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from pipeline.segment import sentence_texts
+
+__all__ = ["FIT_SENTENCES", "fit_sentences"]
+
+FIT_SENTENCES = 2000  # enough for the sign test to see a fit of about 0.02 (2 standard errors); bounded cost
+
+
+def fit_sentences(texts: Sequence[str], limit: int = FIT_SENTENCES, seed: int = 0) -> list[str] | None:
+    """Sentences standing in for the study in the fit test, or None if the segments are sentences already."""
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(texts))[:limit] if len(texts) > limit else np.arange(len(texts))
+    split = [sentence_texts(texts[i]) for i in sorted(order)]
+    if all(len(parts) <= 1 for parts in split):
+        return None
+    sentences = [s for parts in split for s in parts]
+    if len(sentences) > limit:
+        keep = np.sort(rng.choice(len(sentences), size=limit, replace=False))
+        sentences = [sentences[i] for i in keep]
+    return sentences
