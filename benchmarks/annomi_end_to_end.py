@@ -73,6 +73,8 @@ def main() -> None:
         backend = ["--backend", args.backend] if args.backend else []
         run(["--help"])  # the export, if missing, is made by a suggest below; warm the file cache here
         cold = [("init", *run(["init", study, "--codebook", str(CODEBOOK)]))]
+        with (Path(study) / "deductive.toml").open("a", encoding="utf-8") as handle:  # the codebook's scopes
+            handle.write('\n[roles]\ncounsellor = ["therapist"]\nclient = ["client"]\n')
         cold.append(("ingest", *run(["ingest", study, str(source), *INGEST_OPTIONS])))
         cold.append(("suggest", *run(["suggest", study, "--definitions-only", *backend])))
         cold.append(("queue", *run(["queue", study, "--coder", "ana", "--out", str(Path(tmp) / "ana.xlsx")])))

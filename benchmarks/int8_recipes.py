@@ -26,6 +26,7 @@ The sample is seeded and none of these recipes was tuned on it.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import os
 import sys
@@ -40,7 +41,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-from _annomi import CODEBOOK, READ, require_annomi  # noqa: E402
+from _annomi import CODEBOOK, READ, ROLES, require_annomi  # noqa: E402
 
 from pipeline.embed import DEFAULT_MODEL, EmbedSettings, load_embedder, resolve_model  # noqa: E402
 from pipeline.embed.onnx_backend import OnnxEmbedder, _load_tokenizer, _open_session  # noqa: E402
@@ -138,7 +139,7 @@ def quality(frame: pd.DataFrame, embedder, tmp: Path) -> tuple[pd.Series, dict[s
     table = tmp / f"{embedder.identity}.csv"
     frame.to_csv(table, index=False)
     with Study.create(tmp / embedder.identity, codebook=CODEBOOK) as study:
-        study.settings = study.settings.override("segment", unit="row")
+        study.settings = dataclasses.replace(study.settings.override("segment", unit="row"), roles=ROLES)
         study.ingest([table], read=READ)
         run = study.suggest(embedder=embedder, learned=False)
         top = study.suggestions(run.run_id).drop_duplicates("segment_id").set_index("segment_id")["code"]
