@@ -68,9 +68,9 @@ def test_a_large_study_is_calibrated_on_an_even_sample(tmp_path: Path, corpus: P
 
 def test_chunks_keep_documents_whole_and_in_order() -> None:
     docs = ["a"] * 3 + ["b"] * 1 + ["c"] * 5 + ["d"] * 2 + ["e"] * 1
-    todo = [{"id": f"s{i}"} for i in range(len(docs))]
+    todo = [f"s{i}" for i in range(len(docs))]
     layout = stage.Layout({f"s{i}": SegmentRow(f"s{i}", d, 0, 1) for i, d in enumerate(docs)}, {}, "")
-    chunks = [[docs[int(s["id"][1:])] for s in c] for c in stage._chunks(todo, layout, 4)]
+    chunks = [[docs[int(s[1:])] for s in c] for c in stage._chunks(todo, layout, 4)]
     # whole documents up to 4 segments; "c" (5) is a chunk by itself; nothing lost or reordered
     assert chunks == [list("aaab"), list("ccccc"), list("dde")]
     assert [s for c in stage._chunks(todo, layout, 4) for s in c] == todo

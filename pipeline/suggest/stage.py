@@ -13,7 +13,7 @@ import itertools
 import json
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Iterator, Sequence
+from typing import TYPE_CHECKING, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -23,7 +23,7 @@ from pipeline.config import RoleSettings, SuggestSettings
 from pipeline.errors import InputError
 from pipeline.store import Store
 from pipeline.suggest.scoring import PARAMETERS, Calibration, CodebookSuggester
-from pipeline.embed.cache import TextEmbedder, cache_texts, cached_vectors, embed_cached
+from pipeline.embed.cache import EMBED_CHUNK, TextEmbedder, cache_texts, cached_vectors, embed_cached
 from pipeline.suggest.units import Layout, load_layout  # issue 13: speaker scope, units, hierarchy
 
 if TYPE_CHECKING:
@@ -88,7 +88,8 @@ def suggest_segments(
     """
     started = time.perf_counter()
     version = codebook.version
-    segments = store.query("SELECT id, text FROM current_segments ORDER BY document_id, seq")
+    # ids only: a large study's texts are read a chunk at a time
+    segments = [r[0] for r in store.query("SELECT id FROM current_segments ORDER BY document_id, seq")]
     if not segments:
         raise InputError("the study has no segments; ingest documents first (`deductive ingest DIR PATH`)")
     # --- units and scope (pipeline.suggest.units): checked before anything is embedded or stored
@@ -100,11 +101,13 @@ def suggest_segments(
     run_id = _run_id(version, embedder.identity, params)
     run = store.conn.execute("SELECT params FROM suggestion_runs WHERE id = ?", (run_id,)).fetchone()
     done = {r[0] for r in store.query("SELECT DISTINCT segment_id FROM suggestions WHERE run_id = ?", (run_id,))}
-    todo = [s for s in segments if s["id"] not in done]
+    todo = [s for s in segments if s not in done]
     calibration = Calibration.from_dict(json.loads(run["params"])["calibration"]) if run else None
     # Embed (and store) every text first, then read vectors back a chunk at a time: no step
     # holds the whole study's vectors, and a new run embeds in the same batches as before.
-    embedded = cache_texts(store, embedder, [s["text"] for s in (segments if calibration is None else todo)])
+    embedded = 0
+    for page in _pages(segments if calibration is None else todo, EMBED_CHUNK):
+        embedded += cache_texts(store, embedder, _texts(store, page))
 
     def embed(texts: list[str]) -> np.ndarray:  # the code texts and background sentences
         nonlocal embedded
@@ -114,10 +117,10 @@ def suggest_segments(
 
     # the study's segments (all of them up to CALIBRATION_SAMPLE): the unlabelled data the scores adapt to
     sample = _calibration_sample(segments) if calibration is None else []
-    background = cached_vectors(store, embedder.identity, [s["text"] for s in sample], 0) if sample else np.zeros((0, 0))
+    background = cached_vectors(store, embedder.identity, _texts(store, sample)) if sample else np.zeros((0, 0))
     suggester = CodebookSuggester(settings.top_k, settings.threshold).fit(codebook, embed, background, calibration)
     del background
-    counts = {"shown": 0, "no_code": 0}
+    counts = {"shown": 0, "no_code": 0, "too_long": 0}
     with store.transaction() as conn:
         if run is None:
             stored = {**params, "codes": suggester.codes_, "calibration": suggester.calibration_.to_dict()}
@@ -133,12 +136,25 @@ def suggest_segments(
                 " unit, unit_start, unit_end) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 _chunk_rows(store, run_id, chunk, codebook, suggester, learned, layout, embedder.identity, counts),
             )
-    too_long = sum(1 for s in todo if len(s["text"]) > WINDOW_CHARS)
     return SuggestReport(run_id, version, embedder.identity, len(segments), len(todo), embedded,
-                         counts["shown"], counts["no_code"], too_long, time.perf_counter() - started)
+                         counts["shown"], counts["no_code"], counts["too_long"], time.perf_counter() - started)
 
 
-def _calibration_sample(segments: Sequence[Any]) -> Sequence[Any]:
+def _pages(ids: list[str], size: int) -> Iterator[list[str]]:
+    for start in range(0, len(ids), size):
+        yield ids[start:start + size]
+
+
+def _texts(store: Store, ids: Sequence[str]) -> list[str]:
+    """The segments' texts, in the order of ``ids``."""
+    text = {}
+    for page in _pages(list(ids), 500):  # host parameters per SELECT stay under SQLite's limit
+        marks = ",".join("?" * len(page))
+        text.update(store.conn.execute(f"SELECT id, text FROM segments WHERE id IN ({marks})", page).fetchall())
+    return [text[i] for i in ids]
+
+
+def _calibration_sample(segments: list[str]) -> list[str]:
     """Every segment, or CALIBRATION_SAMPLE of them evenly spaced in document order (bounds the
     calibration's float64 copies of a large study; its mean and code shares are estimated as well)."""
     if len(segments) <= CALIBRATION_SAMPLE:
@@ -146,11 +162,11 @@ def _calibration_sample(segments: Sequence[Any]) -> Sequence[Any]:
     return [segments[int(i)] for i in np.linspace(0, len(segments) - 1, CALIBRATION_SAMPLE).round()]
 
 
-def _chunks(todo: list[Any], layout: Layout, size: int) -> Iterator[list[Any]]:
+def _chunks(todo: list[str], layout: Layout, size: int) -> Iterator[list[str]]:
     """``todo`` (in document order) cut into runs of whole documents of at most ``size`` segments
     (a larger document is a chunk by itself): a unit's roll-up needs its document's segments together."""
-    chunk: list[Any] = []
-    for _, group in itertools.groupby(todo, key=lambda s: layout.segments[s["id"]].document_id):
+    chunk: list[str] = []
+    for _, group in itertools.groupby(todo, key=lambda s: layout.segments[s].document_id):
         document = list(group)
         if chunk and len(chunk) + len(document) > size:
             yield chunk
@@ -160,23 +176,24 @@ def _chunks(todo: list[Any], layout: Layout, size: int) -> Iterator[list[Any]]:
         yield chunk
 
 
-def _chunk_rows(store: Store, run_id: str, chunk: list[Any], codebook: Codebook, suggester: CodebookSuggester,
+def _chunk_rows(store: Store, run_id: str, chunk: list[str], codebook: Codebook, suggester: CodebookSuggester,
                 learned: LearnedModel | None, layout: Layout, model: str, counts: dict[str, int]) -> Iterator[tuple]:
     """The suggestion rows of one chunk of whole documents, made as SQLite stores them."""
-    texts = [s["text"] for s in chunk]
+    texts = _texts(store, chunk)
+    counts["too_long"] += sum(len(t) > WINDOW_CHARS for t in texts)
     X = cached_vectors(store, model, texts, suggester.dimension_)
     raw, scores = _scores(suggester, X, learned, texts)
     del X
     # --- units and scope: each code chosen at its unit, only for speakers in its scope
-    choices = layout.choose(codebook, suggester.codes_, [s["id"] for s in chunk], raw, scores, suggester.choose)
+    choices = layout.choose(codebook, suggester.codes_, chunk, raw, scores, suggester.choose)
     for segment, row in zip(chunk, choices):
         for unit_choice in row:
             choice = unit_choice.choice
             code = None if choice.code is None else suggester.codes_[choice.code]
             counts["no_code"] += code is None
             counts["shown"] += bool(choice.suggested) and code is not None
-            sid = hashlib.sha256(f"{run_id}\0{segment['id']}\0{choice.rank}".encode()).hexdigest()[:16]
-            yield (sid, run_id, segment["id"], code, choice.rank, choice.raw, choice.score, int(choice.suggested),
+            sid = hashlib.sha256(f"{run_id}\0{segment}\0{choice.rank}".encode()).hexdigest()[:16]
+            yield (sid, run_id, segment, code, choice.rank, choice.raw, choice.score, int(choice.suggested),
                    unit_choice.unit, unit_choice.start, unit_choice.end)
 
 
