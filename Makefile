@@ -42,7 +42,7 @@ clean-demo:
 BENCHMARKS := ingest_speed annomi_suggest suggest_speed embed_backends review_roundtrip \
               summarize_annomi annomi_ceiling flow_overhead audit_annomi refi_roundtrip \
               zero_shot learning_curve hostile_inputs scale pseudonymise unit_rollup phase_units \
-              qdpx_import_memory int8_recipes learn_speed fine_tune annomi_end_to_end
+              qdpx_import_memory int8_recipes learn_speed fine_tune annomi_end_to_end onnx_wrapper
 
 benchmarks: setup
 	@missing=""; for name in $(BENCHMARKS); do \
