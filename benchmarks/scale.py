@@ -2,21 +2,27 @@
 
     python benchmarks/scale.py [--sizes 10000,100000,1000000] [--real-up-to 10000] [--threads 2]
 
-Each size runs in a fresh process (so its peak memory is its own) and prints seconds and
-microseconds per segment for: ingest (a CSV, one text per row), segment (re-cutting every
-row into sentences), suggest with the fake embedder (cold: embed + score + store; then a
-warm re-run), suggest with the default backend for sizes up to --real-up-to (real model
-embeddings; 100k of them take hours on a shared 2-core machine), and queue (a 2,000-row
-workbook chosen from the whole study by score). Peak resident memory is printed per size.
-Linear cost shows as a flat microseconds-per-segment column.
+A size is a number of segments: the study is size/2 paragraphs of two sentences each, in
+text files of PARAGRAPHS_PER_DOCUMENT paragraphs (an interview's worth: 400 segments) in
+50 case folders, ingested one segment per paragraph and then cut into sentences; the demo
+codebook suggests its paragraph-unit codes once per paragraph, so the unit roll-up is
+part of the cost. Each size runs in a fresh process and prints seconds and microseconds
+per segment for: ingest (the files), segment (re-cutting every paragraph into
+sentences), suggest with the fake embedder (cold: embed +
+calibrate + score + store; then a warm re-run that finds nothing to do), suggest with the
+default backend for sizes up to --real-up-to (real model embeddings, a new run), and queue
+(a 2,000-row workbook chosen from the whole study by score). Each step's own peak resident
+memory is printed beside it (Linux: the peak is reset before the step through
+/proc/self/clear_refs), and the process's peak at the end. Linear cost shows as a flat
+microseconds-per-segment column.
 
-The texts are synthetic sentences (seeded): two sentences per row, most rows distinct.
+The texts are synthetic sentences (seeded), most paragraphs distinct.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
+import itertools
 import random
 import resource
 import subprocess
@@ -30,6 +36,8 @@ sys.path.insert(0, str(ROOT))
 
 CODEBOOK = ROOT / "codebook" / "demo_study.yaml"
 QUEUE_ROWS = 2000
+PARAGRAPHS_PER_DOCUMENT = 200
+CASES = 50
 
 WHO = ["The ward manager", "A nurse", "The IT lead", "One of the doctors", "The pharmacist", "Our director",
        "A patient advocate", "The trainer", "The night staff", "The finance officer"]
@@ -51,6 +59,36 @@ def synthetic_rows(n: int, seed: int = 0):
         yield i, f"case{i % 50:02d}", f"{first} {second}"
 
 
+def write_corpus(root: Path, paragraphs: int) -> Path:
+    """Text files of PARAGRAPHS_PER_DOCUMENT paragraphs (blank-line separated), in case folders."""
+    rows = synthetic_rows(paragraphs)
+    for k in range(0, paragraphs, PARAGRAPHS_PER_DOCUMENT):
+        folder = root / f"case{(k // PARAGRAPHS_PER_DOCUMENT) % CASES:02d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        texts = [text for _, _, text in itertools.islice(rows, PARAGRAPHS_PER_DOCUMENT)]
+        (folder / f"interview{k // PARAGRAPHS_PER_DOCUMENT:05d}.txt").write_text("\n\n".join(texts) + "\n", encoding="utf-8")
+    return root
+
+
+def reset_peak() -> None:
+    """Reset this process's peak resident memory (Linux >= 4.0), so the next reading is one step's."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        pass
+
+
+def peak_mb() -> float:
+    """Peak resident memory since the last reset_peak (VmHWM), or of the whole process."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def one_size(n: int, real: bool, threads: int) -> None:
     run_size(200, False, threads, quiet=True)  # pays the imports and spaCy's loading before timing
     run_size(n, real, threads)
@@ -58,50 +96,53 @@ def one_size(n: int, real: bool, threads: int) -> None:
 
 def run_size(n: int, real: bool, threads: int, quiet: bool = False) -> None:
     from pipeline.embed import FakeEmbedder, load_embedder, EmbedSettings
-    from pipeline.ingest.read import ReadOptions
     from pipeline.review import QueueOptions, queue
     from pipeline.study import Study
 
     with tempfile.TemporaryDirectory() as tmp:
-        table = Path(tmp) / "texts.csv"
-        with table.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(["id", "case", "text"])
-            writer.writerows(synthetic_rows(n))
+        corpus = write_corpus(Path(tmp) / "corpus", max(n // 2, 2))
         study = Study.create(Path(tmp) / "study", codebook=CODEBOOK)
-        study.settings = study.settings.override("segment", unit="row")
-        read = ReadOptions(text_column="text", id_columns=("id",), case_column="case")
-        timings: list[tuple[str, float, int]] = []
+        study.settings = study.settings.override("segment", unit="paragraph")
+        timings: list[tuple[str, float, int, float]] = []
 
         def timed(label: str, work, count=lambda result: n):  # noqa: ANN001, ANN202
+            reset_peak()
             started = time.perf_counter()
             result = work()
-            timings.append((label, time.perf_counter() - started, count(result)))
+            timings.append((label, time.perf_counter() - started, count(result), peak_mb()))
+            if not quiet:
+                print(f"{n:>9,}  {label:<28} {timings[-1][1]:9.1f} s  {1e6 * timings[-1][1] / max(timings[-1][2], 1):8.1f}"
+                      f" us/segment  {timings[-1][3]:7,.0f} MB  ({timings[-1][2]:,} segments)", flush=True)
             return result
 
-        report = timed("ingest (rows)", lambda: study.ingest([table], read=read))
+        report = timed("ingest (paragraphs)", lambda: study.ingest([corpus]), lambda _: max(n // 2, 2))
         assert report.ok, report.failed
         study.settings = study.settings.override("segment", unit="sentence")
-        timed("segment (sentences)", study.segment, lambda _: len(study.store.query("SELECT 1 FROM current_segments")))
+        timed("segment (sentences)", study.segment, lambda _: study.store.query("SELECT COUNT(*) FROM current_segments")[0][0])
         fake = FakeEmbedder()
         timed("suggest, fake embedder", lambda: study.suggest(embedder=fake, learned=False), lambda r: r.segments)
         timed("  warm re-run", lambda: study.suggest(embedder=fake, learned=False), lambda r: r.segments)
         if real:
             embedder = load_embedder(EmbedSettings(threads=threads))
             embedder.embed(["warm up"])
-            timed(f"suggest, {embedder.identity.rsplit(':', 1)[-1]} backend",
+            timed(f"suggest, {EmbedSettings().backend} backend",
                   lambda: study.suggest(embedder=embedder, learned=False), lambda r: r.segments)
         timed(f"queue ({QUEUE_ROWS} by score)", lambda: queue(study, QueueOptions(coder="ana", order="score", limit=QUEUE_ROWS,
                                                                                include_uncoded=True),
                                                            Path(tmp) / "queue.xlsx"),
-              lambda _: len(study.store.query("SELECT 1 FROM current_segments")))
+              lambda _: study.store.query("SELECT COUNT(*) FROM current_segments")[0][0])
         study.close()
     if quiet:
         return
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    for label, seconds, count in timings:
-        print(f"{n:>9,}  {label:<28} {seconds:9.1f} s  {1e6 * seconds / max(count, 1):8.1f} us/segment  ({count:,} segments)")
-    print(f"{n:>9,}  peak resident memory {peak:,.0f} MB\n", flush=True)
+    print(f"{n:>9,}  peak resident memory of the whole process {peak:,.0f} MB; load average {_load()}\n", flush=True)
+
+
+def _load() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "?"
 
 
 def main() -> None:
@@ -114,7 +155,7 @@ def main() -> None:
     if args.one:
         one_size(args.one, args.one <= args.real_up_to, args.threads)
         return
-    print(f"{'size':>9}  {'step':<28} {'seconds':>11}  {'cost':>19}")
+    print(f"{'segments':>9}  {'step':<28} {'seconds':>11}  {'cost':>19}  {'peak':>10}   (load average {_load()})")
     for n in (int(s) for s in args.sizes.split(",")):
         subprocess.run([sys.executable, __file__, "--one", str(n), "--real-up-to", str(args.real_up_to),
                         "--threads", str(args.threads)], check=True)

@@ -25,10 +25,9 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _annomi import CODEBOOK, ROLES, require_annomi  # noqa: E402
+from _annomi import CODEBOOK, READ, ROLES, require_annomi  # noqa: E402
 
 from pipeline.embed import EmbedSettings, load_embedder  # noqa: E402
-from pipeline.ingest.read import ReadOptions  # noqa: E402
 from pipeline.study import Study  # noqa: E402
 
 
@@ -49,14 +48,13 @@ def raw_encoder(threads: int):
     return run
 
 
-def study_with(texts: list[str], speakers: list[str], root: Path) -> Study:
+def study_with(rows: pd.DataFrame, root: Path) -> Study:
+    """The utterances as a study, with speakers and the codebook's roles (counsellor, client)."""
     table = root / "texts.csv"
-    pd.DataFrame({"id": range(len(texts)), "case": "bench", "speaker": speakers, "text": texts}).to_csv(table, index=False)
+    rows.to_csv(table, index=False)
     study = Study.create(root / "study", codebook=CODEBOOK)
-    # the codebook scopes its groups to counsellor and client turns (docs/units-and-scope.md)
     study.settings = dataclasses.replace(study.settings.override("segment", unit="row"), roles=ROLES)
-    study.ingest([table], read=ReadOptions(text_column="text", id_columns=("id",), case_column="case",
-                                           speaker_column="speaker"))
+    study.ingest([table], read=READ)
     return study
 
 
@@ -74,8 +72,9 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     frame = pd.read_csv(require_annomi(), dtype=str, keep_default_na=False)
-    first = frame.drop_duplicates("utterance_text").head(args.n)  # distinct texts: the cache cannot help
-    texts, speakers = first["utterance_text"].tolist(), first["interlocutor"].tolist()
+    frame = frame[frame["utterance_text"].str.strip() != ""].drop_duplicates("utterance_text")  # the cache cannot help
+    rows = frame.head(args.n)
+    texts = rows["utterance_text"].tolist()
     n = len(texts)
     print(f"{n} distinct AnnoMI utterances, {args.threads} threads, batch 64, best of {args.repeat} runs\n")
     raw_run = raw_encoder(args.threads)
@@ -91,7 +90,7 @@ def main() -> None:
                     raws.append(raw_run(texts))
                 root = Path(tmp) / f"{backend}-{attempt}"
                 root.mkdir()
-                study = study_with(texts, speakers, root)
+                study = study_with(rows, root)
                 cold, report = timed_suggest(study, embedder)
                 colds.append(cold)
                 if attempt < args.repeat - 1:

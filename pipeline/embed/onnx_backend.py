@@ -21,7 +21,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from pipeline.embed.onnx_export import MIN_COSINE, RECIPE, CannotReproduce, atomic_write, checked_cosine, onnx_model_file
-from pipeline.embed.seam import DEFAULT_ONNX_CACHE, EmbedSettings, embed_in_length_order, normalize_rows
+from pipeline.embed.seam import DEFAULT_ONNX_CACHE, EmbedSettings, normalize_rows
 from pipeline.embed.source import ModelSource, read_max_tokens
 from pipeline.errors import ModelError
 
@@ -48,18 +48,29 @@ class OnnxEmbedder:
         self._input_names = [i.name for i in session.get_inputs()]
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Tokenise every text first, then run batches of texts with the same number of word
+        pieces or close to it, each padded to its longest: sorting by characters left a third
+        of the tokens run as padding on AnnoMI utterances (benchmarks/onnx_wrapper.py)."""
         texts = list(texts)
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         if not texts:
-            return np.zeros((0, self.dimension), dtype=np.float32)
-        return embed_in_length_order(texts, self.batch_size, self._encode_batch, self.dimension)
+            return out
+        encodings = self.tokenizer.encode_batch(texts)  # truncated, not padded
+        order = sorted(range(len(texts)), key=lambda i: -len(encodings[i].ids))
+        for start in range(0, len(order), self.batch_size):
+            rows = order[start:start + self.batch_size]
+            out[rows] = self._run([encodings[i] for i in rows])
+        return out
 
-    def _encode_batch(self, texts: list[str]) -> np.ndarray:
-        encodings = self.tokenizer.encode_batch(texts)
-        arrays = {
-            "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
-            "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
-            "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
-        }
+    def _run(self, encodings: list[Any]) -> np.ndarray:
+        width = max(len(e.ids) for e in encodings)
+        arrays = {name: np.zeros((len(encodings), width), dtype=np.int64)
+                  for name in ("input_ids", "attention_mask", "token_type_ids")}
+        for row, e in enumerate(encodings):
+            n = len(e.ids)
+            arrays["input_ids"][row, :n] = e.ids  # pad id 0, as the tokenizer pads ([PAD] = 0)
+            arrays["attention_mask"][row, :n] = 1
+            arrays["token_type_ids"][row, :n] = e.type_ids
         hidden = self.session.run(None, {name: arrays[name] for name in self._input_names})[0]
         return mean_pool(hidden, arrays["attention_mask"])
 
@@ -138,9 +149,12 @@ def _load_tokenizer(source: ModelSource, max_tokens: int) -> Any:
         raise CannotReproduce(f"embedding model {source.name!r}: the onnx backends need {path}, which is missing")
     tokenizer = Tokenizer.from_file(str(path))
     padding = tokenizer.padding or {}
+    if padding.get("pad_id", 0) != 0:  # OnnxEmbedder pads with 0 itself
+        raise CannotReproduce(f"embedding model {source.name!r}: its tokenizer pads with id {padding['pad_id']}, "
+                              "the onnx backends pad with 0")
     tokenizer.enable_truncation(max_length=max_tokens)
-    # The shipped file pads every text to 128; pad to the longest in the batch instead.
-    tokenizer.enable_padding(pad_id=padding.get("pad_id", 0), pad_token=padding.get("pad_token", "[PAD]"))
+    # The shipped file pads every text to 128; OnnxEmbedder pads each batch to its longest.
+    tokenizer.no_padding()
     return tokenizer
 
 

@@ -9,10 +9,11 @@ a new codebook or model makes a new run and keeps the old one.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -22,8 +23,8 @@ from pipeline.config import RoleSettings, SuggestSettings
 from pipeline.errors import InputError
 from pipeline.store import Store
 from pipeline.suggest.scoring import PARAMETERS, Calibration, CodebookSuggester
-from pipeline.embed.cache import TextEmbedder, embed_cached
-from pipeline.suggest.units import load_layout  # issue 13: speaker scope, units, hierarchy
+from pipeline.embed.cache import EMBED_CHUNK, TextEmbedder, cache_texts, cached_vectors, embed_cached
+from pipeline.suggest.units import Layout, load_layout  # issue 13: speaker scope, units, hierarchy
 
 if TYPE_CHECKING:
     from pipeline.suggest.training import LearnedModel
@@ -35,6 +36,9 @@ __all__ = ["SuggestReport", "suggest_segments", "latest_run", "suggestions_frame
 
 METHOD = "definition-similarity-v2"
 LEARNED_METHOD = "learned-mix-v2"
+# Memory of a large study (neither enters a run's identity; a study within both is scored exactly as in one step):
+SCORE_CHUNK = 20_000  # segments scored and stored per step, in whole documents
+CALIBRATION_SAMPLE = 50_000  # segments the calibration is fitted on (evenly spaced beyond that)
 UNTRUSTED_CAP = 0.5
 # all-MiniLM-L6-v2 reads at most 256 word pieces; about 4 characters each in English.
 WINDOW_CHARS = 1000
@@ -84,7 +88,8 @@ def suggest_segments(
     """
     started = time.perf_counter()
     version = codebook.version
-    segments = store.query("SELECT id, text FROM current_segments ORDER BY document_id, seq")
+    # ids only: a large study's texts are read a chunk at a time
+    segments = [r[0] for r in store.query("SELECT id FROM current_segments ORDER BY document_id, seq")]
     if not segments:
         raise InputError("the study has no segments; ingest documents first (`deductive ingest DIR PATH`)")
     # --- units and scope (pipeline.suggest.units): checked before anything is embedded or stored
@@ -96,53 +101,100 @@ def suggest_segments(
     run_id = _run_id(version, embedder.identity, params)
     run = store.conn.execute("SELECT params FROM suggestion_runs WHERE id = ?", (run_id,)).fetchone()
     done = {r[0] for r in store.query("SELECT DISTINCT segment_id FROM suggestions WHERE run_id = ?", (run_id,))}
-    todo = [s for s in segments if s["id"] not in done]
+    todo = [s for s in segments if s not in done]
+    calibration = Calibration.from_dict(json.loads(run["params"])["calibration"]) if run else None
+    # Embed (and store) every text first, then read vectors back a chunk at a time: no step
+    # holds the whole study's vectors, and a new run embeds in the same batches as before.
     embedded = 0
+    for page in _pages(segments if calibration is None else todo, EMBED_CHUNK):
+        embedded += cache_texts(store, embedder, _texts(store, page))
 
-    def embed(texts: list[str]) -> np.ndarray:
+    def embed(texts: list[str]) -> np.ndarray:  # the code texts and background sentences
         nonlocal embedded
         vectors, count = embed_cached(store, embedder, texts)
         embedded += count
         return vectors
 
-    calibration = Calibration.from_dict(json.loads(run["params"])["calibration"]) if run else None
-    if calibration is None:
-        vectors = embed([s["text"] for s in segments])  # the background is every segment
-        by_id = dict(zip((s["id"] for s in segments), vectors))
-        background = vectors  # the study's segments: the unlabelled data the scores adapt to
-    else:  # an earlier part of this run stored the scale: only the new segments are embedded
-        by_id = dict(zip((s["id"] for s in todo), embed([s["text"] for s in todo]))) if todo else {}
-        background = np.zeros((0, 0))
+    # the study's segments (all of them up to CALIBRATION_SAMPLE): the unlabelled data the scores adapt to
+    sample = _calibration_sample(segments) if calibration is None else []
+    background = cached_vectors(store, embedder.identity, _texts(store, sample)) if sample else np.zeros((0, 0))
     suggester = CodebookSuggester(settings.top_k, settings.threshold).fit(codebook, embed, background, calibration)
-    X = np.stack([by_id[s["id"]] for s in todo]) if todo else np.zeros((0, suggester.dimension_), np.float32)
-    raw, scores = _scores(suggester, X, learned, [s["text"] for s in todo])
+    del background
+    counts = {"shown": 0, "no_code": 0, "too_long": 0}
+    with store.transaction() as conn:
+        if run is None:
+            stored = {**params, "codes": suggester.codes_, "calibration": suggester.calibration_.to_dict()}
+            if len(sample) < len(segments):  # recorded, not part of the run's identity
+                stored["calibration_sample"] = {"segments": len(sample), "of": len(segments)}
+            conn.execute(
+                "INSERT INTO suggestion_runs(id, codebook_version, model, method, params) VALUES (?,?,?,?,?)",
+                (run_id, version, embedder.identity, METHOD if learned is None else LEARNED_METHOD, json.dumps(stored)),
+            )
+        for chunk in _chunks(todo, layout, SCORE_CHUNK):
+            conn.executemany(
+                "INSERT INTO suggestions(id, run_id, segment_id, code_id, rank, raw_score, score, suggested,"
+                " unit, unit_start, unit_end) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                _chunk_rows(store, run_id, chunk, codebook, suggester, learned, layout, embedder.identity, counts),
+            )
+    return SuggestReport(run_id, version, embedder.identity, len(segments), len(todo), embedded,
+                         counts["shown"], counts["no_code"], counts["too_long"], time.perf_counter() - started)
+
+
+def _pages(ids: list[str], size: int) -> Iterator[list[str]]:
+    for start in range(0, len(ids), size):
+        yield ids[start:start + size]
+
+
+def _texts(store: Store, ids: Sequence[str]) -> list[str]:
+    """The segments' texts, in the order of ``ids``."""
+    text = {}
+    for page in _pages(list(ids), 500):  # host parameters per SELECT stay under SQLite's limit
+        marks = ",".join("?" * len(page))
+        text.update(store.conn.execute(f"SELECT id, text FROM segments WHERE id IN ({marks})", page).fetchall())
+    return [text[i] for i in ids]
+
+
+def _calibration_sample(segments: list[str]) -> list[str]:
+    """Every segment, or CALIBRATION_SAMPLE of them evenly spaced in document order (bounds the
+    calibration's float64 copies of a large study; its mean and code shares are estimated as well)."""
+    if len(segments) <= CALIBRATION_SAMPLE:
+        return segments
+    return [segments[int(i)] for i in np.linspace(0, len(segments) - 1, CALIBRATION_SAMPLE).round()]
+
+
+def _chunks(todo: list[str], layout: Layout, size: int) -> Iterator[list[str]]:
+    """``todo`` (in document order) cut into runs of whole documents of at most ``size`` segments
+    (a larger document is a chunk by itself): a unit's roll-up needs its document's segments together."""
+    chunk: list[str] = []
+    for _, group in itertools.groupby(todo, key=lambda s: layout.segments[s].document_id):
+        document = list(group)
+        if chunk and len(chunk) + len(document) > size:
+            yield chunk
+            chunk = []
+        chunk += document
+    if chunk:
+        yield chunk
+
+
+def _chunk_rows(store: Store, run_id: str, chunk: list[str], codebook: Codebook, suggester: CodebookSuggester,
+                learned: LearnedModel | None, layout: Layout, model: str, counts: dict[str, int]) -> Iterator[tuple]:
+    """The suggestion rows of one chunk of whole documents, made as SQLite stores them."""
+    texts = _texts(store, chunk)
+    counts["too_long"] += sum(len(t) > WINDOW_CHARS for t in texts)
+    X = cached_vectors(store, model, texts, suggester.dimension_)
+    raw, scores = _scores(suggester, X, learned, texts)
+    del X
     # --- units and scope: each code chosen at its unit, only for speakers in its scope
-    choices = layout.choose(codebook, suggester.codes_, [s["id"] for s in todo], raw, scores, suggester.choose)
-    rows = []
-    for segment, row in zip(todo, choices):
+    choices = layout.choose(codebook, suggester.codes_, chunk, raw, scores, suggester.choose)
+    for segment, row in zip(chunk, choices):
         for unit_choice in row:
             choice = unit_choice.choice
             code = None if choice.code is None else suggester.codes_[choice.code]
-            sid = hashlib.sha256(f"{run_id}\0{segment['id']}\0{choice.rank}".encode()).hexdigest()[:16]
-            rows.append((sid, run_id, segment["id"], code, choice.rank, choice.raw, choice.score, int(choice.suggested),
-                         unit_choice.unit, unit_choice.start, unit_choice.end))
-    with store.transaction() as conn:
-        if run is None:
-            conn.execute(
-                "INSERT INTO suggestion_runs(id, codebook_version, model, method, params) VALUES (?,?,?,?,?)",
-                (run_id, version, embedder.identity, METHOD if learned is None else LEARNED_METHOD,
-                 json.dumps({**params, "codes": suggester.codes_, "calibration": suggester.calibration_.to_dict()})),
-            )
-        conn.executemany(
-            "INSERT INTO suggestions(id, run_id, segment_id, code_id, rank, raw_score, score, suggested,"
-            " unit, unit_start, unit_end) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            rows,
-        )
-    shown = sum(1 for r in rows if r[7] and r[3] is not None)
-    no_code = sum(1 for r in rows if r[3] is None)
-    too_long = sum(1 for s in todo if len(s["text"]) > WINDOW_CHARS)
-    return SuggestReport(run_id, version, embedder.identity, len(segments), len(todo), embedded,
-                         shown, no_code, too_long, time.perf_counter() - started)
+            counts["no_code"] += code is None
+            counts["shown"] += bool(choice.suggested) and code is not None
+            sid = hashlib.sha256(f"{run_id}\0{segment}\0{choice.rank}".encode()).hexdigest()[:16]
+            yield (sid, run_id, segment, code, choice.rank, choice.raw, choice.score, int(choice.suggested),
+                   unit_choice.unit, unit_choice.start, unit_choice.end)
 
 
 def _scores(suggester: CodebookSuggester, X: np.ndarray, learned: LearnedModel | None,

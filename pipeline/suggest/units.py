@@ -59,7 +59,7 @@ _MISSING = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per segment of the study: slots halve its memory
 class SegmentRow:
     id: str
     document_id: str
@@ -193,8 +193,9 @@ def choose_by_unit(
     rows: list[list[UnitChoice]] = [[] for _ in segments]
     for i, choices in enumerate(chooser(raw, np.where(level == "", scores, OUT_OF_SCOPE))):
         rows[i] += [UnitChoice(c) for c in choices]
+    present = {s.document_id for s in segments}  # a chunk's documents, not the study's (no quadratic cost)
     for unit in sorted(set(level) - {""}):
-        spans = {d: unit_spans(text, blocks, unit) for d, (text, blocks) in documents.items()}
+        spans = {d: unit_spans(text, blocks, unit) for d, (text, blocks) in documents.items() if d in present}
         units = group_units(segments, spans)
         members = [m for _, _, m in units]
         unit_scores = np.where(level == unit, roll_up(scores, members), OUT_OF_SCOPE)
