@@ -162,6 +162,12 @@ def suggest(study_dir: Path, codebook_id: str | None, top_k: int | None, thresho
     if report.too_long:
         click.echo(f"note: {report.too_long} segments are longer than the model's window (~256 word pieces); "
                    "only their beginning is scored. Lower segment.max_chars to split them.")
+    if report.set_aside:
+        click.echo(f"note: this study does not seem to talk about {' or '.join(repr(n) for n in report.set_aside)}: "
+                   "its sentences are no closer to these codes than generic sentences are, so they are suggested "
+                   "only where a segment is clearly close to one (docs/method.md, step 4). If the codebook does "
+                   "belong, add examples in the study's own words to these codes, or confirm some segments and "
+                   "run `deductive learn`.")
 
 
 @click.command()

@@ -49,7 +49,7 @@ def test_chunks_of_whole_documents_store_the_same_suggestions(tmp_path: Path, co
     chunked, params_chunked, fetched = _suggest(tmp_path / "many", corpus, book, monkeypatch, chunk=2)
     assert any(r[8] == "paragraph" for r in whole)  # rolled-up suggestions are part of what is compared
     assert chunked == whole and params_chunked == params  # every id, code, rank, score, flag and unit
-    n = params["calibration"]["n_study"]
+    n = fetched_whole[0]  # the calibration's fetch: every segment (n_study counts what the fit test saw)
     assert "calibration_sample" not in params and n > 8
     # one fetch for the calibration, then one per chunk: four documents, each a chunk of its own
     # (chunk=2 is smaller than any document, which is never cut); one chunk holds every segment

@@ -22,6 +22,7 @@ from pipeline.codebook import Codebook
 from pipeline.config import RoleSettings, SuggestSettings
 from pipeline.errors import InputError
 from pipeline.store import Store
+from pipeline.suggest.fit_sample import fit_sentences
 from pipeline.suggest.scoring import PARAMETERS, Calibration, CodebookSuggester
 from pipeline.embed.cache import EMBED_CHUNK, TextEmbedder, cache_texts, cached_vectors, embed_cached
 from pipeline.suggest.units import Layout, load_layout  # issue 13: speaker scope, units, hierarchy
@@ -56,6 +57,7 @@ class SuggestReport:
     no_code: int
     too_long: int
     seconds: float
+    set_aside: tuple[str, ...] = ()  # labels of the code sets the study does not seem to talk about (scoring step 4)
 
 
 def _run_id(codebook_version: str, model: str, params: dict) -> str:
@@ -117,9 +119,14 @@ def suggest_segments(
 
     # the study's segments (all of them up to CALIBRATION_SAMPLE): the unlabelled data the scores adapt to
     sample = _calibration_sample(segments) if calibration is None else []
-    background = cached_vectors(store, embedder.identity, _texts(store, sample)) if sample else np.zeros((0, 0))
-    suggester = CodebookSuggester(settings.top_k, settings.threshold).fit(codebook, embed, background, calibration)
-    del background
+    sample_texts = _texts(store, sample)
+    background = cached_vectors(store, embedder.identity, sample_texts) if sample else np.zeros((0, 0))
+    # segments longer than a sentence are tested for fit on their sentences (pipeline.suggest.fit_sample)
+    sentences = fit_sentences(sample_texts) if sample_texts else None
+    fit = embed(sentences) if sentences else None
+    suggester = CodebookSuggester(settings.top_k, settings.threshold).fit(codebook, embed, background, calibration,
+                                                                          fit_segments=fit)
+    del background, fit, sample_texts
     counts = {"shown": 0, "no_code": 0, "too_long": 0}
     with store.transaction() as conn:
         if run is None:
@@ -136,8 +143,10 @@ def suggest_segments(
                 " unit, unit_start, unit_end) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 _chunk_rows(store, run_id, chunk, codebook, suggester, learned, layout, embedder.identity, counts),
             )
+    set_aside = tuple(codebook.get(name).label if name else "the codes outside exclusive groups"
+                      for name in suggester.set_aside_())
     return SuggestReport(run_id, version, embedder.identity, len(segments), len(todo), embedded,
-                         counts["shown"], counts["no_code"], counts["too_long"], time.perf_counter() - started)
+                         counts["shown"], counts["no_code"], counts["too_long"], time.perf_counter() - started, set_aside)
 
 
 def _pages(ids: list[str], size: int) -> Iterator[list[str]]:
