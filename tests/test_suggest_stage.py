@@ -197,12 +197,19 @@ codes:
 """
 
 
-def test_a_codebook_that_does_not_belong_to_the_text_shows_nothing(tabular_study, tmp_path: Path) -> None:
+@pytest.fixture
+def foreign_study(tabular_study, tmp_path: Path) -> Path:
+    """The tabular study with a codebook about telescopes and baking added (the latest)."""
     study_dir, _ = tabular_study
     path = tmp_path / "foreign.yaml"
     path.write_text(FOREIGN_CODEBOOK, encoding="utf-8")
     with Study(study_dir) as study:
         study.add_codebook(path)
+    return study_dir
+
+
+def test_a_codebook_that_does_not_belong_to_the_text_shows_nothing(foreign_study: Path) -> None:
+    with Study(foreign_study) as study:
         report = study.suggest(embedder=FakeEmbedder())
         rows = study.suggestions(report.run_id, shown_only=False)
     assert report.shown == 0 and report.no_code == report.segments  # every segment: an explicit no code
@@ -210,13 +217,8 @@ def test_a_codebook_that_does_not_belong_to_the_text_shows_nothing(tabular_study
     assert report.set_aside == ("the codes outside exclusive groups",)  # and the CLI says so
 
 
-def test_suggest_says_which_codes_the_study_does_not_talk_about(tabular_study, tmp_path: Path) -> None:
-    study_dir, _ = tabular_study
-    path = tmp_path / "foreign.yaml"
-    path.write_text(FOREIGN_CODEBOOK, encoding="utf-8")
-    with Study(study_dir) as study:
-        study.add_codebook(path)
-    result = CliRunner().invoke(cli, ["suggest", str(study_dir), "--model", "fake", "--codebook", "foreign"])
+def test_suggest_says_which_codes_the_study_does_not_talk_about(foreign_study: Path) -> None:
+    result = CliRunner().invoke(cli, ["suggest", str(foreign_study), "--model", "fake", "--codebook", "foreign"])
     assert result.exit_code == 0, result.output
     assert "note: this study does not seem to talk about 'the codes outside exclusive groups'" in result.output
     assert "add examples in the study's own words" in result.output
