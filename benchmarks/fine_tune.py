@@ -48,7 +48,7 @@ def retarget(task: lc.Task, texts: list[str], embed) -> lc.Task:
     X = embed(texts)
     book = load_codebook(task.bench.codebook)
     suggester = CodebookSuggester(threshold=0).fit(book, embed, X)
-    scores = suggester.calibration_.transform(suggester.raw_scores(X))
+    scores = suggester.predict_proba(X)
     prior = scores[:, [suggester.codes_.index(c) for c in task.codes]]
     return lc.Task(task.bench, task.codes, X, prior, task.y, task.train, task.test, task.docs, task.surface, task.lexical)
 

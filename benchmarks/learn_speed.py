@@ -13,6 +13,7 @@ grouped cross-validation, the permutation tests, saving. Printed with the load a
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 import tempfile
@@ -24,6 +25,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from _annomi import ROLES  # noqa: E402
 from _datasets import embed_texts, load  # noqa: E402
 
 from pipeline.ingest.read import ReadOptions  # noqa: E402
@@ -53,10 +55,13 @@ def main() -> None:
     embedder = CachedEmbedder(bench.texts)
     with tempfile.TemporaryDirectory() as tmp:
         table = Path(tmp) / "rows.csv"
-        pd.DataFrame({"rid": range(len(bench.texts)), "doc": bench.groups, "text": bench.texts}).to_csv(table, index=False)
+        pd.DataFrame({"rid": range(len(bench.texts)), "doc": bench.groups, "speaker": "therapist",
+                      "text": bench.texts}).to_csv(table, index=False)
         study = Study.create(Path(tmp) / "study", codebook=bench.codebook)
-        study.settings = study.settings.override("segment", unit="row")
-        study.ingest([table], read=ReadOptions(text_column="text", id_columns=("rid",), case_column="doc"))
+        # the codebook scopes its groups to counsellor and client turns: these are the counsellor's
+        study.settings = dataclasses.replace(study.settings.override("segment", unit="row"), roles=ROLES)
+        study.ingest([table], read=ReadOptions(text_column="text", id_columns=("rid",), case_column="doc",
+                                               speaker_column="speaker"))
         version = study.codebook().version
         segs = {r["external_id"]: r["id"] for r in study.store.query("SELECT id, external_id FROM current_segments")}
         picked = np.random.default_rng(0).permutation(len(bench.texts))[: args.n]

@@ -77,7 +77,7 @@ def prepare(bench: Benchmark) -> Task:
     X = embed_texts(bench.texts)
     # The calibration background is every unit, as in a study where all segments are ingested.
     suggester = CodebookSuggester(threshold=0).fit(book, embed_texts, X)
-    scores = suggester.calibration_.transform(suggester.raw_scores(X))
+    scores = suggester.predict_proba(X)
     prior = scores[:, [suggester.codes_.index(c) for c in codes]]
     idx = np.flatnonzero(keep)
     y = np.array([codes.index(label) for label in np.asarray(bench.labels)[idx]])
@@ -94,7 +94,7 @@ def one_hot(y: np.ndarray, k: int) -> np.ndarray:
 
 
 DEPLOYED = "deployed"
-SETTINGS: dict = {}  # LearnedSuggester options (--selection, --no-importance); default: what `learn` uses
+SETTINGS: dict = {}  # LearnedSuggester options (--selection, --importance); default: what `learn` uses
 LEXICAL = True  # --no-lexical: leave the n-gram view out
 
 
@@ -217,14 +217,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=list(BENCHMARKS), action="append", help="Run only these benchmarks.")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--selection", choices=["best", "one_se"], help="Variant: how the learner picks its configuration.")
-    parser.add_argument("--no-importance", action="store_true", help="Variant: unweighted cross-validation.")
+    parser.add_argument("--selection", choices=["best", "one_se", "guard"], help="Variant: how the learner picks its configuration.")
+    parser.add_argument("--importance", action="store_true", help="Variant: CV weighted to the pool (importance weights).")
     parser.add_argument("--no-lexical", action="store_true", help="Variant: no n-gram view.")
     args = parser.parse_args()
     global LEXICAL
     LEXICAL = not args.no_lexical
     SETTINGS.update({"selection": args.selection} if args.selection else {})
-    SETTINGS.update({"importance": False} if args.no_importance else {})
+    SETTINGS.update({"importance": True} if args.importance else {})
     if SETTINGS or not LEXICAL:
         print(f"VARIANT (not what `deductive learn` fits): {SETTINGS} lexical={LEXICAL}")
     warnings.simplefilter("ignore", ConvergenceWarning)

@@ -100,3 +100,33 @@ def test_one_se_rule_takes_the_simplest_candidate_within_noise(gain: list[float]
     assert choose([learned, zero], "one_se").mix == one_se_mix
     # fewer views are simpler: an equal score with n-grams loses to one without
     assert choose([candidate(0.5, base, ("lexical",)), candidate(0.5, base)], "best").views == ()
+
+
+@pytest.mark.parametrize("gain, guarded_mix", [
+    ([0.05, -0.04, 0.06, -0.03, 0.02], 0.0),  # within noise: zero-shot stays
+    ([0.10, 0.12, 0.09, 0.11, 0.10], 0.75),  # clear: the best candidate, not the simplest
+])
+def test_guard_leaves_zero_shot_only_for_a_gain_above_the_noise(gain: list[float], guarded_mix: float) -> None:
+    base = [0.30, 0.32, 0.28, 0.31, 0.29]
+    options = [candidate(0.0, base), candidate(0.25, list(np.add(base, np.multiply(gain, 0.5)))),
+               candidate(0.75, list(np.add(base, gain)))]
+    assert choose(options, "guard").mix == guarded_mix
+    assert choose(options, "best").mix == 0.75
+
+
+def test_the_guard_keeps_zero_shot_on_noise_labels_more_often_than_the_best_score_does() -> None:
+    # Labels unrelated to embedding, words and scores: any gain in cross-validation is noise.
+    # Ten draws: the default (guard) keeps the zero-shot scores in most; "best" chases the noise.
+    kept = {"guard": 0, "best": 0}
+    for seed in range(10):
+        X, texts, _, _, docs = worded(120, seed, signal_in_words=True)
+        rng = np.random.default_rng(seed + 100)  # not worded's generator: labels independent of the words
+        y = rng.integers(0, 2, 120)
+        labels = Labels(["a", "b"], np.column_stack([y == 0, y == 1]).astype(np.int8), [[0, 1]])
+        prior = rng.uniform(0, 1, (120, 2))
+        for rule in kept:
+            model = LearnedSuggester(selection=rule).fit(X, labels, prior, docs, None, lexical_features(texts))
+            kept[rule] += model.units_[0].mix == 0.0
+            if rule == "guard" and model.units_[0].mix == 0.0:
+                assert np.allclose(model.predict_proba(X, prior, None, lexical_features(texts)), prior)
+    assert kept["guard"] >= 6 and kept["guard"] > kept["best"]

@@ -38,8 +38,8 @@ TUNED_DIR = "tuned"
 AUTO_LEARN_MIN = 30  # positive decisions before `suggest` learns by itself
 METHOD_DESCRIPTION = ("logistic regression per exclusive group / per code on the embedding and the zero-shot scores, "
                       "with a question mark and the length, and hashed word and character n-grams, where grouped "
-                      "cross-validation weighted to the study's segments says they help, "
-                      "mixed with the zero-shot scores by a weight chosen by cross-validation grouped by document")
+                      "cross-validation says they help, mixed with the zero-shot scores by a weight chosen by "
+                      "cross-validation grouped by document (zero-shot kept unless the gain is above the folds' noise)")
 
 
 @dataclass
@@ -124,18 +124,14 @@ def _check_exclusive(rows: list, codebook: Codebook) -> None:
                          f"with one code) or learn from other coders with --coder; nothing was learned or saved")
 
 
-def zero_shot_scores(store: Store, codebook: Codebook, embedder: TextEmbedder, X: np.ndarray,
-                     with_pool: bool = False) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+def zero_shot_scores(store: Store, codebook: Codebook, embedder: TextEmbedder, X: np.ndarray) -> np.ndarray:
     """Calibrated definition scores of rows X, on the background of every current segment
-    (the scale a suggestion run uses), in codebook.codable order; with_pool: also those of
-    every current segment (the pool the confirmed sample should stand for)."""
+    (the scale a suggestion run uses), in codebook.codable order."""
     def embed(batch: list[str]) -> np.ndarray:
         return embed_cached(store, embedder, batch)[0]
 
     background = embed([r[0] for r in store.query("SELECT text FROM current_segments")])
     definition = CodebookSuggester(threshold=0).fit(codebook, embed, background)
-    if with_pool:
-        return definition.predict_proba(X), definition.predict_proba(background)
     return definition.predict_proba(X)  # the scores a suggestion run shows
 
 
@@ -150,9 +146,9 @@ def learn(store: Store, codebook: Codebook, embedder: TextEmbedder, models_dir: 
     if not data.segment_ids or data.labels.positives().sum() == 0:
         raise InputError("no confirmed codes to learn from yet; confirm some suggestions first (`deductive confirm`)")
     X, _ = embed_cached(store, embedder, data.texts)
-    prior, pool = zero_shot_scores(store, codebook, embedder, X, with_pool=True)
+    prior = zero_shot_scores(store, codebook, embedder, X)
     model = LearnedSuggester().fit(X, data.labels, prior, data.documents, surface_features(data.texts),
-                                   lexical_features(data.texts), pool_prior=pool)
+                                   lexical_features(data.texts))
     if not model.units_:
         raise InputError(_too_few(data.labels, codebook))
     model_id = hashlib.sha256(json.dumps([codebook.version, embedder.identity, data.decision_ids]).encode()).hexdigest()[:12]
