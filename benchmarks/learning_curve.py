@@ -13,12 +13,19 @@ on the held-out test groups (benchmarks/_datasets.py, split by group), Cohen's k
 - plain LR: sklearn LogisticRegression() on the embeddings of the same confirmed units.
 
 Then, at 100 per code (random), extra features beside the embedding and the zero-shot
-scores: none; a question mark and the length (what `deductive learn` uses); plus context
+scores: none; a question mark and the length where cross-validation says; plus context
 (the embedding of the previous unit in the same transcript; AnnoMI only, the other data
-sets have no order); plus hashed word 1-2-grams and character 3-grams. Human agreement where published (AnnoMI:
-0.74 counsellor, 0.47 client) is printed beside.
+sets have no order); and what `deductive learn` fits: the question mark and length, then
+hashed word 1-2-grams and character 3-grams, each where the learner's own grouped
+cross-validation says it helps. Each with its fitting time. Human agreement where
+published (AnnoMI: 0.74 counsellor, 0.47 client) is printed beside.
 
-    python benchmarks/learning_curve.py [--only cap] [--seed 0]
+Variants (printed as such, never what `learn` fits) re-run the same draws with another
+selection rule (--selection best|one_se), with importance-weighted cross-validation
+(--importance) or without the n-gram view (--no-lexical): how the design was chosen on
+AnnoMI.
+
+    python benchmarks/learning_curve.py [--only cap] [--seed 0] [--selection best] [--importance] [--no-lexical]
 
 Embeddings are cached on disk (benchmarks/_datasets.py), so a re-run encodes nothing.
 """
