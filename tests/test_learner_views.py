@@ -130,3 +130,21 @@ def test_the_guard_keeps_zero_shot_on_noise_labels_more_often_than_the_best_scor
             if rule == "guard" and model.units_[0].mix == 0.0:
                 assert np.allclose(model.predict_proba(X, prior, None, lexical_features(texts)), prior)
     assert kept["guard"] >= 6 and kept["guard"] > kept["best"]
+
+
+def test_a_saved_model_that_uses_ngrams_scores_segments_from_their_texts(tmp_path) -> None:
+    # What `deductive suggest` calls: LearnedModel.scores builds the views from the texts.
+    from pipeline.suggest.features import surface_features
+    from pipeline.suggest.model_file import read_model, save_model
+    from pipeline.suggest.training import LearnedModel
+
+    X, texts, labels, _, docs = worded(120, 0, signal_in_words=True)
+    prior = np.full(labels.matrix.shape, 0.5)
+    model = LearnedSuggester().fit(X, labels, prior, docs, surface_features(texts), lexical_features(texts))
+    assert "lexical" in model.units_[0].views
+    save_model(tmp_path / "m", model, {"trained_on": []}, {})
+    loaded, _ = read_model(tmp_path / "m")
+    learned = LearnedModel("m", tmp_path / "m", {"surface_features": True}, loaded, [])
+    Xt, tt, _, yt, _ = worded(200, 1, signal_in_words=True)
+    scores = learned.scores(["b", "a"], Xt, np.full((200, 2), 0.5), tt)  # the suggester's order differs
+    assert cohen_kappa_score(yt, scores[:, [1, 0]].argmax(axis=1)) > 0.9
