@@ -7,7 +7,12 @@ with the base and with the tuned model's embeddings, and both are scored on the 
 transcripts (Cohen's kappa), beside zero-shot scores of each model. Minutes of fine-tuning
 are printed with the machine's load average, since other work on the machine slows it.
 
-    python benchmarks/fine_tune.py [--n 500] [--n 2000] [--bench annomi-counsellor]
+    python benchmarks/fine_tune.py [--n 500] [--n 2000] [--bench annomi-counsellor] [--threads 2]
+    python benchmarks/fine_tune.py --n 2000 --probe-steps 20 --threads 2
+
+--probe-steps K runs only the first K steps of the N-confirmation run and prints the
+measured seconds per step and the time the whole run would take at that pace (an
+extrapolation, labelled as such; no kappa, since the model is not fully tuned).
 
 Tuned models are written to a temporary folder and deleted; base embeddings are cached
 on disk (benchmarks/_datasets.py); tuned embeddings are not (they are new every run).
@@ -33,7 +38,7 @@ from pipeline.codebook import load_codebook  # noqa: E402
 from pipeline.embed import EmbedSettings, load_embedder  # noqa: E402
 from pipeline.embed.source import resolve_model  # noqa: E402
 from pipeline.embed.seam import DEFAULT_MODEL  # noqa: E402
-from pipeline.suggest.finetune import TuneSettings, fine_tune  # noqa: E402
+from pipeline.suggest.finetune import TuneSettings, contrastive_pairs, fine_tune  # noqa: E402
 from pipeline.suggest.learner import Labels  # noqa: E402
 from pipeline.suggest.scoring import CodebookSuggester  # noqa: E402
 
@@ -43,9 +48,9 @@ def retarget(task: lc.Task, texts: list[str], embed) -> lc.Task:
     X = embed(texts)
     book = load_codebook(task.bench.codebook)
     suggester = CodebookSuggester(threshold=0).fit(book, embed, X)
-    scores = suggester.calibration_.transform(suggester.raw_scores(X))
+    scores = suggester.predict_proba(X)
     prior = scores[:, [suggester.codes_.index(c) for c in task.codes]]
-    return lc.Task(task.bench, task.codes, X, prior, task.y, task.train, task.test, task.docs, task.surface)
+    return lc.Task(task.bench, task.codes, X, prior, task.y, task.train, task.test, task.docs, task.surface, task.lexical)
 
 
 def progress(step: int, steps: int, seconds: float) -> None:
@@ -53,11 +58,27 @@ def progress(step: int, steps: int, seconds: float) -> None:
         print(f"    step {step}/{steps}, {seconds / 60:.1f} min", file=sys.stderr, flush=True)
 
 
+def probe(base: Path, texts: list[str], labels: Labels, args) -> None:
+    """Time the first steps of a run and extrapolate (the full run does not fit the time available)."""
+    full = TuneSettings(threads=args.threads)
+    steps = -(-len(contrastive_pairs(labels, full)) // full.batch_size) * full.epochs
+    settings = TuneSettings(threads=args.threads, max_pairs=args.probe_steps * full.batch_size)
+    with tempfile.TemporaryDirectory() as tmp:
+        started, load_before = time.perf_counter(), os.getloadavg()[0]
+        fine_tune(base, texts, labels, Path(tmp) / "tuned", settings, progress)
+        seconds = time.perf_counter() - started
+    per_step = seconds / args.probe_steps
+    print(f"  {len(texts)} confirmations: {steps} steps in all; the first {args.probe_steps} took {seconds:.0f} s "
+          f"({per_step:.1f} s per step incl. loading and saving, {args.threads or 'default'} threads, load average "
+          f"{load_before:.1f} -> {os.getloadavg()[0]:.1f}); EXTRAPOLATED whole run: {steps * per_step / 60:.0f} min")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, action="append", help="Confirmations (default 500 and 2000).")
     parser.add_argument("--bench", default="annomi-counsellor")
     parser.add_argument("--threads", type=int, default=None, help="torch threads for fine-tuning (default: torch's)")
+    parser.add_argument("--probe-steps", type=int, default=None, help="Run only this many steps and extrapolate the time.")
     args = parser.parse_args()
     bench = load(args.bench)
     task = lc.prepare(bench)
@@ -70,6 +91,9 @@ def main() -> None:
     for n in args.n or [500, 2000]:
         rows = lc.random_rows(task, n, np.random.default_rng(0))
         labels = Labels(task.codes, lc.one_hot(task.y[rows], k), [list(range(k))])
+        if args.probe_steps:
+            probe(base.path, [texts[i] for i in rows], labels, args)
+            continue
         learned_base = lc.kappa(task, lc.learned_scores(task, lc.fit_learned(task, rows), task.test))
         with tempfile.TemporaryDirectory() as tmp:
             started, load_before = time.perf_counter(), os.getloadavg()[0]
@@ -81,7 +105,9 @@ def main() -> None:
             tuned_task = retarget(task, texts, lambda t: tuned.embed(list(t)))
         zero_tuned = lc.kappa(tuned_task, tuned_task.prior[tuned_task.test])
         learned_tuned = lc.kappa(tuned_task, lc.learned_scores(tuned_task, lc.fit_learned(tuned_task, rows), task.test))
-        print(f"  {len(rows)} confirmations: fine-tuning {minutes:.1f} min (load average {load_before:.1f} -> {load_after:.1f} "
+        steps = -(-len(contrastive_pairs(labels, TuneSettings())) // TuneSettings().batch_size)
+        print(f"  {len(rows)} confirmations: fine-tuning {minutes:.1f} min, {steps} steps, {60 * minutes / steps:.1f} s per step, "
+              f"{args.threads or 'default'} threads (load average {load_before:.1f} -> {load_after:.1f} "
               f"on {os.cpu_count()} cores); learned kappa base {learned_base:.3f} -> tuned {learned_tuned:.3f} "
               f"({learned_tuned - learned_base:+.3f}); zero-shot with the tuned model {zero_tuned:.3f}")
 

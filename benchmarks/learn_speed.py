@@ -1,7 +1,8 @@
 """How long `deductive learn` takes on 2,000 confirmations (without fine-tuning).
 
-A temporary study holds the AnnoMI counsellor utterances (4,882, one per row, cases =
-transcripts); 2,000 of them, drawn at random, get a coder's decision (the gold code).
+A temporary study holds the AnnoMI counsellor and client utterances (9,699, one per row,
+cases = transcripts, speakers mapped to the codebook's roles); 2,000 of them, drawn at
+random, get a coder's decision (the gold code: a counsellor or a client code).
 The embedder returns the packaged MiniLM's vectors from the on-disk benchmark cache, so
 the time is what `learn` costs once `deductive suggest` has embedded the segments (as it
 always has when there are decisions): reading the log, zero-shot scores, fitting with
@@ -13,6 +14,7 @@ grouped cross-validation, the permutation tests, saving. Printed with the load a
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 import tempfile
@@ -24,6 +26,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from _annomi import ROLES  # noqa: E402
 from _datasets import embed_texts, load  # noqa: E402
 
 from pipeline.ingest.read import ReadOptions  # noqa: E402
@@ -49,22 +52,27 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=2000)
     args = parser.parse_args()
-    bench = load("annomi-counsellor")
-    embedder = CachedEmbedder(bench.texts)
+    counsellor, client = load("annomi-counsellor"), load("annomi-client")
+    texts, labels = counsellor.texts + client.texts, counsellor.labels + client.labels
+    speakers = ["therapist"] * len(counsellor.texts) + ["client"] * len(client.texts)
+    embedder = CachedEmbedder(texts)
     with tempfile.TemporaryDirectory() as tmp:
         table = Path(tmp) / "rows.csv"
-        pd.DataFrame({"rid": range(len(bench.texts)), "doc": bench.groups, "text": bench.texts}).to_csv(table, index=False)
-        study = Study.create(Path(tmp) / "study", codebook=bench.codebook)
-        study.settings = study.settings.override("segment", unit="row")
-        study.ingest([table], read=ReadOptions(text_column="text", id_columns=("rid",), case_column="doc"))
+        pd.DataFrame({"rid": range(len(texts)), "doc": counsellor.groups + client.groups, "speaker": speakers,
+                      "text": texts}).to_csv(table, index=False)
+        study = Study.create(Path(tmp) / "study", codebook=counsellor.codebook)
+        # the codebook scopes its groups to counsellor and client turns
+        study.settings = dataclasses.replace(study.settings.override("segment", unit="row"), roles=ROLES)
+        study.ingest([table], read=ReadOptions(text_column="text", id_columns=("rid",), case_column="doc",
+                                               speaker_column="speaker"))
         version = study.codebook().version
         segs = {r["external_id"]: r["id"] for r in study.store.query("SELECT id, external_id FROM current_segments")}
-        picked = np.random.default_rng(0).permutation(len(bench.texts))[: args.n]
+        picked = np.random.default_rng(0).permutation(len(texts))[: args.n]
         with study.store.transaction() as conn:
             conn.execute("INSERT INTO imports(kind, file_hash, path) VALUES ('benchmark', 'learn_speed', 'gold')")
             conn.executemany("INSERT INTO decisions(coder, import_id, segment_id, code_id, codebook_version, verdict)"
                              " VALUES ('gold', 1, ?, ?, ?, 'added')",
-                             [(segs[str(i)], bench.labels[i], version) for i in picked])
+                             [(segs[str(i)], labels[i], version) for i in picked])
         study.suggest(embedder=embedder, learned=False)  # embeds every segment once, as in a real study
         load_before = os.getloadavg()[0]
         started = time.perf_counter()

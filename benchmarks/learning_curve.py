@@ -13,12 +13,19 @@ on the held-out test groups (benchmarks/_datasets.py, split by group), Cohen's k
 - plain LR: sklearn LogisticRegression() on the embeddings of the same confirmed units.
 
 Then, at 100 per code (random), extra features beside the embedding and the zero-shot
-scores: none; a question mark and the length (what `deductive learn` uses); plus context
+scores: none; a question mark and the length where cross-validation says; plus context
 (the embedding of the previous unit in the same transcript; AnnoMI only, the other data
-sets have no order); plus hashed word 1-2-grams and character 3-grams. Human agreement where published (AnnoMI:
-0.74 counsellor, 0.47 client) is printed beside.
+sets have no order); and what `deductive learn` fits: the question mark and length, then
+hashed word 1-2-grams and character 3-grams, each where the learner's own grouped
+cross-validation says it helps. Each with its fitting time. Human agreement where
+published (AnnoMI: 0.74 counsellor, 0.47 client) is printed beside.
 
-    python benchmarks/learning_curve.py [--only cap] [--seed 0]
+Variants (printed as such, never what `learn` fits) re-run the same draws with another
+selection rule (--selection best|one_se), with importance-weighted cross-validation
+(--importance) or without the n-gram view (--no-lexical): how the design was chosen on
+AnnoMI.
+
+    python benchmarks/learning_curve.py [--only cap] [--seed 0] [--selection best] [--importance] [--no-lexical]
 
 Embeddings are cached on disk (benchmarks/_datasets.py), so a re-run encodes nothing.
 """
@@ -34,7 +41,6 @@ from pathlib import Path
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import cohen_kappa_score
 
@@ -44,7 +50,7 @@ from _datasets import BENCHMARKS, Benchmark, embed_texts, load  # noqa: E402
 
 from pipeline.codebook import load_codebook  # noqa: E402
 from pipeline.suggest.active import uncertainty_order  # noqa: E402
-from pipeline.suggest.learner import Labels, LearnedSuggester, surface_features  # noqa: E402
+from pipeline.suggest.learner import Labels, LearnedSuggester, lexical_features, surface_features  # noqa: E402
 from pipeline.suggest.scoring import CodebookSuggester  # noqa: E402
 
 BUDGETS = (0, 25, 50, 100, 200)
@@ -65,7 +71,8 @@ class Task:
     train: np.ndarray
     test: np.ndarray
     docs: np.ndarray
-    surface: np.ndarray  # '?' and length: the extra features the deployed learner uses
+    surface: np.ndarray  # '?' and length: extra features the deployed learner may use
+    lexical: object  # hashed n-grams (sparse): the other view the deployed learner may use
 
 
 def prepare(bench: Benchmark) -> Task:
@@ -77,14 +84,14 @@ def prepare(bench: Benchmark) -> Task:
     X = embed_texts(bench.texts)
     # The calibration background is every unit, as in a study where all segments are ingested.
     suggester = CodebookSuggester(threshold=0).fit(book, embed_texts, X)
-    scores = suggester.calibration_.transform(suggester.raw_scores(X))
+    scores = suggester.predict_proba(X)
     prior = scores[:, [suggester.codes_.index(c) for c in codes]]
     idx = np.flatnonzero(keep)
     y = np.array([codes.index(label) for label in np.asarray(bench.labels)[idx]])
     test = bench.test[idx]
     texts = [bench.texts[i] for i in idx]
     return Task(bench, codes, X[idx], prior[idx], y, np.flatnonzero(~test), np.flatnonzero(test),
-                np.asarray(bench.groups)[idx], surface_features(texts))
+                np.asarray(bench.groups)[idx], surface_features(texts), lexical_features(texts))
 
 
 def one_hot(y: np.ndarray, k: int) -> np.ndarray:
@@ -94,24 +101,36 @@ def one_hot(y: np.ndarray, k: int) -> np.ndarray:
 
 
 DEPLOYED = "deployed"
+SETTINGS: dict = {}  # LearnedSuggester options (--selection, --importance); default: what `learn` uses
+LEXICAL = True  # --no-lexical: leave the n-gram view out
 
 
 def fit_learned(task: Task, rows: np.ndarray, extra: np.ndarray | None | str = DEPLOYED) -> LearnedSuggester | None:
-    """What `deductive learn` fits (extra=DEPLOYED: the surface features), or a variant."""
-    extra = task.surface if isinstance(extra, str) else extra
+    """What `deductive learn` fits (extra=DEPLOYED: the surface and lexical views, the
+    pool's zero-shot scores for the importance weights), or a variant (extra: a dense
+    matrix of other features, no lexical view)."""
     if len(rows) == 0:
         return None
     labels = Labels(task.codes, one_hot(task.y[rows], len(task.codes)), [list(range(len(task.codes)))])
-    return LearnedSuggester().fit(task.X[rows], labels, task.prior[rows], task.docs[rows],
-                                  None if extra is None else extra[rows])
+    surface, lexical = _views(task, extra)
+    return LearnedSuggester(**SETTINGS).fit(task.X[rows], labels, task.prior[rows], task.docs[rows],
+                                            None if surface is None else surface[rows],
+                                            None if lexical is None else lexical[rows], pool_prior=task.prior)
+
+
+def _views(task: Task, extra):
+    if isinstance(extra, str):
+        return task.surface, (task.lexical if LEXICAL else None)
+    return extra, None
 
 
 def learned_scores(task: Task, model: LearnedSuggester | None, rows: np.ndarray,
                    extra: np.ndarray | None | str = DEPLOYED) -> np.ndarray:
-    extra = task.surface if isinstance(extra, str) else extra
     if model is None:
         return task.prior[rows]
-    return model.predict_proba(task.X[rows], task.prior[rows], None if extra is None else extra[rows])
+    surface, lexical = _views(task, extra)
+    return model.predict_proba(task.X[rows], task.prior[rows], None if surface is None else surface[rows],
+                               None if lexical is None else lexical[rows])
 
 
 def kappa(task: Task, scores: np.ndarray) -> float:
@@ -151,20 +170,13 @@ def uncertainty_curve(task: Task) -> dict[int, np.ndarray]:
     return out
 
 
-def ngrams(texts: list[str]) -> np.ndarray:
-    words = HashingVectorizer(ngram_range=(1, 2), n_features=2**11, alternate_sign=False).transform(texts)
-    chars = HashingVectorizer(analyzer="char_wb", ngram_range=(3, 3), n_features=2**11, alternate_sign=False).transform(texts)
-    return np.hstack([words.toarray(), chars.toarray()])
-
-
-def variants(task: Task, idx: np.ndarray) -> dict[str, np.ndarray | None]:
+def variants(task: Task, idx: np.ndarray) -> dict[str, np.ndarray | None | str]:
     """Feature sets beside the embedding and the zero-shot scores, to compare."""
     bench = task.bench
-    texts = [bench.texts[i] for i in idx]
-    out: dict[str, np.ndarray | None] = {"none": None, "? + length if CV says (deployed)": task.surface}
+    out: dict[str, np.ndarray | None | str] = {"none": None, "? + length if CV says": task.surface}
     if any(bench.previous):
         out["+ previous unit"] = np.hstack([task.surface, embed_texts(bench.previous)[idx]])
-    out["+ hashed n-grams"] = np.hstack([task.surface, ngrams(texts)])
+    out["? + length, n-grams if CV says (deployed)"] = DEPLOYED
     return out
 
 
@@ -194,14 +206,16 @@ def run(name: str, seed: int) -> None:
         within = [n for n in BUDGETS if n * k <= 0.10 * total]
         print(f"  target kappa >= {TARGET[name]:.2f} with <= 10% of units confirmed (N <= {max(within)} per code here)")
     rows = random_rows(task, FEATURE_BUDGET * k, np.random.default_rng(seed + 1))
-    print(f"  extra features at {FEATURE_BUDGET}/code (random {len(rows)}), learned kappa: ", end="")
+    print(f"  extra features at {FEATURE_BUDGET}/code (random {len(rows)}), learned kappa (fit seconds): ", end="")
     extra = variants(task, np.flatnonzero(keep))
     parts = [f"plain LR {plain_lr(task, rows):.3f}"]
     for label, matrix in extra.items():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
+            began = time.perf_counter()
             model = fit_learned(task, rows, matrix)
-            parts.append(f"{label} {kappa(task, learned_scores(task, model, task.test, matrix)):.3f}")
+            took = time.perf_counter() - began
+            parts.append(f"{label} {kappa(task, learned_scores(task, model, task.test, matrix)):.3f} ({took:.1f} s)")
     print("; ".join(parts))
     print(f"  ({time.perf_counter() - started:.0f} s)")
 
@@ -210,7 +224,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=list(BENCHMARKS), action="append", help="Run only these benchmarks.")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--selection", choices=["best", "one_se", "guard"], help="Variant: how the learner picks its configuration.")
+    parser.add_argument("--importance", action="store_true", help="Variant: CV weighted to the pool (importance weights).")
+    parser.add_argument("--no-lexical", action="store_true", help="Variant: no n-gram view.")
     args = parser.parse_args()
+    global LEXICAL
+    LEXICAL = not args.no_lexical
+    SETTINGS.update({"selection": args.selection} if args.selection else {})
+    SETTINGS.update({"importance": True} if args.importance else {})
+    if SETTINGS or not LEXICAL:
+        print(f"VARIANT (not what `deductive learn` fits): {SETTINGS} lexical={LEXICAL}")
     warnings.simplefilter("ignore", ConvergenceWarning)
     print("kappa on held-out test groups; 'diff' = learned - plain LR on the same labels (target >= +0.03 from 100/code)")
     for name in args.only or list(BENCHMARKS):

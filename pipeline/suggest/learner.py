@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 import numpy as np
+from scipy import sparse
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import cohen_kappa_score, precision_recall_fscore_support, roc_auc_score
@@ -37,7 +38,11 @@ from scipy.stats import rankdata
 from sklearn.model_selection import GroupKFold, KFold
 from threadpoolctl import threadpool_limits
 
-__all__ = ["Labels", "LearnedSuggester", "CodeTrust", "trust", "surface_features", "MIN_POSITIVES", "UNKNOWN", "logit"]
+from pipeline.suggest.selection import SELECTIONS, candidate, choose
+from pipeline.suggest.features import importance_weights, lexical_features, logit, surface_features
+
+__all__ = ["Labels", "LearnedSuggester", "CodeTrust", "trust", "surface_features", "lexical_features", "MIN_POSITIVES",
+           "UNKNOWN", "logit", "VIEWS"]
 
 MIN_POSITIVES = 3  # below this a code keeps its zero-shot score only
 UNKNOWN = -1
@@ -45,6 +50,9 @@ MIX_GRID = (0.0, 0.25, 0.5, 0.75, 1.0)
 C_GRID = (1.0,)  # C = 10 never won on the development data (AnnoMI) and tripled the time
 PRIOR_SCALE = 0.1  # chosen on AnnoMI (development data); unscaled logits made the model lean on them too much
 FOLDS = 5
+# Extra feature views, in order of cost: a model may add them in this order only, each
+# where grouped cross-validation says it helps.
+VIEWS = ("surface", "lexical")
 
 
 @dataclass
@@ -68,114 +76,141 @@ class _Unit:
     intercept: np.ndarray
     mix: float
     C: float
-    extra: bool = False  # whether it uses the extra features (chosen by cross-validation)
-
-
-def surface_features(texts: Sequence[str]) -> np.ndarray:
-    """Cheap features the sentence vector blurs: is it a question, how long is it."""
-    return np.array([[float("?" in t), np.log1p(len(t)) / 6.0] for t in texts], dtype=float).reshape(len(texts), 2)
-
-
-def logit(p: np.ndarray) -> np.ndarray:
-    p = np.clip(p, 1e-4, 1 - 1e-4)
-    return np.log(p / (1 - p))
+    views: tuple[str, ...] = ()  # extra feature views it uses (chosen by cross-validation)
 
 
 class LearnedSuggester:
     """Per-group multinomial and per-code binary logistic regressions on the embedding
     and the zero-shot scores, mixed with the zero-shot scores by a cross-validated weight.
 
-    fit(X, labels, prior, documents) -> self; predict_proba(X, prior) -> (n, codes)
-    scores: for codes with a model the mix, for the others the prior unchanged.
+    fit(X, labels, prior, documents, views) -> self; predict_proba(X, prior, views) ->
+    (n, codes) scores: for codes with a model the mix, for the others the prior unchanged.
+    views: optional extra feature matrices by name ("surface": dense, "lexical": sparse);
+    each model uses the ones grouped cross-validation chooses, in the order of VIEWS.
+
+    selection: "guard" (the default) takes the configuration with the best
+    cross-validated score, but keeps the zero-shot scores unless its fold-by-fold gain
+    over them is more than one standard error of that gain (a gain within the folds'
+    noise is not evidence); "best" takes the best score regardless; "one_se" the simplest
+    configuration (zero-shot first, then fewer views, then less weight on the classifier)
+    within one standard error of the best (Hastie, Tibshirani & Friedman 7.10).
+    importance: weight the cross-validation by importance_weights (sample -> pool) when
+    fit is given the pool's zero-shot scores. Off by default: on AnnoMI (development
+    data) it changed nothing measurable once the guard was in place.
     """
 
     def __init__(self, mix_grid: Sequence[float] = MIX_GRID, C_grid: Sequence[float] = C_GRID,
                  folds: int = FOLDS, class_weight: str | None = None, use_prior: bool = True,
-                 prior_scale: float = PRIOR_SCALE) -> None:
+                 prior_scale: float = PRIOR_SCALE, selection: str = "guard", importance: bool = False) -> None:
         self.mix_grid = tuple(mix_grid)
         self.prior_scale = prior_scale
         self.C_grid = tuple(C_grid)
         self.folds = folds
         self.class_weight = class_weight
         self.use_prior = use_prior
+        self.selection = selection
+        self.importance = importance
 
     def fit(self, X: np.ndarray, labels: Labels, prior: np.ndarray, documents: Sequence[str] | None = None,
-            extra: np.ndarray | None = None) -> "LearnedSuggester":
+            extra: np.ndarray | None = None, lexical: sparse.spmatrix | None = None,
+            pool_prior: np.ndarray | None = None) -> "LearnedSuggester":
         """X: (n, d) embeddings; prior: (n, codes) zero-shot scores in [0, 1]; documents:
-        the document of each row, for grouped cross-validation; extra: more features."""
+        the document of each row, for grouped cross-validation; extra: the surface
+        features; lexical: the lexical features; pool_prior: (m, codes) zero-shot scores
+        of the study's segments, to weight the cross-validation to the pool."""
+        if self.selection not in SELECTIONS:
+            raise ValueError(f"selection must be one of {', '.join(SELECTIONS)}, not {self.selection!r}")
         self.codes_ = list(labels.codes)
         self.evidence_ = labels.positives().astype(int)
         self.units_: list[_Unit] = []
         self.oof_ = np.full(labels.matrix.shape, np.nan)  # out-of-fold scores of the deployed configuration
         docs = np.asarray(documents if documents is not None else np.arange(len(X)).astype(str))
+        views = _views(extra, lexical)
         grouped = {j for g in labels.groups for j in g}
         # Small problems: BLAS threads only add overhead (10x slower on a busy machine).
         with warnings.catch_warnings(), threadpool_limits(1):
             warnings.simplefilter("ignore", ConvergenceWarning)
             for group in labels.groups:
-                self._fit_unit(X, extra, prior, docs, *_group_target(labels.matrix, group))
+                self._fit_unit(X, views, prior, pool_prior, docs, *_group_target(labels.matrix, group))
             for j in range(len(self.codes_)):
                 if j not in grouped:
-                    self._fit_unit(X, extra, prior, docs, *_binary_target(labels.matrix, j))
+                    self._fit_unit(X, views, prior, pool_prior, docs, *_binary_target(labels.matrix, j))
         return self
 
-    def predict_proba(self, X: np.ndarray, prior: np.ndarray, extra: np.ndarray | None = None) -> np.ndarray:
+    def predict_proba(self, X: np.ndarray, prior: np.ndarray, extra: np.ndarray | None = None,
+                      lexical: sparse.spmatrix | None = None) -> np.ndarray:
         out = np.array(prior, dtype=float, copy=True)
+        views = _views(extra, lexical)
         for unit in self.units_:
-            out[:, unit.codes] = self._mixed(unit, X, extra, prior)
+            out[:, unit.codes] = self._mixed(unit, X, views, prior)
         return out
 
     def modelled(self) -> list[str]:
         """Codes that have a learned model (the others keep their zero-shot score)."""
         return [self.codes_[j] for u in self.units_ for j in u.codes]
 
+    def uses(self, view: str) -> bool:
+        """Whether any fitted model uses this extra feature view."""
+        return any(view in u.views for u in self.units_)
+
     # --- fitting ------------------------------------------------------------------
 
-    def _fit_unit(self, X: np.ndarray, extra: np.ndarray | None, prior: np.ndarray, docs: np.ndarray,
+    def _fit_unit(self, X: np.ndarray, views: dict, prior: np.ndarray, pool_prior: np.ndarray | None, docs: np.ndarray,
                   rows: np.ndarray, codes: list[int], target: np.ndarray) -> None:
-        """Choose C, whether to use the extra features, and the mix by grouped CV; fit."""
+        """Choose C, the feature views and the mix by grouped CV; fit the chosen model."""
         if codes is None:
             return
         P = prior[rows][:, codes]
-        sub = None if extra is None else extra[rows]
-        configs = [(C, use) for C in self.C_grid for use in ((False, True) if extra is not None else (False,))]
-        designs = {use: self._design(X[rows], sub if use else None, prior[rows], codes) for use in {u for _, u in configs}}
-        oof = {(C, use): self._out_of_fold(designs[use], target, docs[rows], C, len(codes)) for C, use in configs}
-        # ties go to the simpler model: no extra features, less weight on the classifier
-        best = max(((_score(target, m * q + (1 - m) * P, len(codes)), -int(use), -m, C, use)
-                    for (C, use), q in oof.items() if q is not None for m in self.mix_grid), default=None)
-        mix, C, use = (0.0, self.C_grid[0], False) if best is None else (-best[2], best[3], best[4])
-        model = self._logistic(C).fit(designs[use], target)
-        self.units_.append(_Unit(codes, model.coef_.copy(), model.intercept_.copy(), float(mix), float(C), bool(use)))
-        q = oof.get((C, use))
-        deployed = P if q is None else mix * q + (1 - mix) * P
+        weights = importance_weights(P, None if pool_prior is None or not self.importance else pool_prior[:, codes])
+        folds = self._folds(docs[rows], target)
+        sub = {name: m[rows] for name, m in views.items()}
+        candidates = []
+        for chosen in _view_sets(views):
+            design = self._design(X[rows], sub, chosen, prior[rows], codes)
+            for C in self.C_grid:
+                q = None if folds is None else self._out_of_fold(design, target, folds, C, len(codes))
+                if q is not None:
+                    candidates += [candidate(chosen, C, m, m * q + (1 - m) * P, target, folds, weights) for m in self.mix_grid]
+        best = choose(candidates, self.selection)
+        views_used, C, mix = ((), self.C_grid[0], 0.0) if best is None else (best.views, best.C, best.mix)
+        model = self._logistic(C).fit(self._design(X[rows], sub, views_used, prior[rows], codes), target)
+        self.units_.append(_Unit(codes, model.coef_.copy(), model.intercept_.copy(), float(mix), float(C), views_used))
+        deployed = P if best is None else best.scores
         for k, j in enumerate(codes):
             self.oof_[rows, j] = deployed[:, k]
 
-    def _out_of_fold(self, Z: np.ndarray, target: np.ndarray, docs: np.ndarray, C: float, n_codes: int) -> np.ndarray | None:
+    def _folds(self, docs: np.ndarray, target: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]] | None:
+        """Folds grouped by document (rows without documents: plain folds); None if a fold's
+        training part would have only one class."""
         n_groups = len(set(docs))
         splitter = GroupKFold(min(self.folds, n_groups)) if n_groups >= 2 else None
         if splitter is None:
             if len(target) < 2 * self.folds:
                 return None
             splitter = KFold(self.folds, shuffle=True, random_state=0)
+        folds = list(splitter.split(np.zeros(len(target)), target, groups=docs))
+        return None if any(len(set(target[train])) < 2 for train, _ in folds) else folds
+
+    def _out_of_fold(self, Z, target: np.ndarray, folds: list, C: float, n_codes: int) -> np.ndarray:
         out = np.full((len(target), n_codes), np.nan)
-        for train, test in splitter.split(Z, target, groups=docs):
-            if len(set(target[train])) < 2:
-                return None
+        for train, test in folds:
             model = self._logistic(C).fit(Z[train], target[train])
             out[test] = _sklearn_proba(model, Z[test], n_codes)
         return out
 
-    def _design(self, X: np.ndarray, extra: np.ndarray | None, prior: np.ndarray, codes: list[int]) -> np.ndarray:
-        parts = [X] + ([extra] if extra is not None else []) + ([self.prior_scale * logit(prior[:, codes])] if self.use_prior else [])
+    def _design(self, X: np.ndarray, views: dict, chosen: tuple[str, ...], prior: np.ndarray, codes: list[int]):
+        """The model's inputs: embedding, chosen views, scaled zero-shot logits (sparse if a view is)."""
+        parts = [X] + [views[name] for name in chosen] + ([self.prior_scale * logit(prior[:, codes])] if self.use_prior else [])
+        if any(sparse.issparse(p) for p in parts):
+            return sparse.hstack([sparse.csr_matrix(p) for p in parts], format="csr")
         return np.hstack(parts)
 
-    def _mixed(self, unit: _Unit, X: np.ndarray, extra: np.ndarray | None, prior: np.ndarray) -> np.ndarray:
+    def _mixed(self, unit: _Unit, X: np.ndarray, views: dict, prior: np.ndarray) -> np.ndarray:
         P = prior[:, unit.codes]
-        if unit.extra and extra is None:
-            raise ValueError("the learned model uses extra features; pass them")
-        Z = self._design(X, extra if unit.extra else None, prior, unit.codes)
+        missing = [v for v in unit.views if v not in views]
+        if missing:
+            raise ValueError(f"the learned model uses the {', '.join(missing)} features; pass them")
+        Z = self._design(X, views, unit.views, prior, unit.codes)
         if Z.shape[1] != unit.coef.shape[1]:
             raise ValueError(f"the learned model expects {unit.coef.shape[1]} features, got {Z.shape[1]}")
         return unit.mix * _proba(unit.coef, unit.intercept, Z, len(unit.codes)) + (1 - unit.mix) * P
@@ -189,7 +224,8 @@ class LearnedSuggester:
         """The fitted state as (JSON-able metadata, named arrays)."""
         meta = {"codes": self.codes_, "evidence": [int(e) for e in self.evidence_], "use_prior": self.use_prior,
                 "prior_scale": self.prior_scale,
-                "units": [{"codes": u.codes, "mix": u.mix, "C": u.C, "extra": u.extra} for u in self.units_]}
+                "units": [{"codes": u.codes, "mix": u.mix, "C": u.C, "views": list(u.views),
+                           "extra": "surface" in u.views} for u in self.units_]}
         arrays = {}
         for k, u in enumerate(self.units_):
             arrays[f"coef_{k}"], arrays[f"intercept_{k}"] = u.coef, u.intercept
@@ -202,9 +238,30 @@ class LearnedSuggester:
         model.evidence_ = np.asarray(meta["evidence"], dtype=int)
         model.units_ = [_Unit([int(j) for j in u["codes"]], np.asarray(arrays[f"coef_{k}"], dtype=float),
                               np.asarray(arrays[f"intercept_{k}"], dtype=float), float(u["mix"]), float(u["C"]),
-                              bool(u.get("extra", False)))
+                              _stored_views(u))
                         for k, u in enumerate(meta["units"])]
         return model
+
+
+def _views(extra: np.ndarray | None, lexical: sparse.spmatrix | None) -> dict:
+    return {name: m for name, m in (("surface", extra), ("lexical", lexical)) if m is not None}
+
+
+def _view_sets(views: dict) -> list[tuple[str, ...]]:
+    """Candidate feature sets: none, then each available view added in the order of VIEWS."""
+    present = [v for v in VIEWS if v in views]
+    return [tuple(present[:k]) for k in range(len(present) + 1)]
+
+
+def _stored_views(unit: dict) -> tuple[str, ...]:
+    """A saved unit's views (models saved before views were named stored only 'extra')."""
+    if "views" in unit:
+        names = tuple(str(v) for v in unit["views"])
+        unknown = [v for v in names if v not in VIEWS]
+        if unknown:
+            raise ValueError(f"unknown feature view(s) {', '.join(unknown)}; known: {', '.join(VIEWS)}")
+        return names
+    return ("surface",) if unit.get("extra") else ()
 
 
 def _group_target(Y: np.ndarray, group: list[int]) -> tuple[np.ndarray, list[int] | None, np.ndarray]:
@@ -233,7 +290,7 @@ def _sklearn_proba(model: LogisticRegression, Z: np.ndarray, n_codes: int) -> np
     proba = model.predict_proba(Z)
     if n_codes == 1:
         return proba[:, list(model.classes_).index(1)][:, None]
-    out = np.zeros((len(Z), n_codes))
+    out = np.zeros((Z.shape[0], n_codes))
     out[:, model.classes_.astype(int)] = proba
     return out
 
@@ -249,16 +306,6 @@ def _proba(coef: np.ndarray, intercept: np.ndarray, Z: np.ndarray, n_codes: int)
     z = z - z.max(axis=1, keepdims=True)
     e = np.exp(z)
     return e / e.sum(axis=1, keepdims=True)
-
-
-def _score(target: np.ndarray, scores: np.ndarray, n_codes: int) -> float:
-    """What the mix is chosen for: kappa of the group's choice; for one code, minus the Brier score."""
-    if n_codes == 1:
-        return -float(np.mean((scores[:, 0] - target) ** 2))
-    predicted = scores.argmax(axis=1)
-    if len(set(predicted)) == 1 and len(set(target)) == 1:
-        return 0.0
-    return float(cohen_kappa_score(target, predicted))
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from pipeline.embed.cache import TextEmbedder, embed_cached
 from pipeline.embed.seam import EmbedSettings
 from pipeline.errors import InputError, StudyError
 from pipeline.store import Store
-from pipeline.suggest.learner import MIN_POSITIVES, Labels, LearnedSuggester, surface_features, trust
+from pipeline.suggest.learner import MIN_POSITIVES, Labels, LearnedSuggester, lexical_features, surface_features, trust
 from pipeline.suggest.finetune import Progress, TuneSettings
 from pipeline.suggest.model_file import read_model, save_model
 from pipeline.suggest.scoring import CodebookSuggester
@@ -36,9 +36,10 @@ __all__ = ["LearnedModel", "training_data", "learn", "learn_tuned", "tuned_for",
 
 TUNED_DIR = "tuned"
 AUTO_LEARN_MIN = 30  # positive decisions before `suggest` learns by itself
-METHOD_DESCRIPTION = ("logistic regression per exclusive group / per code on the embedding, the zero-shot scores, "
-                      "a question mark and the length, "
-                      "mixed with the zero-shot scores by a weight chosen by cross-validation grouped by document")
+METHOD_DESCRIPTION = ("logistic regression per exclusive group / per code on the embedding and the zero-shot scores, "
+                      "with a question mark and the length, and hashed word and character n-grams, where grouped "
+                      "cross-validation says they help, mixed with the zero-shot scores by a weight chosen by "
+                      "cross-validation grouped by document (zero-shot kept unless the gain is above the folds' noise)")
 
 
 @dataclass
@@ -63,7 +64,8 @@ class LearnedModel:
         order = [index[c] for c in self.model.codes_]
         out = np.array(prior, dtype=float, copy=True)
         extra = surface_features(texts) if self.card.get("surface_features") else None
-        out[:, order] = self.model.predict_proba(X, prior[:, order], extra)
+        lexical = lexical_features(texts) if self.model.uses("lexical") else None
+        out[:, order] = self.model.predict_proba(X, prior[:, order], extra, lexical)
         return out
 
 
@@ -145,7 +147,8 @@ def learn(store: Store, codebook: Codebook, embedder: TextEmbedder, models_dir: 
         raise InputError("no confirmed codes to learn from yet; confirm some suggestions first (`deductive confirm`)")
     X, _ = embed_cached(store, embedder, data.texts)
     prior = zero_shot_scores(store, codebook, embedder, X)
-    model = LearnedSuggester().fit(X, data.labels, prior, data.documents, surface_features(data.texts))
+    model = LearnedSuggester().fit(X, data.labels, prior, data.documents, surface_features(data.texts),
+                                   lexical_features(data.texts))
     if not model.units_:
         raise InputError(_too_few(data.labels, codebook))
     model_id = hashlib.sha256(json.dumps([codebook.version, embedder.identity, data.decision_ids]).encode()).hexdigest()[:12]
@@ -183,6 +186,7 @@ def _card(model_id: str, codebook: Codebook, embedder: TextEmbedder, data: Train
         "coders": coders or "all",
         "method": METHOD_DESCRIPTION,
         "surface_features": True,
+        "views": {model.codes_[j]: list(u.views) for u in model.units_ for j in u.codes},
         "mix": {model.codes_[j]: u.mix for u in model.units_ for j in u.codes},
         "zero_shot_only": [c for c in model.codes_ if c not in modelled],
         "validation": "5-fold cross-validation grouped by document of the deployed configuration; permutation test of "
