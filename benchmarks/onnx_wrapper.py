@@ -11,9 +11,11 @@ torch embedder for:
   for this model and file, without our wrapper;
 - the bare loop with idle threads spinning (onnxruntime's default) and with our
   no-spinning option, which is what the backends set.
-Then, for the ONNX embedders' sessions, the share of the time spent tokenising, in
-``session.run`` and pooling, and how many of the tokens run are padding, with batches
-made in word-piece order (what the wrapper does) and in character order (what it did).
+Then, for the ONNX embedders' sessions, the seconds and the share of them spent
+tokenising, in ``session.run`` and pooling, and how many of the tokens run are padding,
+with batches made as the wrapper makes them (word-piece order, cut where lengths drop
+below BATCH_SPREAD of the batch's longest), of a fixed size in word-piece order, and of
+a fixed size in character order (what the wrapper did before).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 from _annomi import require_annomi  # noqa: E402
 
 from pipeline.embed import DEFAULT_MODEL, EmbedSettings, load_embedder, resolve_model  # noqa: E402
-from pipeline.embed.onnx_backend import _load_tokenizer, mean_pool  # noqa: E402
+from pipeline.embed.onnx_backend import BATCH_SPREAD, _load_tokenizer, batches, mean_pool  # noqa: E402
 from pipeline.embed.onnx_export import onnx_model_file  # noqa: E402
 from pipeline.embed.source import read_max_tokens  # noqa: E402
 
@@ -84,18 +86,23 @@ def padded(encodings: list) -> dict[str, np.ndarray]:  # noqa: ANN001
     return arrays
 
 
-def profile(embedder, texts: list[str], by_characters: bool) -> tuple[float, float, float, float]:  # noqa: ANN001
+ORDERS = ("wrapper", "word pieces", "characters")
+
+
+def profile(embedder, texts: list[str], order: str) -> tuple[float, float, float, float]:  # noqa: ANN001
     """Seconds tokenising, in session.run and pooling, and the padding share of the tokens run,
-    for batches of the embedder's size made in token order (as it does) or in character order."""
+    for batches as the wrapper makes them (``batches``: word-piece order, a batch cut where
+    lengths drop below BATCH_SPREAD of its longest), or of the embedder's batch size in
+    word-piece order, or in character order (what the wrapper did before)."""
     t0 = time.perf_counter()
     encodings = embedder.tokenizer.encode_batch(texts)
     tokenize = time.perf_counter() - t0
     run = pool = 0.0
     real = total = 0
-    order = sorted(range(len(texts)), key=(lambda i: -len(texts[i])) if by_characters else (lambda i: -len(encodings[i].ids)))
-    for start in range(0, len(order), embedder.batch_size):
+    lengths = [len(texts[i]) if order == "characters" else len(encodings[i].ids) for i in range(len(texts))]
+    for rows in batches(lengths, embedder.batch_size, BATCH_SPREAD if order == "wrapper" else 0.0):
         t0 = time.perf_counter()
-        arrays = padded([encodings[i] for i in order[start:start + embedder.batch_size]])
+        arrays = padded([encodings[i] for i in rows])
         t1 = time.perf_counter()
         hidden = embedder.session.run(None, {k: arrays[k] for k in embedder._input_names})[0]
         t2 = time.perf_counter()
@@ -145,10 +152,10 @@ def main() -> None:
         print(f"{name:<20} {best[name]:8.1f} {best[name] / best['torch']:8.2f}")
     print(f"\n{'where the time goes':<26} {'seconds':>7} {'tokenise':>9} {'run':>6} {'pool':>6} {'padding':>8}")
     for name in ("onnx", "onnx-int8"):
-        for by_characters in (False, True):
-            tok, run, pool, padding = profile(ours[name], texts, by_characters)
+        for order in ORDERS:
+            tok, run, pool, padding = profile(ours[name], texts, order)
             total = tok + run + pool
-            label = f"{name}, {'character' if by_characters else 'token'} order"
+            label = f"{name}, {order}"
             print(f"{label:<26} {total:7.1f} {100 * tok / total:8.1f}% {100 * run / total:5.1f}% {100 * pool / total:5.1f}% "
                   f"{100 * padding:7.1f}%")
     print(f"(load average now {os.getloadavg()[0]:.2f})")

@@ -437,3 +437,17 @@ def test_model_digest_is_remembered_across_processes_and_a_bad_memo_is_ignored(
     monkeypatch.undo()
     monkeypatch.setattr(source, "DIGEST_MEMO", memo)
     assert resolve_model(str(folder)).digest == first  # hashed again, same answer
+
+
+def test_onnx_batches_bound_padding_and_keep_every_text() -> None:
+    from pipeline.embed.onnx_backend import batches
+
+    lengths = [3, 250, 9, 9, 120, 10, 8, 200, 12, 11, 9, 100, 7, 9]
+    out = batches(lengths, 4, 0.8)
+    assert sorted(i for b in out for i in b) == list(range(len(lengths)))  # each text once
+    assert all(1 <= len(b) <= 4 for b in out)
+    # within a batch the shortest has >= 0.8 of the longest's pieces, so padding < 20%
+    assert all(min(lengths[i] for i in b) >= 0.8 * max(lengths[i] for i in b) for b in out)
+    assert [lengths[b[0]] for b in out] == sorted((lengths[b[0]] for b in out), reverse=True)
+    # spread 0: fixed batches in length order, as before
+    assert [len(b) for b in batches(lengths, 4, 0.0)] == [4, 4, 4, 2]

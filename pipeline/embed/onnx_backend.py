@@ -25,9 +25,10 @@ from pipeline.embed.seam import DEFAULT_ONNX_CACHE, EmbedSettings, normalize_row
 from pipeline.embed.source import ModelSource, read_max_tokens
 from pipeline.errors import ModelError
 
-__all__ = ["RECIPE", "CannotReproduce", "OnnxEmbedder", "atomic_write", "load_onnx_embedder", "onnx_model_file"]
+__all__ = ["RECIPE", "CannotReproduce", "OnnxEmbedder", "atomic_write", "batches", "load_onnx_embedder", "onnx_model_file"]
 
 _POOLING_OK = {"pooling_mode_mean_tokens": True}
+BATCH_SPREAD = 0.8  # a batch's shortest text has at least this share of its longest's word pieces
 _MODULES_OK = ("Transformer", "Pooling", "Normalize")
 
 
@@ -56,9 +57,7 @@ class OnnxEmbedder:
         if not texts:
             return out
         encodings = self.tokenizer.encode_batch(texts)  # truncated, not padded
-        order = sorted(range(len(texts)), key=lambda i: -len(encodings[i].ids))
-        for start in range(0, len(order), self.batch_size):
-            rows = order[start:start + self.batch_size]
+        for rows in batches([len(e.ids) for e in encodings], self.batch_size):
             out[rows] = self._run([encodings[i] for i in rows])
         return out
 
@@ -73,6 +72,19 @@ class OnnxEmbedder:
             arrays["token_type_ids"][row, :n] = e.type_ids
         hidden = self.session.run(None, {name: arrays[name] for name in self._input_names})[0]
         return mean_pool(hidden, arrays["attention_mask"])
+
+
+def batches(lengths: Sequence[int], size: int, spread: float = BATCH_SPREAD) -> list[list[int]]:
+    """Indices in batches of at most ``size``, longest first, a batch ending where a text is
+    shorter than ``spread`` x the batch's longest: padding stays under 1 - ``spread`` of a
+    batch even in the long tail of lengths, where batches of a fixed size padded ~30%."""
+    order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
+    out: list[list[int]] = []
+    for i in order:
+        if not out or len(out[-1]) >= size or lengths[i] < spread * lengths[out[-1][0]]:
+            out.append([])
+        out[-1].append(i)
+    return out
 
 
 def mean_pool(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
