@@ -43,7 +43,7 @@ def units(frame: pd.DataFrame, speaker: str, window: int, limit: int) -> list[st
     return out[:limit]
 
 
-def fits(book: Codebook, embedder: BenchEmbedder, X: np.ndarray, sentences: np.ndarray | None) -> str:
+def fits(book: Codebook, embedder: BenchEmbedder, X: np.ndarray, sentences: np.ndarray) -> str:
     suggester = CodebookSuggester().fit(book, embedder.embed, X, fit_segments=sentences)
     cal = suggester.calibration_
     parts = [f"{name} {fit:+.3f}{' set aside' if not cal.fits(fit) else ''}"
@@ -69,11 +69,9 @@ def main() -> None:
             X = embedder.embed(texts)
             words = float(np.median([len(t.split()) for t in texts]))
             print(f"N={window:<2d} {speaker:9s} {len(texts):5d} units, median {words:4.0f} words")
-            sentences = fit_sentences(texts)
-            S = None if sentences is None else embedder.embed(sentences)
-            for label, tested in (("segments (before)", None), ("sentences (the stage)", S)):
-                if tested is None and label.startswith("sentences"):
-                    tested = X  # single sentences already: the stage tests the segments
+            sentences = fit_sentences(texts)  # None: single sentences already, tested as they are
+            S = X if sentences is None else embedder.embed(sentences)
+            for label, tested in (("segments (before)", X), ("sentences (the stage)", S)):
                 print(f"    tested on {label}")
                 print(f"      AnnoMI codebook (belongs): {fits(annomi, embedder, X, tested)}")
                 print(f"      CFIR 2.0 (foreign):        {fits(cfir, embedder, X, tested)}")

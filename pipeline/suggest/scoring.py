@@ -214,7 +214,7 @@ class Calibration:
     def transform(self, raw: np.ndarray, relevance: np.ndarray) -> np.ndarray:
         """Probabilities (segments x codes)."""
         scores = np.asarray(relevance, dtype=np.float64).copy()
-        free = [j for j in range(scores.shape[1]) if not any(j in g for g in self.groups)]
+        free = outside_groups(self.groups, scores.shape[1])
         if free and not self.fits(self.free_fit):
             scores[:, free] *= 0.0  # the study is no closer to these codes than generic text is
         for group, fit, temperature in zip(self.groups, self.group_fit, self.group_temperatures()):
@@ -245,8 +245,7 @@ class Calibration:
     def set_aside(self) -> tuple[list[int], bool]:
         """Which sets of codes the study does not seem to talk about: group indices, and the free codes."""
         groups = [i for i, fit in enumerate(self.group_fit) if not self.fits(fit)]
-        grouped = {j for g in self.groups for j in g}
-        has_free = len(grouped) < len(self.prototypes)
+        has_free = bool(outside_groups(self.groups, len(self.prototypes)))
         return groups, has_free and not self.fits(self.free_fit)
 
     def to_dict(self) -> dict:
@@ -263,6 +262,12 @@ class Calibration:
                    [list(g) for g in data["groups"]], [float(x) for x in data["group_fit"]], bool(data["use_priors"]),
                    float(data.get("free_fit", 1.0)), int(data.get("n_study", 0)), str(data.get("fit_rule", "share")),
                    [float(t) for t in data.get("temperatures", [])])
+
+
+def outside_groups(groups: Sequence[Sequence[int]], n_codes: int) -> list[int]:
+    """Indices of the codes in no exclusive group (multi-label codes)."""
+    grouped = {j for g in groups for j in g}
+    return [j for j in range(n_codes) if j not in grouped]
 
 
 def _cosines(segments: np.ndarray, center: np.ndarray, protos: np.ndarray) -> np.ndarray:
@@ -312,8 +317,7 @@ def fit_calibration(
         prior[group] = em_priors(conditional_probabilities(centred @ protos[group].T, None, temperature))
     tested = segments if fit_segments is None or not len(fit_segments) else np.asarray(fit_segments, dtype=np.float64)
     study, generic = _cosines(tested, gate_center, anchors), _cosines(background, gate_center, anchors)
-    grouped = {j for g in groups for j in g}
-    free = [j for j in range(len(codes)) if j not in grouped]
+    free = outside_groups(groups, len(codes))
     fit = [study_fit(study[:, g], generic[:, g]) for g in groups]
     free_fit = study_fit(study[:, free], generic[:, free]) if free else 1.0
     return Calibration(center, protos, gate_center, anchors, bar, prior, [list(g) for g in groups], fit, use_priors,
@@ -429,11 +433,11 @@ class CodebookSuggester:
             raise InputError(f"codebook '{codebook.name}' has no codable codes; mark codes `codable: true` and give them definitions")
         self.codes_ = [c.id for c in codebook.codable]
         self.texts_ = code_texts(codebook)
-        grouped = {c for ids in codebook.exclusive_groups().values() for c in ids}
         index = {c: j for j, c in enumerate(self.codes_)}
-        self.groups_ = [[index[c] for c in ids] for ids in codebook.exclusive_groups().values() if ids]
-        self.group_names_ = [parent for parent, ids in codebook.exclusive_groups().items() if ids]
-        self.free_ = [j for j, c in enumerate(self.codes_) if c not in grouped]
+        groups = {parent: ids for parent, ids in codebook.exclusive_groups().items() if ids}
+        self.groups_ = [[index[c] for c in ids] for ids in groups.values()]
+        self.group_names_ = list(groups)
+        self.free_ = outside_groups(self.groups_, len(self.codes_))
         if calibration is None:
             vectors = embed([t.text for t in self.texts_] + list(BACKGROUND))
             n = len(self.texts_)
