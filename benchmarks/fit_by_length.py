@@ -10,6 +10,11 @@ of the AnnoMI codebook's two groups (which belong to this text) and the free-cod
 themselves (the rule before) and on a sample of their sentences (pipeline.suggest.fit_sample,
 what the suggest stage does now). A test that works sets aside CFIR at every length and the
 AnnoMI groups at none.
+
+Then speaker scope: the first N utterances of AnnoMI in transcript order (both speakers, as
+a study holds them), the AnnoMI codebook (counsellor codes scoped to counsellors, client
+codes to clients), each group tested on every sentence (the rule before) and on its own
+speakers' sentences only (what the suggest stage does now).
 """
 
 from __future__ import annotations
@@ -24,11 +29,12 @@ import pandas as pd
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
-from _annomi import CODEBOOK, require_annomi  # noqa: E402
+from _annomi import CODEBOOK, ROLES, require_annomi  # noqa: E402
 from _datasets import BenchEmbedder  # noqa: E402
 
 from pipeline.codebook import Codebook, load_codebook  # noqa: E402
-from pipeline.suggest.fit_sample import fit_sentences  # noqa: E402
+from pipeline.suggest.fit_sample import fit_sentences, sentence_sample  # noqa: E402
+from pipeline.suggest.scope import role_map, scope_mask  # noqa: E402
 from pipeline.suggest.scoring import CodebookSuggester  # noqa: E402
 
 CFIR = HERE.parent / "codebook" / "cfir2.yaml"
@@ -43,20 +49,39 @@ def units(frame: pd.DataFrame, speaker: str, window: int, limit: int) -> list[st
     return out[:limit]
 
 
-def fits(book: Codebook, embedder: BenchEmbedder, X: np.ndarray, sentences: np.ndarray) -> str:
-    suggester = CodebookSuggester().fit(book, embedder.embed, X, fit_segments=sentences)
+def fits(book: Codebook, embedder: BenchEmbedder, X: np.ndarray, sentences: np.ndarray,
+         scope: np.ndarray | None = None, fit_scope: np.ndarray | None = None) -> str:
+    suggester = CodebookSuggester().fit(book, embedder.embed, X, fit_segments=sentences, scope=scope,
+                                        fit_scope=fit_scope)
     cal = suggester.calibration_
-    parts = [f"{name} {fit:+.3f}{' set aside' if not cal.fits(fit) else ''}"
-             for name, fit in zip(suggester.group_names_, cal.group_fit)]
+    parts = [f"{name} {fit:+.3f} over {n}{' set aside' if not cal.fits(fit, n) else ''}"
+             for name, fit, n in zip(suggester.group_names_, cal.group_fit, cal.group_sizes())]
     if suggester.free_:
         parts.append(f"free codes {cal.free_fit:+.3f}{' set aside' if not cal.fits(cal.free_fit) else ''}")
     return "; ".join(parts)
+
+
+def by_scope(frame: pd.DataFrame, book: Codebook, embedder: BenchEmbedder, sizes: list[int]) -> None:
+    """The first N utterances, both speakers: each group tested on all sentences, then on its speakers'."""
+    roles = role_map(ROLES)
+    print("\nAnnoMI's first N utterances, both speakers; AnnoMI codebook with speaker scope\n")
+    for n in sizes:
+        rows = frame.head(n)
+        texts = rows["utterance_text"].tolist()
+        X = embedder.embed(texts)
+        scope = scope_mask(book, [c.id for c in book.codable], [roles.role_of(s) for s in rows["interlocutor"]])
+        sample = sentence_sample(texts)
+        S, fit_scope = (X, scope) if sample is None else (embedder.embed(sample[0]), scope[sample[1]])
+        print(f"N={n:<5d} ({len(S)} sentences)")
+        print(f"    every sentence (before):  {fits(book, embedder, X, S)}")
+        print(f"    its speakers' (the stage): {fits(book, embedder, X, S, scope, fit_scope)}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--windows", default="1,3,6,12")
     parser.add_argument("--max-units", type=int, default=1500)
+    parser.add_argument("--first", default="40,100,300,1000", help="study sizes for the speaker-scope part")
     args = parser.parse_args()
     frame = pd.read_csv(require_annomi(), dtype=str, keep_default_na=False)
     frame = frame[frame["utterance_text"].str.strip() != ""]
@@ -75,6 +100,7 @@ def main() -> None:
                 print(f"    tested on {label}")
                 print(f"      AnnoMI codebook (belongs): {fits(annomi, embedder, X, tested)}")
                 print(f"      CFIR 2.0 (foreign):        {fits(cfir, embedder, X, tested)}")
+    by_scope(frame, annomi, embedder, [int(n) for n in args.first.split(",")])
 
 
 if __name__ == "__main__":

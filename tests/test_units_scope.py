@@ -22,6 +22,7 @@ from pipeline.errors import CodebookError, ConfigError, InputError
 from pipeline.records import Block
 from pipeline.review import QueueOptions, queue
 from pipeline.study import Study
+from pipeline.suggest.fit_sample import sentence_sample
 from pipeline.suggest.scope import INTERVIEWER, PARTICIPANT, role_map, segment_roles, study_role_map
 from pipeline.suggest.units import group_units, hierarchy_max, roll_up, unit_spans, SegmentRow
 
@@ -306,3 +307,18 @@ def test_roles_of_a_stored_study(scoped_study: Path) -> None:
     assert {roles[s] for s, sp in speakers.items() if sp == "I"} == {INTERVIEWER}
     assert {roles[s] for s, sp in speakers.items() if isinstance(sp, str) and sp.startswith("P3")} == {PARTICIPANT}
     assert {roles[s] for s, sp in speakers.items() if not isinstance(sp, str)} == {None}
+
+
+def test_a_scoped_group_is_calibrated_on_its_speakers_segments(scoped_study: Path) -> None:
+    """The phase group (participants only) adapts and is tested for fit on participants' text
+    (here the segments' sentences, as some segments are longer), never on the interviewer's."""
+    with Study(scoped_study) as study:
+        run = study.store.conn.execute("SELECT params FROM suggestion_runs").fetchone()
+        roles = segment_roles(study.store, study_role_map(study.store, study.settings.roles))
+        rows = study.store.query("SELECT id, text FROM current_segments ORDER BY document_id, seq")
+    calibration = json.loads(run["params"])["calibration"]
+    assert json.loads(run["params"])["scoring"]["fit_within"] == "speaker scope"
+    sentences, source = sentence_sample([r["text"] for r in rows])
+    spoken_by = [roles[rows[i]["id"]] for i in source]
+    assert INTERVIEWER in spoken_by and calibration["n_study"] == len(sentences)
+    assert calibration["group_n"] == [sum(role != INTERVIEWER for role in spoken_by)]

@@ -31,7 +31,8 @@ How a code is scored (docs/method.md says the same for users).
    get their evidence, or nothing when their set is set aside. So a codebook that does not
    belong to the text shows nothing, without a genre-dependent share. The test looks at
    sentences, like the background it is compared with: segments longer than a sentence are
-   represented by a seeded sample of their sentences (pipeline.suggest.fit_sample).
+   represented by a seeded sample of their sentences (pipeline.suggest.fit_sample). A set
+   scoped to some speakers adapts (step 2) and is tested on those speakers' text only.
 5. Priors. Each group's code frequencies are estimated from the study's unlabelled segments
    by EM prior adjustment (Saerens et al. 2002) and stored with the run; re-weighting the
    probabilities by them lowered kappa on the development data, so it is off (USE_PRIORS).
@@ -85,6 +86,7 @@ PARAMETERS = {
     "adapt_temperature": ADAPT_TEMPERATURE,
     "adapt_weight": ADAPT_WEIGHT, "adapt_steps": ADAPT_STEPS, "gate_width": GATE_WIDTH,
     "fit_z": FIT_Z, "fit_on": "sentences", "use_priors": USE_PRIORS, "background": len(BACKGROUND),
+    "fit_within": "speaker scope",
 }
 
 
@@ -183,7 +185,8 @@ class Calibration:
     (code prototypes from the code texts alone) and ``bar`` (per code, the highest cosine a
     background sentence reaches). ``group_fit``: per exclusive group, ``study_fit`` (positive: the study
     talks about the group more than generic text does); ``free_fit`` the same for the codes
-    outside groups; ``n_study`` the number of segments the test saw. Runs stored before the
+    outside groups; ``n_study`` the number of segments the test saw, ``group_n``/``free_n`` how many
+    of them were in each set's speaker scope (the test's sample size). Runs stored before the
     test (``fit_rule`` "share") keep their rule: group_fit was the share clearing the bar, >= 0.1. ``prior``: EM estimate of each group's code
     frequencies (1 outside groups), applied only if ``use_priors``. ``temperatures``: per group,
     the softmax temperature the codebook set (``codebook_temperature``).
@@ -202,6 +205,8 @@ class Calibration:
     n_study: int = 0
     fit_rule: str = "null"
     temperatures: list[float] = field(default_factory=list)  # per group; runs stored before: TEMPERATURE
+    group_n: list[int] = field(default_factory=list)  # per group: segments in its scope the fit was tested on
+    free_n: int = 0  # the same for the codes outside groups; runs stored before: n_study for both
 
     def raw(self, segments: np.ndarray) -> np.ndarray:
         """Cosine of each segment to each code prototype (ranking space)."""
@@ -215,12 +220,13 @@ class Calibration:
         """Probabilities (segments x codes)."""
         scores = np.asarray(relevance, dtype=np.float64).copy()
         free = outside_groups(self.groups, scores.shape[1])
-        if free and not self.fits(self.free_fit):
+        if free and not self.fits(self.free_fit, self.free_n):
             scores[:, free] *= 0.0  # the study is no closer to these codes than generic text is
-        for group, fit, temperature in zip(self.groups, self.group_fit, self.group_temperatures()):
+        for group, fit, n, temperature in zip(self.groups, self.group_fit, self.group_sizes(),
+                                              self.group_temperatures()):
             conditional = conditional_probabilities(raw[:, group], self.prior[group] if self.use_priors else None,
                                                     temperature)
-            if self.fits(fit):
+            if self.fits(fit, n):
                 applies = np.ones(len(raw))
             else:
                 best = np.argmax(raw[:, group], axis=1)
@@ -231,29 +237,34 @@ class Calibration:
     def group_temperatures(self) -> list[float]:
         return list(self.temperatures) if self.temperatures else [TEMPERATURE] * len(self.groups)
 
-    def fits(self, fit: float) -> bool:
-        """Does a set of codes fit the study (see ``study_fit``)? Old runs stored a share compared with 0.1."""
+    def group_sizes(self) -> list[int]:
+        return list(self.group_n) if self.group_n else [self.n_study] * len(self.groups)
+
+    def fits(self, fit: float, n: int | None = None) -> bool:
+        """Does a set of codes fit the study (see ``study_fit``), tested on ``n`` segments (default
+        ``n_study``)? Old runs stored a share compared with 0.1."""
         if self.fit_rule == "share":
             return fit >= 0.1
         # set aside only when measurably less code-like than generic text (a sign test at
         # FIT_Z standard errors): a small study cannot show that, so its codebook is trusted
-        return fit >= -FIT_Z * 0.5 / np.sqrt(max(self.n_study, 1))
+        return fit >= -FIT_Z * 0.5 / np.sqrt(max(self.n_study if n is None or n <= 0 else n, 1))
 
     def scores(self, segments: np.ndarray) -> np.ndarray:
         return self.transform(self.raw(segments), self.relevance(segments))
 
     def set_aside(self) -> tuple[list[int], bool]:
         """Which sets of codes the study does not seem to talk about: group indices, and the free codes."""
-        groups = [i for i, fit in enumerate(self.group_fit) if not self.fits(fit)]
+        groups = [i for i, (fit, n) in enumerate(zip(self.group_fit, self.group_sizes())) if not self.fits(fit, n)]
         has_free = bool(outside_groups(self.groups, len(self.prototypes)))
-        return groups, has_free and not self.fits(self.free_fit)
+        return groups, has_free and not self.fits(self.free_fit, self.free_n)
 
     def to_dict(self) -> dict:
         r = lambda a: np.round(np.asarray(a, dtype=np.float64), 6).tolist()  # noqa: E731
         return {"center": r(self.center), "prototypes": r(self.prototypes), "gate_center": r(self.gate_center),
                 "anchors": r(self.anchors), "bar": r(self.bar), "prior": r(self.prior), "groups": self.groups,
                 "group_fit": r(self.group_fit), "use_priors": self.use_priors, "free_fit": float(self.free_fit),
-                "n_study": self.n_study, "fit_rule": self.fit_rule, "temperatures": r(self.temperatures)}
+                "n_study": self.n_study, "fit_rule": self.fit_rule, "temperatures": r(self.temperatures),
+                "group_n": list(self.group_n), "free_n": self.free_n}
 
     @classmethod
     def from_dict(cls, data: dict) -> "Calibration":
@@ -261,7 +272,8 @@ class Calibration:
         return cls(a("center"), a("prototypes"), a("gate_center"), a("anchors"), a("bar"), a("prior"),
                    [list(g) for g in data["groups"]], [float(x) for x in data["group_fit"]], bool(data["use_priors"]),
                    float(data.get("free_fit", 1.0)), int(data.get("n_study", 0)), str(data.get("fit_rule", "share")),
-                   [float(t) for t in data.get("temperatures", [])])
+                   [float(t) for t in data.get("temperatures", [])], [int(n) for n in data.get("group_n", [])],
+                   int(data.get("free_n", 0)))
 
 
 def outside_groups(groups: Sequence[Sequence[int]], n_codes: int) -> list[int]:
@@ -295,11 +307,16 @@ def fit_calibration(
     steps: int = ADAPT_STEPS,
     use_priors: bool = USE_PRIORS,
     fit_segments: np.ndarray | None = None,
+    scope: np.ndarray | None = None,
+    fit_scope: np.ndarray | None = None,
 ) -> Calibration:
     """Prototypes adapted to the study, evidence bars from the background, group fit and priors.
 
     ``fit_segments``: sentences that stand in for the study in the fit test when its segments
     are longer than a sentence (pipeline.suggest.fit_sample); default the segments themselves.
+    ``scope`` (segments x codes) and ``fit_scope`` (fit sentences x codes): True where the code
+    applies to the speaker (pipeline.suggest.scope). A set of codes adapts to, estimates its
+    priors on and is tested for fit on the segments in its scope only; default all segments.
     """
     if segments.shape[0] < 2:
         raise InputError("scoring needs at least two segments; ingest more text before `suggest`")
@@ -313,15 +330,30 @@ def fit_calibration(
     prior = np.ones(len(codes))
     temperatures = [codebook_temperature(text_vectors, texts, [codes[j] for j in group], center) for group in groups]
     for group, temperature in zip(groups, temperatures):
-        protos[group] = adapt(centred, protos[group], steps)
-        prior[group] = em_priors(conditional_probabilities(centred @ protos[group].T, None, temperature))
-    tested = segments if fit_segments is None or not len(fit_segments) else np.asarray(fit_segments, dtype=np.float64)
+        own = centred[_rows_in_scope(scope, group, len(centred))]
+        protos[group] = adapt(own, protos[group], steps)
+        prior[group] = em_priors(conditional_probabilities(own @ protos[group].T, None, temperature))
+    if fit_segments is None or not len(fit_segments):
+        tested, tested_scope = segments, scope
+    else:
+        tested, tested_scope = np.asarray(fit_segments, dtype=np.float64), fit_scope
     study, generic = _cosines(tested, gate_center, anchors), _cosines(background, gate_center, anchors)
     free = outside_groups(groups, len(codes))
-    fit = [study_fit(study[:, g], generic[:, g]) for g in groups]
-    free_fit = study_fit(study[:, free], generic[:, free]) if free else 1.0
-    return Calibration(center, protos, gate_center, anchors, bar, prior, [list(g) for g in groups], fit, use_priors,
-                       free_fit, int(len(tested)), "null", temperatures)
+    sets = [list(g) for g in groups] + ([free] if free else [])
+    rows = [_rows_in_scope(tested_scope, codes_, len(tested)) for codes_ in sets]
+    fits = [study_fit(study[r][:, c], generic[:, c]) for r, c in zip(rows, sets)]
+    counts = [int(r.sum()) for r in rows]
+    free_fit, free_n = (fits.pop(), counts.pop()) if free else (1.0, 0)
+    return Calibration(center, protos, gate_center, anchors, bar, prior, [list(g) for g in groups], fits, use_priors,
+                       free_fit, int(len(tested)), "null", temperatures, counts, free_n)
+
+
+def _rows_in_scope(scope: np.ndarray | None, codes: Sequence[int], n: int) -> np.ndarray:
+    """Rows where any of ``codes`` applies; every row without a scope, or when fewer than two would remain."""
+    if scope is None:
+        return np.ones(n, dtype=bool)
+    rows = np.asarray(scope, dtype=bool)[:, list(codes)].any(axis=1)
+    return rows if rows.sum() >= 2 else np.ones(n, dtype=bool)
 
 
 def codebook_temperature(text_vectors: np.ndarray, texts: Sequence[CodeText], codes: Sequence[str],
@@ -428,7 +460,11 @@ class CodebookSuggester:
         background: np.ndarray,
         calibration: Calibration | None = None,
         fit_segments: np.ndarray | None = None,
+        scope: np.ndarray | None = None,
+        fit_scope: np.ndarray | None = None,
     ) -> "CodebookSuggester":
+        """``background``: the study's segment vectors; ``fit_segments``, ``scope``, ``fit_scope``:
+        see ``fit_calibration`` (scope columns in the order of ``codebook.codable``)."""
         if not codebook.codable:
             raise InputError(f"codebook '{codebook.name}' has no codable codes; mark codes `codable: true` and give them definitions")
         self.codes_ = [c.id for c in codebook.codable]
@@ -442,7 +478,7 @@ class CodebookSuggester:
             vectors = embed([t.text for t in self.texts_] + list(BACKGROUND))
             n = len(self.texts_)
             calibration = fit_calibration(background, vectors[:n], self.texts_, self.codes_, self.groups_, vectors[n:],
-                                          fit_segments=fit_segments)
+                                          fit_segments=fit_segments, scope=scope, fit_scope=fit_scope)
         self.calibration_ = calibration
         return self
 

@@ -22,7 +22,8 @@ from pipeline.codebook import Codebook
 from pipeline.config import RoleSettings, SuggestSettings
 from pipeline.errors import InputError
 from pipeline.store import Store
-from pipeline.suggest.fit_sample import fit_sentences
+from pipeline.suggest.fit_sample import sentence_sample
+from pipeline.suggest.scope import scope_mask
 from pipeline.suggest.scoring import PARAMETERS, Calibration, CodebookSuggester
 from pipeline.embed.cache import EMBED_CHUNK, TextEmbedder, cache_texts, cached_vectors, embed_cached
 from pipeline.suggest.units import Layout, load_layout  # issue 13: speaker scope, units, hierarchy
@@ -121,11 +122,14 @@ def suggest_segments(
     sample = _calibration_sample(segments) if calibration is None else []
     sample_texts = _texts(store, sample)
     background = cached_vectors(store, embedder.identity, sample_texts) if sample else np.zeros((0, 0))
-    # segments longer than a sentence are tested for fit on their sentences (pipeline.suggest.fit_sample)
-    sentences = fit_sentences(sample_texts) if sample_texts else None
-    fit = embed(sentences) if sentences else None
-    suggester = CodebookSuggester(settings.top_k, settings.threshold).fit(codebook, embed, background, calibration,
-                                                                          fit_segments=fit)
+    # segments longer than a sentence are tested for fit on their sentences (pipeline.suggest.fit_sample);
+    # each set of codes adapts and is tested on its own speakers' segments (scope)
+    scope = scope_mask(codebook, [c.id for c in codebook.codable], [layout.segments[s].role for s in sample])
+    sentences = sentence_sample(sample_texts) if sample_texts else None
+    fit = embed(sentences[0]) if sentences else None
+    suggester = CodebookSuggester(settings.top_k, settings.threshold).fit(
+        codebook, embed, background, calibration, fit_segments=fit, scope=scope,
+        fit_scope=scope[sentences[1]] if sentences else None)
     del background, fit, sample_texts
     counts = {"shown": 0, "no_code": 0, "too_long": 0}
     with store.transaction() as conn:
