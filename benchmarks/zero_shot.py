@@ -12,7 +12,7 @@ code); top-2 recall asks whether the gold code is among the two best; ECE (10 eq
 compares the engine's top probability with how often the top code is right; "shown" is the
 share of test units whose top code reaches 0.5 (shown as a suggestion by default). "group fit"
 is the engine's label-free test of whether the gold codes' group belongs to the study
-(pipeline.suggest.scoring.study_fit, on all texts or, if they are longer, a sample of
+(pipeline.suggest.calibration.study_fit, on all texts or, if they are longer, a sample of
 their sentences as the suggest stage does; no gold codes).
 
 Context variants (AnnoMI only: the other benchmarks have no order): a segment vector mixed
@@ -40,7 +40,8 @@ from pipeline.codebook import Codebook, load_codebook  # noqa: E402
 from pipeline.suggest.background import BACKGROUND  # noqa: E402
 from pipeline.suggest.evaluate import tfidf_choice  # noqa: E402
 from pipeline.suggest.fit_sample import fit_sentences  # noqa: E402
-from pipeline.suggest.scoring import Calibration, code_texts, fit_calibration  # noqa: E402
+from pipeline.suggest.calibration import Calibration, fit_calibration  # noqa: E402
+from pipeline.suggest.scoring import code_texts  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 CONTEXT_WEIGHTS = (0.25, 0.5)

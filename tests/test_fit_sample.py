@@ -3,7 +3,7 @@
 import numpy as np
 
 from pipeline.suggest.fit_sample import fit_sentences, sentence_sample
-from pipeline.suggest.scoring import CodeText, fit_calibration
+from pipeline.suggest.calibration import CodeText, fit_calibration
 
 DIM = 12
 AXES = np.eye(DIM)

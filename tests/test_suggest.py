@@ -7,8 +7,9 @@ import pytest
 
 from pipeline.codebook import Code, Codebook
 from pipeline.errors import InputError
-from pipeline.suggest.scoring import (TEMPERATURE, TEMPERATURE_GRID, Calibration, CodebookSuggester, CodeText, choose, code_texts,
-                                      codebook_temperature, em_priors, fit_calibration, prototypes, study_fit)
+from pipeline.suggest.calibration import (TEMPERATURE, TEMPERATURE_GRID, Calibration, CodeText, codebook_temperature,
+                                          em_priors, fit_calibration, prototypes, study_fit)
+from pipeline.suggest.scoring import CodebookSuggester, choose, code_texts
 
 
 def unit(*xs: float) -> np.ndarray:

@@ -24,7 +24,8 @@ from pipeline.errors import InputError
 from pipeline.store import Store
 from pipeline.suggest.fit_sample import sentence_sample
 from pipeline.suggest.scope import scope_mask
-from pipeline.suggest.scoring import PARAMETERS, Calibration, CodebookSuggester
+from pipeline.suggest.calibration import Calibration
+from pipeline.suggest.scoring import PARAMETERS, CodebookSuggester
 from pipeline.embed.cache import EMBED_CHUNK, TextEmbedder, cache_texts, cached_vectors, embed_cached
 from pipeline.suggest.units import Layout, load_layout  # issue 13: speaker scope, units, hierarchy
 
