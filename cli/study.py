@@ -247,10 +247,14 @@ def format_evaluation(result: Any, top_k: int) -> str:
         lines.append("  values that are not codes (not evaluated): " + ", ".join(f"{k!r} x{v}" for k, v in result.unknown_values.items()))
     if result.unmatched_ids:
         lines.append(f"  ids matching no segment (not evaluated): {result.unmatched_ids}, e.g. {', '.join(result.unmatched_examples)}")
+    lines += [f"  note: {n}" for n in getattr(result, "notes", [])]
     lines.append(f"  {'method':<10} {'kappa':>6} {'macroF1':>8} {'accuracy':>9} {'top' + str(top_k):>6}")
     for name, m in result.methods.items():
         topk = m.get(f"top{top_k}_recall")
         lines.append(f"  {name:<10} {m['kappa']:>6.3f} {m['macro_f1']:>8.3f} {m['accuracy']:>9.3f} {'' if topk is None else format(topk, '.3f'):>6}")
+    lines.append("  (embedding: the shown suggestion, or no code; forced: its best candidate, shown or not; the "
+                 "baselines are forced to choose too. naive: cosine to 'label: definition' + mean of the two closest "
+                 "examples, same model)")
     cal = result.methods["embedding"].get("calibration")
     if cal and cal["bands"]:
         lines.append(f"  calibration (embedding, best candidate): ECE {cal['ece']:.3f}; precision per score band: " + "; ".join(

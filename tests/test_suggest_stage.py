@@ -112,7 +112,7 @@ def test_evaluate_reports_unknown_values_and_baselines(tabular_study, tmp_path: 
     assert result.unknown_values == {"n/a": 1}
     assert result.unmatched_ids == 1 and result.unmatched_examples == ["99"]
     assert result.evaluated == 7
-    assert set(result.methods) == {"embedding", "majority", "tfidf"}
+    assert set(result.methods) == {"embedding", "forced", "majority", "tfidf", "naive"} and not result.notes
     assert result.candidates == ["culture", "policy", "adoption", "implementation"]
     emb = result.methods["embedding"]
     # the fake embedder shares words: these near-copies of the codebook examples are found
@@ -127,6 +127,37 @@ def test_evaluate_reports_unknown_values_and_baselines(tabular_study, tmp_path: 
     assert result.methods["majority"]["kappa"] == pytest.approx(0.0)
     cal = emb["calibration"]
     assert 0 <= cal["ece"] <= 1 and sum(b["n"] for b in cal["bands"]) == 7  # every evaluated segment in a band
+    # threshold 0: every segment shows its best candidate, so forced choice is the same prediction
+    assert result.methods["forced"]["accuracy"] == emb["accuracy"]
+    assert result.methods["naive"]["n"] == 7
+
+
+def test_forced_choice_and_the_naive_baseline_beside_shown_suggestions(tabular_study) -> None:
+    """With a threshold almost nothing reaches, the shown suggestions are mostly "no code"; the forced row
+    still chooses each segment's best candidate, and the naive baseline works from the cache."""
+    study_dir, table = tabular_study
+    with Study(study_dir) as study:
+        study.settings = study.settings.override("suggest", threshold=1.0)
+        study.suggest(embedder=FakeEmbedder())
+        result = study.evaluate(read_gold(table, "gold", ["rid"]), "gold")
+        study.store.conn.execute("DELETE FROM embeddings")
+        without_cache = study.evaluate(read_gold(table, "gold", ["rid"]), "gold")
+    assert result.methods["embedding"]["accuracy"] < result.methods["forced"]["accuracy"]
+    assert result.methods["forced"]["accuracy"] >= 5 / 7
+    assert "naive" in result.methods and "naive" not in without_cache.methods
+    assert without_cache.notes and "naive baseline left out" in without_cache.notes[0]
+
+
+def test_naive_choice_is_definition_plus_mean_of_two_closest_examples() -> None:
+    from pipeline.codebook import Code, Codebook
+    from pipeline.suggest.evaluate import naive_choice
+
+    book = Codebook("t", (Code("a", "A", definition="def a", examples=("x1", "x2", "x3")), Code("b", "B", definition="def b")))
+    axes = {"A: def a": [1, 0, 0], "B: def b": [0, 1, 0], "x1": [0, 0, 1], "x2": [0, 0, 1], "x3": [-1, 0, 0],
+            "seg": [0.3, 0.5, 0.81]}
+    unit = {k: np.array(v) / np.linalg.norm(v) for k, v in axes.items()}
+    # a: 0.3 + (0.81 + 0.81) / 2 (the two closest examples), b: 0.5 -> a; without examples it would be b
+    assert naive_choice(book, ["a", "b"], ["seg"], lambda texts: np.stack([unit[t] for t in texts])) == ["a"]
 
 
 def test_calibration_is_zero_when_scores_match_precision_and_large_when_not() -> None:

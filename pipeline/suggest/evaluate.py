@@ -5,14 +5,18 @@ with ":"). Gold values that are not codes of the codebook, and ids that match no
 segment, are counted and reported, never silently dropped. The candidate codes are the
 known gold codes plus the rest of their exclusive group; the prediction for a segment
 is its shown suggestion among them ("no code" if none), and top-k recall asks whether
-the gold code is among the k best stored candidates.
+the gold code is among the k best stored candidates. "forced" is the same run forced to
+choose: its best stored candidate, shown or not, as the baselines choose.
 
 Calibration: the score of each segment's best stored candidate against whether that candidate
 is the gold code: expected calibration error (10 equal-width bins, weighted by their size)
 and, per score band, how many segments fall in it and how often the best code is right.
 
-Baselines on the same segments: the majority code, and TF-IDF cosine to the same code
-texts the embedding method uses (scikit-learn), forced to choose among the candidates.
+Baselines on the same segments, each forced to choose among the candidates: the majority
+code; TF-IDF cosine to the same code texts the embedding method uses (scikit-learn); and the
+naive script a researcher could write with the same model (cosine to "label: definition"
+plus the mean cosine to the code's two most similar examples), from the vectors the run
+cached (left out, and said, if the cache no longer holds them).
 
 A run made with a learned model is scored only on segments that model was not trained
 on; how many gold rows were left out for that reason is reported.
@@ -22,7 +26,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -30,11 +34,13 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics import cohen_kappa_score, precision_recall_fscore_support
 
 from pipeline.codebook import Codebook
+from pipeline.embed.cache import cached_vectors
 from pipeline.errors import InputError
 from pipeline.store import Store
 from pipeline.suggest.scoring import code_texts
 
-__all__ = ["Evaluation", "evaluate_run", "metrics", "calibration", "read_gold", "tfidf_choice", "NO_CODE", "BANDS"]
+__all__ = ["Evaluation", "evaluate_run", "metrics", "calibration", "read_gold", "tfidf_choice", "naive_choice",
+           "NO_CODE", "BANDS"]
 
 NO_CODE = "(no code)"
 BANDS = (0.0, 0.25, 0.5, 0.75, 0.9, 1.0)
@@ -52,6 +58,7 @@ class Evaluation:
     methods: dict[str, dict[str, Any]] = field(default_factory=dict)
     run_method: str = ""  # how the evaluated run suggested (definitions only, or a learned model)
     left_out_trained: int = 0  # gold rows on segments the run's learned model was trained on
+    notes: list[str] = field(default_factory=list)  # baselines that could not be computed, and why
 
     def to_dict(self) -> dict[str, Any]:
         return self.__dict__.copy()
@@ -127,9 +134,19 @@ def evaluate_run(store: Store, run_id: str, codebook: Codebook, gold: pd.DataFra
     scored = joined.join(best[["code_id", "score"]], on="segment_id").dropna(subset=["score"])
     embedding["calibration"] = calibration(scored["score"].to_numpy(float), (scored["code_id"] == scored["gold"]).to_numpy())
     result.methods["embedding"] = embedding
+    result.methods["forced"] = metrics(joined["gold"], joined["segment_id"].map(best["code_id"]).fillna(NO_CODE), candidates)
     majority = joined["gold"].value_counts().idxmax()
     result.methods["majority"] = metrics(joined["gold"], [majority] * len(joined), candidates)
     result.methods["tfidf"] = metrics(joined["gold"], tfidf_choice(codebook, candidates, joined["text"].tolist()), candidates)
+    model = store.conn.execute("SELECT model FROM suggestion_runs WHERE id = ?", (run_id,)).fetchone()[0]
+    try:
+        naive = naive_choice(codebook, candidates, joined["text"].tolist(),
+                             lambda texts: cached_vectors(store, model, texts))
+    except RuntimeError:  # the cache no longer holds a code text or segment of this run's model
+        result.notes.append(f"naive baseline left out: the embedding cache lacks some texts of model {model} "
+                            "(run `deductive suggest` with that model again to cache them)")
+    else:
+        result.methods["naive"] = metrics(joined["gold"], naive, candidates)
     return result
 
 
@@ -173,6 +190,19 @@ def _candidates(codebook: Codebook, gold_codes: set[str]) -> list[str]:
         if wanted & set(ids):
             wanted |= set(ids)
     return [c.id for c in codebook.codable if c.id in wanted]
+
+
+def naive_choice(codebook: Codebook, candidates: list[str], texts: list[str],
+                 vectors: Callable[[list[str]], np.ndarray]) -> list[str]:
+    """The naive script: argmax over codes of cos(text, "label: definition") plus the mean of the
+    text's two highest cosines to the code's examples (``vectors``: unit vectors of texts)."""
+    X = np.asarray(vectors(texts), dtype=np.float64)
+    scores = np.zeros((len(texts), len(candidates)))
+    for j, code_id in enumerate(candidates):
+        code = codebook.get(code_id)
+        sims = X @ np.asarray(vectors([f"{code.label}: {code.definition}", *code.examples]), dtype=np.float64).T
+        scores[:, j] = sims[:, 0] + (np.sort(sims[:, 1:], axis=1)[:, -2:].mean(axis=1) if code.examples else 0.0)
+    return [candidates[j] for j in scores.argmax(axis=1)]
 
 
 def tfidf_choice(codebook: Codebook, candidates: list[str], texts: list[str]) -> list[str]:
