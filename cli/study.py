@@ -166,8 +166,9 @@ def suggest(study_dir: Path, codebook_id: str | None, top_k: int | None, thresho
         click.echo(f"note: this study does not seem to talk about {' or '.join(repr(n) for n in report.set_aside)}: "
                    "its sentences are no closer to these codes than generic sentences are, so they are suggested "
                    "only where a segment is clearly close to one (docs/method.md, step 4). If the codebook does "
-                   "belong, add examples in the study's own words to these codes, or confirm some segments and "
-                   "run `deductive learn`.")
+                   "belong, add examples in the study's own words to these codes, confirm some segments and "
+                   "run `deductive learn`, or set `set_aside = false` under [suggest] in deductive.toml and "
+                   "suggest again.")
 
 
 @click.command()

@@ -63,6 +63,9 @@ class SegmentSettings:
 class SuggestSettings:
     top_k: int = 3
     threshold: float = 0.5
+    # Set aside a code set the study is measurably less like than generic text (docs/method.md
+    # step 4). False: the researcher says the codebook belongs; every group is trusted.
+    set_aside: bool = True
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,8 @@ reproducibility, export and evaluation against gold labels."""
 
 from __future__ import annotations
 
+import json
+
 from pathlib import Path
 
 import numpy as np
@@ -253,3 +255,22 @@ def test_suggest_says_which_codes_the_study_does_not_talk_about(foreign_study: P
     assert result.exit_code == 0, result.output
     assert "note: this study does not seem to talk about 'the codes outside exclusive groups'" in result.output
     assert "add examples in the study's own words" in result.output
+    assert "set `set_aside = false` under [suggest]" in result.output
+
+
+def test_a_researcher_can_say_the_codebook_belongs(foreign_study: Path) -> None:
+    """[suggest] set_aside = false: the fit is still measured and stored, nothing is set aside,
+    and it is a different run (the default run is kept)."""
+    with Study(foreign_study) as study:
+        default = study.suggest(embedder=FakeEmbedder())
+        study.settings = study.settings.override("suggest", set_aside=False)
+        trusted = study.suggest(embedder=FakeEmbedder())
+        params = json.loads(study.store.conn.execute("SELECT params FROM suggestion_runs WHERE id = ?",
+                                                     (trusted.run_id,)).fetchone()[0])
+        default_scores = study.suggestions(default.run_id, shown_only=False)["score"].dropna()
+        trusted_scores = study.suggestions(trusted.run_id, shown_only=False)["score"].dropna()
+    assert trusted.run_id != default.run_id and trusted.set_aside == () and default.set_aside
+    assert params["set_aside"] is False and params["calibration"]["fit_rule"] == "off"
+    assert params["calibration"]["free_fit"] < 0  # measured all the same
+    # free codes now get their evidence instead of nothing
+    assert trusted_scores.max() > default_scores.max()

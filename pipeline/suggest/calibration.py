@@ -159,6 +159,8 @@ class Calibration:
     def fits(self, fit: float, n: int | None = None) -> bool:
         """Does a set of codes fit the study (see ``study_fit``), tested on ``n`` segments (default
         ``n_study``)? Old runs stored a share compared with 0.1."""
+        if self.fit_rule == "off":  # the researcher said the codebook belongs ([suggest] set_aside = false)
+            return True
         if self.fit_rule == "share":
             return fit >= 0.1
         # set aside only when measurably less code-like than generic text (a sign test at
@@ -225,6 +227,7 @@ def fit_calibration(
     fit_segments: np.ndarray | None = None,
     scope: np.ndarray | None = None,
     fit_scope: np.ndarray | None = None,
+    set_aside: bool = True,
 ) -> Calibration:
     """Prototypes adapted to the study, evidence bars from the background, group fit and priors.
 
@@ -233,6 +236,7 @@ def fit_calibration(
     ``scope`` (segments x codes) and ``fit_scope`` (fit sentences x codes): True where the code
     applies to the speaker (pipeline.suggest.scope). A set of codes adapts to, estimates its
     priors on and is tested for fit on the segments in its scope only; default all segments.
+    ``set_aside`` False: the fit is measured and stored but every set is trusted (fit_rule "off").
     """
     if segments.shape[0] < 2:
         raise InputError("scoring needs at least two segments; ingest more text before `suggest`")
@@ -261,7 +265,7 @@ def fit_calibration(
     counts = [int(r.sum()) for r in rows]
     free_fit, free_n = (fits.pop(), counts.pop()) if free else (1.0, 0)
     return Calibration(center, protos, gate_center, anchors, bar, prior, [list(g) for g in groups], fits, use_priors,
-                       free_fit, int(len(tested)), "null", temperatures, counts, free_n)
+                       free_fit, int(len(tested)), "null" if set_aside else "off", temperatures, counts, free_n)
 
 
 def _rows_in_scope(scope: np.ndarray | None, codes: Sequence[int], n: int) -> np.ndarray:

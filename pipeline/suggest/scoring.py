@@ -175,9 +175,10 @@ class CodebookSuggester:
         fit_segments: np.ndarray | None = None,
         scope: np.ndarray | None = None,
         fit_scope: np.ndarray | None = None,
+        set_aside: bool = True,
     ) -> "CodebookSuggester":
-        """``background``: the study's segment vectors; ``fit_segments``, ``scope``, ``fit_scope``:
-        see ``fit_calibration`` (scope columns in the order of ``codebook.codable``)."""
+        """``background``: the study's segment vectors; ``fit_segments``, ``scope``, ``fit_scope``,
+        ``set_aside``: see ``fit_calibration`` (scope columns in the order of ``codebook.codable``)."""
         if not codebook.codable:
             raise InputError(f"codebook '{codebook.name}' has no codable codes; mark codes `codable: true` and give them definitions")
         self.codes_ = [c.id for c in codebook.codable]
@@ -191,7 +192,8 @@ class CodebookSuggester:
             vectors = embed([t.text for t in self.texts_] + list(BACKGROUND))
             n = len(self.texts_)
             calibration = fit_calibration(background, vectors[:n], self.texts_, self.codes_, self.groups_, vectors[n:],
-                                          fit_segments=fit_segments, scope=scope, fit_scope=fit_scope)
+                                          fit_segments=fit_segments, scope=scope, fit_scope=fit_scope,
+                                          set_aside=set_aside)
         self.calibration_ = calibration
         return self
 

@@ -72,6 +72,7 @@ def _params(settings: SuggestSettings) -> dict:
         "top_k": settings.top_k,
         "threshold": settings.threshold,
         "scoring": PARAMETERS,
+        **({} if settings.set_aside else {"set_aside": False}),  # runs made with the default keep their ids
     }
 
 
@@ -130,7 +131,7 @@ def suggest_segments(
     fit = embed(sentences[0]) if sentences else None
     suggester = CodebookSuggester(settings.top_k, settings.threshold).fit(
         codebook, embed, background, calibration, fit_segments=fit, scope=scope,
-        fit_scope=scope[sentences[1]] if sentences else None)
+        fit_scope=scope[sentences[1]] if sentences else None, set_aside=settings.set_aside)
     del background, fit, sample_texts
     counts = {"shown": 0, "no_code": 0, "too_long": 0}
     with store.transaction() as conn:
