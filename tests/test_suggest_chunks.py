@@ -17,6 +17,7 @@ from pipeline.study import Study
 from pipeline.suggest import stage
 from pipeline.suggest.units import SegmentRow
 
+from conftest import MINI_CODEBOOK
 from test_units_scope import SCOPED, _codebook
 
 
@@ -74,6 +75,25 @@ def test_chunks_keep_documents_whole_and_in_order() -> None:
     # whole documents up to 4 segments; "c" (5) is a chunk by itself; nothing lost or reordered
     assert chunks == [list("aaab"), list("ccccc"), list("dde")]
     assert [s for c in stage._chunks(todo, layout, 4) for s in c] == todo
+
+
+def test_without_larger_units_a_long_document_is_cut_into_chunks() -> None:
+    docs = ["a"] * 3 + ["c"] * 9
+    todo = [f"s{i}" for i in range(len(docs))]
+    layout = stage.Layout({f"s{i}": SegmentRow(f"s{i}", d, 0, 1) for i, d in enumerate(docs)}, {}, "")
+    chunks = list(stage._chunks(todo, layout, 4, whole_documents=False))
+    assert [len(c) for c in chunks] == [4, 4, 4] and [s for c in chunks for s in c] == todo
+
+
+def test_a_codebook_without_larger_units_is_scored_in_chunks_of_segments(tmp_path: Path, corpus: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """The mini codebook has no paragraph codes: chunks of 2 segments cut documents, and what is
+    stored is the same as in one step."""
+    book = _codebook(tmp_path, MINI_CODEBOOK)
+    whole, params, _ = _suggest(tmp_path / "one", corpus, book, monkeypatch, chunk=10_000)
+    chunked, params_chunked, fetched = _suggest(tmp_path / "many", corpus, book, monkeypatch, chunk=2)
+    assert chunked == whole and params_chunked == params
+    assert max(fetched[1:]) == 2 and sum(fetched[1:]) == fetched[0]
 
 
 def test_cache_texts_then_cached_vectors_equals_embed_cached(study_dir: Path) -> None:

@@ -27,7 +27,7 @@ from pipeline.suggest.scope import scope_mask
 from pipeline.suggest.calibration import Calibration
 from pipeline.suggest.scoring import PARAMETERS, CodebookSuggester
 from pipeline.embed.cache import EMBED_CHUNK, TextEmbedder, cache_texts, cached_vectors, embed_cached
-from pipeline.suggest.units import Layout, load_layout  # issue 13: speaker scope, units, hierarchy
+from pipeline.suggest.units import LARGER_UNITS, Layout, load_layout  # issue 13: speaker scope, units, hierarchy
 
 if TYPE_CHECKING:
     from pipeline.suggest.training import LearnedModel
@@ -40,7 +40,7 @@ __all__ = ["SuggestReport", "suggest_segments", "latest_run", "suggestions_frame
 METHOD = "definition-similarity-v2"
 LEARNED_METHOD = "learned-mix-v2"
 # Memory of a large study (neither enters a run's identity; a study within both is scored exactly as in one step):
-SCORE_CHUNK = 20_000  # segments scored and stored per step, in whole documents
+SCORE_CHUNK = 20_000  # segments scored and stored per step (in whole documents if a code rolls up to a larger unit)
 CALIBRATION_SAMPLE = 50_000  # segments the calibration is fitted on (evenly spaced beyond that)
 UNTRUSTED_CAP = 0.5
 # all-MiniLM-L6-v2 reads at most 256 word pieces; about 4 characters each in English.
@@ -143,7 +143,8 @@ def suggest_segments(
                 "INSERT INTO suggestion_runs(id, codebook_version, model, method, params) VALUES (?,?,?,?,?)",
                 (run_id, version, embedder.identity, METHOD if learned is None else LEARNED_METHOD, json.dumps(stored)),
             )
-        for chunk in _chunks(todo, layout, SCORE_CHUNK):
+        whole = any(codebook.unit_of(c.id) in LARGER_UNITS for c in codebook.codable)
+        for chunk in _chunks(todo, layout, SCORE_CHUNK, whole_documents=whole):
             conn.executemany(
                 "INSERT INTO suggestions(id, run_id, segment_id, code_id, rank, raw_score, score, suggested,"
                 " unit, unit_start, unit_end) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
@@ -177,9 +178,14 @@ def _calibration_sample(segments: list[str]) -> list[str]:
     return [segments[int(i)] for i in np.linspace(0, len(segments) - 1, CALIBRATION_SAMPLE).round()]
 
 
-def _chunks(todo: list[str], layout: Layout, size: int) -> Iterator[list[str]]:
+def _chunks(todo: list[str], layout: Layout, size: int, whole_documents: bool = True) -> Iterator[list[str]]:
     """``todo`` (in document order) cut into runs of whole documents of at most ``size`` segments
-    (a larger document is a chunk by itself): a unit's roll-up needs its document's segments together."""
+    (a larger document is a chunk by itself): a unit's roll-up needs its document's segments together.
+    Without codes at a larger unit nothing rolls up, so any run of ``size`` segments will do and one
+    very long document (a survey of a million rows) is never held at once."""
+    if not whole_documents:
+        yield from _pages(todo, size)
+        return
     chunk: list[str] = []
     for _, group in itertools.groupby(todo, key=lambda s: layout.segments[s].document_id):
         document = list(group)
