@@ -17,8 +17,7 @@ from pipeline.study import Study
 from pipeline.suggest import stage
 from pipeline.suggest.units import SegmentRow
 
-from conftest import MINI_CODEBOOK
-from test_units_scope import SCOPED, _codebook
+from test_units_scope import MINI_CODEBOOK, SCOPED, _codebook
 
 
 def _suggest(root: Path, corpus: Path, codebook: Path, monkeypatch: pytest.MonkeyPatch, chunk: int,
