@@ -102,9 +102,10 @@ class Calibration:
     background sentence reaches). ``group_fit``: per exclusive group, ``study_fit`` (positive: the study
     talks about the group more than generic text does); ``free_fit`` the same for the codes
     outside groups; ``n_study`` the number of segments the test saw, ``group_n``/``free_n`` how many
-    of them were in each set's speaker scope (the test's sample size). Runs stored before the
-    test (``fit_rule`` "share") keep their rule: group_fit was the share clearing the bar, >= 0.1. ``prior``: EM estimate of each group's code
-    frequencies (1 outside groups), applied only if ``use_priors``. ``temperatures``: per group,
+    of them were in each set's speaker scope (the test's sample size). ``fit_rule``: "null" (the
+    sign test), "off" (every set trusted: ``[suggest] set_aside = false``) or, for runs stored
+    before the test, "share" (group_fit was the share clearing the bar, >= 0.1). ``prior``: EM
+    estimate of each group's code frequencies (1 outside groups), applied only if ``use_priors``. ``temperatures``: per group,
     the softmax temperature the codebook set (``codebook_temperature``).
     """
 
