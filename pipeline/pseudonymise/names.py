@@ -23,11 +23,13 @@ from typing import Iterable, Iterator, Mapping, Sequence
 from pipeline.errors import InputError
 from pipeline.pseudonymise.entities import normalise
 
-__all__ = ["MODEL_ORIGIN", "KnownName", "load_names", "study_names", "NameMatcher", "COMMON_WORD_NAMES",
+__all__ = ["MODEL_ORIGIN", "SHAPE_ORIGIN", "KnownName", "load_names", "study_names", "NameMatcher", "COMMON_WORD_NAMES",
            "NOT_NAMES", "MAX_NAMES_BYTES", "fold"]
 
 MAX_NAMES_BYTES = 5_000_000
 MODEL_ORIGIN = "found by the model elsewhere in the study"
+SHAPE_ORIGIN = "found by its shape elsewhere in the study"
+_FOUND_ELSEWHERE = (MODEL_ORIGIN, SHAPE_ORIGIN)
 _KIND_WORDS = {"person": "PERSON", "org": "ORG", "organisation": "ORG", "organization": "ORG", "place": "PLACE"}
 
 # Given names that are also everyday English words: found in lower case only as part of a
@@ -244,7 +246,7 @@ class NameMatcher:
                 continue
             entity, kind, _ = self.forms[form]
             certain = True
-            if self.origins[form] == MODEL_ORIGIN and not match.group(0)[:1].isupper():
+            if self.origins[form] in _FOUND_ELSEWHERE and not match.group(0)[:1].isupper():
                 if kind != "PERSON" or not (self.forms[form][2] or form in self.first_names):
                     continue  # "physics", "grant": only people's whole or first names, not surnames that are words
                 certain = False  # kept where the document names the person in full
