@@ -80,6 +80,10 @@ def _first_word_start(match: re.Match[str]) -> int | None:
     ends = [i for i, w in enumerate(words) if re.search(r"[a-z]{2}[.!?]$", w.group(0))]
     if ends:  # "... North Wales. Then the Arts Council": the name starts after the sentence's end
         words = words[ends[-1] + 1:]
+    inner_the = [i for i, w in enumerate(words) if i and (w.group(0) == "The" or (
+        w.group(0) == "the" and words[i - 1].group(0) not in ("of", "for", "on", "upon", "&")))]
+    if inner_the:  # "Ring The Quiet Harbour Trust", "Contact the Lea Trust": the name starts after a verb
+        words = words[inner_the[-1] + (words[inner_the[-1]].group(0) == "the"):]
     while words and (words[0].group(0) in _NOT_FIRST or words[0].group(0)[:1].islower()):
         words.pop(0)
     if not words:
