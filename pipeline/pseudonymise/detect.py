@@ -86,7 +86,8 @@ def _shaped_names(sources: Sequence[SourceText], shaped: Mapping[str, list], by_
             if kind == "ORG" and written[:1].isupper():
                 orgs.setdefault(normalise(written, "ORG"), written)
     found = [KnownName(w, "ORG", origin=SHAPE_ORIGIN) for key, w in orgs.items()
-             if key not in matcher.forms and len(key) >= 3 and key not in NOT_NAMES and key not in ROLE_WORDS]
+             if key not in matcher.forms and len(key) >= 3 and key not in NOT_NAMES and key not in ROLE_WORDS
+             and _distinctive(w)]
     for source in sources:  # the model's organisations count for acronyms only: it ranks below
         for start, end, kind in by_model[source.document_id]:
             written = " ".join(source.text[start:end].split())
@@ -109,6 +110,13 @@ def _inside_model(found: list[Mention]) -> list[Mention]:
                   and not any(r.start < m.end and m.start < r.end for r in rules)]  # "Kooth, https://..." is no name
     return [m for m in found if not (m.source == "pattern" and m.kind == "ORG" and any(
         o.start <= m.start and m.end <= o.end and o.end - o.start > m.end - m.start for o in model_orgs))]
+
+
+def _distinctive(name: str) -> bool:
+    """Whether a name found by shape is safe to look for in other documents: two or more
+    words, a capital inside a word ("DeskFlow") or an acronym; not one plain word such
+    as "Library", which one document's address may make a name but is a word elsewhere."""
+    return " " in name or any(c.isupper() for c in name[1:])
 
 
 def _with_article(found: list[Mention], text: str) -> list[Mention]:
