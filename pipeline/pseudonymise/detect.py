@@ -18,6 +18,7 @@ from pipeline.pseudonymise.entities import CODE_RE, Mention, make_code, normalis
 from pipeline.pseudonymise.names import (COMMON_WORD_NAMES, MODEL_ORIGIN, NOT_NAMES, ROLE_WORDS, SHAPE_ORIGIN, KnownName,
                                          NameMatcher)
 from pipeline.pseudonymise.orgs import acronym_of, find_orgs, host_labels
+from pipeline.pseudonymise.places import find_place_gaps, find_units
 from pipeline.pseudonymise.rules import find_rules
 from pipeline.pseudonymise.shapes import find_shapes
 
@@ -64,14 +65,15 @@ def detect(sources: Sequence[SourceText], names: Sequence[KnownName], model: Any
         found += [_mention(source, s, e, k, "pattern", normalise(source.text[s:e], k)) for s, e, k in shaped[source.document_id]]
         found += [m for s, e, k in found_by_model[source.document_id]
                   if (m := _model_mention(source, s, e, k, matcher))]
-        mentions += _shared_names(_with_article(_resolve_overlaps(_inside_model(found)), source.text), matcher)
+        kept = _fill_gaps(_resolve_overlaps(_inside_model(found)), source)
+        mentions += _shared_names(_with_article(kept, source.text), matcher)
     return link_entities(mentions)
 
 
 def _shapes(text: str, ruled: Sequence[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
     """Names by shape, including organisations named by an address said in the same text."""
     labels = host_labels(text[s:e] for s, e, k in ruled if k in ("EMAIL", "URL") and " " not in text[s:e])
-    return [*find_shapes(text), *find_orgs(text, labels)]
+    return [*find_shapes(text), *find_orgs(text, labels), *find_units(text)]
 
 
 def _shaped_names(sources: Sequence[SourceText], shaped: Mapping[str, list], by_model: Mapping[str, list],
@@ -110,6 +112,18 @@ def _inside_model(found: list[Mention]) -> list[Mention]:
                   and not any(r.start < m.end and m.start < r.end for r in rules)]  # "Kooth, https://..." is no name
     return [m for m in found if not (m.source == "pattern" and m.kind == "ORG" and any(
         o.start <= m.start and m.end <= o.end and o.end - o.start > m.end - m.start for o in model_orgs))]
+
+
+def _fill_gaps(kept: list[Mention], source: SourceText) -> list[Mention]:
+    """Places by their position ("in Ardmore", an address's parts) where nothing else was found."""
+    for start, end, kind in find_place_gaps(source.text):
+        overlapping = [m for m in kept if m.start < end and start < m.end]
+        # a model finding strictly inside ("Newcastle" of "Newcastle upon Tyne") gives way
+        if all(m.source == "model" and start <= m.start and m.end <= end and m.end - m.start < end - start
+               for m in overlapping):
+            kept = [m for m in kept if m not in overlapping]
+            kept.append(_mention(source, start, end, kind, "pattern", normalise(source.text[start:end], kind)))
+    return sorted(kept, key=lambda m: m.start)
 
 
 def _distinctive(name: str) -> bool:
