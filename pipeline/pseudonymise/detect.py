@@ -18,7 +18,7 @@ from pipeline.pseudonymise.entities import CODE_RE, Mention, make_code, normalis
 from pipeline.pseudonymise.names import (COMMON_WORD_NAMES, MODEL_ORIGIN, NOT_NAMES, ROLE_WORDS, SHAPE_ORIGIN, KnownName,
                                          NameMatcher)
 from pipeline.pseudonymise.orgs import acronym_of, find_orgs, host_labels
-from pipeline.pseudonymise.places import find_place_gaps, find_units
+from pipeline.pseudonymise.places import find_person_gaps, find_place_gaps, find_units
 from pipeline.pseudonymise.rules import find_rules
 from pipeline.pseudonymise.shapes import find_shapes
 
@@ -54,7 +54,9 @@ def detect(sources: Sequence[SourceText], names: Sequence[KnownName], model: Any
                       for s in sources}
     ruled = {s.document_id: find_rules(s.text) for s in sources}
     shaped = {s.document_id: _shapes(s.text, ruled[s.document_id]) for s in sources}
-    discovered = _discovered(sources, found_by_model, matcher)
+    # people named after a title or role count, like the model's, as names to look for everywhere
+    discovered = _discovered(sources, {s.document_id: [*found_by_model[s.document_id], *find_person_gaps(s.text)]
+                                       for s in sources}, matcher)
     discovered += _shaped_names(sources, shaped, found_by_model, names, matcher, discovered)
     if discovered:
         matcher = NameMatcher([*names, *discovered])
@@ -115,12 +117,14 @@ def _inside_model(found: list[Mention]) -> list[Mention]:
 
 
 def _fill_gaps(kept: list[Mention], source: SourceText) -> list[Mention]:
-    """Places by their position ("in Ardmore", an address's parts) where nothing else was found."""
-    for start, end, kind in find_place_gaps(source.text):
+    """Places and people by the words around them ("in Ardmore", an address's parts, "her
+    husband Ion") where nothing else was found."""
+    for start, end, kind in [*find_person_gaps(source.text), *find_place_gaps(source.text)]:
         overlapping = [m for m in kept if m.start < end and start < m.end]
-        # a model finding strictly inside ("Newcastle" of "Newcastle upon Tyne") gives way
-        if all(m.source == "model" and start <= m.start and m.end <= end and m.end - m.start < end - start
-               for m in overlapping):
+        # a model finding strictly inside ("Newcastle" of "Newcastle upon Tyne"), or a listed
+        # name of the same kind ("Rhys" of "Rhys ap Gwynedd"), gives way
+        if all((m.source == "model" or (m.source == "list" and m.kind == kind)) and start <= m.start
+               and m.end <= end and m.end - m.start < end - start for m in overlapping):
             kept = [m for m in kept if m not in overlapping]
             kept.append(_mention(source, start, end, kind, "pattern", normalise(source.text[start:end], kind)))
     return sorted(kept, key=lambda m: m.start)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pipeline.pseudonymise.detect import SourceText, detect
-from pipeline.pseudonymise.places import find_place_gaps, find_units
+from pipeline.pseudonymise.places import find_person_gaps, find_place_gaps, find_units
 
 
 @pytest.mark.parametrize("text, found", [
@@ -38,3 +38,24 @@ def test_a_place_by_position_replaces_a_shorter_model_finding_inside_it() -> Non
     model = lambda t, spans: [(start, start + len("Stratton"), "PLACE")]  # noqa: E731
     found = detect([SourceText("a", text, ())], [], model)
     assert [m.text for m in found] == ["Stratton upon Wye"]
+
+
+@pytest.mark.parametrize("text, found", [
+    ("Her husband Ion chose the home.", ["Ion"]),
+    ("The youth worker is Wenna Trago; she surfs.", ["Wenna Trago"]),
+    ("whose carer, Bethan, emails me", ["Bethan"]),
+    ("our SENCo is Mr Idwal ap Rhys now", ["Idwal ap Rhys"]),
+    ("Ring Reverend Kojo Mensah-Tetteh first, then Councillor Pryce.", ["Kojo Mensah-Tetteh", "Pryce"]),
+    # a role before a label or a pronoun names no one
+    ("the client ID was lost; her manager She said", []),
+])
+def test_people_by_role_or_title(text: str, found: list[str]) -> None:
+    assert sorted(text[s:e] for s, e, _ in find_person_gaps(text)) == sorted(found)
+
+
+def test_a_titled_name_is_looked_for_across_the_study() -> None:
+    """"Dr Wenna Trago" named once makes "Wenna" a name in the other documents too."""
+    first = SourceText("a", "Ann: Ask Dr Wenna Trago about it.", ())
+    second = SourceText("b", "Ann: Wenna rang back.", ())
+    found = detect([first, second], [], None)
+    assert ("b", "Wenna") in {(m.document_id, m.text) for m in found}
