@@ -60,6 +60,8 @@ _CALLED = re.compile(rf"\b(?i:a|an|the|our|their)\s+(?:[a-z-]+\s+){{0,2}}(?:{_OR
                      rf"(?:(?:called|named|known\s+as)\s+)?{_NAME}")
 _APPOSITION = re.compile(rf"{_NAME}\s*,\s+(?:a|an|the)\s+(?P<between>(?:[\w-]+\s+){{0,3}}?)"
                          rf"(?:{_ORG_NOUNS})(?=\s*[,.;:)]|\s+(?:that|which|who|in|for|from|based|run|with|of|on)\b)")
+# "the Parkwise app", "the NHS App": a capitalised name before "app" (kept when "App" is capitalised)
+_APP = re.compile(rf"(?<![\w'’&.-])(?P<name>{_WORD}(?:\s+{_WORD}){{0,3}}?)(?:\s+app\b|(?P<app>\s+App\b))")
 _SENTENCE_WORDS = frozenset("""
 The A An Our Their This That These Those My Your His Her Its We I You They He She It And But Or So If When
 Where What Which Who Why How Then There Here Yes No Okay Well Also Every Each Some Any All Interviewer
@@ -96,6 +98,10 @@ def find_orgs(text: str, labels: set[str]) -> Iterator[tuple[int, int, str]]:
         if word.lower() not in _COMMON_BRANDS and not _NAME_PREFIX.match(word):
             tail = _CAP_AFTER.match(text, match.end())
             yield match.start(), tail.end() if tail else match.end(), "ORG"
+    for match in _APP.finditer(text):
+        span = _trimmed(match)
+        if span and match.group("name").lower() not in _COMMON_BRANDS:
+            yield span[0], match.end() if match.group("app") else span[1], "ORG"
     for pattern in (_CALLED, _APPOSITION):
         for match in pattern.finditer(text):
             if pattern is _APPOSITION and set(match.group("between").split()) & _FUNCTION:

@@ -33,7 +33,7 @@ _ORG_WORDS = ("Ltd|Limited|GmbH|LLP|plc|PLC|Inc|CIC|Trust|Council|Foundation|Uni
               "Fund|Programme|Aid|Advice|Ombudsman|Team|Partners|Ventures|Labs?|Studios?|Solicitors|"
               "Associates|Consulting|Consultancy|Coaches|Motors|Healthcare|Homes|Housing|Estates|Cargo|"
               "Logistics|Systems|Solutions|Technologies|Media|Initiative|Hub|Bank|Infirmary|Hospice|Nursery|"
-              "Switchboard")
+              "Switchboard|Therapies|Therapy|Primary|Infants|High")
 _CONNECT = r"(?:(?:\s+(?:of|for|&|de|du|von|van|on|upon|the)){0,2}|\s+and)"
 # "Arts Council of Wales", "Illinois Department of Employment Security"
 _ORG_TAIL = r"(?:\s+(?:of|for)\s+(?:the\s+)?[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){0,3})?"
@@ -66,11 +66,28 @@ def find_shapes(text: str) -> Iterator[tuple[int, int, str]]:
     for match in _ORG.finditer(text):
         start = _first_word_start(match)
         if start is not None:
-            yield start, match.end(), "ORG"
+            yield from _split_pair(text, start, match.end())
     for pattern in (_ORG_OF, _NATIONAL, _SAINTS):
         for match in pattern.finditer(text):
             yield match.start(), match.end(), "ORG"
     yield from _initials(text)
+
+
+# Last words that close a name (not "Advice", as in "Heathfield Advice and Repair Service")
+_ENDS_ORG = re.compile(r"\b(?:Ltd|Limited|GmbH|LLP|plc|PLC|Inc|CIC|Trust|Council|Foundation|University|College|School|"
+                       r"Academy|Hospital|Hospitals|Surgery|Practice|Clinic|Primary|High|Infants|Church|Club|Library|"
+                       r"Museum|Pharmacy|Hospice|Nursery|Bank|Police)$")
+
+
+def _split_pair(text: str, start: int, end: int) -> Iterator[tuple[int, int, str]]:
+    """Two organisations joined by "and" ("Hollin Primary and Kestrel High") are two."""
+    name = text[start:end]
+    cut = name.find(" and ")
+    if cut > 0 and _ENDS_ORG.search(name[:cut]):
+        yield start, start + cut, "ORG"
+        yield start + cut + 5, end, "ORG"
+    else:
+        yield start, end, "ORG"
 
 
 def _first_word_start(match: re.Match[str]) -> int | None:

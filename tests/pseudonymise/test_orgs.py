@@ -99,3 +99,17 @@ def test_the_before_an_organisation_is_kept() -> None:
     text = "Ann: Ring The Quiet Harbour Trust today."
     found = detect([SourceText("a", text, ())], [], None)
     assert [m.text for m in found if m.kind == "ORG"] == ["The Quiet Harbour Trust"]
+
+
+@pytest.mark.parametrize("text, found", [
+    ("Parents use the Parkwise app and the Council Hub App.", ["Parkwise", "Council Hub App"]),
+    ("We message on the WhatsApp app.", []),
+])
+def test_named_before_app(text: str, found: list[str]) -> None:
+    assert orgs(text) == found
+
+
+def test_schools_and_therapy_services_by_their_last_word() -> None:
+    text = "pupils at Hollin Brook Primary and Kestrel High, and Wyre Talking Therapies"
+    assert {text[s:e] for s, e, k in find_shapes(text) if k == "ORG"} >= {
+        "Hollin Brook Primary", "Kestrel High", "Wyre Talking Therapies"}
