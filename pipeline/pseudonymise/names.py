@@ -45,14 +45,15 @@ price king young white black green brown wood hill stone may carter cook baker c
 ROLE_WORDS = frozenset("""
 interviewer interviewee participant respondent moderator facilitator speaker researcher
 host guest unknown unidentified int iv i r p q a resp part mod fac all group both nurse
-doctor manager staff patient
+doctor manager staff patient chair chairperson chairman chairwoman minutes notetaker mum dad mam driver
+volunteer caller
 """.split())
 
 # Words the model takes for a name at a turn's start ("Tell me about ...") and job titles
 # it takes for an organisation ("CTO"): never a name on their own.
 NOT_NAMES = frozenset("""
 tell thank thanks yes no okay ok sure well right so hello hi bye sorry please say describe walk
-gp cto ceo cfo coo hr it pa
+gp cto ceo cfo coo hr it pa email e-mail gmail
 """.split())
 # A lower-case word after these is a verb or a question ("will you", "may I"), not a name.
 _AFTER_MODAL = frozenset("i you we he she they it be not have there this that".split())

@@ -101,3 +101,12 @@ def test_matcher_knows_first_names() -> None:
 ])
 def test_more_identifier_shapes(text: str, found: list) -> None:
     assert [(k, text[s:e]) for s, e, k in find_rules(text)] == found
+
+
+def test_role_speaker_labels_and_words_are_not_names() -> None:
+    from pipeline.pseudonymise.names import study_names
+
+    assert [n.name for n in study_names({}, ["Chair", "Driver", "Mum", "Oksana"])] == ["Oksana"]
+    text = "Ann: I rang Mum. Email is best; the driver came."
+    model = lambda t, spans: [(t.index(w), t.index(w) + len(w), "PERSON") for w in ("Mum", "Email", "driver")]  # noqa: E731
+    assert [m.text for m in detect([SourceText("a", text, ())], [], model)] == []
