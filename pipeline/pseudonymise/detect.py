@@ -15,13 +15,17 @@ from dataclasses import dataclass, replace
 from typing import Any, Iterable, Mapping, Sequence
 
 from pipeline.pseudonymise.entities import CODE_RE, Mention, make_code, normalise
-from pipeline.pseudonymise.names import COMMON_WORD_NAMES, MODEL_ORIGIN, NOT_NAMES, ROLE_WORDS, KnownName, NameMatcher
+from pipeline.pseudonymise.names import (COMMON_WORD_NAMES, MODEL_ORIGIN, NOT_NAMES, ROLE_WORDS, SHAPE_ORIGIN, KnownName,
+                                         NameMatcher)
+from pipeline.pseudonymise.orgs import acronym_of, find_orgs, host_labels
+from pipeline.pseudonymise.places import find_person_gaps, find_place_gaps, find_units
 from pipeline.pseudonymise.rules import find_rules
 from pipeline.pseudonymise.shapes import find_shapes
 
 __all__ = ["SourceText", "detect", "link_entities", "assign_codes", "already_pseudonymised"]
 
 _PRIORITY = {"rule": 3, "added": 3, "list": 2, "pattern": 2, "model": 1}
+_HOW = {MODEL_ORIGIN: "model", SHAPE_ORIGIN: "pattern"}  # how a name found elsewhere in the study was found
 
 
 @dataclass(frozen=True)
@@ -48,18 +52,99 @@ def detect(sources: Sequence[SourceText], names: Sequence[KnownName], model: Any
     matcher = NameMatcher(names)
     found_by_model = {s.document_id: list(model(s.text, s.spans or ((0, len(s.text)),))) if model else []
                       for s in sources}
-    discovered = _discovered(sources, found_by_model, matcher)
+    ruled = {s.document_id: find_rules(s.text) for s in sources}
+    shaped = {s.document_id: _shapes(s.text, ruled[s.document_id]) for s in sources}
+    # people named after a title or role count, like the model's, as names to look for everywhere
+    discovered = _discovered(sources, {s.document_id: [*found_by_model[s.document_id], *find_person_gaps(s.text)]
+                                       for s in sources}, matcher)
+    discovered += _shaped_names(sources, shaped, found_by_model, names, matcher, discovered)
     if discovered:
         matcher = NameMatcher([*names, *discovered])
     mentions: list[Mention] = []
     for source in sources:
-        found = [_mention(source, s, e, k, "rule", normalise(source.text[s:e], k)) for s, e, k in find_rules(source.text)]
+        found = [_mention(source, s, e, k, "rule", normalise(source.text[s:e], k)) for s, e, k in ruled[source.document_id]]
         found += _list_mentions(source, matcher)
-        found += [_mention(source, s, e, k, "pattern", normalise(source.text[s:e], k)) for s, e, k in find_shapes(source.text)]
+        found += [_mention(source, s, e, k, "pattern", normalise(source.text[s:e], k)) for s, e, k in shaped[source.document_id]]
         found += [m for s, e, k in found_by_model[source.document_id]
                   if (m := _model_mention(source, s, e, k, matcher))]
-        mentions += _shared_names(_resolve_overlaps(found), matcher)
+        kept = _fill_gaps(_resolve_overlaps(_inside_model(found)), source)
+        mentions += _shared_names(_with_article(kept, source.text), matcher)
     return link_entities(mentions)
+
+
+def _shapes(text: str, ruled: Sequence[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """Names by shape, including organisations named by an address said in the same text."""
+    labels = host_labels(text[s:e] for s, e, k in ruled if k in ("EMAIL", "URL") and " " not in text[s:e])
+    return [*find_shapes(text), *find_orgs(text, labels), *find_units(text)]
+
+
+def _shaped_names(sources: Sequence[SourceText], shaped: Mapping[str, list], by_model: Mapping[str, list],
+                  names: Sequence[KnownName], matcher: NameMatcher, discovered: Sequence[KnownName]) -> list[KnownName]:
+    """Organisations found by their shape in one document, looked for in every other
+    (capitalised); and the acronym of every organisation found anywhere ("Patient Advice
+    and Liaison Service" -> "PALS"), where the study writes that acronym in capitals."""
+    orgs: dict[str, str] = {}  # normalised -> as written
+    for source in sources:
+        for start, end, kind in shaped[source.document_id]:
+            written = " ".join(source.text[start:end].split())
+            if kind == "ORG" and written[:1].isupper():
+                orgs.setdefault(normalise(written, "ORG"), written)
+    found = [KnownName(w, "ORG", origin=SHAPE_ORIGIN) for key, w in orgs.items()
+             if key not in matcher.forms and len(key) >= 3 and key not in NOT_NAMES and key not in ROLE_WORDS
+             and _distinctive(w)]
+    for source in sources:  # the model's organisations count for acronyms only: it ranks below
+        for start, end, kind in by_model[source.document_id]:
+            written = " ".join(source.text[start:end].split())
+            if kind == "ORG" and written[:1].isupper():
+                orgs.setdefault(normalise(written, "ORG"), written)
+    orgs.update({normalise(n.name, "ORG"): n.name for n in [*names, *discovered] if n.kind == "ORG"})
+    capitals = {w for s in sources for w in re.findall(r"\b[A-Z]{3,8}\b", s.text)}
+    for key, written in orgs.items():
+        acronym = acronym_of(written)
+        if len(acronym) >= 3 and acronym in capitals and acronym.lower() not in matcher.forms:
+            found.append(KnownName(acronym, "ORG", origin=SHAPE_ORIGIN, entity=matcher.forms.get(key, (key,))[0]))
+    return found
+
+
+def _inside_model(found: list[Mention]) -> list[Mention]:
+    """Without organisations found by shape that lie strictly inside a longer organisation
+    the model found ("Red Cross" in "British Red Cross"): the longer name is the name."""
+    rules = [m for m in found if m.source == "rule"]
+    model_orgs = [m for m in found if m.source == "model" and m.kind == "ORG"
+                  and not any(r.start < m.end and m.start < r.end for r in rules)]  # "Kooth, https://..." is no name
+    return [m for m in found if not (m.source == "pattern" and m.kind == "ORG" and any(
+        o.start <= m.start and m.end <= o.end and o.end - o.start > m.end - m.start for o in model_orgs))]
+
+
+def _fill_gaps(kept: list[Mention], source: SourceText) -> list[Mention]:
+    """Places and people by the words around them ("in Ardmore", an address's parts, "her
+    husband Ion") where nothing else was found."""
+    for start, end, kind in [*find_person_gaps(source.text), *find_place_gaps(source.text)]:
+        overlapping = [m for m in kept if m.start < end and start < m.end]
+        # a model finding strictly inside ("Newcastle" of "Newcastle upon Tyne"), or a listed
+        # name of the same kind ("Rhys" of "Rhys ap Gwynedd"), gives way
+        if all((m.source == "model" or (m.source == "list" and m.kind == kind)) and start <= m.start
+               and m.end <= end and m.end - m.start < end - start for m in overlapping):
+            kept = [m for m in kept if m not in overlapping]
+            kept.append(_mention(source, start, end, kind, "pattern", normalise(source.text[start:end], kind)))
+    return sorted(kept, key=lambda m: m.start)
+
+
+def _distinctive(name: str) -> bool:
+    """Whether a name found by shape is safe to look for in other documents: two or more
+    words, a capital inside a word ("DeskFlow") or an acronym; not one plain word such
+    as "Library", which one document's address may make a name but is a word elsewhere."""
+    return " " in name or any(c.isupper() for c in name[1:])
+
+
+def _with_article(found: list[Mention], text: str) -> list[Mention]:
+    """An organisation written with a capital "The" before it ("The Silver Line") keeps it."""
+    out = []
+    for m in found:
+        if m.kind == "ORG" and m.start >= 4 and text[m.start - 4:m.start] == "The " and not m.text.startswith("The"):
+            m = replace(m, start=m.start - 4, text=text[m.start - 4:m.end])
+        out.append(m)
+    return out
 
 
 def _discovered(sources: Sequence[SourceText], found: Mapping[str, list], matcher: NameMatcher) -> list[KnownName]:
@@ -83,8 +168,8 @@ def _mention(source: SourceText, start: int, end: int, kind: str, how: str, enti
 def _list_mentions(source: SourceText, matcher: NameMatcher) -> list[Mention]:
     """Listed names. A name that is also a word ("Rose", "Will", "May") counts only where
     the document names that person in full somewhere (or the model agrees)."""
-    found = [(_mention(source, s, e, k, "model" if matcher.origin(source.text[s:e]) == MODEL_ORIGIN else "list", ent),
-              certain) for s, e, k, ent, certain in matcher.find(source.text)]
+    found = [(_mention(source, s, e, k, _HOW.get(matcher.origin(source.text[s:e]), "list"), ent), certain)
+             for s, e, k, ent, certain in matcher.find(source.text)]
     present = {m.entity for m, certain in found if certain and matcher.is_whole(m.text)}
     # a first name two listed people share ("Hope") counts where either is named in full
     return [m for m, certain in found

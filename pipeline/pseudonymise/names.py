@@ -23,11 +23,13 @@ from typing import Iterable, Iterator, Mapping, Sequence
 from pipeline.errors import InputError
 from pipeline.pseudonymise.entities import normalise
 
-__all__ = ["MODEL_ORIGIN", "KnownName", "load_names", "study_names", "NameMatcher", "COMMON_WORD_NAMES",
+__all__ = ["MODEL_ORIGIN", "SHAPE_ORIGIN", "KnownName", "load_names", "study_names", "NameMatcher", "COMMON_WORD_NAMES",
            "NOT_NAMES", "MAX_NAMES_BYTES", "fold"]
 
 MAX_NAMES_BYTES = 5_000_000
 MODEL_ORIGIN = "found by the model elsewhere in the study"
+SHAPE_ORIGIN = "found by its shape elsewhere in the study"
+_FOUND_ELSEWHERE = (MODEL_ORIGIN, SHAPE_ORIGIN)
 _KIND_WORDS = {"person": "PERSON", "org": "ORG", "organisation": "ORG", "organization": "ORG", "place": "PLACE"}
 
 # Given names that are also everyday English words: found in lower case only as part of a
@@ -43,14 +45,15 @@ price king young white black green brown wood hill stone may carter cook baker c
 ROLE_WORDS = frozenset("""
 interviewer interviewee participant respondent moderator facilitator speaker researcher
 host guest unknown unidentified int iv i r p q a resp part mod fac all group both nurse
-doctor manager staff patient
+doctor manager staff patient chair chairperson chairman chairwoman minutes notetaker mum dad mam driver
+volunteer caller
 """.split())
 
 # Words the model takes for a name at a turn's start ("Tell me about ...") and job titles
 # it takes for an organisation ("CTO"): never a name on their own.
 NOT_NAMES = frozenset("""
 tell thank thanks yes no okay ok sure well right so hello hi bye sorry please say describe walk
-gp cto ceo cfo coo hr it pa
+gp cto ceo cfo coo hr it pa email e-mail gmail
 """.split())
 # A lower-case word after these is a verb or a question ("will you", "may I"), not a name.
 _AFTER_MODAL = frozenset("i you we he she they it be not have there this that".split())
@@ -244,7 +247,7 @@ class NameMatcher:
                 continue
             entity, kind, _ = self.forms[form]
             certain = True
-            if self.origins[form] == MODEL_ORIGIN and not match.group(0)[:1].isupper():
+            if self.origins[form] in _FOUND_ELSEWHERE and not match.group(0)[:1].isupper():
                 if kind != "PERSON" or not (self.forms[form][2] or form in self.first_names):
                     continue  # "physics", "grant": only people's whole or first names, not surnames that are words
                 certain = False  # kept where the document names the person in full

@@ -27,7 +27,8 @@ _ID_LABELS = (
     r"nhs|ni|national\s+insurance|hospital|patient|case|client|customer|member(?:ship)?|staff|employee|"
     r"student|pupil|account|reference|ref|id|licen[cs]e|certificate|registration|reg|rego|plate|passport|"
     r"visa|policy|claim|invoice|order|booking|ticket|incident|crime|tracking|serial|permit|application|"
-    r"grant|charity|company|contract|payroll|record|file|code|badge|collar|pin|urn|upn|uprn|number"
+    r"grant|charity|company|contract|payroll|record|file|code|badge|collar|pin|urn|upn|uprn|number|"
+    r"bleep|pager|extension|ext"
 )
 
 
@@ -97,6 +98,13 @@ RULES: tuple[_Rule, ...] = (
     # six or more digits in a row, or nine or more in groups (account, charity, case numbers)
     ("ID", re.compile(r"(?<![\w£$€.,/+-])\d{6,}(?![\w%]|[.,]\d)"), None),
     ("ID", re.compile(r"(?<![\w£$€.,/+-])\d{2,5}(?:[ -]\d{2,5}){2,}(?![\w%]|[.,]\d)"), _long_digit_groups),
+    # capitals, a space, then 4+ digits that are not a year: "PR 88310", "UR 1048822", "IL 60609"
+    ("ID", re.compile(r"(?<![\w-])[A-Z]{1,5}\s(?!(?:19|20)\d\d\b)\d{4,}(?:[-/ ]\d+)*\b"), None),
+    # codes of three or more parts joined by hyphens, one with a digit: "CH-TAMAR-7", "GC-Y9-PM"
+    ("ID", re.compile(r"(?<![\w-])(?=[A-Z0-9-]*\d)[A-Z0-9]{1,6}(?:-[A-Z0-9]{1,8}){2,}(?![\w-])"), None),
+    # a DOI, and digits joined by one hyphen with six or more after it (an air waybill)
+    ("ID", re.compile(r"\b10\.\d{4,9}/[^\s,;]+[^\s,;.]"), None),
+    ("ID", re.compile(r"(?<![\w-])\d{2,5}-\d{6,}(?![\w-])"), None),
     # social media handles
     ("ID", re.compile(r"(?<![\w@.])@[A-Za-z_][A-Za-z0-9_]{2,30}\b"), None),
 )

@@ -28,14 +28,27 @@ _ORG_WORDS = ("Ltd|Limited|GmbH|LLP|plc|PLC|Inc|CIC|Trust|Council|Foundation|Uni
               "Academy|Hospital|Hospitals|ICB|Group|Association|Society|Centre|Center|Partnership|"
               "Co-op|Cooperative|Co-operative|Alliance|Network|Service|Services|Authority|Agency|Government|"
               "Church|Surgery|Practice|Clinic|Institute|Club|Collective|Federation|Union|Consortium|Pharmacy|"
-              "Library|Museum|Board|Commission|Department|Police")
-_CONNECT = r"(?:\s+(?:of|for|&|de|du|von|van|on|upon|the)){0,2}"
+              "Library|Museum|Board|Commission|Department|Police|"
+              # names of services, funds and firms: "Employee Assistance Programme", "Legal Aid"
+              "Fund|Programme|Aid|Advice|Ombudsman|Team|Partners|Ventures|Labs?|Studios?|Solicitors|"
+              "Associates|Consulting|Consultancy|Coaches|Motors|Healthcare|Homes|Housing|Estates|Cargo|"
+              "Logistics|Systems|Solutions|Technologies|Media|Initiative|Hub|Bank|Infirmary|Hospice|Nursery|"
+              "Switchboard|Therapies|Therapy|Primary|Infants|High")
+_CONNECT = r"(?:(?:\s+(?:of|for|&|de|du|von|van|on|upon|the)){0,2}|\s+and)"
+# "Arts Council of Wales", "Illinois Department of Employment Security"
+_ORG_TAIL = r"(?:\s+(?:of|for)\s+(?:the\s+)?[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){0,3})?"
 _STREET = re.compile(
     rf"(?:\b(?:Flat|Unit|Suite|Apartment|Apt)\s+\d+[A-Z]?,?\s+)?(?:\b\d+[A-Z]?,?\s+)?"
     rf"(?<![\w'’&.-])(?P<name>{_CAP}(?:\s+{_CAP}){{0,2}})\s+(?:{_STREET_WORDS})\b")
-_ORG = re.compile(rf"(?<![\w'’&.-])(?P<name>{_CAP}(?:{_CONNECT}\s+{_CAP}){{0,4}})\s+(?:{_ORG_WORDS})\b(?!-)")
-_ORG_OF = re.compile(rf"\b(?:University|College|Institute|Museum|Bank|Council|Diocese|Archdiocese)\s+of"
-                     rf"(?:\s+the)?\s+{_CAP}(?:\s+{_CAP}){{0,2}}")
+_ORG = re.compile(rf"(?<![\w'’&.-])(?P<name>{_CAP}(?:{_CONNECT}\s+{_CAP}){{0,4}})\s+(?:{_ORG_WORDS})\b(?!-){_ORG_TAIL}")
+_ORG_OF = re.compile(rf"\b(?:University|College|Institute|Museum|Bank|Council|Diocese|Archdiocese|Department|"
+                     rf"Ministry)\s+(?:of|for)(?:\s+the)?\s+{_CAP}(?:\s+{_CAP}){{0,2}}")
+# A body named for its nation: "NHS England", "Police Scotland", "Innovate UK" (not "North Wales")
+_NATIONAL = re.compile(r"(?<![\w'’&.-])(?!(?:North|South|East|West|Mid|Central|Northern|Southern|Eastern|Western|New|"
+                       r"Great|Rural|Urban|In|At|To|From|Across|Around|Of|And|The|All|Whole|Modern)\b)"
+                       r"[A-Z][\w'’-]+\s+(?:England|Scotland|Wales|Cymru|Ireland|UK|NI)\b")
+# "St Anthony's": a school, church, hospice or hospital named for a saint
+_SAINTS = re.compile(r"\bSt\.?\s+[A-Z][a-z]+['’]s\b")
 _TITLE_INITIAL = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Mx|Dr)\.?\s+[A-Z]\.(?:\s?[A-Z]\.)*")
 _INITIALS = re.compile(r"(?<![\w.])[A-Z]\.(?:\s?[A-Z]\.){1,2}(?:\s[A-Z][a-z][\w'’-]+(?=\W|$))?(?![\w])")
 _NOT_INITIALS = frozenset({"UK", "US", "UN", "EU", "NB", "PS", "AM", "PM", "BA", "MA", "BC", "AD", "OK", "IE", "EG"})
@@ -53,17 +66,42 @@ def find_shapes(text: str) -> Iterator[tuple[int, int, str]]:
     for match in _ORG.finditer(text):
         start = _first_word_start(match)
         if start is not None:
-            yield start, match.end(), "ORG"
-    for match in _ORG_OF.finditer(text):
-        yield match.start(), match.end(), "ORG"
+            yield from _split_pair(text, start, match.end())
+    for pattern in (_ORG_OF, _NATIONAL, _SAINTS):
+        for match in pattern.finditer(text):
+            yield match.start(), match.end(), "ORG"
     yield from _initials(text)
+
+
+# Last words that close a name (not "Advice", as in "Heathfield Advice and Repair Service")
+_ENDS_ORG = re.compile(r"\b(?:Ltd|Limited|GmbH|LLP|plc|PLC|Inc|CIC|Trust|Council|Foundation|University|College|School|"
+                       r"Academy|Hospital|Hospitals|Surgery|Practice|Clinic|Primary|High|Infants|Church|Club|Library|"
+                       r"Museum|Pharmacy|Hospice|Nursery|Bank|Police)$")
+
+
+def _split_pair(text: str, start: int, end: int) -> Iterator[tuple[int, int, str]]:
+    """Two organisations joined by "and" ("Hollin Primary and Kestrel High") are two."""
+    name = text[start:end]
+    cut = name.find(" and ")
+    if cut > 0 and _ENDS_ORG.search(name[:cut]):
+        yield start, start + cut, "ORG"
+        yield start + cut + 5, end, "ORG"
+    else:
+        yield start, end, "ORG"
 
 
 def _first_word_start(match: re.Match[str]) -> int | None:
     """Where the name starts once leading sentence words ("The", "Our") are dropped;
     None if nothing capitalised is left before the street or organisation word."""
     words = list(re.finditer(r"\S+", match.group("name")))
-    while words and words[0].group(0) in _NOT_FIRST:
+    ends = [i for i, w in enumerate(words) if re.search(r"[a-z]{2}[.!?]$", w.group(0))]
+    if ends:  # "... North Wales. Then the Arts Council": the name starts after the sentence's end
+        words = words[ends[-1] + 1:]
+    inner_the = [i for i, w in enumerate(words) if i and (w.group(0) == "The" or (
+        w.group(0) == "the" and words[i - 1].group(0) not in ("of", "for", "on", "upon", "&")))]
+    if inner_the:  # "Ring The Quiet Harbour Trust", "Contact the Lea Trust": the name starts after a verb
+        words = words[inner_the[-1] + (words[inner_the[-1]].group(0) == "the"):]
+    while words and (words[0].group(0) in _NOT_FIRST or words[0].group(0)[:1].islower()):
         words.pop(0)
     if not words:
         return None

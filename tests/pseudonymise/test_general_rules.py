@@ -87,3 +87,26 @@ def test_model_names_are_found_in_lower_case_first_names_only() -> None:
 
 def test_matcher_knows_first_names() -> None:
     assert NameMatcher([KnownName("Mei Ling Tan", "PERSON")]).first_names == {"mei"}
+
+
+@pytest.mark.parametrize("text, found", [
+    ("the payroll letter said KX 44120 instead", [("ID", "KX 44120")]),
+    ("We're in Denver, CO 80205 now", [("ID", "CO 80205")]),
+    ("the sign-up code is WX-HALE-3 for members", [("ID", "WX-HALE-3")]),
+    ("a DOI like 10.5555/abc2023.041.", [("ID", "10.5555/abc2023.041")]),
+    ("airway bill 512-33445566 today", [("ID", "512-33445566")]),
+    ("bleep 5512, any time", [("ID", "5512")]),
+    # a year after capitals, a hyphenated word, a name spelled out: no identifiers
+    ("the EU 2016 vote, COVID-19, and K-E-L-L-Y", []),
+])
+def test_more_identifier_shapes(text: str, found: list) -> None:
+    assert [(k, text[s:e]) for s, e, k in find_rules(text)] == found
+
+
+def test_role_speaker_labels_and_words_are_not_names() -> None:
+    from pipeline.pseudonymise.names import study_names
+
+    assert [n.name for n in study_names({}, ["Chair", "Driver", "Mum", "Oksana"])] == ["Oksana"]
+    text = "Ann: I rang Mum. Email is best; the driver came."
+    model = lambda t, spans: [(t.index(w), t.index(w) + len(w), "PERSON") for w in ("Mum", "Email", "driver")]  # noqa: E731
+    assert [m.text for m in detect([SourceText("a", text, ())], [], model)] == []

@@ -40,7 +40,9 @@ def test_size_and_kinds() -> None:
     counts = Counter(kind for _, _, kind in gold())
     assert len(transcripts()) >= 10
     assert min(counts[k] for k in "POLETUI") >= 300, counts
-    assert len([p for p in transcripts() if int(p.name[:2]) > 12]) >= 10  # the held-out part
+    held_out = Counter(kind for name, _, kind in gold() if int(name[:2]) > 44)  # the second held-out part
+    assert len([p for p in transcripts() if int(p.name[:2]) > 44]) >= 12
+    assert min(held_out[k] for k in "POLETUI") >= 100, held_out
 
 
 @pytest.mark.parametrize("path", transcripts(), ids=lambda p: p.name)

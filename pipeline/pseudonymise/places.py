@@ -1,0 +1,88 @@
+"""Places, and people, found by the words around them rather than by the model:
+
+- a capitalised name after a word that locates someone ("in Eastbrook", "from Ardmore",
+  "near Little Hatherby", "at Kelso"), not a month, weekday or festival;
+- the parts of a postal address before its postcode ("Hollin House, Mill Lane,
+  Tadbury, TD4 7QX": each part between commas);
+- a flat, unit or suite with the building it is in ("Unit 9, Lark Rise Business Park");
+- a person named after their role or relation ("her husband Ion", "the youth worker is
+  Summer Hosking", "whose carer, Sioned,", "our SENCo is Mr Rhys ap Gwynedd"), or after a
+  title ("Dr Martyn Price", "Reverend Ama Owusu", "Pani Halina").
+
+All but the units only fill gaps: where anything else was found over the same words, that
+finding stands (the model's "Brookfield Junior School" is not cut to "Brookfield Junior").
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterator
+
+__all__ = ["find_place_gaps", "find_person_gaps", "find_units"]
+
+_WORD = r"[A-Z][\w'’-]*"
+_NAME = rf"{_WORD}(?:[\s-]+(?:(?:upon|on|y|im|under|le|la|de)\s+)?{_WORD}){{0,2}}"
+_LOCATED = re.compile(rf"\b(?:in|near|from|outside|around|at)\s+(?P<name>{_NAME})")
+_NOT_PLACES = frozenset("""
+January February March April May June July August September October November December
+Monday Tuesday Wednesday Thursday Friday Saturday Sunday Christmas Easter Ramadan Eid Diwali
+Hanukkah Passover Lent Advent Spring Summer Autumn Winter Year First Last Least Most All Times
+The A An My Our Your His Her Their This That I It Total Fact Person English
+""".split())
+_NOT_NAMES = frozenset("The A An My Our Your His Her Their This That I It He She We They You Monday Tuesday Wednesday Thursday Friday".split())
+_POSTCODE = r"[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}\b"
+_ADDRESS = re.compile(rf"(?P<parts>(?:[A-Z0-9][\w'’-]*(?:\s+(?:upon|on|y|im|of|the|[A-Z0-9][\w'’-]*))*,\s+){{1,4}})"
+                      rf"{_POSTCODE}")
+_UNIT = re.compile(rf"\b(?:Flat|Unit|Suite|Apartment|Apt|Room)\s+\d+[A-Z]?,?\s+{_WORD}(?:\s+{_WORD}){{0,3}}")
+
+
+_ROLES = (r"founder|manager|worker|nurse|officer|co-?ordinator|director|lead|teacher|rep|contact|husband|wife|"
+          r"partner|son|daughter|mother|father|mum|dad|sister|brother|carer|doctor|adviser|advisor|solicitor|"
+          r"chair|secretary|treasurer|organiser|organizer|volunteer|colleague|friend|neighbour|neighbor|boss|"
+          r"supervisor|tutor|mentor|student|grandson|granddaughter|grandmother|grandfather|nan|aunt|uncle|"
+          r"cousin|niece|nephew|boyfriend|girlfriend|fianc[eé]e?|tenant|landlord|client|patient|caller|driver|"
+          r"clerk|SENCo|head|headteacher|principal|registrar|consultant|inspector|engineer|reporter|member")
+_PARTICLES = r"ap|de|van|von|bin|bint|al|da|di|le|la|ní|ó|mac"
+_ROLE_NAME = re.compile(
+    rf"\b(?:{_ROLES})(?:,|\s+(?:is|was|called|named))?\s+"
+    rf"(?:(?:Dr|Mr|Mrs|Ms|Miss|Mx|Nurse|Reverend|Rev)\.?\s+)?(?P<name>{_WORD}(?:\s+(?:(?:{_PARTICLES})\s+)?{_WORD}){{0,2}})")
+
+
+_TITLED = re.compile(
+    r"\b(?:Dr|Mr|Mrs|Ms|Miss|Mx|Prof|Professor|Reverend|Rev|Father|Imam|Rabbi|Pastor|Councillor|Cllr|Sergeant|"
+    r"Sgt|Constable|Judge|Sir|Dame|Aunty|Auntie|Uncle|Pani|Pan|Frau|Herr|Madame|Monsieur|Nurse|Matron)\.?\s+"
+    rf"(?P<name>{_WORD}(?:\s+(?:(?:{_PARTICLES})\s+)?{_WORD}){{0,2}})")
+
+
+def find_person_gaps(text: str) -> Iterator[tuple[int, int, str]]:
+    """(start, end, "PERSON") of a capitalised name straight after a role or relation;
+    the caller keeps only those that overlap nothing else it found."""
+    spans = set()
+    for match in [*_ROLE_NAME.finditer(text), *_TITLED.finditer(text)]:
+        first = match.group("name").split()[0]
+        if first not in _NOT_NAMES and not (first.isupper() and len(first) <= 3):  # "client ID"
+            spans.add((match.start("name"), match.end("name")))  # a title stays: "Dr [PERSON_02]"
+    for start, end in sorted(spans):
+        yield start, end, "PERSON"
+
+
+def find_units(text: str) -> Iterator[tuple[int, int, str]]:
+    """(start, end, "PLACE") of "Unit 4, Carlisle Business Centre" and the like."""
+    for match in _UNIT.finditer(text):
+        yield match.start(), match.end(), "PLACE"
+
+
+def find_place_gaps(text: str) -> Iterator[tuple[int, int, str]]:
+    """(start, end, "PLACE") of places by their position; the caller keeps only those
+    that overlap nothing else it found."""
+    for match in _LOCATED.finditer(text):
+        words = match.group("name").split()
+        if words[0] not in _NOT_PLACES:
+            yield match.start("name"), match.end("name"), "PLACE"
+    for match in _ADDRESS.finditer(text):
+        offset = match.start("parts")
+        for part in re.finditer(r"[^,]+", match.group("parts")):
+            name = part.group(0).strip()
+            if name and name.split()[0] not in _NOT_PLACES:
+                start = offset + part.start() + (len(part.group(0)) - len(part.group(0).lstrip()))
+                yield start, start + len(name), "PLACE"

@@ -1,0 +1,61 @@
+"""Places by where they stand (pipeline/pseudonymise/places.py), on invented examples."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.pseudonymise.detect import SourceText, detect
+from pipeline.pseudonymise.places import find_person_gaps, find_place_gaps, find_units
+
+
+@pytest.mark.parametrize("text, found", [
+    ("She moved from Ardmore to a flat in Little Hatherby, near Kelso.", ["Ardmore", "Little Hatherby", "Kelso"]),
+    ("He grew up in Stratton upon Wye.", ["Stratton upon Wye"]),
+    # months, days and festivals are not places
+    ("We met in March, at Christmas and on Monday in Spring.", []),
+    # an address's parts before its postcode, each between commas
+    ("Write to Hollin House, Mill Lane, Tadbury, TD4 7QX please.", ["Hollin House", "Mill Lane", "Tadbury"]),
+])
+def test_places_by_position(text: str, found: list[str]) -> None:
+    assert [text[s:e] for s, e, _ in find_place_gaps(text)] == found
+
+
+def test_units_with_their_building() -> None:
+    text = "We're at Unit 9, Lark Rise Business Park, these days."
+    assert [text[s:e] for s, e, _ in find_units(text)] == ["Unit 9, Lark Rise Business Park"]
+
+
+def test_a_place_by_position_only_fills_gaps() -> None:
+    """A longer finding over the same words stands; the position rule adds the rest."""
+    text = "Ann: She teaches at Ardmore Valley Primary School and lives in Brackenby."
+    found = detect([SourceText("a", text, ())], [], None)
+    assert [(m.text, m.kind) for m in found] == [("Ardmore Valley Primary School", "ORG"), ("Brackenby", "PLACE")]
+
+
+def test_a_place_by_position_replaces_a_shorter_model_finding_inside_it() -> None:
+    text = "Ann: He lives in Stratton upon Wye now."
+    start = text.index("Stratton")
+    model = lambda t, spans: [(start, start + len("Stratton"), "PLACE")]  # noqa: E731
+    found = detect([SourceText("a", text, ())], [], model)
+    assert [m.text for m in found] == ["Stratton upon Wye"]
+
+
+@pytest.mark.parametrize("text, found", [
+    ("Her husband Ion chose the home.", ["Ion"]),
+    ("The youth worker is Wenna Trago; she surfs.", ["Wenna Trago"]),
+    ("whose carer, Bethan, emails me", ["Bethan"]),
+    ("our SENCo is Mr Idwal ap Rhys now", ["Idwal ap Rhys"]),
+    ("Ring Reverend Kojo Mensah-Tetteh first, then Councillor Pryce.", ["Kojo Mensah-Tetteh", "Pryce"]),
+    # a role before a label or a pronoun names no one
+    ("the client ID was lost; her manager She said", []),
+])
+def test_people_by_role_or_title(text: str, found: list[str]) -> None:
+    assert sorted(text[s:e] for s, e, _ in find_person_gaps(text)) == sorted(found)
+
+
+def test_a_titled_name_is_looked_for_across_the_study() -> None:
+    """"Dr Wenna Trago" named once makes "Wenna" a name in the other documents too."""
+    first = SourceText("a", "Ann: Ask Dr Wenna Trago about it.", ())
+    second = SourceText("b", "Ann: Wenna rang back.", ())
+    found = detect([first, second], [], None)
+    assert ("b", "Wenna") in {(m.document_id, m.text) for m in found}
