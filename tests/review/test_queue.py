@@ -15,7 +15,7 @@ from pipeline.errors import ConfigError, StudyError
 from pipeline.review import QueueOptions, queue
 from pipeline.review.layout import text_fingerprint
 from pipeline.study import Study
-from review_helpers import headers
+from review_helpers import excel_text, headers, hidden_columns
 
 
 def _queue(study_dir: Path, **options) -> list:
@@ -72,8 +72,7 @@ def test_keys_hidden_locked_and_only_decision_cells_editable(review_study: Path)
     cols = headers(sheet)
     assert sheet.protection.sheet and sheet.freeze_panes == "B2" and sheet.auto_filter.ref
     for key in ("workbook_id", "segment_id", "suggestion_ids", "text_hash"):
-        letter = sheet.cell(1, cols[key]).column_letter
-        assert sheet.column_dimensions[letter].hidden
+        assert cols[key] in hidden_columns(sheet), key
         assert sheet.cell(2, cols[key]).protection.locked
     for header in ("Decision 1", "Decision 2", "Add code 1", "Add code 2", "Nothing applies", "Memo"):
         assert not sheet.cell(2, cols[header]).protection.locked, header
@@ -110,7 +109,7 @@ def test_formula_like_text_is_stored_as_text(review_study: Path, text: str) -> N
     [book] = _queue(review_study)
     sheet = load_workbook(book.path)["Queue"]
     cell = sheet.cell(2, headers(sheet)["Segment"])
-    assert cell.value == text and cell.data_type == "s"
+    assert excel_text(cell.value) == text and cell.data_type == "s" and cell.quotePrefix
     with zipfile.ZipFile(book.path) as archive:
         xml = archive.read("xl/worksheets/sheet2.xml").decode("utf-8")
     assert "<f>" not in xml and "<f " not in xml  # no formula anywhere in the Queue sheet
