@@ -145,6 +145,38 @@ def test_order_by_score_puts_best_first(review_study: Path) -> None:
     assert scores == sorted(scores, reverse=True)
 
 
+@pytest.mark.parametrize("order", ["score", "document"])
+def test_a_limited_queue_keeps_only_what_it_can_show(review_study: Path, order: str, monkeypatch) -> None:
+    """Issue 18: a 2,000-row queue of a 1M-segment study must not hold every segment. The
+    selection keeps the first (document order) or best (a heap, by score) ``limit`` items
+    and builds an item only when it keeps it; the queue equals the full order cut at the limit."""
+    from pipeline.review import selection
+
+    with Study(review_study) as study:
+        full = selection.select_items(study.store.conn, study.codebook(), _run(study),
+                                      QueueOptions(coder="ana", order=order))
+        built = []
+        real_item = selection._item
+        monkeypatch.setattr(selection, "_item", lambda *a: built.append(a[1]["id"]) or real_item(*a))
+        limited = selection.select(study.store.conn, study.codebook(), _run(study),
+                                   QueueOptions(coder="ana", order=order, limit=3))
+    assert len(full) > 6
+    assert [i.segment_id for i in limited.items] == [i.segment_id for i in full[:3]]
+    assert limited.left_out == {selection.OVER_LIMIT: len(full) - 3}
+    if order == "document":
+        assert len(built) == 3
+    if order == "score":  # ties keep document order, as a stable sort of every item would
+        scores = [i.best_score for i in full]
+        assert scores == sorted(scores, reverse=True) and len(set(scores)) < len(scores)
+        assert len(built) < len(full)
+
+
+def _run(study: Study) -> str:
+    from pipeline.suggest.stage import latest_run
+
+    return latest_run(study.store, study.codebook().version)
+
+
 def test_queued_segments_are_not_queued_again_unless_requeue(review_study: Path) -> None:
     [first] = _queue(review_study, limit=4)
     [second] = _queue(review_study, limit=4)
