@@ -131,7 +131,7 @@ def select(conn: sqlite3.Connection, codebook: Codebook, run_id: str | None, opt
     limit = None if options.order == "uncertainty" else options.limit
     picked, left_out = _Picked(options.order == "score", limit), Counter()
     for document, rows in _documents(conn, options.cases):
-        shown = shown_of.document(document["id"])
+        shown = shown_of.document(document["id"], document["segmentation_id"])
         context = {row["seq"]: _line(row) for row in rows}
         for row in rows:
             suggestions = shown.get(row["id"], ())
@@ -294,14 +294,17 @@ class _Shown:
         params = conn.execute("SELECT params FROM suggestion_runs WHERE id = ?", (run_id,)).fetchone()
         self.untrusted = set(json.loads(params[0]).get("untrusted", [])) if params else set()
 
-    def document(self, document_id: str) -> dict[str, tuple[Suggested, ...]]:
+    def document(self, document_id: str, segmentation_id: str) -> dict[str, tuple[Suggested, ...]]:
         if self.run_id is None:
             return {}
         out: dict[str, list[Suggested]] = {}
+        # CROSS JOIN keeps this join order (SQLite's rule): the document's segments by their
+        # index, then each one's suggestions by (run_id, segment_id, rank). Left to itself,
+        # the planner scanned the whole run's suggestions for every document.
         rows = self.conn.execute(
             "SELECT g.id, g.segment_id, g.code_id, g.score, g.unit, g.unit_start, g.unit_end FROM segments s"
-            " JOIN suggestions g ON g.segment_id = s.id WHERE s.document_id = ? AND g.run_id = ? AND g.suggested = 1"
-            " ORDER BY g.segment_id, g.rank", (document_id, self.run_id))
+            " CROSS JOIN suggestions g ON g.segment_id = s.id WHERE s.document_id = ? AND s.segmentation_id = ?"
+            " AND g.run_id = ? AND g.suggested = 1 ORDER BY s.seq, g.rank", (document_id, segmentation_id, self.run_id))
         for r in rows:
             code = r["code_id"]
             if code is None and not self.include_uncoded:
