@@ -144,7 +144,7 @@ def select(conn: sqlite3.Connection, codebook: Codebook, run_id: str | None, opt
     items = picked.items()
     if options.order == "uncertainty" and run_id is not None and items:
         items = _by_uncertainty(conn, codebook, run_id, items, options.limit)
-    over = picked.dropped + max(0, len(items) - options.limit) if options.limit else 0
+    over = (picked.dropped + max(0, len(items) - options.limit)) if options.limit else 0
     if over:
         left_out[OVER_LIMIT] += over
         items = items[: options.limit]

@@ -21,7 +21,7 @@ from pipeline.review import layout as L
 from pipeline.review.layout import WorkbookMeta
 from pipeline.review.instructions import instruction_rows
 from pipeline.review.selection import QueueItem
-from pipeline.sheets_stream import HEADER_STYLE, StreamBook, StreamSheet, Style, column_letter
+from pipeline.sheets_stream import HEADER_STYLE, StreamBook, StreamSheet, column_letter
 
 __all__ = ["WorkbookMeta", "SheetRow", "write_workbook", "read_queue_sheet"]
 
