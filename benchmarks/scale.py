@@ -13,7 +13,8 @@ calibrate + score + store; then a warm re-run that finds nothing to do), suggest
 default backend for sizes up to --real-up-to (real model embeddings, a new run), and queue
 (a 2,000-row workbook chosen from the whole study by score). Each step's own peak resident
 memory is printed beside it (Linux: the peak is reset before the step through
-/proc/self/clear_refs), and the largest of them at the end. Linear cost shows as a flat
+/proc/self/clear_refs), with the resident memory the step started from (what earlier
+steps left; the step's own growth is the difference), and the largest peak at the end. Linear cost shows as a flat
 microseconds-per-segment column.
 
 The texts are synthetic sentences (seeded), most paragraphs distinct.
@@ -78,6 +79,17 @@ def reset_peak() -> None:
         pass
 
 
+def resident_mb() -> float:
+    """Resident memory now (VmRSS): what a step starts from."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
 def peak_mb() -> float:
     """Peak resident memory since the last reset_peak (VmHWM), or of the whole process."""
     try:
@@ -107,13 +119,14 @@ def run_size(n: int, real: bool, threads: int, quiet: bool = False) -> None:
 
         def timed(label: str, work, count=lambda result: n):  # noqa: ANN001, ANN202
             reset_peak()
+            before = resident_mb()
             started, cpu = time.perf_counter(), time.process_time()
             result = work()
             seconds, cpu, items = time.perf_counter() - started, time.process_time() - cpu, count(result)
             timings.append((label, seconds, items, peak_mb()))
             if not quiet:  # CPU seconds of this process: less moved by other work on the machine
                 print(f"{n:>9,}  {label:<28} {seconds:9.1f} s  {1e6 * seconds / max(items, 1):8.1f} us/segment  "
-                      f"{1e6 * cpu / max(items, 1):8.1f} CPU-us/segment  {timings[-1][3]:7,.0f} MB  ({items:,} segments)",
+                      f"{1e6 * cpu / max(items, 1):8.1f} CPU-us/segment  {timings[-1][3]:7,.0f} MB (from {before:,.0f})  ({items:,} segments)",
                       flush=True)
             return result
 

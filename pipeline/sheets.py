@@ -13,6 +13,9 @@ names through here, so the rules cannot drift between copies:
 - sheet names drop ``[]:*?/\\`` and control characters, are cut to 31 characters and
   made unique ignoring case (Excel's rules).
 
+Large workbooks (the review queue) are written row by row by ``pipeline.sheets_stream``
+(XlsxWriter), which owns the text rule (``cell_text``) that ``put_text`` applies here too.
+
 It also owns the shared look (font, header fill), page setup, reading a workbook back
 with a clear error, and saving, and it is the only module that imports openpyxl: the
 writers take the building blocks they need (styles, validations, images) from here.
@@ -40,6 +43,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from pipeline.errors import WorkbookError
+from pipeline.sheets_stream import MAX_CELL, cell_text
 from pipeline.untrusted import FORMULA_STARTS, clean_text
 
 __all__ = ["FONT", "HEADER_FILL", "HEADER_FONT", "WRAP_TOP", "MAX_CELL", "FORMULA_STARTS", "put_text", "put",
@@ -49,7 +53,6 @@ __all__ = ["FONT", "HEADER_FILL", "HEADER_FONT", "WRAP_TOP", "MAX_CELL", "FORMUL
            "Alignment", "Border", "Cell", "CellIsRule", "DataValidation", "DefinedName", "Font", "Image",
            "PatternFill", "Protection", "Side", "Workbook", "Worksheet", "get_column_letter", "quote_sheetname"]
 
-MAX_CELL = 32_000  # Excel holds 32,767 characters per cell; a longer one makes it repair the file
 FONT = "Calibri"  # named everywhere: a nameless font renders as a serif in LibreOffice
 HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
 HEADER_FONT = Font(name=FONT, bold=True, color="FFFFFF")
@@ -60,10 +63,10 @@ _BAD_TITLE = re.compile(r"[\[\]:*?/\\\x00-\x1f\x7f]")
 
 def put_text(cell: Cell, value: str) -> None:
     """Put text in a cell so that no spreadsheet ever evaluates it."""
-    text = clean_text(value)[:MAX_CELL]
+    text, quoted = cell_text(value)  # the rule is shared with the streaming writer
     cell.value = text
     cell.data_type = "s"  # openpyxl would otherwise store '=...' as a formula
-    if text.startswith(FORMULA_STARTS):
+    if quoted:
         cell.quotePrefix = True  # and Excel keeps it text when the cell is edited
 
 

@@ -32,6 +32,7 @@ OWNERS = {
     "tokenizers": {"embed/onnx_backend.py"},
     # every workbook cell is written through the one spreadsheet toolkit (no formula from outside text)
     "openpyxl": {"sheets.py"},
+    "xlsxwriter": {"sheets_stream.py"},  # large workbooks row by row, under the same cell rules
     "docx": {"ingest/docx_file.py"},
     "pypdf": {"ingest/pdf_file.py"},
 }

@@ -47,3 +47,14 @@ def test_suggest_speed_compares_every_backend_with_torch() -> None:
 def test_int8_recipes_scores_quality_against_the_gold_codes() -> None:
     out = run_script("int8_recipes.py", "--n", "30", "--rounds", "1", "--recipes", "fp32")
     assert "fp32" in out and "kappa" in out
+
+
+def test_queue_speed_compares_the_queue_with_a_baseline_commit() -> None:
+    # HEAD: present in a shallow clone too (the default baseline commit may not be)
+    out = run_script("queue_speed.py", "--limit", "40", "--rounds", "1", "--fake", "--baseline", "HEAD")
+    assert "whole study" in out and "2,000 by score" in out and "x faster" in out
+
+
+def test_fit_sample_cost_times_the_fit_sentences() -> None:
+    out = run_script("fit_sample_cost.py", "--limit", "40")
+    assert "(a) embed every segment" in out and "fit test's extra cost" in out

@@ -18,6 +18,7 @@ from pipeline.review.workbook import write_workbook
 
 if TYPE_CHECKING:
     from pipeline.context import StudyContext
+    from pipeline.suggest.scope import RoleMap
 
 __all__ = ["QueuedWorkbook", "queue", "REVIEW_FOLDER"]
 
@@ -90,11 +91,11 @@ def _record_and_write(study: "StudyContext", workbook_id: str, coder: str, items
         write_workbook(path, items, codebook, meta)
 
 
-def _roles(study: "StudyContext") -> dict[str, str | None]:
-    """Segment id -> speaker role, so the queue leaves out turns no code applies to (issue 13)."""
-    from pipeline.suggest.scope import segment_roles, study_role_map
+def _roles(study: "StudyContext") -> "RoleMap":
+    """Speaker label -> role, so the queue leaves out turns no code applies to (issue 13)."""
+    from pipeline.suggest.scope import study_role_map
 
-    return segment_roles(study.store, study_role_map(study.store, study.settings.roles))
+    return study_role_map(study.store, study.settings.roles)
 
 
 def _check_coders(options: QueueOptions) -> None:

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import dataclasses
+import heapq
 import json
 import random
-from collections import Counter
 import sqlite3
-from dataclasses import dataclass, field
-from typing import Mapping, Sequence
+from collections import Counter
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 
 from pipeline.codebook import Codebook
 from pipeline.errors import ConfigError
 from pipeline.review.layout import NO_CODE_LABEL, text_fingerprint
+
+if TYPE_CHECKING:
+    from pipeline.suggest.scope import RoleMap
 
 __all__ = ["QueueOptions", "Suggested", "QueueItem", "Selection", "select", "select_items", "split_overlap",
            "describe_left_out"]
@@ -86,7 +90,7 @@ class QueueItem:
 
     @property
     def best_score(self) -> float:
-        return max((s.score or 0.0 for s in self.suggestions if s.code_id), default=0.0)
+        return _best_score(self.suggestions)
 
 
 @dataclass(frozen=True)
@@ -97,56 +101,103 @@ class Selection:
     left_out: dict[str, int]
 
 
-@dataclass
-class _Context:
-    texts: dict[tuple[str, int], tuple[str, str]] = field(default_factory=dict)
-
-    def line(self, document_id: str, seq: int) -> str:
-        speaker, text = self.texts.get((document_id, seq), ("", ""))
-        return f"{speaker}: {text}" if speaker and text else text
-
-
 def select_items(conn: sqlite3.Connection, codebook: Codebook, run_id: str | None,
-                 options: QueueOptions, roles: Mapping[str, str | None] | None = None) -> list[QueueItem]:
+                 options: QueueOptions, roles: RoleMap | None = None) -> list[QueueItem]:
     """The queue for ``options.coder`` (and ``with_coder``), in the requested order."""
     return select(conn, codebook, run_id, options, roles).items
 
 
 def select(conn: sqlite3.Connection, codebook: Codebook, run_id: str | None, options: QueueOptions,
-           roles: Mapping[str, str | None] | None = None) -> Selection:
+           roles: RoleMap | None = None) -> Selection:
     """``select_items`` with the segments it left out, counted by reason.
 
-    ``roles`` (segment id -> speaker role): segments whose speaker no code applies to
-    (pipeline.suggest.scope) are left out, and counted."""
+    ``roles`` (the study's speaker labels -> roles): segments whose speaker no code applies
+    to (pipeline.suggest.scope) are left out, and counted.
+
+    Memory stays bounded by the queue, not the study: segments are read one document at a
+    time (with their suggestions and neighbours), and only the segments that can still be
+    in the queue are kept: the first ``limit`` in document order, the ``limit`` best in a
+    heap by score. Only uncertainty order keeps every candidate, to rank them.
+    """
     if options.order not in ORDERS:
         raise ConfigError(f"--order '{options.order}' is unknown; use one of: {', '.join(ORDERS)}")
-    wanted_codes = _expand_codes(codebook, options.codes)
-    segments = _current_segments(conn, options.cases)
     include = options.include_uncoded is not False and not options.codes
-    suggestions = _suggestions(conn, run_id, codebook, wanted_codes, include)
+    shown_of = _Shown(conn, run_id, codebook, _expand_codes(codebook, options.codes), include)
     decided, sent = _excluded_parts(conn, options.coder, codebook.version, options.requeue)
     if options.with_coder:
         more = _excluded_parts(conn, options.with_coder, codebook.version, options.requeue)
         decided, sent = decided | more[0], sent | more[1]
-    context = _context(conn, {row["document_id"] for row in segments})
-    items, left_out = [], Counter()
-    scoped = _scoped_out(codebook, segments, roles)
-    for row in segments:
-        shown = suggestions.get(row["id"], ())
-        reason = OUT_OF_SCOPE if row["id"] in scoped else _left_out(
-            row["id"], shown, decided, sent, include, bool(options.codes))
-        if reason:
-            left_out[reason] += 1
-            continue
-        items.append(_unit_text(conn, _item(row, shown, context), row["document_id"]))
-    if options.order == "score":
-        items.sort(key=lambda item: -item.best_score)  # stable: document order within ties
+    scope = _Scope(codebook, roles)
+    limit = None if options.order == "uncertainty" else options.limit
+    picked, left_out = _Picked(options.order == "score", limit), Counter()
+    for document, rows in _documents(conn, options.cases):
+        shown = shown_of.document(document["id"], document["segmentation_id"])
+        context = {row["seq"]: _line(row) for row in rows}
+        for row in rows:
+            suggestions = shown.get(row["id"], ())
+            reason = OUT_OF_SCOPE if scope.out(row["speaker"], document["case_name"]) else _left_out(
+                row["id"], suggestions, decided, sent, include, bool(options.codes))
+            if reason:
+                left_out[reason] += 1
+                continue
+            picked.add(_best_score(suggestions), lambda: _unit_text(conn, _item(document, row, suggestions, context)))
+    items = picked.items()
     if options.order == "uncertainty" and run_id is not None and items:
         items = _by_uncertainty(conn, codebook, run_id, items, options.limit)
-    if options.limit and len(items) > options.limit:
-        left_out[OVER_LIMIT] += len(items) - options.limit
+    over = (picked.dropped + max(0, len(items) - options.limit)) if options.limit else 0
+    if over:
+        left_out[OVER_LIMIT] += over
         items = items[: options.limit]
     return Selection(items, dict(left_out))
+
+
+class _Picked:
+    """The items that can still be in a queue of ``limit``: the first ones (document order)
+    or the best by score in a heap (ties keep document order); ``make`` builds an item
+    only when it is kept."""
+
+    def __init__(self, by_score: bool, limit: int | None) -> None:
+        self.by_score, self.limit = by_score, limit
+        self.kept: list = []
+        self.dropped = 0
+        self._seen = 0
+
+    def add(self, score: float, make: Callable[[], QueueItem]) -> None:
+        self._seen += 1
+        if self.limit is None or len(self.kept) < self.limit:
+            entry = (score, -self._seen, make()) if self.by_score else make()
+            if self.by_score:
+                heapq.heappush(self.kept, entry)
+            else:
+                self.kept.append(entry)
+            return
+        self.dropped += 1
+        if self.by_score and (score, -self._seen) > self.kept[0][:2]:  # better than the worst kept
+            heapq.heapreplace(self.kept, (score, -self._seen, make()))
+
+    def items(self) -> list[QueueItem]:
+        if not self.by_score:
+            return list(self.kept)
+        return [entry[2] for entry in sorted(self.kept, key=lambda e: (-e[0], -e[1]))]
+
+
+class _Scope:
+    """Whether a speaker's role is in no codable code's scope (e.g. interviewer turns)."""
+
+    def __init__(self, codebook: Codebook, roles: RoleMap | None) -> None:
+        self.codebook, self.roles = codebook, roles
+        self._out: dict[tuple[str | None, str], bool] = {}
+
+    def out(self, speaker: str | None, case: str) -> bool:
+        if self.roles is None:
+            return False
+        key = (speaker, case)
+        if key not in self._out:
+            from pipeline.suggest.scope import in_scope
+
+            role = self.roles.role_of(speaker, case)
+            self._out[key] = not any(in_scope(self.codebook, c.id, role) for c in self.codebook.codable)
+        return self._out[key]
 
 
 def _left_out(segment: str, shown: tuple[Suggested, ...], decided: set[str], sent: set[str], include: bool,
@@ -167,25 +218,15 @@ def describe_left_out(left_out: dict[str, int]) -> list[str]:
     return [f"{n} segment(s) {reason}" for reason, n in sorted(left_out.items(), key=lambda kv: -kv[1]) if n]
 
 
-def _scoped_out(codebook: Codebook, segments: Sequence[sqlite3.Row], roles: Mapping[str, str | None] | None) -> set[str]:
-    """Segments whose speaker's role is in no codable code's scope (e.g. interviewer turns)."""
-    from pipeline.suggest.scope import in_scope
-
-    if not roles:
-        return set()
-    open_roles = {r for r in set(roles.values()) if any(in_scope(codebook, c.id, r) for c in codebook.codable)}
-    return {row["id"] for row in segments if row["id"] in roles and roles[row["id"]] not in open_roles}
-
-
-def _unit_text(conn: sqlite3.Connection, item: QueueItem, document_id: str) -> QueueItem:
+def _unit_text(conn: sqlite3.Connection, item: QueueItem) -> QueueItem:
     """An item carrying a suggestion for a larger unit shows that unit's text (the decision
     stays keyed to the unit's first segment, which the row is)."""
     spans = [(s.unit_start, s.unit_end) for s in item.suggestions if s.unit and s.unit_start is not None]
     if not spans:
         return item
     start, end = min(a for a, _ in spans), max(b for _, b in spans)
-    text = conn.execute("SELECT substr(text, ?, ?) FROM documents WHERE id = ?",
-                        (start + 1, end - start, document_id)).fetchone()[0]
+    text = conn.execute("SELECT substr(d.text, ?, ?) FROM segments s JOIN documents d ON d.id = s.document_id"
+                        " WHERE s.id = ?", (start + 1, end - start, item.segment_id)).fetchone()[0]
     units = sorted({s.unit for s in item.suggestions if s.unit})
     return dataclasses.replace(item, text=text, location=f"{item.location} · {', '.join(units)}")
 
@@ -221,9 +262,10 @@ def _expand_codes(codebook: Codebook, codes: Sequence[str]) -> set[str] | None:
     return codebook.with_descendants(codes) if codes else None
 
 
-def _current_segments(conn: sqlite3.Connection, cases: Sequence[str]) -> list[sqlite3.Row]:
-    sql = ("SELECT s.id, s.document_id, s.seq, s.text, s.speaker, s.turn, s.timestamp, s.page,"
-           " d.case_name, d.source_key FROM current_segments s JOIN documents d ON d.id = s.document_id")
+def _documents(conn: sqlite3.Connection, cases: Sequence[str]) -> Iterator[tuple[sqlite3.Row, list[sqlite3.Row]]]:
+    """Each current document in queue order (case, document) with its current segments in order."""
+    sql = ("SELECT d.id, d.case_name, d.source_key, ds.segmentation_id FROM current_documents d"
+           " JOIN document_segmentation ds ON ds.document_id = d.id")
     params: list[str] = []
     if cases:
         known = {r[0] for r in conn.execute("SELECT name FROM cases")}
@@ -232,34 +274,51 @@ def _current_segments(conn: sqlite3.Connection, cases: Sequence[str]) -> list[sq
             raise ConfigError(f"--cases: {', '.join(unknown)} unknown; the study's cases are: {', '.join(sorted(known))}")
         sql += f" WHERE d.case_name IN ({','.join('?' * len(cases))})"
         params = list(cases)
-    return conn.execute(sql + " ORDER BY d.case_name, d.source_key, s.seq", params).fetchall()
+    documents = conn.execute(sql + " ORDER BY d.case_name, d.source_key", params).fetchall()  # small: one row a document
+    for document in documents:
+        rows = conn.execute("SELECT id, seq, text, speaker, turn, timestamp, page FROM segments"
+                            " WHERE document_id = ? AND segmentation_id = ? ORDER BY seq",
+                            (document["id"], document["segmentation_id"])).fetchall()
+        if rows:
+            yield document, rows
 
 
-def _suggestions(conn: sqlite3.Connection, run_id: str | None, codebook: Codebook,
-                 wanted: set[str] | None, include_uncoded: bool) -> dict[str, tuple[Suggested, ...]]:
-    if run_id is None:
-        return {}
-    labels = {c.id: codebook.path_label(c.id) for c in codebook.codes}  # "Domain > Construct"
-    # Codes a learned suggester could not show to be better than chance are flagged.
-    params = conn.execute("SELECT params FROM suggestion_runs WHERE id = ?", (run_id,)).fetchone()
-    untrusted = set(json.loads(params[0]).get("untrusted", [])) if params else set()
-    out: dict[str, list[Suggested]] = {}
-    rows = conn.execute("SELECT id, segment_id, code_id, score, unit, unit_start, unit_end FROM suggestions"
-                        " WHERE run_id = ? AND suggested = 1 ORDER BY segment_id, rank", (run_id,))
-    for r in rows:
-        code = r["code_id"]
-        if code is None and not include_uncoded:
-            continue
-        if code is not None and wanted is not None and code not in wanted:
-            continue
-        label = NO_CODE_LABEL if code is None else labels.get(code, code)
-        if code in untrusted:
-            label += UNTRUSTED_MARK
-        if r["unit"]:
-            label += f" ({r['unit']})"
-        out.setdefault(r["segment_id"], []).append(
-            Suggested(r["id"], code, label, r["score"], r["unit"], r["unit_start"], r["unit_end"]))
-    return {seg: _drop_no_code_beside_codes(s) for seg, s in out.items()}
+class _Shown:
+    """The shown suggestions of a run, read one document at a time."""
+
+    def __init__(self, conn: sqlite3.Connection, run_id: str | None, codebook: Codebook,
+                 wanted: set[str] | None, include_uncoded: bool) -> None:
+        self.conn, self.run_id, self.wanted, self.include_uncoded = conn, run_id, wanted, include_uncoded
+        self.labels = {c.id: codebook.path_label(c.id) for c in codebook.codes}  # "Domain > Construct"
+        # Codes a learned suggester could not show to be better than chance are flagged.
+        params = conn.execute("SELECT params FROM suggestion_runs WHERE id = ?", (run_id,)).fetchone()
+        self.untrusted = set(json.loads(params[0]).get("untrusted", [])) if params else set()
+
+    def document(self, document_id: str, segmentation_id: str) -> dict[str, tuple[Suggested, ...]]:
+        if self.run_id is None:
+            return {}
+        out: dict[str, list[Suggested]] = {}
+        # CROSS JOIN keeps this join order (SQLite's rule): the document's segments by their
+        # index, then each one's suggestions by (run_id, segment_id, rank). Left to itself,
+        # the planner scanned the whole run's suggestions for every document.
+        rows = self.conn.execute(
+            "SELECT g.id, g.segment_id, g.code_id, g.score, g.unit, g.unit_start, g.unit_end FROM segments s"
+            " CROSS JOIN suggestions g ON g.segment_id = s.id WHERE s.document_id = ? AND s.segmentation_id = ?"
+            " AND g.run_id = ? AND g.suggested = 1 ORDER BY s.seq, g.rank", (document_id, segmentation_id, self.run_id))
+        for r in rows:
+            code = r["code_id"]
+            if code is None and not self.include_uncoded:
+                continue
+            if code is not None and self.wanted is not None and code not in self.wanted:
+                continue
+            label = NO_CODE_LABEL if code is None else self.labels.get(code, code)
+            if code in self.untrusted:
+                label += UNTRUSTED_MARK
+            if r["unit"]:
+                label += f" ({r['unit']})"
+            out.setdefault(r["segment_id"], []).append(
+                Suggested(r["id"], code, label, r["score"], r["unit"], r["unit_start"], r["unit_end"]))
+        return {seg: _drop_no_code_beside_codes(s) for seg, s in out.items()}
 
 
 def _drop_no_code_beside_codes(shown: list[Suggested]) -> tuple[Suggested, ...]:
@@ -280,20 +339,21 @@ def _excluded_parts(conn: sqlite3.Connection, coder: str, version: str, requeue:
     return decided, sent - decided
 
 
-def _context(conn: sqlite3.Connection, documents: set[str]) -> _Context:
-    context = _Context()
-    for r in conn.execute("SELECT document_id, seq, speaker, text FROM current_segments"):
-        if r["document_id"] in documents:
-            context.texts[(r["document_id"], r["seq"])] = (r["speaker"] or "", r["text"])
-    return context
+def _line(row: sqlite3.Row) -> str:
+    """A neighbour as the Before/After columns show it: 'Speaker: text'."""
+    speaker = row["speaker"] or ""
+    return f"{speaker}: {row['text']}" if speaker and row["text"] else row["text"]
 
 
-def _item(row: sqlite3.Row, shown: tuple[Suggested, ...], context: _Context) -> QueueItem:
+def _best_score(shown: tuple[Suggested, ...]) -> float:
+    return max((s.score or 0.0 for s in shown if s.code_id), default=0.0)
+
+
+def _item(document: sqlite3.Row, row: sqlite3.Row, shown: tuple[Suggested, ...], context: dict[int, str]) -> QueueItem:
     return QueueItem(
-        segment_id=row["id"], case=row["case_name"], document=row["source_key"],
+        segment_id=row["id"], case=document["case_name"], document=document["source_key"],
         location=_location(row), speaker=row["speaker"] or "", text=row["text"],
-        before=context.line(row["document_id"], row["seq"] - 1),
-        after=context.line(row["document_id"], row["seq"] + 1),
+        before=context.get(row["seq"] - 1, ""), after=context.get(row["seq"] + 1, ""),
         suggestions=shown, text_hash=text_fingerprint(row["text"]), seq=row["seq"],
     )
 

@@ -1,14 +1,16 @@
-"""Write the review workbook and read its Queue sheet back (through ``pipeline.sheets``).
+"""Write the review workbook and read its Queue sheet back.
 
-Every text cell goes through ``pipeline.sheets`` (stored as a string, never a formula;
-characters XML cannot hold dropped from what is shown: the keys and the text hash always
-refer to the stored text); keys live in hidden, locked columns.
+Writing goes through ``pipeline.sheets_stream`` (XlsxWriter, row by row: a whole study's
+queue in a few seconds and constant memory); reading through ``pipeline.sheets``
+(openpyxl). Every text cell is stored as a string, never a formula, with the quote prefix
+on text that starts like one; characters XML cannot hold are dropped from what is shown
+(the keys and the text hash always refer to the stored text); keys live in hidden,
+locked columns.
 """
 
 from __future__ import annotations
 
 import math
-from copy import copy
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -19,23 +21,32 @@ from pipeline.review import layout as L
 from pipeline.review.layout import WorkbookMeta
 from pipeline.review.instructions import instruction_rows
 from pipeline.review.selection import QueueItem
-from pipeline.sheets import (
-    FONT, WRAP_TOP, Border, Cell, CellIsRule, DataValidation, DefinedName, Font, get_column_letter,
-    header_row, new_sheet, open_workbook, page_setup, PatternFill, Protection, put, put_text, quote_sheetname,
-    save_workbook, Side, Workbook, Worksheet,
-)
+from pipeline.sheets_stream import HEADER_STYLE, StreamBook, StreamSheet, column_letter
 
 __all__ = ["WorkbookMeta", "SheetRow", "write_workbook", "read_queue_sheet"]
 
 CHOICES_NAME = "CodeChoices"
 
-INPUT_FILL = PatternFill("solid", fgColor=L.INPUT_COLOUR)
-NO_CODE_FILL = PatternFill("solid", fgColor=L.NO_CODE_COLOUR)
-KEY_FONT = Font(name=FONT, color="A6A6A6", size=8)
-CONTEXT_FONT = Font(name=FONT, color="808080", italic=True, size=9)
-TEXT_FONT = Font(name=FONT, size=11)
-GRID = Border(bottom=Side(style="thin", color="D9D9D9"))
-UNLOCKED = Protection(locked=False)
+# XlsxWriter format properties of each kind of cell (the look the openpyxl writer had).
+CELL = {"text_wrap": True, "valign": "top", "bottom": 1, "bottom_color": "#D9D9D9"}
+KINDS = {
+    "text": CELL,
+    "context": {**CELL, "font_color": "#808080", "italic": True, "font_size": 9},
+    "key": {**CELL, "font_color": "#A6A6A6", "font_size": 8},
+    "input": {**CELL, "locked": False, "bg_color": f"#{L.INPUT_COLOUR}", "pattern": 1},
+    "no-code": {**CELL, "italic": True, "bg_color": f"#{L.NO_CODE_COLOUR}", "pattern": 1},
+    "score:": {**CELL, "bold": True},
+    **{f"score:{colour}": {**CELL, "bold": True, "bg_color": f"#{colour}", "pattern": 1}
+       for _, colour, _ in L.SCORE_BANDS},
+}
+INSTRUCTION_KINDS = {
+    "title": {"text_wrap": True, "valign": "top", "bold": True, "font_size": 16, "font_color": "#1F4E78"},
+    "heading": {"text_wrap": True, "valign": "top", "bold": True, "font_size": 12, "font_color": "#1F4E78"},
+    "term": {"text_wrap": True, "valign": "top", "bold": True},
+    "": {"text_wrap": True, "valign": "top"},
+}
+DECISION_FILLS = {L.ACCEPT: "#A9D08E", L.REJECT: "#F4B183"}
+A4 = 9
 LINE_POINTS, CONTEXT_LINE_POINTS = 15.0, 12.5
 
 
@@ -56,71 +67,67 @@ class SheetRow:
 def write_workbook(path: Path, items: Sequence[QueueItem], codebook: Codebook, meta: WorkbookMeta) -> None:
     """Write the Instructions, Queue and Codebook sheets to ``path``."""
     columns = L.Columns(slots=max([len(i.suggestions) for i in items] + [1]))
-    book = Workbook()
-    _instructions(book.active, meta, codebook, columns)
-    _queue(new_sheet(book, L.QUEUE_SHEET), items, columns, meta)
-    choices = _codebook(new_sheet(book, L.CODEBOOK_SHEET), codebook)
-    ref = f"{quote_sheetname(L.CODEBOOK_SHEET)}!$A$2:$A${max(choices + 1, 2)}"
-    book.defined_names[CHOICES_NAME] = DefinedName(CHOICES_NAME, attr_text=ref)
-    book.active = 1
-    book.properties.title = f"Review queue {meta.workbook_id} for {meta.coder}"
-    book.properties.identifier = meta.workbook_id
-    save_workbook(book, path)
+    book = StreamBook(path)
+    _instructions(book, book.sheet(L.INSTRUCTIONS_SHEET), meta, codebook, columns)
+    queue = book.sheet(L.QUEUE_SHEET)
+    _queue(book, queue, items, columns, meta)
+    choices = _codebook(book, book.sheet(L.CODEBOOK_SHEET), codebook)
+    book.define_name(CHOICES_NAME, f"='{L.CODEBOOK_SHEET}'!$A$2:$A${max(choices + 1, 2)}")
+    queue.layout.activate()
+    # The workbook id is in the title and in every row's hidden key (what confirm reads).
+    book.save(f"Review queue {meta.workbook_id} for {meta.coder}")
 
 
-def _instructions(sheet: Worksheet, meta: WorkbookMeta, codebook: Codebook, columns: L.Columns) -> None:
-    sheet.title = L.INSTRUCTIONS_SHEET
-    sheet.column_dimensions["A"].width = 26
-    sheet.column_dimensions["B"].width = 100
-    for r, (left, right, style) in enumerate(instruction_rows(meta, codebook, columns), start=1):
-        a, b = sheet.cell(r, 1), sheet.cell(r, 2)
-        put_text(a, left)
-        put_text(b, right)
-        a.alignment = b.alignment = WRAP_TOP
-        if style == "title":
-            a.font = Font(name=FONT, bold=True, size=16, color="1F4E78")
-            sheet.row_dimensions[r].height = 26
-            continue
-        elif style == "heading":
-            a.font = Font(name=FONT, bold=True, size=12, color="1F4E78")
-        elif style == "term":
-            a.font = Font(name=FONT, bold=True)
-        elif style.startswith("fill:"):
-            a.fill = PatternFill("solid", fgColor=style[5:])
-        sheet.row_dimensions[r].height = LINE_POINTS * max(1, math.ceil(len(right) / 95), right.count("\n") + 1)
-    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
-    sheet.protection.sheet = True
+def _instructions(book: StreamBook, sheet: StreamSheet, meta: WorkbookMeta, codebook: Codebook,
+                  columns: L.Columns) -> None:
+    layout = sheet.layout
+    layout.set_column(0, 0, 26)
+    layout.set_column(1, 1, 100)
+    plain = book.style(INSTRUCTION_KINDS[""])
+    for r, (left, right, kind) in enumerate(instruction_rows(meta, codebook, columns)):
+        if kind == "title":
+            layout.set_row(r, 26)
+        else:
+            layout.set_row(r, LINE_POINTS * max(1, math.ceil(len(right) / 95), right.count("\n") + 1))
+        if kind.startswith("fill:"):
+            left_style = book.style({**INSTRUCTION_KINDS[""], "bg_color": f"#{kind[5:]}", "pattern": 1})
+        else:
+            left_style = book.style(INSTRUCTION_KINDS[kind])
+        sheet.put(r, 0, left, left_style)
+        sheet.put(r, 1, right, plain)
+    _print_setup(layout, landscape=False)
+    layout.protect()
 
 
-def _queue(sheet: Worksheet, items: Sequence[QueueItem], columns: L.Columns, meta: WorkbookMeta) -> None:
+def _queue(book: StreamBook, sheet: StreamSheet, items: Sequence[QueueItem], columns: L.Columns,
+           meta: WorkbookMeta) -> None:
     headers = columns.headers
-    index = {name: i + 1 for i, name in enumerate(headers)}
-    for name, width in columns.visible:
-        sheet.column_dimensions[get_column_letter(index[name])].width = width
-    for name in L.KEY_COLUMNS:
-        sheet.column_dimensions[get_column_letter(index[name])].hidden = True
-    header_row(sheet, 1, headers)
-    sheet.row_dimensions[1].height = 30
-    styles = _Styles()
-    for r, item in enumerate(items, start=2):
+    layout = sheet.layout
+    for col, (_name, width) in enumerate(columns.visible):
+        layout.set_column(col, col, width)
+    for name in L.KEY_COLUMNS:  # one by one: readers look a hidden column up by its own letter
+        col = headers.index(name)
+        layout.set_column(col, col, None, None, {"hidden": True})
+    layout.set_row(0, 30)
+    sheet.header(0, headers, book.style(HEADER_STYLE))
+    styles = {kind: book.style(props) for kind, props in KINDS.items()}
+    for r, item in enumerate(items, start=1):
+        layout.set_row(r, _row_height(item))  # before the row's cells: rows go to disk in order
         values = _row_values(item, meta)
-        values["#"] = r - 1
+        values["#"] = r
         editable = set(columns.editable_in(len(item.suggestions)))
         kinds = _suggestion_kinds(item)
-        for name in headers:
-            cell = sheet.cell(r, index[name])
-            styles.apply(cell, "input" if name in editable else kinds.get(name) or _KIND_OF.get(name, "text"))
-            value = values.get(name)
-            put(cell, value)
-        sheet.row_dimensions[r].height = _row_height(item)
-    _validations(sheet, len(items), columns, index)
-    last_visible = get_column_letter(len(columns.visible))
-    sheet.auto_filter.ref = f"A1:{last_visible}{len(items) + 1}"
-    sheet.freeze_panes = "B2"
-    page_setup(sheet, title_rows="1:1")
-    _protect(sheet)
+        for col, name in enumerate(headers):
+            kind = "input" if name in editable else kinds.get(name) or _KIND_OF.get(name, "text")
+            sheet.put(r, col, values.get(name), styles[kind])
+    last = max(len(items), 1)
+    _validations(book, layout, last, columns, {name: i for i, name in enumerate(headers)})
+    layout.autofilter(0, 0, len(items), len(columns.visible) - 1)
+    layout.freeze_panes(1, 1)
+    _print_setup(layout, landscape=True)
+    layout.repeat_rows(0)
+    # No password: coders may unprotect to sort in Excel; confirm checks the keys anyway.
+    layout.protect("", {"sort": True, "autofilter": True, "format_columns": True, "format_rows": True})
 
 
 def _row_values(item: QueueItem, meta: WorkbookMeta) -> dict[str, Any]:
@@ -145,34 +152,6 @@ def _suggestion_kinds(item: QueueItem) -> dict[str, str]:
             for slot, s in enumerate(item.suggestions, start=1)}
 
 
-class _Styles:
-    """One style per kind of cell, built once and copied: setting fonts and fills cell by
-    cell makes openpyxl hash style objects millions of times (minutes for 10,000 rows)."""
-
-    def __init__(self) -> None:
-        self._made: dict[str, Any] = {}
-
-    def apply(self, cell: Cell, kind: str) -> None:
-        made = self._made.get(kind)
-        if made is not None:
-            cell._style = copy(made)
-            return
-        cell.alignment, cell.border, cell.font = WRAP_TOP, GRID, TEXT_FONT
-        if kind == "context":
-            cell.font = CONTEXT_FONT
-        elif kind == "key":
-            cell.font = KEY_FONT
-        elif kind == "input":
-            cell.protection, cell.fill = UNLOCKED, INPUT_FILL
-        elif kind == "no-code":
-            cell.font, cell.fill = Font(name=FONT, italic=True), NO_CODE_FILL
-        elif kind.startswith("score:"):
-            cell.font = Font(name=FONT, bold=True)
-            if kind[6:]:
-                cell.fill = PatternFill("solid", fgColor=kind[6:])
-        self._made[kind] = copy(cell._style)
-
-
 def _row_height(item: QueueItem) -> float:
     """Explicit heights: spreadsheets do not grow wrapped rows on open (and PDFs overlap)."""
     def lines(text: str, width: int) -> int:
@@ -184,72 +163,67 @@ def _row_height(item: QueueItem) -> float:
     return min(409.0, max(text, context, labels, 2 * LINE_POINTS) + 4)
 
 
-def _validations(sheet: Worksheet, rows: int, columns: L.Columns, index: dict[str, int]) -> None:
-    last = max(rows + 1, 2)
+def _validations(book: StreamBook, layout: Any, last: int, columns: L.Columns, index: dict[str, int]) -> None:
+    def spans(names: list[str]) -> str:
+        return " ".join(f"{column_letter(index[n])}2:{column_letter(index[n])}{last + 1}" for n in names)
 
-    def span(name: str) -> str:
-        letter = get_column_letter(index[name])
-        return f"{letter}2:{letter}{last}"
-
-    decide = DataValidation(type="list", formula1=f'"{L.ACCEPT},{L.REJECT}"', allow_blank=True,
-                            showErrorMessage=True, errorTitle="Decision",
-                            error=f"Choose {L.ACCEPT} or {L.REJECT}, or leave the cell blank.")
+    decisions = [L.decision_header(slot) for slot in range(1, columns.slots + 1)]
+    adds = [L.add_header(slot) for slot in range(1, L.ADD_SLOTS + 1)]
+    first = index[decisions[0]]
+    layout.data_validation(1, first, last, first, {
+        "validate": "list", "source": [L.ACCEPT, L.REJECT], "multi_range": spans(decisions),
+        "error_title": "Decision", "error_message": f"Choose {L.ACCEPT} or {L.REJECT}, or leave the cell blank."})
     # A warning, not a stop: a code typed that is not in the list is kept as a proposed
     # (emergent) code, which `confirm` records and `codebook accept-emergent` adds.
-    add = DataValidation(type="list", formula1=CHOICES_NAME, allow_blank=True, showErrorMessage=True,
-                         errorStyle="warning", errorTitle="Add code",
-                         error="Not in the codebook: keep it to propose it as a new (emergent) code, "
-                               "or pick a code from the list (the Codebook sheet).")
-    nothing = DataValidation(type="list", formula1=f'"{L.NOTHING_APPLIES}"', allow_blank=True,
-                             showErrorMessage=True, errorTitle=L.NOTHING_HEADER,
-                             error=f"Choose '{L.NOTHING_APPLIES}' when no code of the codebook applies.")
-    for slot in range(1, columns.slots + 1):
-        decide.add(span(L.decision_header(slot)))
-        sheet.conditional_formatting.add(span(L.decision_header(slot)), CellIsRule(
-            operator="equal", formula=[f'"{L.ACCEPT}"'], fill=PatternFill("solid", bgColor="A9D08E")))
-        sheet.conditional_formatting.add(span(L.decision_header(slot)), CellIsRule(
-            operator="equal", formula=[f'"{L.REJECT}"'], fill=PatternFill("solid", bgColor="F4B183")))
-    for slot in range(1, L.ADD_SLOTS + 1):
-        add.add(span(L.add_header(slot)))
-    nothing.add(span(L.NOTHING_HEADER))
-    for validation in (decide, add, nothing):
-        sheet.add_data_validation(validation)
+    layout.data_validation(1, index[adds[0]], last, index[adds[0]], {
+        "validate": "list", "source": f"={CHOICES_NAME}", "multi_range": spans(adds), "error_type": "warning",
+        "error_title": "Add code", "error_message": "Not in the codebook: keep it to propose it as a new "
+                                                   "(emergent) code, or pick a code from the list (the Codebook sheet)."})
+    nothing = index[L.NOTHING_HEADER]
+    layout.data_validation(1, nothing, last, nothing, {
+        "validate": "list", "source": [L.NOTHING_APPLIES], "error_title": L.NOTHING_HEADER,
+        "error_message": f"Choose '{L.NOTHING_APPLIES}' when no code of the codebook applies."})
+    for verdict, colour in DECISION_FILLS.items():
+        fill = book.fill(colour)
+        for name in decisions:
+            layout.conditional_format(1, index[name], last, index[name], {
+                "type": "cell", "criteria": "==", "value": f'"{verdict}"', "format": fill})
 
 
-def _protect(sheet: Worksheet) -> None:
-    # No password: coders may unprotect to sort in Excel; confirm checks the keys anyway.
-    protection = sheet.protection
-    protection.sheet = True
-    protection.sort = protection.autoFilter = False
-    protection.formatColumns = protection.formatRows = False
+def _print_setup(layout: Any, landscape: bool) -> None:
+    """Printing (and PDF): A4, every column on the page (pipeline.sheets.page_setup)."""
+    if landscape:
+        layout.set_landscape()
+        layout.set_margins(left=0.4, right=0.4)
+    layout.set_paper(A4)
+    layout.fit_to_pages(1, 0)
 
 
-def _codebook(sheet: Worksheet, codebook: Codebook) -> int:
+def _codebook(book: StreamBook, sheet: StreamSheet, codebook: Codebook) -> int:
     """The codable codes, one per row; column A feeds the add-code dropdowns."""
     headers = [("Pick as", 30), ("ID", 20), ("Label", 24), ("Group", 26), ("Definition", 60),
                ("Include when", 45), ("Exclude when", 45)]
-    header_row(sheet, 1, [name for name, _ in headers], widths=[width for _, width in headers])
+    sheet.header(0, [name for name, _ in headers], book.style(HEADER_STYLE), widths=[width for _, width in headers])
+    style = book.style(CELL)
     codes = codebook.codable
-    for r, code in enumerate(codes, start=2):
-        groups = tuple(a.label for a in reversed(codebook.ancestors(code.id)))
-        group = " › ".join(groups)
-        row = [L.choice_text(code.label, code.id, groups), code.id, code.label, group,
-               code.definition, code.inclusion, code.exclusion]
-        for col, value in enumerate(row, start=1):
-            cell = sheet.cell(r, col)
-            put_text(cell, value)
-            cell.alignment, cell.border = WRAP_TOP, GRID
+    for r, code in enumerate(codes, start=1):
         longest = max(len(code.definition) / 56, len(code.inclusion) / 42, len(code.exclusion) / 42, 1)
-        sheet.row_dimensions[r].height = min(409.0, LINE_POINTS * math.ceil(longest) + 4)
-    sheet.freeze_panes = "B2"
-    sheet.auto_filter.ref = f"A1:G{len(codes) + 1}"
-    sheet.protection.sheet = True
-    sheet.protection.autoFilter = sheet.protection.sort = sheet.protection.formatColumns = False
+        sheet.layout.set_row(r, min(409.0, LINE_POINTS * math.ceil(longest) + 4))
+        groups = tuple(a.label for a in reversed(codebook.ancestors(code.id)))
+        row = [L.choice_text(code.label, code.id, groups), code.id, code.label, " › ".join(groups),
+               code.definition, code.inclusion, code.exclusion]
+        for col, value in enumerate(row):
+            sheet.put(r, col, value, style)
+    sheet.layout.freeze_panes(1, 1)
+    sheet.layout.autofilter(0, 0, len(codes), len(headers) - 1)
+    sheet.layout.protect("", {"sort": True, "autofilter": True, "format_columns": True})
     return len(codes)
 
 
 def read_queue_sheet(path: Path) -> list[SheetRow]:
     """Every non-empty row of the Queue sheet, keyed by header; never by position."""
+    from pipeline.sheets import open_workbook  # openpyxl: loaded by the commands that read workbooks
+
     try:
         book = open_workbook(path, "save it as Excel Workbook (.xlsx) and try again", data_only=False)
     except WorkbookError:
@@ -289,7 +263,7 @@ def _rows(path: Path, sheet: Any) -> list[SheetRow]:
         raise WorkbookError(f"{path}: sheet '{L.QUEUE_SHEET}' row 1 has no column {', '.join(map(repr, missing))}; "
                             f"the hidden key columns were removed or renamed. Use the workbook as "
                             f"`deductive queue` wrote it (copy your decisions into a fresh queue if needed)")
-    letters = {name: get_column_letter(i + 1) for name, i in names.items()}
+    letters = {name: column_letter(i) for name, i in names.items()}
     out = []
     for r, values in enumerate(rows, start=2):
         record = {name: values[i] if i < len(values) else None for name, i in names.items()}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Callable, Mapping
 
@@ -12,6 +13,19 @@ from pipeline.study import Study
 
 def headers(sheet) -> dict[str, int]:
     return {str(c.value): c.column for c in sheet[1] if c.value is not None}
+
+
+def hidden_columns(sheet) -> set[int]:
+    """Column numbers hidden on ``sheet``: a <col> element may cover a range (as Excel and
+    XlsxWriter write adjacent alike columns), which openpyxl keys by its first letter."""
+    return {c for dim in sheet.column_dimensions.values() if dim.hidden for c in range(dim.min, dim.max + 1)}
+
+
+def excel_text(value: str) -> str:
+    """A cell's text as Excel and LibreOffice show it: the file format writes a control
+    character such as a carriage return as _x000D_ (and a literal '_x' as _x005F_x), which
+    openpyxl leaves undecoded."""
+    return re.sub(r"_x([0-9A-Fa-f]{4})_", lambda m: chr(int(m.group(1), 16)), value)
 
 
 def segment_rows(path: Path) -> dict[str, int]:

@@ -15,7 +15,7 @@ from pipeline.errors import ConfigError, StudyError
 from pipeline.review import QueueOptions, queue
 from pipeline.review.layout import text_fingerprint
 from pipeline.study import Study
-from review_helpers import headers
+from review_helpers import excel_text, headers, hidden_columns
 
 
 def _queue(study_dir: Path, **options) -> list:
@@ -72,8 +72,7 @@ def test_keys_hidden_locked_and_only_decision_cells_editable(review_study: Path)
     cols = headers(sheet)
     assert sheet.protection.sheet and sheet.freeze_panes == "B2" and sheet.auto_filter.ref
     for key in ("workbook_id", "segment_id", "suggestion_ids", "text_hash"):
-        letter = sheet.cell(1, cols[key]).column_letter
-        assert sheet.column_dimensions[letter].hidden
+        assert cols[key] in hidden_columns(sheet), key
         assert sheet.cell(2, cols[key]).protection.locked
     for header in ("Decision 1", "Decision 2", "Add code 1", "Add code 2", "Nothing applies", "Memo"):
         assert not sheet.cell(2, cols[header]).protection.locked, header
@@ -110,7 +109,7 @@ def test_formula_like_text_is_stored_as_text(review_study: Path, text: str) -> N
     [book] = _queue(review_study)
     sheet = load_workbook(book.path)["Queue"]
     cell = sheet.cell(2, headers(sheet)["Segment"])
-    assert cell.value == text and cell.data_type == "s"
+    assert excel_text(cell.value) == text and cell.data_type == "s" and cell.quotePrefix
     with zipfile.ZipFile(book.path) as archive:
         xml = archive.read("xl/worksheets/sheet2.xml").decode("utf-8")
     assert "<f>" not in xml and "<f " not in xml  # no formula anywhere in the Queue sheet
@@ -144,6 +143,38 @@ def test_order_by_score_puts_best_first(review_study: Path) -> None:
     firsts = [r["Suggestion 1"] for r in _sheet_rows(book.path)]
     scores = [float(s.rsplit("(", 1)[1].rstrip(")")) for s in firsts]
     assert scores == sorted(scores, reverse=True)
+
+
+@pytest.mark.parametrize("order", ["score", "document"])
+def test_a_limited_queue_keeps_only_what_it_can_show(review_study: Path, order: str, monkeypatch) -> None:
+    """Issue 18: a 2,000-row queue of a 1M-segment study must not hold every segment. The
+    selection keeps the first (document order) or best (a heap, by score) ``limit`` items
+    and builds an item only when it keeps it; the queue equals the full order cut at the limit."""
+    from pipeline.review import selection
+
+    with Study(review_study) as study:
+        full = selection.select_items(study.store.conn, study.codebook(), _run(study),
+                                      QueueOptions(coder="ana", order=order))
+        built = []
+        real_item = selection._item
+        monkeypatch.setattr(selection, "_item", lambda *a: built.append(a[1]["id"]) or real_item(*a))
+        limited = selection.select(study.store.conn, study.codebook(), _run(study),
+                                   QueueOptions(coder="ana", order=order, limit=3))
+    assert len(full) > 6
+    assert [i.segment_id for i in limited.items] == [i.segment_id for i in full[:3]]
+    assert limited.left_out == {selection.OVER_LIMIT: len(full) - 3}
+    if order == "document":
+        assert len(built) == 3
+    if order == "score":  # ties keep document order, as a stable sort of every item would
+        scores = [i.best_score for i in full]
+        assert scores == sorted(scores, reverse=True) and len(set(scores)) < len(scores)
+        assert len(built) < len(full)
+
+
+def _run(study: Study) -> str:
+    from pipeline.suggest.stage import latest_run
+
+    return latest_run(study.store, study.codebook().version)
 
 
 def test_queued_segments_are_not_queued_again_unless_requeue(review_study: Path) -> None:

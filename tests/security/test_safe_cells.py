@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 
 from pipeline.sheets import MAX_CELL, put, put_text, sheet_title
+from pipeline.sheets_stream import StreamBook
 from pipeline.untrusted import clean_text, neutralise, write_csv
 
 ROOT = Path(__file__).resolve().parents[2]
 WRITERS = ("pipeline/review/workbook.py", "pipeline/summarize/excel.py", "pipeline/audit/excel.py")
+# XlsxWriter's methods that put a value into a cell; writers call StreamSheet.put instead.
+XLSXWRITER_VALUES = {"write", "write_string", "write_formula", "write_array_formula", "write_dynamic_array_formula",
+                     "write_url", "write_rich_string", "write_row", "write_column", "write_number", "write_blank",
+                     "write_boolean", "write_datetime", "add_write_handler"}
 
 FORMULA_LIKE = [
     '=HYPERLINK("http://evil.example/","x")',  # the reported live formula
@@ -62,6 +68,38 @@ def test_text_is_cut_at_the_cell_limit() -> None:
     cell = Workbook().active.cell(1, 1)
     put_text(cell, "=" + "x" * 40_000)
     assert len(cell.value) == MAX_CELL and cell.quotePrefix
+
+
+def _streamed(tmp_path: Path, values: list) -> list:
+    """Write ``values`` down column A with the streaming writer; read the cells back."""
+    book = StreamBook(tmp_path / "stream.xlsx")
+    sheet, style = book.sheet("S"), book.style({"text_wrap": True})
+    for row, value in enumerate(values):
+        sheet.put(row, 0, value, style)
+    book.save("stream")
+    return [load_workbook(book.path)["S"].cell(r, 1) for r in range(1, len(values) + 1)]
+
+
+def _shown(value: str) -> str:  # the file format's _xHHHH_ escapes, as Excel shows them
+    return re.sub(r"_x([0-9A-Fa-f]{4})_", lambda m: chr(int(m.group(1), 16)), value)
+
+
+def test_the_streaming_writer_keeps_the_same_rules(tmp_path: Path) -> None:
+    """The review queue is written by XlsxWriter (pipeline.sheets_stream): the same guarantees."""
+    cells = _streamed(tmp_path, FORMULA_LIKE + ["plain text", " =1+1", "vertical\vtab", "=" + "x" * 40_000])
+    for cell, text in zip(cells, FORMULA_LIKE):
+        assert _shown(cell.value) == text and cell.data_type == "s" and cell.quotePrefix, text
+    plain, spaced, tab, long = cells[len(FORMULA_LIKE):]
+    assert plain.value == "plain text" and not plain.quotePrefix
+    assert spaced.value == " =1+1" and spaced.data_type == "s" and not spaced.quotePrefix
+    assert tab.value == "verticaltab"
+    assert len(long.value) == MAX_CELL and long.quotePrefix
+
+
+def test_the_streaming_writer_keeps_numbers_numbers(tmp_path: Path) -> None:
+    cells = _streamed(tmp_path, [3, 0.5, float("nan"), None, True, "", "=1"])
+    assert [c.value for c in cells] == [3, 0.5, None, None, True, None, "=1"]
+    assert [c.data_type for c in cells] == ["n", "n", "n", "n", "b", "n", "s"]
 
 
 @pytest.mark.parametrize("value, stored, kind", [
@@ -118,8 +156,9 @@ def test_write_csv_neutralises_text_cells_and_headers_unless_raw(tmp_path: Path)
 
 @pytest.mark.parametrize("path", WRITERS)
 def test_writers_put_no_value_into_a_cell_except_through_the_toolkit(path: str) -> None:
-    """``cell.value = ...``, ``sheet.cell(r, c, value)`` and ``create_sheet`` bypass the
-    rules; the writers must use put/put_text/header_row/new_sheet instead."""
+    """``cell.value = ...``, ``sheet.cell(r, c, value)``, ``create_sheet`` and XlsxWriter's
+    ``write*`` bypass the rules; the writers must use put/put_text/header_row/new_sheet
+    (openpyxl) or StreamSheet.put/header (XlsxWriter) instead."""
     tree = ast.parse((ROOT / path).read_text(encoding="utf-8"))
     for node in ast.walk(tree):
         if isinstance(node, (ast.Assign, ast.AugAssign)):
@@ -133,3 +172,4 @@ def test_writers_put_no_value_into_a_cell_except_through_the_toolkit(path: str) 
             value_given = name == "cell" and (len(node.args) > 2 or bool(node.keywords))
             assert not value_given, f"{path}:{node.lineno} cell(r, c, value)"
             assert name != "create_sheet", f"{path}:{node.lineno} calls create_sheet(); use new_sheet()"
+            assert name not in XLSXWRITER_VALUES, f"{path}:{node.lineno} calls {name}(); use StreamSheet.put()"
