@@ -37,12 +37,14 @@ class MethodsFacts:
     decisions_by_coder: dict[str, int] = field(default_factory=dict)
     agreement: dict[str, Any] | None = None  # MASI alpha with interval, mean kappa, units, coders
     agreement_note: str = ""
+    set_aside: list[str] = field(default_factory=list)  # code sets the run judged not to belong to the text
+    fit_test: bool = True  # False: the researchers said every code set belongs ([suggest] set_aside = false)
 
 
 def methods_facts(study: "StudyContext", bootstrap: int = 500, seed: int = 0) -> MethodsFacts:
     """The facts of ``study`` that a Methods section reports (agreement needs two coders)."""
     from pipeline.review import decision_table
-    from pipeline.suggest.stage import latest_run
+    from pipeline.suggest.stage import latest_run, set_aside_labels
 
     codebook = study.codebook()
     run = latest_run(study.store, codebook.version)
@@ -59,6 +61,7 @@ def methods_facts(study: "StudyContext", bootstrap: int = 500, seed: int = 0) ->
         model=row[0]["model"] if row else None, method=row[0]["method"] if row else None,
         top_k=params.get("top_k"), threshold=params.get("threshold"),
         decisions_by_coder=by_coder, agreement=agreement, agreement_note=note,
+        set_aside=list(set_aside_labels(codebook, params)), fit_test=params.get("set_aside", True) is not False,
     )
 
 
@@ -97,9 +100,10 @@ def methods_paragraph(facts: MethodsFacts) -> str:
         f"using deductive, an open-source tool that runs entirely on the researchers' computer. The texts were "
         f"split into {facts.segments} segments ({facts.unit} units, with document and character offsets kept). "
         f"For each segment the tool suggested codes by comparing a sentence embedding of the segment "
-        f"(model {model}) with embeddings of each code's label, definition, inclusion and exclusion criteria "
-        f"and examples; it showed coders at most {facts.top_k if facts.top_k is not None else 'n/a'} suggestions per segment "
-        f"whose estimated probability reached {_number(facts.threshold)} (method: {facts.method or 'n/a'}).",
+        f"(model {model}) with embeddings of each code's label, definition, inclusion criteria and examples "
+        f"(and its parent's definition); it showed coders at most {facts.top_k if facts.top_k is not None else 'n/a'} "
+        f"suggestions per segment whose estimated probability reached {_number(facts.threshold)} "
+        f"(method: {facts.method or 'n/a'}).{_fit_sentence(facts)}",
         "",
         f"Coders reviewed the suggestions in spreadsheets showing each segment with its context, the suggested "
         f"codes and their scores; they accepted, rejected or replaced each suggestion, added codes the tool had "
@@ -119,6 +123,19 @@ def methods_paragraph(facts: MethodsFacts) -> str:
     lines += ["", "Facts as JSON (for a supplement):", "", "```json",
               json.dumps(_json_ready(vars(facts)), indent=2), "```", ""]
     return "\n".join(lines)
+
+
+def _fit_sentence(facts: MethodsFacts) -> str:
+    """What the run's test of whether each code set belongs to the text decided (method step 4)."""
+    if facts.model is None:
+        return ""
+    if not facts.fit_test:
+        return " The researchers declared every code set relevant to the texts, so none was set aside."
+    if not facts.set_aside:
+        return ""
+    names = ", ".join(f"\"{n}\"" for n in facts.set_aside)
+    return (f" The tool judged that the texts were no closer to {names} than generic sentences are, so these codes "
+            f"were suggested only where a segment was clearly close to one of them.")
 
 
 def _json_ready(value: Any) -> Any:

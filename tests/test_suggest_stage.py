@@ -258,6 +258,21 @@ def test_suggest_says_which_codes_the_study_does_not_talk_about(foreign_study: P
     assert "set `set_aside = false` under [suggest]" in result.output
 
 
+def test_the_methods_paragraph_says_what_was_set_aside(foreign_study: Path) -> None:
+    from pipeline.methods import methods_facts, methods_paragraph
+
+    with Study(foreign_study) as study:
+        study.suggest(embedder=FakeEmbedder())
+        facts = methods_facts(study, bootstrap=0)
+        study.settings = study.settings.override("suggest", set_aside=False)
+        study.suggest(embedder=FakeEmbedder())
+        trusted = methods_facts(study, bootstrap=0)
+    assert facts.set_aside == ["the codes outside exclusive groups"] and facts.fit_test
+    assert "no closer to \"the codes outside exclusive groups\" than generic sentences" in methods_paragraph(facts)
+    assert trusted.set_aside == [] and not trusted.fit_test
+    assert "declared every code set relevant" in methods_paragraph(trusted)
+
+
 def test_a_researcher_can_say_the_codebook_belongs(foreign_study: Path) -> None:
     """[suggest] set_aside = false: the fit is still measured and stored, nothing is set aside,
     and it is a different run (the default run is kept)."""

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 # The learner (scikit-learn) is imported where a learned model is used, so the review
 # commands, which import latest_run from here, start without scikit-learn.
 
-__all__ = ["SuggestReport", "suggest_segments", "latest_run", "suggestions_frame", "METHOD"]
+__all__ = ["SuggestReport", "suggest_segments", "latest_run", "suggestions_frame", "set_aside_labels", "METHOD"]
 
 METHOD = "definition-similarity-v2"
 LEARNED_METHOD = "learned-mix-v2"
@@ -150,10 +150,26 @@ def suggest_segments(
                 " unit, unit_start, unit_end) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 _chunk_rows(store, run_id, chunk, codebook, suggester, learned, layout, embedder.identity, counts),
             )
-    set_aside = tuple(codebook.get(name).label if name else "the codes outside exclusive groups"
-                      for name in suggester.set_aside_())
+    set_aside = _labels(codebook, suggester.set_aside_())
     return SuggestReport(run_id, version, embedder.identity, len(segments), len(todo), embedded,
                          counts["shown"], counts["no_code"], counts["too_long"], time.perf_counter() - started, set_aside)
+
+
+def _labels(codebook: Codebook, names: Sequence[str]) -> tuple[str, ...]:
+    return tuple(codebook.get(name).label if name else "the codes outside exclusive groups" for name in names)
+
+
+def set_aside_labels(codebook: Codebook, params: dict) -> tuple[str, ...]:
+    """The code sets a stored run set aside as not belonging to the study (its calibration's fit
+    test, method step 4), by label; () for runs made without the test or with it turned off."""
+    stored = params.get("calibration")
+    if not stored or "codes" not in params:
+        return ()
+    calibration = Calibration.from_dict(stored)
+    groups, free = calibration.set_aside()
+    codes = params["codes"]
+    parents = [codebook.get(codes[calibration.groups[i][0]]).parent for i in groups]
+    return _labels(codebook, [p or "" for p in parents] + ([""] if free else []))
 
 
 def _pages(ids: list[str], size: int) -> Iterator[list[str]]:
