@@ -23,8 +23,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
-import pandas as pd
-
 from pipeline.codebook import Codebook, load_codebook, save_codebook, stored_codebook, write_codebook_yaml
 from pipeline.config import SETTINGS_FILE, Settings, default_settings_text, load_settings
 from pipeline.carry import CarryReport
@@ -34,6 +32,8 @@ from pipeline.segment import segmentation_id
 from pipeline.store import STORE_FILE, Store, from_json
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from pipeline.ingest.read import ReadOptions
     from pipeline.ingest.stage import Candidate, FileOutcome, IngestOptions, IngestReport
     from pipeline.suggest.evaluate import Evaluation
@@ -430,10 +430,14 @@ class Study:
         return book
 
     def cases(self) -> pd.DataFrame:
+        import pandas as pd  # here, not at the top: `deductive status` starts without pandas
+
         rows = self.store.query("SELECT name, attributes FROM cases ORDER BY name")
         return pd.DataFrame([{"case": r["name"], **from_json(r["attributes"])} for r in rows], columns=None if rows else ["case"])
 
     def documents(self, all_versions: bool = False) -> pd.DataFrame:
+        import pandas as pd
+
         table = "documents" if all_versions else "current_documents"
         rows = self.store.query(
             f"SELECT id AS document_id, case_name AS 'case', source_key, version, format, encoding, source_path,"
@@ -442,6 +446,8 @@ class Study:
         return pd.DataFrame([dict(r) for r in rows], columns=_DOC_COLUMNS)
 
     def segments(self) -> pd.DataFrame:
+        import pandas as pd
+
         rows = self.store.query(
             "SELECT s.id AS segment_id, d.case_name AS 'case', s.document_id, d.source_key, g.unit, s.seq, s.start, s.end,"
             " s.text, s.speaker, s.turn, s.timestamp, s.page, s.external_id, s.attributes"
@@ -453,11 +459,16 @@ class Study:
         return frame
 
     def codebooks(self) -> pd.DataFrame:
+        import pandas as pd
+
+        return pd.DataFrame(self._codebook_rows(), columns=["version", "name", "source_path", "loaded_at", "codes", "codable"])
+
+    def _codebook_rows(self) -> list[dict[str, Any]]:
         rows = self.store.query(
             "SELECT b.version, b.name, b.source_path, b.loaded_at, COUNT(c.id) AS codes, SUM(c.codable) AS codable"
             " FROM codebooks b LEFT JOIN codes c ON c.codebook_version = b.version GROUP BY b.version ORDER BY b.loaded_at"
         )
-        return pd.DataFrame([dict(r) for r in rows], columns=["version", "name", "source_path", "loaded_at", "codes", "codable"])
+        return [dict(r) for r in rows]
 
     def status(self) -> dict[str, Any]:
         """Counts for `deductive status`: cases, documents, segments per case and unit, codebooks."""
@@ -482,7 +493,7 @@ class Study:
             "older_versions": int(versions) - current,
             "segments": sum(n for v in by_case.values() for n in v["segments"].values()),
             "by_case": by_case,
-            "codebooks": self.codebooks().drop(columns=["source_path"]).to_dict("records"),
+            "codebooks": [{k: v for k, v in row.items() if k != "source_path"} for row in self._codebook_rows()],
             "schema_version": self.schema_version,
         }
 

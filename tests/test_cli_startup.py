@@ -53,9 +53,9 @@ def small_study(tmp_path: Path) -> Path:
 
 
 def test_status_queue_and_confirm_import_only_what_they_use(small_study: Path, tmp_path: Path) -> None:
-    # status needs pandas (the study's tables, also loaded by pipeline.review); queue writes
-    # with XlsxWriter, not openpyxl; confirm reads with openpyxl; none of them embeds, fits, plots, segments or reads PDFs.
-    assert imported_top_level("-m", "cli", "status", str(small_study)) & HEAVY <= {"pandas"}
+    # status counts with SQL alone; queue writes with XlsxWriter, not openpyxl; confirm reads with
+    # openpyxl; none of them embeds, fits, plots, segments or reads PDFs.
+    assert imported_top_level("-m", "cli", "status", str(small_study)) & HEAVY == set()
     book = tmp_path / "queue.xlsx"
     assert imported_top_level("-m", "cli", "queue", str(small_study), "--coder", "ana", "--include-uncoded", "--out", str(book)) & HEAVY <= {"pandas", "xlsxwriter"}
     assert book.is_file()
