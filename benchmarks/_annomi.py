@@ -31,3 +31,13 @@ def require_annomi() -> Path:
     if not ANNOMI.exists():
         sys.exit(f"needs {ANNOMI} (the shared AnnoMI benchmark data beside the repository)")
     return ANNOMI
+
+
+def first_rows(source: Path, limit: int | None, folder: Path) -> Path:
+    """``source`` cut to its header and first ``limit`` rows (in ``folder``), or ``source`` itself."""
+    if not limit:
+        return source
+    lines = source.read_text(encoding="utf-8").splitlines(keepends=True)
+    cut = folder / "annomi.csv"
+    cut.write_text("".join(lines[: limit + 1]), encoding="utf-8")  # AnnoMI's rows hold no newlines
+    return cut

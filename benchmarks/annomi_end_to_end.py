@@ -26,7 +26,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
-from _annomi import CODEBOOK, ROLES_TOML, require_annomi  # noqa: E402
+from _annomi import CODEBOOK, ROLES_TOML, first_rows, require_annomi  # noqa: E402
 
 INGEST_OPTIONS = ["--unit", "row", "--text-column", "utterance_text", "--id-column", "transcript_id",
                   "--id-column", "utterance_id", "--case-column", "transcript_id",
@@ -65,10 +65,7 @@ def main() -> None:
     args = parser.parse_args()
     source = require_annomi()
     with tempfile.TemporaryDirectory() as tmp:
-        if args.limit:
-            lines = source.read_text(encoding="utf-8").splitlines(keepends=True)
-            source = Path(tmp) / "annomi.csv"
-            source.write_text("".join(lines[: args.limit + 1]), encoding="utf-8")  # rows hold no newlines
+        source = first_rows(source, args.limit, Path(tmp))
         study = str(Path(tmp) / "annomi")
         backend = ["--backend", args.backend] if args.backend else []
         run(["--help"])  # the export, if missing, is made by a suggest below; warm the file cache here

@@ -24,7 +24,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
-from _annomi import CODEBOOK, READ, ROLES, require_annomi  # noqa: E402
+from _annomi import CODEBOOK, READ, ROLES, first_rows, require_annomi  # noqa: E402
 
 
 def main() -> None:
@@ -38,10 +38,7 @@ def main() -> None:
 
     source = require_annomi()
     with tempfile.TemporaryDirectory() as tmp:
-        if args.limit:
-            lines = source.read_text(encoding="utf-8").splitlines(keepends=True)
-            source = Path(tmp) / "annomi.csv"
-            source.write_text("".join(lines[: args.limit + 1]), encoding="utf-8")
+        source = first_rows(source, args.limit, Path(tmp))
         with Study.create(Path(tmp) / "study", codebook=CODEBOOK) as study:
             study.settings = dataclasses.replace(study.settings.override("segment", unit="row"), roles=ROLES)
             study.ingest([source], read=READ)

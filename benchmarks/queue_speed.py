@@ -26,7 +26,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
-from _annomi import CODEBOOK, ROLES_TOML, require_annomi  # noqa: E402
+from _annomi import CODEBOOK, ROLES_TOML, first_rows, require_annomi  # noqa: E402
 from annomi_end_to_end import INGEST_OPTIONS  # noqa: E402
 
 QUEUES = {"whole study": [], "2,000 by score": ["--order", "score", "--limit", "2000"]}
@@ -71,10 +71,7 @@ def main() -> None:
         baseline.mkdir()
         archive = subprocess.run(["git", "archive", args.baseline], cwd=ROOT, check=True, capture_output=True).stdout
         subprocess.run(["tar", "-x", "-C", str(baseline)], input=archive, check=True)
-        if args.limit:
-            lines = source.read_text(encoding="utf-8").splitlines(keepends=True)
-            source = tmp / "annomi.csv"
-            source.write_text("".join(lines[: args.limit + 1]), encoding="utf-8")
+        source = first_rows(source, args.limit, tmp)
         study = tmp / "study"
         build(study, source, args.fake)
         best: dict[tuple[str, str], tuple[float, float]] = {}

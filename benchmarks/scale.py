@@ -79,26 +79,27 @@ def reset_peak() -> None:
         pass
 
 
-def resident_mb() -> float:
-    """Resident memory now (VmRSS): what a step starts from."""
+def _status_mb(field: str) -> float | None:
+    """A memory field of /proc/self/status in MB (Linux), or None where it cannot be read."""
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1]) / 1024
     except OSError:
         pass
-    return 0.0
+    return None
+
+
+def resident_mb() -> float:
+    """Resident memory now (VmRSS): what a step starts from."""
+    now = _status_mb("VmRSS")
+    return 0.0 if now is None else now
 
 
 def peak_mb() -> float:
     """Peak resident memory since the last reset_peak (VmHWM), or of the whole process."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = _status_mb("VmHWM")
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 if peak is None else peak
 
 
 def one_size(n: int, real: bool, threads: int) -> None:
