@@ -43,6 +43,7 @@ from _datasets import Benchmark, BenchEmbedder  # noqa: E402
 
 from pipeline.codebook import Codebook, load_codebook  # noqa: E402
 from pipeline.suggest.background import BACKGROUND  # noqa: E402
+from pipeline.suggest import evaluate  # noqa: E402
 from pipeline.suggest.evaluate import tfidf_choice  # noqa: E402
 from pipeline.suggest.fit_sample import fit_sentences  # noqa: E402
 from pipeline.suggest.calibration import Calibration, fit_calibration  # noqa: E402
@@ -96,13 +97,8 @@ def fit_vectors(texts: list[str], embedder: BenchEmbedder) -> np.ndarray | None:
 
 
 def naive_scores(book: Codebook, embedder: BenchEmbedder, X: np.ndarray, codes: list[str]) -> np.ndarray:
-    out = np.zeros((len(X), len(codes)))
-    for j, c in enumerate(codes):
-        code = book.get(c)
-        sims = X @ embedder.embed([f"{code.label}: {code.definition}", *code.examples]).T
-        examples = np.sort(sims[:, 1:], axis=1)[:, -2:].mean(axis=1) if code.examples else 0.0
-        out[:, j] = sims[:, 0] + examples
-    return out
+    """The naive script (pipeline.suggest.evaluate.naive_scores, what `deductive evaluate` prints)."""
+    return evaluate.naive_scores(book, codes, X, embedder.embed)
 
 
 def ece(top: np.ndarray, correct: np.ndarray, bins: int = 10) -> float:

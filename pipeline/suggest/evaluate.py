@@ -40,7 +40,7 @@ from pipeline.store import Store
 from pipeline.suggest.scoring import code_texts
 
 __all__ = ["Evaluation", "evaluate_run", "metrics", "calibration", "read_gold", "tfidf_choice", "naive_choice",
-           "NO_CODE", "BANDS"]
+           "naive_scores", "NO_CODE", "BANDS"]
 
 NO_CODE = "(no code)"
 BANDS = (0.0, 0.25, 0.5, 0.75, 0.9, 1.0)
@@ -192,16 +192,23 @@ def _candidates(codebook: Codebook, gold_codes: set[str]) -> list[str]:
     return [c.id for c in codebook.codable if c.id in wanted]
 
 
-def naive_choice(codebook: Codebook, candidates: list[str], texts: list[str],
-                 vectors: Callable[[list[str]], np.ndarray]) -> list[str]:
-    """The naive script: argmax over codes of cos(text, "label: definition") plus the mean of the
-    text's two highest cosines to the code's examples (``vectors``: unit vectors of texts)."""
-    X = np.asarray(vectors(texts), dtype=np.float64)
-    scores = np.zeros((len(texts), len(candidates)))
+def naive_scores(codebook: Codebook, candidates: list[str], X: np.ndarray,
+                 vectors: Callable[[list[str]], np.ndarray]) -> np.ndarray:
+    """The naive script's scores (rows of ``X`` x candidates): cos(text, "label: definition") plus
+    the mean of the text's two highest cosines to the code's examples (``vectors``: unit vectors
+    of code texts; ``X``: unit vectors of the texts scored)."""
+    scores = np.zeros((len(X), len(candidates)))
     for j, code_id in enumerate(candidates):
         code = codebook.get(code_id)
-        sims = X @ np.asarray(vectors([f"{code.label}: {code.definition}", *code.examples]), dtype=np.float64).T
+        sims = X @ np.asarray(vectors([f"{code.label}: {code.definition}", *code.examples])).T
         scores[:, j] = sims[:, 0] + (np.sort(sims[:, 1:], axis=1)[:, -2:].mean(axis=1) if code.examples else 0.0)
+    return scores
+
+
+def naive_choice(codebook: Codebook, candidates: list[str], texts: list[str],
+                 vectors: Callable[[list[str]], np.ndarray]) -> list[str]:
+    """The naive script's choice among ``candidates`` for each text (``naive_scores``)."""
+    scores = naive_scores(codebook, candidates, np.asarray(vectors(texts)), vectors)
     return [candidates[j] for j in scores.argmax(axis=1)]
 
 
