@@ -107,7 +107,7 @@ def evaluate_run(store: Store, run_id: str, codebook: Codebook, gold: pd.DataFra
     joined = known.merge(segs, on="external_id", how="left")
     unmatched = joined[joined["segment_id"].isna()]
     joined = joined.dropna(subset=["segment_id"])
-    run_method, trained = _run_training(store, run_id)
+    run_method, model, trained = _run_training(store, run_id)
     # A learned run is never scored on the segments it learned from: that is a leak.
     left_out = joined["segment_id"].isin(trained)
     joined = joined[~left_out]
@@ -138,7 +138,6 @@ def evaluate_run(store: Store, run_id: str, codebook: Codebook, gold: pd.DataFra
     majority = joined["gold"].value_counts().idxmax()
     result.methods["majority"] = metrics(joined["gold"], [majority] * len(joined), candidates)
     result.methods["tfidf"] = metrics(joined["gold"], tfidf_choice(codebook, candidates, joined["text"].tolist()), candidates)
-    model = store.conn.execute("SELECT model FROM suggestion_runs WHERE id = ?", (run_id,)).fetchone()[0]
     try:
         naive = naive_choice(codebook, candidates, joined["text"].tolist(),
                              lambda texts: cached_vectors(store, model, texts))
@@ -165,22 +164,22 @@ def calibration(scores: np.ndarray, correct: np.ndarray, bins: int = 10) -> dict
                       "mean_score": float(scores[inside].mean()) if inside.any() else float("nan"),
                       "precision": float(correct[inside].mean()) if inside.any() else float("nan")})
     return {"ece": float(ece), "bands": bands}
-def _run_training(store: Store, run_id: str) -> tuple[str, set[str]]:
-    """The run's method and the segments its learned model was trained on.
+def _run_training(store: Store, run_id: str) -> tuple[str, str, set[str]]:
+    """The run's method, its embedding model and the segments its learned model was trained on.
 
     Refuses a learned run that does not say which segments trained it (made before
     runs recorded them, or with a model converted from an old pickle)."""
-    row = store.conn.execute("SELECT method, params FROM suggestion_runs WHERE id = ?", (run_id,)).fetchone()
+    row = store.conn.execute("SELECT method, params, model FROM suggestion_runs WHERE id = ?", (run_id,)).fetchone()
     if row is None:
         raise InputError(f"no suggestion run '{run_id}'; see `deductive suggestions`")
     params = json.loads(row[1])
     if "learned_model" not in params:
-        return row[0], set()
+        return row[0], row[2], set()
     if params.get("trained_on") is None:
         raise InputError(f"run {run_id} ({row[0]}) used learned model {params['learned_model']} but does not record which "
                          f"segments trained it, so it cannot be evaluated without a leak; re-learn and re-suggest "
                          f"(`deductive learn`, `deductive suggest`) or evaluate a definitions-only run")
-    return row[0], set(params["trained_on"])
+    return row[0], row[2], set(params["trained_on"])
 
 
 def _candidates(codebook: Codebook, gold_codes: set[str]) -> list[str]:
