@@ -13,16 +13,16 @@ Precision: share of replacements that overlap a gold mention. Consistency: share
 entities (mentioned 2+ times and found) whose found mentions all got one code, and share
 of codes that stand for one gold entity only.
 
-Two parts, printed separately and together: "dev" (transcripts 01-44, on which detection
-choices were made: 01-12 from the start, 13-44 after they had been measured once as held
-out and their misses read) and "heldout2" (45 onwards, written and committed before any
-detection ran on them; see docs/pseudonymise.md). ``--part dev`` runs on the dev part
-alone, printing nothing about the held-out part: use it while changing detection
-(``--dev`` is the same). ``--part heldout2`` runs on the held-out part alone.
+Two parts, printed separately and together: "dev" (transcripts 01-61, on which detection
+choices were made: 01-12 from the start, 13-44 and 45-61 after each had been measured once
+as a held-out part and their misses read) and "heldout3" (62 onwards, written and committed
+before any detection ran on them; see docs/pseudonymise.md). ``--part dev`` runs on the
+dev part alone, printing nothing about the held-out part: use it while changing detection
+(``--dev`` is the same). ``--part heldout3`` runs on the held-out part alone.
 Speed: detection (model included) over one 10,000-word transcript made by joining the
 dev transcripts (``--speed``: only that).
 
-    python benchmarks/pseudonymise.py [--part dev|heldout2|all] [--speed]
+    python benchmarks/pseudonymise.py [--part dev|heldout3|all] [--speed]
 """
 
 from __future__ import annotations
@@ -45,8 +45,8 @@ DATA = Path(__file__).resolve().parent / "pseudonymise"
 LETTERS = {"P": "PERSON", "O": "ORG", "L": "PLACE", "E": "EMAIL", "T": "PHONE", "U": "URL", "I": "ID"}
 KINDS = list(LETTERS.values())
 MARK = re.compile(r"\{([^{}|]+)\|([POLETUI])(?:\|([^{}|]+))?\}")
-DEV_LAST = 44  # transcripts 01-44 are the development part; 45 onwards the second held-out part
-PARTS = {"dev": "dev", "heldout2": "held out 2"}
+DEV_LAST = 61  # transcripts 01-61 are the development part; 62 onwards the third held-out part
+PARTS = {"dev": "dev", "heldout3": "held out 3"}
 # A title before a name ("Dr Rhys Evans") identifies no one: the name after it must be hidden.
 TITLE = re.compile(r"(?:Dr|Mr|Mrs|Ms|Miss|Prof|Professor|Frau|Herr|Pani|Rev|Reverend|Sergeant|Constable|"
                    r"Chief|Imam|Nurse|Matron|Attorney|Aunty|Uncle|Nana|Nan|Mama)\.?\s+")
@@ -80,18 +80,18 @@ def load_set(tmp: Path) -> list[dict]:
 
 
 def part_of(doc: dict) -> str:
-    return "dev" if int(doc["id"][:2]) <= DEV_LAST else "held out 2"
+    return "dev" if int(doc["id"][:2]) <= DEV_LAST else "held out 3"
 
 
 def chosen_part(argv: list[str]) -> str:
-    """'dev', 'heldout2' or 'all' from --part NAME (or --dev)."""
+    """'dev', 'heldout3' or 'all' from --part NAME (or --dev)."""
     if "--dev" in argv:
         return "dev"
     if "--part" in argv:
         i = argv.index("--part")
         name = argv[i + 1] if i + 1 < len(argv) else ""
         if name not in (*PARTS, "all"):
-            raise SystemExit(f"--part must be one of dev, heldout2, all (got {name!r})")
+            raise SystemExit(f"--part must be one of dev, heldout3, all (got {name!r})")
         return name
     return "all"
 
