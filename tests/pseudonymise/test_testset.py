@@ -40,9 +40,19 @@ def test_size_and_kinds() -> None:
     counts = Counter(kind for _, _, kind in gold())
     assert len(transcripts()) >= 10
     assert min(counts[k] for k in "POLETUI") >= 300, counts
-    held_out = Counter(kind for name, _, kind in gold() if int(name[:2]) > 44)  # the second held-out part
-    assert len([p for p in transcripts() if int(p.name[:2]) > 44]) >= 12
+    held_out = Counter(kind for name, _, kind in gold() if 44 < int(name[:2]) < 62)  # the second held-out part
+    assert len([p for p in transcripts() if 44 < int(p.name[:2]) < 62]) >= 12
     assert min(held_out[k] for k in "POLETUI") >= 100, held_out
+
+
+def test_third_held_out_part() -> None:
+    """62 onwards: 16+ transcripts, organisations and places as plentiful as persons."""
+    part = [p for p in transcripts() if int(p.name[:2]) >= 62]
+    counts = Counter(kind for name, _, kind in gold() if int(name[:2]) >= 62)
+    assert len(part) >= 16
+    assert sum(counts.values()) >= 1200, counts
+    assert min(counts[k] for k in "POL") >= 120, counts
+    assert min(counts[k] for k in "ETUI") >= 60, counts
 
 
 @pytest.mark.parametrize("path", transcripts(), ids=lambda p: p.name)
