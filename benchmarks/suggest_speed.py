@@ -5,7 +5,8 @@ stage (embedding through the cache, scoring, calibration, storing) segments/s an
 ratio to raw (target >= 0.9); a warm re-run with the same inputs and one with a new
 threshold (a new run: all segments re-scored from cached embeddings), as a share of
 the cold time (target <= 5%); peak memory; and each faster backend's speed and its
-agreement with torch (cosine of embeddings, same top code).
+agreement with torch (cosine of embeddings, same top code). "torch-bf16" is included on a
+CPU with native bfloat16 (AMX or AVX-512 BF16).
 
     python benchmarks/suggest_speed.py [--n 3000] [--threads 2]
 """
@@ -28,7 +29,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _annomi import CODEBOOK, READ, ROLES, require_annomi  # noqa: E402
 
 from pipeline.embed import EmbedSettings, load_embedder  # noqa: E402
+from pipeline.embed.bf16_backend import native_bf16  # noqa: E402
 from pipeline.study import Study  # noqa: E402
+
+
+def faster_backends() -> tuple[str, ...]:
+    return ("onnx", "onnx-int8") + (("torch-bf16",) if native_bf16() else ())
 
 
 def raw_encoder(threads: int):
@@ -81,7 +87,7 @@ def main() -> None:
     raws: list[float] = []
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for backend in ("torch", "onnx", "onnx-int8"):
+        for backend in ("torch", *faster_backends()):
             embedder = load_embedder(EmbedSettings(backend=backend, threads=args.threads, batch_size=64))
             embedder.embed(texts[:64])  # load and warm up, as the raw baseline does
             colds = []
@@ -113,7 +119,7 @@ def main() -> None:
             print(f"{label:<32} {n / cold:7.1f} segments/s  ratio to raw {raw / cold:4.2f}   "
                   f"warm re-run {100 * same / cold:4.1f}% of cold, new threshold {100 * rescored / cold:4.1f}% of cold")
         torch_top = results["torch"][3]
-        for backend in ("onnx", "onnx-int8"):
+        for backend in faster_backends():
             same_top = float((results[backend][3] == torch_top).mean())
             same_all = float((results[backend][4] == results["torch"][4]).mean())
             speedup = results["torch"][0] / results[backend][0]
@@ -126,7 +132,7 @@ def main() -> None:
 
 def cosine_agreement(texts: list[str], threads: int) -> None:
     torch_vectors = load_embedder(EmbedSettings(backend="torch", threads=threads)).embed(texts)
-    for backend in ("onnx", "onnx-int8"):
+    for backend in faster_backends():
         other = load_embedder(EmbedSettings(backend=backend, threads=threads)).embed(texts)
         cos = np.sum(torch_vectors * other, axis=1)
         verdict = "meets" if cos.mean() >= 0.99 else "misses"

@@ -24,7 +24,7 @@ Context variants (AnnoMI only: the other benchmarks have no order): a segment ve
 with the previous utterance's vector, unit(x + w * previous). Foreign codebooks: the share of
 test units that get any suggestion >= 0.5 from a codebook that does not belong to the text.
 
-    python benchmarks/zero_shot.py [--backend torch|onnx|onnx-int8] [--only NAME ...]
+    python benchmarks/zero_shot.py [--backend torch|onnx|onnx-int8|torch-bf16] [--only NAME ...]
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ import _datasets  # noqa: E402
 from _datasets import Benchmark, BenchEmbedder  # noqa: E402
 
 from pipeline.codebook import Codebook, load_codebook  # noqa: E402
+from pipeline.embed import BACKENDS  # noqa: E402
 from pipeline.suggest.background import BACKGROUND  # noqa: E402
 from pipeline.suggest import evaluate  # noqa: E402
 from pipeline.suggest.evaluate import tfidf_choice  # noqa: E402
@@ -197,7 +198,7 @@ def print_table(name: str, b: Benchmark, rows: dict[str, dict[str, float]]) -> N
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--backend", default="torch", choices=["torch", "onnx", "onnx-int8"])
+    parser.add_argument("--backend", default="torch", choices=list(BACKENDS))
     parser.add_argument("--only", nargs="*", choices=list(_datasets.BENCHMARKS), help="benchmarks to run (default: all)")
     args = parser.parse_args()
     embedder = BenchEmbedder(args.backend)

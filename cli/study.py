@@ -13,6 +13,7 @@ from cli.options import RAW_CSV, STUDY, open_study
 from cli.progress import shown
 from pipeline.carry import describe
 from pipeline.config import UNITS
+from pipeline.embed.seam import BACKENDS
 from pipeline.untrusted import write_csv
 
 __all__ = ["init", "ingest", "segment", "status", "suggest", "learn", "suggestions", "evaluate"]
@@ -143,7 +144,7 @@ def status(study_dir: Path, as_json: bool) -> None:
 @click.option("--top-k", type=int, help="Show at most K suggestions per segment (default: deductive.toml).")
 @click.option("--threshold", type=float, help="Calibrated score (0-1) a code needs to be suggested (default: deductive.toml).")
 @click.option("--model", help="Embedding model: the packaged default, a local sentence-transformers path, or 'fake'.")
-@click.option("--backend", type=click.Choice(["torch", "onnx", "onnx-int8"]), help="Embedding backend for this run.")
+@click.option("--backend", type=click.Choice(list(BACKENDS)), help="Embedding backend for this run.")
 @click.option("--learned/--definitions-only", default=None,
               help="Use (and first fit) a learned suggester, or only the codebook texts. Default: learned once enough decisions exist.")
 @click.option("--trust-pickle", is_flag=True,

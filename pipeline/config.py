@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline.embed.seam import EmbedSettings
+from pipeline.embed.seam import BACKENDS, EmbedSettings
 from pipeline.errors import ConfigError
 
 __all__ = [
@@ -170,8 +170,8 @@ def _check_ranges(name: str, obj: Any, where: str) -> None:
                 f"'segment.max_chars' ({obj.max_chars}), which must be >= 50"
             )
     if name == "embedding":
-        if obj.backend not in ("torch", "onnx", "onnx-int8"):
-            raise ConfigError(f"{where}: 'embedding.backend' is {obj.backend!r}; use torch, onnx or onnx-int8")
+        if obj.backend not in BACKENDS:
+            raise ConfigError(f"{where}: 'embedding.backend' is {obj.backend!r}; use one of {', '.join(BACKENDS)}")
         if obj.batch_size < 1 or (obj.threads is not None and obj.threads < 0):
             raise ConfigError(f"{where}: 'embedding.batch_size' must be >= 1 and 'embedding.threads' >= 0")
     if name == "suggest":
@@ -234,7 +234,7 @@ speaker_pattern = ""        # empty: the built-in pattern (Interviewer:, I:, P3:
 
 [embedding]
 model = "{s.embedding.model}"   # the packaged model, or a path to a sentence-transformers model
-backend = "{s.embedding.backend}"           # onnx (same vectors as torch, faster) | torch | onnx-int8 (approximate)
+backend = "{s.embedding.backend}"           # onnx (same vectors as torch, faster) | torch | onnx-int8 | torch-bf16 (approximate, faster)
 batch_size = {s.embedding.batch_size}
 threads = {s.embedding.threads or 0}                 # 0: library default
 

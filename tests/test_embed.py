@@ -119,7 +119,7 @@ def test_batches_are_sorted_by_length_and_rows_return_in_input_order() -> None:
 @pytest.mark.parametrize(
     "settings, fragment",
     [
-        (EmbedSettings(backend="tensorflow"), "torch, onnx, onnx-int8"),  # lists the choices
+        (EmbedSettings(backend="tensorflow"), "torch, onnx, onnx-int8, torch-bf16"),  # lists the choices
         (EmbedSettings(batch_size=0), "batch_size"),
         (EmbedSettings(threads=0), "threads"),
         (EmbedSettings(model="  "), "model is empty"),
@@ -451,3 +451,41 @@ def test_onnx_batches_bound_padding_and_keep_every_text() -> None:
     assert [lengths[b[0]] for b in out] == sorted((lengths[b[0]] for b in out), reverse=True)
     # spread 0: fixed batches in length order, as before
     assert [len(b) for b in batches(lengths, 4, 0.0)] == [4, 4, 4, 2]
+
+
+def test_bf16_refuses_a_cpu_without_native_bfloat16(model_folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("torch")
+    import torch
+
+    for name in ("_is_amx_tile_supported", "_is_avx512_bf16_supported"):
+        monkeypatch.setattr(torch.cpu, name, lambda: False, raising=False)
+    with pytest.raises(ModelError, match="native bfloat16.*'onnx'"):
+        load_embedder(EmbedSettings(model=str(model_folder), backend="torch-bf16"))
+
+
+def test_bf16_refuses_pooling_it_does_not_reproduce(model_folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("torch")
+    import pipeline.embed.bf16_backend as bf16_backend
+
+    monkeypatch.setattr(bf16_backend, "native_bf16", lambda: True)
+    _write_modules(model_folder, {"pooling_mode_cls_token": True})
+    with pytest.raises(ModelError, match="torch-bf16 backends do mean pooling only"):
+        load_embedder(EmbedSettings(model=str(model_folder), backend="torch-bf16"))
+
+
+@pytest.mark.integration
+def test_bf16_stays_close_to_torch_under_its_own_identity(torch_embedder: Embedder) -> None:
+    from pipeline.embed.bf16_backend import native_bf16
+
+    if not native_bf16():  # a CPU without it: the real model is refused, not run slowly
+        with pytest.raises(ModelError, match="native bfloat16"):
+            load_embedder(EmbedSettings(backend="torch-bf16", threads=2))
+        return
+    bf16 = load_embedder(EmbedSettings(backend="torch-bf16", threads=2))
+    texts = [*SIMILAR, UNRELATED, "ok", "word " * 400]
+    vectors = bf16.embed(texts)
+    assert vectors.dtype == np.float32 and vectors.shape == (5, 384)
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, rtol=1e-5)
+    cosines = (vectors * torch_embedder.embed(texts)).sum(axis=1)
+    assert 0.999 < cosines.min() and cosines.min() < 0.999999  # close, but not the same vectors
+    assert bf16.identity.endswith(":torch-bf16") and bf16.identity != torch_embedder.identity

@@ -3,6 +3,8 @@
 "onnx" (the default) runs the model's fp32 ONNX export; for a model it cannot reproduce
 (no export, other pooling, or vectors that differ from sentence-transformers') it logs
 one warning and uses torch, the same model. It never substitutes another model.
+"onnx-int8" and "torch-bf16" give approximate vectors, each under its own identity; each
+refuses (ModelError) where it cannot run, and nothing falls back to them.
 """
 
 from __future__ import annotations
@@ -30,6 +32,10 @@ def load_embedder(settings: EmbedSettings) -> Embedder:
     source = resolve_model(settings.model)
     if settings.backend == "torch":
         return _torch(source, settings)
+    if settings.backend == "torch-bf16":
+        from pipeline.embed.bf16_backend import load_bf16_embedder
+
+        return load_bf16_embedder(source, settings)
     from pipeline.embed.onnx_backend import CannotReproduce, load_onnx_embedder
 
     if settings.backend == "onnx-int8":
