@@ -243,6 +243,11 @@ def _write_modules(folder: Path, pooling: dict) -> None:
         (lambda f: _write_modules(f, {"pooling_mode_cls_token": True}), "mean pooling only"),
         # no tokenizer.json: the tokenizers library cannot tokenise like the model
         (lambda f: _write_modules(f, {"pooling_mode_mean_tokens": True}), "tokenizer.json"),
+        # sentence-transformers 6 writes one "pooling_mode" key (a model tuned here has it):
+        # mean pooling passes the pooling check, CLS does not
+        (lambda f: _write_modules(f, {"pooling_mode": "mean", "include_prompt": True}), "tokenizer.json"),
+        (lambda f: _write_modules(f, {"pooling_mode": "cls"}), "mean pooling only"),
+        (lambda f: _write_modules(f, {"pooling_mode": ["mean", "max"]}), "mean pooling only"),
     ],
 )
 def test_onnx_falls_back_to_torch_for_the_same_model_with_one_note(

@@ -27,7 +27,11 @@ from pipeline.errors import ModelError
 
 __all__ = ["RECIPE", "CannotReproduce", "OnnxEmbedder", "atomic_write", "batches", "load_onnx_embedder", "onnx_model_file"]
 
-_POOLING_OK = {"pooling_mode_mean_tokens": True}
+# Pooling config keys of sentence-transformers before 6 (one flag per mode), and their names in
+# the single "pooling_mode" key that sentence-transformers 6 writes (a fine-tuned model has it).
+_LEGACY_POOLING = {"pooling_mode_cls_token": "cls", "pooling_mode_max_tokens": "max",
+                   "pooling_mode_mean_tokens": "mean", "pooling_mode_mean_sqrt_len_tokens": "mean_sqrt_len_tokens",
+                   "pooling_mode_weightedmean_tokens": "weightedmean", "pooling_mode_lasttoken": "lasttoken"}
 BATCH_SPREAD = 0.8  # a batch's shortest text has at least this share of its longest's word pieces
 _MODULES_OK = ("Transformer", "Pooling", "Normalize")
 
@@ -170,6 +174,18 @@ def _load_tokenizer(source: ModelSource, max_tokens: int) -> Any:
     return tokenizer
 
 
+def pooling_modes(config: dict) -> set[str]:
+    """The pooling modes a sentence-transformers Pooling config turns on, in either format."""
+    modes = {_LEGACY_POOLING.get(key, key) for key, value in config.items()
+             if key.startswith("pooling_mode_") and value is True}
+    current = config.get("pooling_mode")
+    if isinstance(current, str):
+        modes.add(current)
+    elif isinstance(current, list):
+        modes.update(str(mode) for mode in current)
+    return modes
+
+
 def _check_pooling(source: ModelSource) -> None:
     """Refuse models whose pooling the numpy code would not reproduce exactly."""
     modules_file = source.path / "modules.json"
@@ -185,8 +201,8 @@ def _check_pooling(source: ModelSource) -> None:
         if kind == "Pooling":
             config_file = source.path / module.get("path", "") / "config.json"
             config = json.loads(config_file.read_text(encoding="utf-8")) if config_file.is_file() else {}
-            modes = {key for key, value in config.items() if key.startswith("pooling_mode") and value}
-            if modes != set(_POOLING_OK):
+            modes = pooling_modes(config)
+            if modes != {"mean"}:
                 raise CannotReproduce(
                     f"embedding model {source.name!r} pools with {sorted(modes)}; the onnx backends do mean pooling only"
                 )
