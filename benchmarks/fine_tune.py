@@ -8,7 +8,7 @@ transcripts (Cohen's kappa), beside zero-shot scores of each model. Minutes of f
 are printed with the machine's load average, since other work on the machine slows it.
 
     python benchmarks/fine_tune.py [--n 500] [--n 2000] [--bench annomi-counsellor] [--threads 2]
-    python benchmarks/fine_tune.py --n 2000 --probe-steps 20 --threads 2
+    python benchmarks/fine_tune.py --n 2000 --probe-steps 20 --threads 2 [--compare-loops]
 
 --probe-steps K runs only the first K steps of the N-confirmation run and prints the
 measured seconds per step and the time the whole run would take at that pace (an
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from dataclasses import replace
 import sys
 import tempfile
 import time
@@ -59,18 +60,26 @@ def progress(step: int, steps: int, seconds: float) -> None:
 
 
 def probe(base: Path, texts: list[str], labels: Labels, args) -> None:
-    """Time the first steps of a run and extrapolate (the full run does not fit the time available)."""
+    """Time the first steps of a run and extrapolate (the full run does not fit the time available).
+
+    With --compare-loops, the same steps run twice more, alternating: the loop as it was before
+    bfloat16 autocast and length batching (both off), and as it is now."""
     full = TuneSettings(threads=args.threads)
     steps = -(-len(contrastive_pairs(labels, full)) // full.batch_size) * full.epochs
-    settings = TuneSettings(threads=args.threads, max_pairs=args.probe_steps * full.batch_size)
-    with tempfile.TemporaryDirectory() as tmp:
-        started, load_before = time.perf_counter(), os.getloadavg()[0]
-        fine_tune(base, texts, labels, Path(tmp) / "tuned", settings, progress)
-        seconds = time.perf_counter() - started
-    per_step = seconds / args.probe_steps
-    print(f"  {len(texts)} confirmations: {steps} steps in all; the first {args.probe_steps} took {seconds:.0f} s "
-          f"({per_step:.1f} s per step incl. loading and saving, {args.threads or 'default'} threads, load average "
-          f"{load_before:.1f} -> {os.getloadavg()[0]:.1f}); EXTRAPOLATED whole run: {steps * per_step / 60:.0f} min")
+    loops = {"now": {}}
+    if args.compare_loops:
+        loops = {"before (float32, random batches)": {"bf16": False, "length_pool": 0}, "now": {}}
+    for name, changes in [*loops.items(), *(loops.items() if args.compare_loops else [])]:
+        settings = replace(full, max_pairs=args.probe_steps * full.batch_size, **changes)
+        with tempfile.TemporaryDirectory() as tmp:
+            started, load_before = time.perf_counter(), os.getloadavg()[0]
+            fine_tune(base, texts, labels, Path(tmp) / "tuned", settings, progress)
+            seconds = time.perf_counter() - started
+        per_step = seconds / args.probe_steps
+        print(f"  {len(texts)} confirmations, loop {name}: {steps} steps in all; the first {args.probe_steps} took "
+              f"{seconds:.0f} s ({per_step:.1f} s per step incl. loading and saving, {args.threads or 'default'} "
+              f"threads, load average {load_before:.1f} -> {os.getloadavg()[0]:.1f}); EXTRAPOLATED whole run: "
+              f"{steps * per_step / 60:.0f} min", flush=True)
 
 
 def main() -> None:
@@ -79,6 +88,8 @@ def main() -> None:
     parser.add_argument("--bench", default="annomi-counsellor")
     parser.add_argument("--threads", type=int, default=None, help="torch threads for fine-tuning (default: torch's)")
     parser.add_argument("--probe-steps", type=int, default=None, help="Run only this many steps and extrapolate the time.")
+    parser.add_argument("--compare-loops", action="store_true",
+                        help="With --probe-steps: also time the loop without bfloat16 and length batching, alternating.")
     args = parser.parse_args()
     bench = load(args.bench)
     task = lc.prepare(bench)
@@ -109,7 +120,7 @@ def main() -> None:
         print(f"  {len(rows)} confirmations: fine-tuning {minutes:.1f} min, {steps} steps, {60 * minutes / steps:.1f} s per step, "
               f"{args.threads or 'default'} threads (load average {load_before:.1f} -> {load_after:.1f} "
               f"on {os.cpu_count()} cores); learned kappa base {learned_base:.3f} -> tuned {learned_tuned:.3f} "
-              f"({learned_tuned - learned_base:+.3f}); zero-shot with the tuned model {zero_tuned:.3f}")
+              f"({learned_tuned - learned_base:+.3f}); zero-shot with the tuned model {zero_tuned:.3f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -264,6 +264,27 @@ def test_contrastive_pairs_follow_the_labels() -> None:
         assert a != b and (y[a] == y[b]) == (s == 1.0)
 
 
+def test_length_batches_keep_every_pair_once_and_cut_padding() -> None:
+    from pipeline.suggest.finetune import TuneSettings, length_batches
+
+    rng = np.random.default_rng(3)
+    texts = ["w " * int(n) for n in rng.integers(1, 200, 400)]
+    pairs = [(int(a), int(b), float(s)) for a, b, s in zip(rng.integers(0, 400, 800), rng.integers(0, 400, 800),
+                                                            rng.integers(0, 2, 800))]
+    settings = TuneSettings(batch_size=16, length_pool=10)
+    batches = length_batches(pairs, texts, settings)
+    assert sorted(p for b in batches for p in b) == sorted(pairs)  # nothing lost, nothing repeated
+    assert all(1 <= len(b) <= 16 for b in batches)
+
+    def padded(bs):  # noqa: ANN001, ANN202 - the tokens a batch runs: its longest text x its size, for both sides
+        return sum(len(b) * max(max(len(texts[a]), len(texts[c])) for a, c, _ in b) for b in bs)
+
+    in_order = [pairs[k:k + 16] for k in range(0, len(pairs), 16)]
+    assert padded(batches) < 0.75 * padded(in_order)
+    assert length_batches(pairs, texts, settings) == batches  # seeded
+    assert [len(b) for b in length_batches(pairs, texts, TuneSettings(batch_size=16, length_pool=1))] == [16] * 50
+
+
 @pytest.mark.integration  # fine-tunes the real packaged model for 2 steps (minutes on a busy machine)
 def test_learn_fine_tune_saves_a_tuned_model_that_later_runs_use(decided: Path) -> None:
     from pipeline.suggest import training
@@ -278,6 +299,7 @@ def test_learn_fine_tune_saves_a_tuned_model_that_later_runs_use(decided: Path) 
         assert steps == [1, 2]
         tuned = study.root / "models" / model.card["tuned_model"]
         assert (tuned / "model.safetensors").exists() and model.card["tuned_from"] == base
+        assert model.card["tuned_precision"] in ("bfloat16 autocast", "float32")
         assert model.card["embedding_model"] != base  # its own identity in the embedding cache
         report = study.suggest()
         assert report.model == model.card["embedding_model"]

@@ -139,8 +139,9 @@ def learn(store: Store, codebook: Codebook, embedder: TextEmbedder, models_dir: 
           tuned: dict | None = None) -> LearnedModel:
     """Fit, cross-validate and save a learned suggester from the decision log.
 
-    tuned: {"tuned_from": base model identity, "tuned_model": "tuned/<folder>"} when the
-    embedder is a fine-tuned model (recorded in the card, so later runs load it).
+    tuned: {"tuned_from": base model identity, "tuned_model": "tuned/<folder>",
+    "tuned_precision": ...} when the embedder is a fine-tuned model (recorded in the card, so
+    later runs load it).
     Raises InputError, saving nothing, when no code has enough confirmations."""
     data = training_data(store, codebook, coders)
     if not data.segment_ids or data.labels.positives().sum() == 0:
@@ -201,7 +202,7 @@ def learn_tuned(store: Store, codebook: Codebook, base: EmbedSettings, models_di
     then learn on the tuned model's vectors. A failure removes the tuned model again."""
     from pipeline.embed import load_embedder
     from pipeline.embed.source import resolve_model
-    from pipeline.suggest.finetune import fine_tune
+    from pipeline.suggest.finetune import fine_tune, uses_bf16
 
     if base.model == "fake":
         raise InputError("--fine-tune needs a real sentence-transformers model, not the fake test embedder")
@@ -217,7 +218,8 @@ def learn_tuned(store: Store, codebook: Codebook, base: EmbedSettings, models_di
     try:
         embedder = load_embedder(replace(base, model=str(target)))
         return learn(store, codebook, embedder, models_dir, coders,
-                     tuned={"tuned_from": base_identity, "tuned_model": f"{TUNED_DIR}/{folder}"})
+                     tuned={"tuned_from": base_identity, "tuned_model": f"{TUNED_DIR}/{folder}",
+                            "tuned_precision": "bfloat16 autocast" if uses_bf16(settings) else "float32"})
     except Exception:
         shutil.rmtree(target, ignore_errors=True)
         raise
