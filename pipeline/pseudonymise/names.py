@@ -55,6 +55,11 @@ NOT_NAMES = frozenset("""
 tell thank thanks yes no okay ok sure well right so hello hi bye sorry please say describe walk
 gp cto ceo cfo coo hr it pa email e-mail gmail
 """.split())
+# Words that are never a name part on their own: a name the model found as "The Lawn" or
+# "Friends of Ely" must not make every "The" or "of" a person.
+_NOT_PARTS = frozenset("""
+the a an and of for in on at to from with by or our my your their his her its this that
+""".split())
 # A lower-case word after these is a verb or a question ("will you", "may I"), not a name.
 _AFTER_MODAL = frozenset("i you we he she they it be not have there this that".split())
 # After these a capitalised common-word name at a sentence start is a verb: "Mark my words".
@@ -204,7 +209,7 @@ class NameMatcher:
             if known.kind == "PERSON":
                 self.first_names.update(w.split()[0] for w in (normalise(known.name), fold(normalise(known.name))) if " " in w)
                 for part in dict.fromkeys(normalise(known.name).split() + fold(normalise(known.name)).split()):
-                    if len(part) >= 2:
+                    if len(part) >= 2 and part not in _NOT_PARTS:
                         self._add(part, entity, known.kind, False, known.origin)
         alternatives = sorted(self.forms, key=len, reverse=True)
         body = "|".join(r"\s+".join(map(re.escape, form.split())) for form in alternatives)
