@@ -8,7 +8,8 @@ Configurations, in one run on the same texts:
     + names list          ... + the researcher's names list (benchmarks/pseudonymise/names.txt)
 
 Recall: share of gold mentions whose every character is replaced (by any code: a name
-coded as a place is still hidden; a leading title such as "Dr" or "Aunty" may stay).
+coded as a place is still hidden; a leading title such as "Dr" or "Aunty", a leading
+"the" and a trailing possessive "'s" may stay).
 Precision: share of replacements that overlap a gold mention. Consistency: share of gold
 entities (mentioned 2+ times and found) whose found mentions all got one code, and share
 of codes that stand for one gold entity only.
@@ -50,6 +51,10 @@ PARTS = {"dev": "dev", "heldout3": "held out 3"}
 # A title before a name ("Dr Rhys Evans") identifies no one: the name after it must be hidden.
 TITLE = re.compile(r"(?:Dr|Mr|Mrs|Ms|Miss|Prof|Professor|Frau|Herr|Pani|Rev|Reverend|Sergeant|Constable|"
                    r"Chief|Imam|Nurse|Matron|Attorney|Aunty|Uncle|Nana|Nan|Mama)\.?\s+")
+# Nor does an article before it or a possessive ending after it: "the [ORG_01]'s office" hides
+# "the Lantern Trust's office" (the gold of transcripts 45-61 includes both in the mark).
+ARTICLE = re.compile(r"(?:the|The)\s+")
+POSSESSIVE = re.compile(r"(?:['’]s|(?<=s)['’])$")
 
 
 def parse(raw: str) -> tuple[str, list[tuple[int, int, str, str]]]:
@@ -113,8 +118,7 @@ def score(docs: list[dict], mentions: list) -> dict[str, dict[str, tuple[int, in
                 covered[i] = True
         split = part_of(d)
         for s, e, kind, _ in d["gold"]:
-            title = TITLE.match(d["text"], s, e)
-            hit = all(covered[title.end() if title else s:e])
+            hit = all(covered[slice(*must_hide(d["text"], s, e))])
             for bucket in (split, "all"):
                 for k in (kind, "ALL"):
                     result[bucket][k][0] += hit
@@ -125,6 +129,17 @@ def score(docs: list[dict], mentions: list) -> dict[str, dict[str, tuple[int, in
                 result[bucket]["precision"][0] += good
                 result[bucket]["precision"][1] += 1
     return result
+
+
+def must_hide(text: str, start: int, end: int) -> tuple[int, int]:
+    """The part of a gold mention that must be replaced: without a leading title or
+    article and a trailing possessive, which identify no one."""
+    for lead in (ARTICLE, TITLE):
+        match = lead.match(text, start, end)
+        if match and match.end() < end:
+            start = match.end()
+    tail = POSSESSIVE.search(text, start, end)
+    return start, tail.start() if tail and tail.start() > start else end
 
 
 def consistency(docs: list[dict], mentions: list) -> tuple[float, float]:
