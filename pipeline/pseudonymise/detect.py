@@ -18,6 +18,7 @@ from pipeline.pseudonymise.entities import CODE_RE, Mention, make_code, normalis
 from pipeline.pseudonymise.names import (COMMON_WORD_NAMES, MODEL_ORIGIN, NOT_NAMES, ROLE_WORDS, SHAPE_ORIGIN, KnownName,
                                          NameMatcher)
 from pipeline.pseudonymise.orgs import acronym_of, find_orgs, host_labels
+from pipeline.pseudonymise.phrases import find_contact_names, find_phrase_gaps
 from pipeline.pseudonymise.places import find_person_gaps, find_place_gaps, find_units
 from pipeline.pseudonymise.rules import find_rules
 from pipeline.pseudonymise.shapes import find_shapes
@@ -119,7 +120,9 @@ def _inside_model(found: list[Mention]) -> list[Mention]:
 def _fill_gaps(kept: list[Mention], source: SourceText) -> list[Mention]:
     """Places and people by the words around them ("in Ardmore", an address's parts, "her
     husband Ion") where nothing else was found."""
-    for start, end, kind in [*find_person_gaps(source.text), *find_place_gaps(source.text)]:
+    contacts = [(m.start, m.end) for m in kept if m.source == "rule" and m.kind in ("PHONE", "EMAIL", "URL")]
+    for start, end, kind in [*find_person_gaps(source.text), *find_place_gaps(source.text),
+                             *find_contact_names(source.text, contacts), *find_phrase_gaps(source.text)]:
         overlapping = [m for m in kept if m.start < end and start < m.end]
         # a model finding strictly inside ("Newcastle" of "Newcastle upon Tyne"), or a listed
         # name of the same kind ("Rhys" of "Rhys ap Gwynedd"), gives way

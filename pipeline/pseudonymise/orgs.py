@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from typing import Iterable, Iterator
 
-__all__ = ["find_orgs", "acronym_of", "host_labels"]
+__all__ = ["find_orgs", "acronym_of", "host_labels", "COMMON_BRANDS"]
 
 # Host labels that name no one: the www, mail and portal parts, domain endings, and the
 # reserved example domains.
@@ -35,7 +35,7 @@ _WORD = r"[A-Z0-9][\w'’&+-]*"
 _RUN = re.compile(rf"(?<![\w@./-]){_WORD}(?:\s+(?:(?:of|and|&|the|for|on|in|de)\s+)?{_WORD}){{0,6}}")
 _MINOR = frozenset("of and & the for on in de".split())
 # Widely used platforms and degrees: they identify no one.
-_COMMON_BRANDS = frozenset("""
+COMMON_BRANDS = frozenset("""
 whatsapp youtube linkedin facebook instagram twitter google gmail outlook zoom skype signal telegram snapchat
 reddit discord powerpoint facetime paypal tiktok github javascript playstation
 sharepoint onedrive onenote macbook chatgpt phd mphil dphil bsc msc ma ba covid
@@ -95,19 +95,19 @@ def find_orgs(text: str, labels: set[str]) -> Iterator[tuple[int, int, str]]:
         yield from _named_by_address(text, labels)
     for match in _CAMEL.finditer(text):
         word = match.group(0)
-        if word.lower() not in _COMMON_BRANDS and not _NAME_PREFIX.match(word):
+        if word.lower() not in COMMON_BRANDS and not _NAME_PREFIX.match(word):
             tail = _CAP_AFTER.match(text, match.end())
             yield match.start(), tail.end() if tail else match.end(), "ORG"
     for match in _APP.finditer(text):
         span = _trimmed(match)
-        if span and match.group("name").lower() not in _COMMON_BRANDS:
+        if span and match.group("name").lower() not in COMMON_BRANDS:
             yield span[0], match.end() if match.group("app") else span[1], "ORG"
     for pattern in (_CALLED, _APPOSITION):
         for match in pattern.finditer(text):
             if pattern is _APPOSITION and set(match.group("between").split()) & _FUNCTION:
                 continue  # "Maria, the nurse at the practice": a person, then a place
             span = _trimmed(match)
-            if span and span[1] - span[0] >= 3 and match.group("name").lower() not in _COMMON_BRANDS:
+            if span and span[1] - span[0] >= 3 and match.group("name").lower() not in COMMON_BRANDS:
                 yield span[0], span[1], "ORG"
 
 

@@ -1,0 +1,123 @@
+"""Names by their capitals alone, for the gaps the model and the other shapes leave:
+
+- a run of two or more capitalised words inside a sentence ("with Diamond Light Source
+  in", "go on Network Rail", "Doctors of the World"): English capitalises such a run
+  mid-sentence only for a name (or a title, a month, a language: those are left out);
+- an acronym of three to six capitals inside a lower-case sentence ("funded by FCDO",
+  "the drivers join ASLEF"), unless it is one of the generic abbreviations every
+  transcript uses (ID, NHS, GP, CEO, PDF ...).
+
+A sentence's first word is capitalised anyway, so a run must not start a sentence, and
+a line in capitals (a heading, a shouted sentence) is skipped. These only fill gaps: the
+caller drops them where anything else was found over the same words.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterator
+
+from pipeline.pseudonymise.orgs import COMMON_BRANDS
+
+__all__ = ["find_phrase_gaps", "find_contact_names"]
+
+_WORD = r"[A-Z][\w'’&-]*"
+_CONNECT = r"(?:(?:of|and|&|the|for|de|du|la|le|von|van)\s){0,2}"
+_RUN = re.compile(rf"(?<![\w'’&.@/-]){_WORD}(?:\s{_CONNECT}{_WORD})+")
+_ACRONYM = re.compile(r"(?<![\w'’&.@/-])[A-Z](?:[A-Z]|&(?=[A-Z])){2,7}(?![\w@/'’-]|\.\w)")
+# Words a run never starts with (sentence words, pronouns, greetings) nor holds (months,
+# days, festivals: "Christmas Day", "Monday Club" is rare).
+_NOT_FIRST = frozenset("""
+The A An Our Their This That These Those My Your His Her Its We I You They He She It And But Or So If
+When Where What Which Who Why How Then There Here Yes No Okay Ok Well Also Every Each Some Any All
+Mr Mrs Ms Miss Mx Dr Prof Sir Dame Dear Hi Hello Thanks Thank Please Oh Ah Um Uh Just Not Only Both
+Me Us Him Them I'm I'll I'd I've It's That's There's We're We'll They're You're He's She's Let's Can Could Would Should
+""".split())
+_CALENDAR = frozenset("""
+January February March April May June July August September October November December Jan Feb Mar Apr
+Jun Jul Aug Sep Sept Oct Nov Dec Monday Tuesday Wednesday Thursday Friday Saturday Sunday Christmas
+Easter Eid Ramadan Diwali Hanukkah Passover Lent Advent Halloween Year Day Eve Week Term
+""".split())
+# Job titles people capitalise ("our Practice Manager", "the Link Worker"): a role, not a name.
+_ROLE_LAST = frozenset("""
+Manager Worker Officer Nurse Lead Director Coordinator Co-ordinator Assistant Adviser Advisor Teacher
+Head Chair Secretary Treasurer Consultant Practitioner Therapist Visitor Midwife Registrar Engineer
+Analyst Administrator Supervisor Executive Clerk Inspector Commissioner Champion Navigator Coach
+""".split())
+# Abbreviations of roles, documents, qualifications and everyday things: they name no one.
+_GENERIC_ACRONYMS = frozenset("""
+NHS GP GPS CEO CTO CFO COO CSO CIO HR IT ID IDS PDF URL CV TV PC OK UK USA EU UN US AM PM BST GMT UTC
+FAQ CSV API AI SMS PIN PPE CCTV MOT VIP ASAP ETA FYI DIY ATM USB SIM NFC QR DNA HIV AIDS ADHD PTSD OCD ASD
+ESOL ESL EAL GCSE CPD GDPR DPA DPIA NDA KPI ROI VAT PAYE MFA LGBT LGBTQ BSL DOI ORCID PHD MSC MBA BSC
+SEN SEND EHCP OT CHC PCN ICU ITU A&E ENT MRI CT ECG DBS CRB NI NINO UPN URN CRN BRP CAS UKPRN ODS
+TBC TBD RSVP AKA NB PS PTO ASAP FOI SAR DSAR IVF TB COVID CV NEET SENCO CIC CIO LLP LTD PLC INC NGO
+HGV LGV RTA PA VA GI DC LA NYC SUV CPR AED DNR DNACPR IEP IDP SIRB REC IRB UBRN ISIR FAFSA EIN SSN
+WIFI HTML PHP SQL CRM ERP SaaS IOS MAC CPU RAM VPN LAN WAN MP MSP MEP QC KC JP CBE OBE MBE
+""".split())
+
+
+def find_phrase_gaps(text: str) -> Iterator[tuple[int, int, str]]:
+    """(start, end, "ORG") of capitalised runs and acronyms inside sentences; the caller
+    keeps only those that overlap nothing else it found."""
+    for match in _RUN.finditer(text):
+        span = _name_in_run(text, match)
+        if span:
+            yield span[0], span[1], "ORG"
+    for match in _ACRONYM.finditer(text):
+        if match.group(0).upper() not in _GENERIC_ACRONYMS and _in_lower_case_line(text, match.start()):
+            yield match.start(), match.end(), "ORG"
+
+
+# A capitalised run ending right before ", " (a contact's list entry: "Combat Minds, 0808 ...")
+_BEFORE_CONTACT = re.compile(rf"{_WORD}(?:\s(?:(?:of|and|&|the|for)\s)?{_WORD}){{0,5}},\s*$")
+
+
+def find_contact_names(text: str, contacts: list[tuple[int, int]]) -> Iterator[tuple[int, int, str]]:
+    """(start, end, "ORG") of the capitalised name said just before a phone number, e-mail
+    or web address ("Energy: Manchester Care and Repair, 0161 496 0599"), also where it
+    starts a sentence (a sentence word such as "Then" is dropped)."""
+    for start, _ in contacts:
+        match = _BEFORE_CONTACT.search(text, max(0, start - 80), start)
+        if not match:
+            continue
+        words = list(re.finditer(r"\S+", match.group(0).rstrip(", \t")))
+        while words and (words[0].group(0) in _NOT_FIRST or not words[0].group(0)[:1].isupper()):
+            words = words[1:]
+        names = [w.group(0) for w in words]
+        if names and not _dated(names) and names[-1] not in _ROLE_LAST and " ".join(names).lower() not in COMMON_BRANDS:
+            yield match.start() + words[0].start(), match.start() + words[-1].end(), "ORG"
+
+
+def _name_in_run(text: str, match: re.Match[str]) -> tuple[int, int] | None:
+    """The run without its sentence-starting first word; None for a title, a date or
+    a run that starts a sentence or lies in a line of capitals."""
+    words = list(re.finditer(r"\S+", match.group(0)))
+    start = match.start()
+    if _starts_sentence(text, start) or words[0].group(0) in _NOT_FIRST:
+        words = words[1:]
+        while words and not words[0].group(0)[:1].isupper():
+            words = words[1:]
+    capitals = [w.group(0) for w in words if w.group(0)[:1].isupper()]
+    if len(capitals) < 2 or words[0].group(0) in _NOT_FIRST or not _in_lower_case_line(text, start):
+        return None
+    if _dated(capitals) or capitals[-1] in _ROLE_LAST or all(w.upper() in _GENERIC_ACRONYMS for w in capitals):
+        return None
+    return start + words[0].start(), start + words[-1].end()
+
+
+def _dated(words: list[str]) -> bool:
+    """Whether a word is a month, day or festival, also plural or possessive ("Wednesdays")."""
+    return any(w in _CALENDAR or re.sub(r"(?:['’]s|s['’]?)$", "", w) in _CALENDAR for w in words)
+
+
+def _starts_sentence(text: str, start: int) -> bool:
+    before = text[max(0, start - 4):start].rstrip(" \t\"“'‘(")
+    return not before or before[-1] in ".!?:\n"
+
+
+def _in_lower_case_line(text: str, position: int) -> bool:
+    """Whether the line around ``position`` is mostly lower case (not a heading in capitals)."""
+    end = text.find("\n", position)
+    line = text[text.rfind("\n", 0, position) + 1:end if end >= 0 else len(text)]
+    letters = [c for c in line if c.isalpha()]
+    return sum(c.islower() for c in letters) >= len(letters) / 2

@@ -1,0 +1,55 @@
+"""Names by their capitals (pipeline/pseudonymise/phrases.py), on invented examples."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.pseudonymise.detect import SourceText, detect
+from pipeline.pseudonymise.phrases import find_contact_names, find_phrase_gaps
+
+
+@pytest.mark.parametrize("text, found", [
+    # a capitalised run inside a sentence, with "of"/"and" inside it
+    ("We worked with Lantern Owl Systems in Wexcombe.", ["Lantern Owl Systems"]),
+    ("Referrals came from Friends of the Hollow and Pell Valley Carers.", ["Friends of the Hollow and Pell Valley Carers"]),
+    # a sentence's first word is capitalised anyway: the run starts after it
+    ("Ask Brimble Works about it.", ["Brimble Works"]),
+    # an acronym in a lower-case sentence
+    ("She was funded by QXTF last year.", ["QXTF"]),
+    # not names: one capitalised word, dates and festivals, job titles, generic abbreviations
+    ("We met Kestrel once.", []),
+    ("It was Christmas Day, then New Year and Easter Monday.", []),
+    ("He is our Practice Manager and the Link Worker.", []),
+    ("Her NHS number and the PDF and the GP.", []),
+    # a line in capitals (a heading or a shouted line) is skipped
+    ("TOUR SHEET FOR BRANWELL MILLS\nwe left at nine.", []),
+])
+def test_capitalised_runs_and_acronyms(text: str, found: list[str]) -> None:
+    assert [text[s:e] for s, e, _ in find_phrase_gaps(text)] == found
+
+
+@pytest.mark.parametrize("text, found", [
+    ("Housing: Tarnbeck Care and Repair, 01632 960 111.", ["Tarnbeck Care and Repair"]),
+    ("Then Ollery Fresh, orders@ollery.example.com.", ["Ollery Fresh"]),
+    # a day or a role before a number is not a name
+    ("Wednesdays, 01632 960 112. Our Duty Manager, 01632 960 113.", []),
+])
+def test_names_said_before_a_contact(text: str, found: list[str]) -> None:
+    contacts = [(m.start(), m.end()) for m in __import__("re").finditer(r"01632 960 \d{3}|\S+@\S+\.com", text)]
+    assert [text[s:e] for s, e, _ in find_contact_names(text, contacts)] == found
+
+
+def test_a_capitalised_run_only_fills_gaps() -> None:
+    """A listed person is not turned into an organisation; the run finds what is left."""
+    from pipeline.pseudonymise.names import KnownName
+
+    text = "Ann: I rang Mirela Dobos with Pelham Wick Bakers yesterday."
+    found = detect([SourceText("a", text, ())], [KnownName("Mirela Dobos", "PERSON")], None)
+    assert [(m.text, m.kind) for m in found] == [("Mirela Dobos", "PERSON"), ("Pelham Wick Bakers", "ORG")]
+
+
+def test_a_capitalised_run_replaces_a_shorter_model_finding_inside_it() -> None:
+    text = "Ann: We buy from Westmoor Fresh now."
+    start = text.index("Westmoor")
+    model = lambda t, spans: [(start, start + len("Westmoor"), "PERSON")]  # noqa: E731
+    assert [m.text for m in detect([SourceText("a", text, ())], [], model)] == ["Westmoor Fresh"]
