@@ -124,13 +124,20 @@ def _fill_gaps(kept: list[Mention], source: SourceText) -> list[Mention]:
     for start, end, kind in [*find_person_gaps(source.text), *find_place_gaps(source.text),
                              *find_contact_names(source.text, contacts), *find_phrase_gaps(source.text)]:
         overlapping = [m for m in kept if m.start < end and start < m.end]
-        # a model finding strictly inside ("Newcastle" of "Newcastle upon Tyne"), or a listed
-        # name of the same kind ("Rhys" of "Rhys ap Gwynedd"), gives way
-        if all((m.source == "model" or (m.source == "list" and m.kind == kind)) and start <= m.start
-               and m.end <= end and m.end - m.start < end - start for m in overlapping):
+        if all(_gives_way(m, start, end, kind) for m in overlapping):
             kept = [m for m in kept if m not in overlapping]
             kept.append(_mention(source, start, end, kind, "pattern", normalise(source.text[start:end], kind)))
     return sorted(kept, key=lambda m: m.start)
+
+
+def _gives_way(found: Mention, start: int, end: int, kind: str) -> bool:
+    """Whether a finding strictly inside a name found by position gives way to it: the
+    model's ("Newcastle" of "Newcastle upon Tyne"), a listed name of the same kind ("Rhys"
+    of "Rhys ap Gwynedd"), or a shorter organisation or place found by shape ("Carers
+    Trust" of "Carers Trust Tamar", the street "Spinney Hill" of "Spinney Hill Garments")."""
+    inside = start <= found.start and found.end <= end and found.end - found.start < end - start
+    return inside and (found.source == "model" or (found.source == "list" and found.kind == kind)
+                       or (found.source == "pattern" and found.kind in ("ORG", "PLACE")))
 
 
 def _distinctive(name: str) -> bool:

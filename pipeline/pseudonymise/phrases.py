@@ -69,7 +69,7 @@ def find_phrase_gaps(text: str) -> Iterator[tuple[int, int, str]]:
 
 
 # A capitalised run ending right before ", " (a contact's list entry: "Combat Minds, 0808 ...")
-_BEFORE_CONTACT = re.compile(rf"{_WORD}(?:\s(?:(?:of|and|&|the|for)\s)?{_WORD}){{0,5}},\s*$")
+_BEFORE_CONTACT = re.compile(rf"{_WORD}(?:\s{_CONNECT}{_WORD}){{0,5}},\s*$")
 
 
 def find_contact_names(text: str, contacts: list[tuple[int, int]]) -> Iterator[tuple[int, int, str]]:
@@ -80,7 +80,7 @@ def find_contact_names(text: str, contacts: list[tuple[int, int]]) -> Iterator[t
         match = _BEFORE_CONTACT.search(text, max(0, start - 80), start)
         if not match:
             continue
-        words = list(re.finditer(r"\S+", match.group(0).rstrip(", \t")))
+        words = _after_verb(list(re.finditer(r"\S+", match.group(0).rstrip(", \t"))))
         while words and (words[0].group(0) in _NOT_FIRST or not words[0].group(0)[:1].isupper()):
             words = words[1:]
         names = [w.group(0) for w in words]
@@ -89,20 +89,29 @@ def find_contact_names(text: str, contacts: list[tuple[int, int]]) -> Iterator[t
 
 
 def _name_in_run(text: str, match: re.Match[str]) -> tuple[int, int] | None:
-    """The run without its sentence-starting first word; None for a title, a date or
-    a run that starts a sentence or lies in a line of capitals."""
+    """The run without its sentence-starting first word or a verb before a "the"; None
+    for a title, a date or a run in a line of capitals."""
     words = list(re.finditer(r"\S+", match.group(0)))
     start = match.start()
-    if _starts_sentence(text, start) or words[0].group(0) in _NOT_FIRST:
-        words = words[1:]
-        while words and not words[0].group(0)[:1].isupper():
-            words = words[1:]
-    capitals = [w.group(0) for w in words if w.group(0)[:1].isupper()]
-    if len(capitals) < 2 or words[0].group(0) in _NOT_FIRST or not _in_lower_case_line(text, start):
+    trimmed = _after_verb(words)
+    if len(trimmed) == len(words) and (_starts_sentence(text, start) or words[0].group(0) in _NOT_FIRST):
+        trimmed = words[1:]  # "Ask Brimble Works": the sentence's first word is capitalised anyway
+    while trimmed and not trimmed[0].group(0)[:1].isupper():
+        trimmed = trimmed[1:]
+    capitals = [w.group(0) for w in trimmed if w.group(0)[:1].isupper()]
+    if len(capitals) < 2 or trimmed[0].group(0) in _NOT_FIRST or not _in_lower_case_line(text, start):
         return None
     if _dated(capitals) or capitals[-1] in _ROLE_LAST or all(w.upper() in _GENERIC_ACRONYMS for w in capitals):
         return None
-    return start + words[0].start(), start + words[-1].end()
+    return start + trimmed[0].start(), start + trimmed[-1].end()
+
+
+def _after_verb(words: list[re.Match[str]]) -> list[re.Match[str]]:
+    """The words after an inner lower-case "the" that follows no "of" or "for": "Contact
+    the Riverside Trust" is a verb, then a name ("Friends of the Earth" stays whole)."""
+    cut = [i for i, w in enumerate(words) if i and w.group(0) == "the"
+           and words[i - 1].group(0) not in ("of", "for", "&", "and", "on", "upon")]
+    return words[cut[-1] + 1:] if cut else words
 
 
 def _dated(words: list[str]) -> bool:

@@ -53,3 +53,19 @@ def test_a_capitalised_run_replaces_a_shorter_model_finding_inside_it() -> None:
     start = text.index("Westmoor")
     model = lambda t, spans: [(start, start + len("Westmoor"), "PERSON")]  # noqa: E731
     assert [m.text for m in detect([SourceText("a", text, ())], [], model)] == ["Westmoor Fresh"]
+
+
+def test_a_shorter_shape_inside_a_capitalised_run_gives_way() -> None:
+    """The street shape "Tollard Hill" inside "Tollard Hill Garments": the run is the name."""
+    text = "Ann: The shirts come from Tollard Hill Garments in the east."
+    assert [m.text for m in detect([SourceText("a", text, ())], [], None)] == ["Tollard Hill Garments"]
+
+
+@pytest.mark.parametrize("text, found", [
+    # a capitalised verb before "the" is not part of the name; "of the" inside a name is
+    ("Please Contact the Brindle Road Trust, 01632 960 114.", ["Brindle Road Trust"]),
+    ("Carers: Friends of the Marsh, 01632 960 115.", ["Friends of the Marsh"]),
+])
+def test_a_contact_name_starts_after_a_verb_and_the(text: str, found: list[str]) -> None:
+    contacts = [(m.start(), m.end()) for m in __import__("re").finditer(r"01632 960 \d{3}", text)]
+    assert [text[s:e] for s, e, _ in find_contact_names(text, contacts)] == found
