@@ -19,7 +19,7 @@ from pipeline.pseudonymise.names import (COMMON_WORD_NAMES, MODEL_ORIGIN, NOT_NA
                                          NameMatcher)
 from pipeline.pseudonymise.orgs import acronym_of, find_orgs, host_labels
 from pipeline.pseudonymise.phrases import find_contact_names, find_phrase_gaps
-from pipeline.pseudonymise.places import find_person_gaps, find_place_gaps, find_units
+from pipeline.pseudonymise.places import find_person_gaps, find_place_gaps, find_places_after, find_units
 from pipeline.pseudonymise.rules import find_rules
 from pipeline.pseudonymise.shapes import find_shapes
 
@@ -121,8 +121,10 @@ def _fill_gaps(kept: list[Mention], source: SourceText) -> list[Mention]:
     """Places and people by the words around them ("in Ardmore", an address's parts, "her
     husband Ion") where nothing else was found."""
     contacts = [(m.start, m.end) for m in kept if m.source == "rule" and m.kind in ("PHONE", "EMAIL", "URL")]
+    sites = [m.end for m in kept if m.kind in ("ORG", "PLACE")]
     for start, end, kind in [*find_person_gaps(source.text), *find_place_gaps(source.text),
-                             *find_contact_names(source.text, contacts), *find_phrase_gaps(source.text)]:
+                             *find_places_after(source.text, sites), *find_contact_names(source.text, contacts),
+                             *find_phrase_gaps(source.text)]:
         overlapping = [m for m in kept if m.start < end and start < m.end]
         if all(_gives_way(m, start, end, kind) for m in overlapping):
             kept = [m for m in kept if m not in overlapping]

@@ -93,15 +93,19 @@ def _name_in_run(text: str, match: re.Match[str]) -> tuple[int, int] | None:
     for a title, a date or a run in a line of capitals."""
     words = list(re.finditer(r"\S+", match.group(0)))
     start = match.start()
-    trimmed = _after_verb(words)
-    if len(trimmed) == len(words) and (_starts_sentence(text, start) or words[0].group(0) in _NOT_FIRST):
+    # "at The Lawn": a capital "The" inside a sentence belongs to the name
+    named_the = words[0].group(0) == "The" and not _starts_sentence(text, start)
+    trimmed = words if named_the else _after_verb(words)
+    if not named_the and len(trimmed) == len(words) and (_starts_sentence(text, start) or words[0].group(0) in _NOT_FIRST):
         trimmed = words[1:]  # "Ask Brimble Works": the sentence's first word is capitalised anyway
     while trimmed and not trimmed[0].group(0)[:1].isupper():
         trimmed = trimmed[1:]
     capitals = [w.group(0) for w in trimmed if w.group(0)[:1].isupper()]
-    if len(capitals) < 2 or trimmed[0].group(0) in _NOT_FIRST or not _in_lower_case_line(text, start):
+    if len(capitals) < 2 or (trimmed[0].group(0) in _NOT_FIRST and not named_the):
         return None
-    if _dated(capitals) or capitals[-1] in _ROLE_LAST or all(w.upper() in _GENERIC_ACRONYMS for w in capitals):
+    if not _in_lower_case_line(text, start) or _dated(capitals) or capitals[-1] in _ROLE_LAST:
+        return None
+    if all(w.upper() in _GENERIC_ACRONYMS for w in capitals if w != "The"):
         return None
     return start + trimmed[0].start(), start + trimmed[-1].end()
 

@@ -18,22 +18,28 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
-__all__ = ["find_place_gaps", "find_person_gaps", "find_units"]
+__all__ = ["find_place_gaps", "find_person_gaps", "find_units", "find_places_after"]
 
 _WORD = r"[A-Z][\w'’-]*"
 _NAME = rf"{_WORD}(?:[\s-]+(?:(?:upon|on|y|im|under|le|la|de)\s+)?{_WORD}){{0,2}}"
-_LOCATED = re.compile(rf"\b(?:in|near|from|outside|around|at)\s+(?P<name>{_NAME})")
+# "in Ardmore", "In Kargi", "to Chermside, Redcliffe and Caboolture": each item of the list counts
+_LOCATED = re.compile(rf"\b(?:[Ii]n|near|from|outside|around|at|to|via|towards|between|covers?|covering)\s+"
+                      rf"(?P<name>{_NAME}(?:(?:\s*,\s*|\s+(?:and|or)\s+){_NAME})*)")
 _NOT_PLACES = frozenset("""
 January February March April May June July August September October November December
 Monday Tuesday Wednesday Thursday Friday Saturday Sunday Christmas Easter Ramadan Eid Diwali
 Hanukkah Passover Lent Advent Spring Summer Autumn Winter Year First Last Least Most All Times
-The A An My Our Your His Her Their This That I It Total Fact Person English
+The A An My Our Your His Her Their This That I It Total Fact Person English I'm I'll I'd I've
+Yes No Okay Ok Well So And But Or Then Thanks Thank Please Sorry Right Sure Both Either
 """.split())
 _NOT_NAMES = frozenset("The A An My Our Your His Her Their This That I It He She We They You Monday Tuesday Wednesday Thursday Friday".split())
 _POSTCODE = r"[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}\b"
 _ADDRESS = re.compile(rf"(?P<parts>(?:[A-Z0-9][\w'’-]*(?:\s+(?:upon|on|y|im|of|the|[A-Z0-9][\w'’-]*))*,\s+){{1,4}})"
                       rf"{_POSTCODE}")
-_UNIT = re.compile(rf"\b(?:Flat|Unit|Suite|Apartment|Apt|Room)\s+\d+[A-Z]?,?\s+{_WORD}(?:\s+{_WORD}){{0,3}}")
+# "Unit 9, Lark Rise Business Park", "Flat 3/1, 88 Dixon Avenue"; a building by its number
+# or letter ("Building 260", "Building C") is an address on a campus or an estate
+_UNIT = re.compile(rf"\b(?:Flat|Unit|Suite|Apartment|Apt|Room)\s+\d+(?:/\d+)?[A-Z]?,?\s+(?:\d+[A-Z]?\s+)?"
+                   rf"{_WORD}(?:\s+{_WORD}){{0,3}}|\bBuilding\s+(?:\d+[A-Z]?|[A-Z])\b")
 
 
 _ROLES = (r"founder|manager|worker|nurse|officer|co-?ordinator|director|lead|teacher|rep|contact|husband|wife|"
@@ -72,13 +78,28 @@ def find_units(text: str) -> Iterator[tuple[int, int, str]]:
         yield match.start(), match.end(), "PLACE"
 
 
+# ", Stockport." after a name: the town or district it is in ("Brookfield School, Stockport.")
+_AFTER_NAME = re.compile(rf",\s+(?P<name>{_NAME})(?=\s*(?:[.;:)]|,\s|$))")
+
+
+def find_places_after(text: str, ends: list[int]) -> Iterator[tuple[int, int, str]]:
+    """(start, end, "PLACE") of a capitalised name said after a comma straight after an
+    organisation or place (``ends`` are where those end), closing its clause."""
+    for end in ends:
+        match = _AFTER_NAME.match(text, end)
+        if match and match.group("name").split()[0] not in _NOT_PLACES:
+            yield match.start("name"), match.end("name"), "PLACE"
+
+
 def find_place_gaps(text: str) -> Iterator[tuple[int, int, str]]:
     """(start, end, "PLACE") of places by their position; the caller keeps only those
     that overlap nothing else it found."""
     for match in _LOCATED.finditer(text):
-        words = match.group("name").split()
-        if words[0] not in _NOT_PLACES:
-            yield match.start("name"), match.end("name"), "PLACE"
+        for item in re.finditer(rf"{_NAME}", match.group("name")):
+            words = item.group(0).split()
+            if words[0] in _NOT_PLACES or words[0].rstrip("s") in _NOT_PLACES or any(c.isdigit() for c in words[0]):
+                break  # "to Chermside, Monday ..." or "..., TD4 7QX": the list has ended
+            yield match.start("name") + item.start(), match.start("name") + item.end(), "PLACE"
     for match in _ADDRESS.finditer(text):
         offset = match.start("parts")
         for part in re.finditer(r"[^,]+", match.group("parts")):

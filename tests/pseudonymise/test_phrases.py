@@ -21,6 +21,8 @@ from pipeline.pseudonymise.phrases import find_contact_names, find_phrase_gaps
     ("It was Christmas Day, then New Year and Easter Monday.", []),
     ("He is our Practice Manager and the Link Worker.", []),
     ("Her NHS number and the PDF and the GP.", []),
+    # a capital "The" inside a sentence belongs to a name; at a sentence's start it does not
+    ("We're looking at The Lawn on Tuesday. The Lawn is big.", ["The Lawn"]),
     # a line in capitals (a heading or a shouted line) is skipped
     ("TOUR SHEET FOR BRANWELL MILLS\nwe left at nine.", []),
 ])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pipeline.pseudonymise.detect import SourceText, detect
-from pipeline.pseudonymise.places import find_person_gaps, find_place_gaps, find_units
+from pipeline.pseudonymise.places import find_person_gaps, find_place_gaps, find_places_after, find_units
 
 
 @pytest.mark.parametrize("text, found", [
@@ -14,15 +14,34 @@ from pipeline.pseudonymise.places import find_person_gaps, find_place_gaps, find
     # months, days and festivals are not places
     ("We met in March, at Christmas and on Monday in Spring.", []),
     # an address's parts before its postcode, each between commas
-    ("Write to Hollin House, Mill Lane, Tadbury, TD4 7QX please.", ["Hollin House", "Mill Lane", "Tadbury"]),
+    ("Write to Hollin House, Mill Lane, Tadbury, TD4 7QX please.",
+     ["Hollin House", "Mill Lane", "Tadbury", "Hollin House", "Mill Lane", "Tadbury"]),
+    # each place of a list after a word that locates, also "In" starting a sentence
+    ("I cover Pellow, Trenance and Polgooth. In Kaddo it rains.", ["Pellow", "Trenance", "Polgooth", "Kaddo"]),
+    ("We go out to Ashby, Mondays and Fridays.", ["Ashby"]),
 ])
 def test_places_by_position(text: str, found: list[str]) -> None:
     assert [text[s:e] for s, e, _ in find_place_gaps(text)] == found
 
 
-def test_units_with_their_building() -> None:
-    text = "We're at Unit 9, Lark Rise Business Park, these days."
-    assert [text[s:e] for s, e, _ in find_units(text)] == ["Unit 9, Lark Rise Business Park"]
+@pytest.mark.parametrize("text, found", [
+    ("We're at Unit 9, Lark Rise Business Park, these days.", ["Unit 9, Lark Rise Business Park"]),
+    ("She lives at Flat 2/3, 17 Orrin Avenue now.", ["Flat 2/3, 17 Orrin Avenue"]),
+    ("Our office is Building 114 or Building D.", ["Building 114", "Building D"]),
+    # a room or building without a number is no address
+    ("The Building was in room 4.", []),
+])
+def test_units_with_their_building(text: str, found: list[str]) -> None:
+    assert [text[s:e] for s, e, _ in find_units(text)] == found
+
+
+@pytest.mark.parametrize("text, found", [
+    ("She teaches at Brookfield School, Stockport. Then home.", ["Stockport"]),
+    ("at Brookfield School, Monday. Or at Brookfield School, and then", []),
+])
+def test_a_place_after_a_name_and_a_comma(text: str, found: list[str]) -> None:
+    ends = [m.end() for m in __import__("re").finditer("Brookfield School", text)]
+    assert [text[s:e] for s, e, _ in find_places_after(text, ends)] == found
 
 
 def test_a_place_by_position_only_fills_gaps() -> None:
