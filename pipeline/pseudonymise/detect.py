@@ -17,7 +17,7 @@ from typing import Any, Iterable, Mapping, Sequence
 from pipeline.pseudonymise.entities import CODE_RE, Mention, make_code, normalise
 from pipeline.pseudonymise.names import (COMMON_WORD_NAMES, MODEL_ORIGIN, NOT_NAMES, ROLE_WORDS, SHAPE_ORIGIN, KnownName,
                                          NameMatcher)
-from pipeline.pseudonymise.orgs import acronym_of, find_orgs, host_labels
+from pipeline.pseudonymise.orgs import acronym_of, find_orgs, find_repeats, host_labels
 from pipeline.pseudonymise.phrases import find_contact_names, find_phrase_gaps
 from pipeline.pseudonymise.places import find_person_gaps, find_place_gaps, find_places_after, find_units
 from pipeline.pseudonymise.rules import find_rules
@@ -68,7 +68,7 @@ def detect(sources: Sequence[SourceText], names: Sequence[KnownName], model: Any
         found += [_mention(source, s, e, k, "pattern", normalise(source.text[s:e], k)) for s, e, k in shaped[source.document_id]]
         found += [m for s, e, k in found_by_model[source.document_id]
                   if (m := _model_mention(source, s, e, k, matcher))]
-        kept = _fill_gaps(_resolve_overlaps(_inside_model(found)), source)
+        kept = _repeats(_fill_gaps(_resolve_overlaps(_inside_model(found)), source), source, ruled[source.document_id])
         mentions += _shared_names(_with_article(kept, source.text), matcher)
     return link_entities(mentions)
 
@@ -129,6 +129,20 @@ def _fill_gaps(kept: list[Mention], source: SourceText) -> list[Mention]:
         if all(_gives_way(m, start, end, kind) for m in overlapping):
             kept = [m for m in kept if m not in overlapping]
             kept.append(_mention(source, start, end, kind, "pattern", normalise(source.text[start:end], kind)))
+    return sorted(kept, key=lambda m: m.start)
+
+
+def _repeats(kept: list[Mention], source: SourceText, ruled: Sequence[tuple[int, int, str]]) -> list[Mention]:
+    """Lower-case repeats of an organisation named beside its own address ("Sitepass ...
+    sitepass.example.com ... sitepass logs us out"), as the same entity, where nothing else was found."""
+    text = source.text
+    labels = host_labels(text[s:e] for s, e, k in ruled if k in ("EMAIL", "URL") and " " not in text[s:e])
+    orgs = {m.text: m.entity for m in kept if m.kind == "ORG" and m.source != "rule"}
+    if not labels or not orgs:
+        return kept
+    for start, end, name in find_repeats(text, orgs, labels):
+        if not any(m.start < end and start < m.end for m in kept):
+            kept.append(_mention(source, start, end, "ORG", "pattern", orgs[name]))
     return sorted(kept, key=lambda m: m.start)
 
 
