@@ -18,6 +18,7 @@ from pipeline.pseudonymise.entities import CODE_RE, Mention, make_code, normalis
 from pipeline.pseudonymise.names import (COMMON_WORD_NAMES, MODEL_ORIGIN, NOT_NAMES, ROLE_WORDS, SHAPE_ORIGIN, KnownName,
                                          NameMatcher)
 from pipeline.pseudonymise.orgs import acronym_of, find_orgs, find_repeats, host_labels
+from pipeline.pseudonymise.people import first_name_before, joined, suffix_after
 from pipeline.pseudonymise.phrases import find_contact_names, find_phrase_gaps
 from pipeline.pseudonymise.places import find_person_gaps, find_place_gaps, find_places_after, find_units
 from pipeline.pseudonymise.rules import find_rules
@@ -69,6 +70,7 @@ def detect(sources: Sequence[SourceText], names: Sequence[KnownName], model: Any
         found += [m for s, e, k in found_by_model[source.document_id]
                   if (m := _model_mention(source, s, e, k, matcher))]
         kept = _repeats(_fill_gaps(_resolve_overlaps(_inside_model(found)), source), source, ruled[source.document_id])
+        kept = _whole_people(kept, source)
         mentions += _shared_names(_with_article(kept, source.text), matcher)
     return link_entities(mentions)
 
@@ -144,6 +146,32 @@ def _repeats(kept: list[Mention], source: SourceText, ruled: Sequence[tuple[int,
         if not any(m.start < end and start < m.end for m in kept):
             kept.append(_mention(source, start, end, "ORG", "pattern", orgs[name]))
     return sorted(kept, key=lambda m: m.start)
+
+
+def _whole_people(kept: list[Mention], source: SourceText) -> list[Mention]:
+    """A person's name parts found apart become one mention, with an unfound first name
+    before a surname and a suffix after it (people.py)."""
+    text, out = source.text, []
+    for m in sorted(kept, key=lambda m: m.start):
+        last = out[-1] if out else None
+        if last and m.kind == last.kind == "PERSON" and joined(text, (last.start, last.end), (m.start, m.end)):
+            keep = max((last, m), key=lambda x: (x.source == "list" and " " in x.entity, _PRIORITY[x.source]))
+            whole = text[last.start:m.end]
+            entity = keep.entity if keep.source == "list" and " " in keep.entity else normalise(whole)
+            out[-1] = replace(keep, start=last.start, end=m.end, text=whole, entity=entity)
+            continue
+        out.append(m)
+    for i, m in enumerate(out):
+        if m.kind != "PERSON":
+            continue
+        start = first_name_before(text, m.start)
+        start = m.start if start is None or (i and out[i - 1].end > start) else start
+        end = suffix_after(text, m.end)
+        end = m.end if i + 1 < len(out) and out[i + 1].start < end else end
+        if (start, end) != (m.start, m.end):
+            entity = m.entity if m.source == "list" and " " in m.entity else normalise(text[start:end])
+            out[i] = replace(m, start=start, end=end, text=text[start:end], entity=entity)
+    return out
 
 
 def _gives_way(found: Mention, start: int, end: int, kind: str) -> bool:
