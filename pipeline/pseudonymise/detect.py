@@ -20,9 +20,10 @@ from pipeline.pseudonymise.names import (COMMON_WORD_NAMES, MODEL_ORIGIN, NOT_NA
 from pipeline.pseudonymise.orgs import acronym_of, find_orgs, find_repeats, host_labels
 from pipeline.pseudonymise.people import first_name_before, joined, suffix_after
 from pipeline.pseudonymise.phrases import find_contact_names, find_phrase_gaps
-from pipeline.pseudonymise.places import find_person_gaps, find_place_gaps, find_places_after, find_units
+from pipeline.pseudonymise.places import (find_lower_case_gaps, find_person_gaps, find_place_gaps, find_places_after,
+                                          find_units)
 from pipeline.pseudonymise.rules import find_rules
-from pipeline.pseudonymise.shapes import find_shapes
+from pipeline.pseudonymise.shapes import find_lower_case_shapes, find_shapes, lower_case_document
 
 __all__ = ["SourceText", "detect", "link_entities", "assign_codes", "already_pseudonymised"]
 
@@ -78,7 +79,8 @@ def detect(sources: Sequence[SourceText], names: Sequence[KnownName], model: Any
 def _shapes(text: str, ruled: Sequence[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
     """Names by shape, including organisations named by an address said in the same text."""
     labels = host_labels(text[s:e] for s, e, k in ruled if k in ("EMAIL", "URL") and " " not in text[s:e])
-    return [*find_shapes(text), *find_orgs(text, labels), *find_units(text)]
+    lower = find_lower_case_shapes(text) if lower_case_document(text) else ()
+    return [*find_shapes(text), *find_orgs(text, labels), *find_units(text), *lower]
 
 
 def _shaped_names(sources: Sequence[SourceText], shaped: Mapping[str, list], by_model: Mapping[str, list],
@@ -124,7 +126,8 @@ def _fill_gaps(kept: list[Mention], source: SourceText) -> list[Mention]:
     husband Ion") where nothing else was found."""
     contacts = [(m.start, m.end) for m in kept if m.source == "rule" and m.kind in ("PHONE", "EMAIL", "URL")]
     sites = [m.end for m in kept if m.kind in ("ORG", "PLACE")]
-    for start, end, kind in [*find_person_gaps(source.text), *find_place_gaps(source.text),
+    lower = [*find_lower_case_gaps(source.text)] if lower_case_document(source.text) else []
+    for start, end, kind in [*find_person_gaps(source.text), *find_place_gaps(source.text), *lower,
                              *find_places_after(source.text, sites), *find_contact_names(source.text, contacts),
                              *find_phrase_gaps(source.text)]:
         overlapping = [m for m in kept if m.start < end and start < m.end]

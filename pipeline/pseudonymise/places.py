@@ -18,7 +18,9 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
-__all__ = ["find_place_gaps", "find_person_gaps", "find_units", "find_places_after"]
+from pipeline.pseudonymise.shapes import title_cased
+
+__all__ = ["find_place_gaps", "find_person_gaps", "find_lower_case_gaps", "find_units", "find_places_after"]
 
 _WORD = r"[A-Z][\w'’-]*"
 _NAME = rf"{_WORD}(?:[\s-]+(?:(?:upon|on|y|im|under|le|la|de)\s+)?{_WORD}){{0,2}}"
@@ -70,6 +72,31 @@ def find_person_gaps(text: str) -> Iterator[tuple[int, int, str]]:
             spans.add((match.start("name"), match.end("name")))  # a title stays: "Dr [PERSON_02]"
     for start, end in sorted(spans):
         yield start, end, "PERSON"
+
+
+_ROLE_WORDS = frozenset(re.findall(r"[a-z]+", _ROLES))
+# What "in", "at" or "from" is followed by in everyday talk ("in touch", "at home", "from
+# work"): in a lower-case transcript these are not places.
+_NOT_PLACES_LOWER = frozenset("""
+touch time person general fact between hospital bed work school college church care prison debt private public
+english polish french spanish portuguese arabic urdu welsh town city charge mind total advance future past
+home night nights morning mornings evening evenings weekend weekends week weeks month months year years day days
+least most first last all full front back line place case order particular short terms trouble pain tears
+person people office lunch dinner breakfast class bed therapy court group meetings meeting english
+""".split())
+
+
+def find_lower_case_gaps(text: str) -> Iterator[tuple[int, int, str]]:
+    """People after a role or title and places after a word that locates, in an
+    uncorrected lower-case transcript ("her daughter sofiya", "dr gillian pryor", "a miner
+    in katowice"): the rules run on a copy with the other words capitalised. Only the
+    first place after the word counts ("in leeds, nights" is no list of places)."""
+    yield from find_person_gaps(title_cased(text, keep=_ROLE_WORDS))
+    titled = title_cased(text)
+    for match in _LOCATED.finditer(titled):
+        item = re.match(_NAME, match.group("name"))
+        if item and item.group(0).split()[0] not in _NOT_PLACES and item.group(0).split()[0].lower() not in _NOT_PLACES_LOWER:
+            yield match.start("name"), match.start("name") + item.end(), "PLACE"
 
 
 def find_units(text: str) -> Iterator[tuple[int, int, str]]:

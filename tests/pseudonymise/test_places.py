@@ -78,3 +78,33 @@ def test_a_titled_name_is_looked_for_across_the_study() -> None:
     second = SourceText("b", "Ann: Wenna rang back.", ())
     found = detect([first, second], [], None)
     assert ("b", "Wenna") in {(m.document_id, m.text) for m in found}
+
+
+LOWER = ("Interviewer: who comes?\nAmira: about ten. her daughter tesni rang from 07700 900 111, and a miner "
+         "in wrexford, at the brinton medical centre on calder road. they go to the kilnsey community fund and "
+         "a peer support group. we meet in person, in touch with them at home.\n")
+
+
+def test_lower_case_transcripts_are_recognised() -> None:
+    from pipeline.pseudonymise.shapes import lower_case_document
+
+    assert lower_case_document(LOWER * 3)
+    assert not lower_case_document(LOWER.replace("tesni", "Tesni").replace("wrexford", "Wrexford") * 3 + "Brinton Calder " * 5)
+    assert not lower_case_document("too short to tell")
+
+
+def test_names_in_a_lower_case_transcript() -> None:
+    from pipeline.pseudonymise.places import find_lower_case_gaps
+    from pipeline.pseudonymise.shapes import find_lower_case_shapes
+
+    shapes = {(LOWER[s:e], k) for s, e, k in find_lower_case_shapes(LOWER)}
+    assert shapes == {("brinton medical centre", "ORG"), ("calder road", "PLACE"), ("kilnsey community fund", "ORG")}
+    gaps = {(LOWER[s:e], k) for s, e, k in find_lower_case_gaps(LOWER)}
+    # "a peer support group", "in person", "in touch", "at home" name no one
+    assert gaps == {("tesni", "PERSON"), ("wrexford", "PLACE")}
+
+
+def test_lower_case_rules_only_run_on_lower_case_transcripts() -> None:
+    text = "Ann: I met her at the old medical centre on the main road in Leeds. " * 3
+    found = detect([SourceText("a", text, ())], [], None)
+    assert {m.text for m in found} == {"Leeds"}
