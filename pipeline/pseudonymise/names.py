@@ -49,11 +49,13 @@ doctor manager staff patient chair chairperson chairman chairwoman minutes notet
 volunteer caller
 """.split())
 
-# Words the model takes for a name at a turn's start ("Tell me about ...") and job titles
-# it takes for an organisation ("CTO"): never a name on their own.
+# Words the model takes for a name at a turn's start ("Tell me about ..."), job titles
+# it takes for an organisation ("CTO"), and the country and national bodies every
+# transcript mentions ("NHS", "UK"), which identify no one: never a name on their own.
 NOT_NAMES = frozenset("""
 tell thank thanks yes no okay ok sure well right so hello hi bye sorry please say describe walk
 gp cto ceo cfo coo hr it pa email e-mail gmail
+nhs uk eu us usa un whatsapp
 """.split())
 # Words that are never a name part on their own: a name the model found as "The Lawn" or
 # "Friends of Ely" must not make every "The" or "of" a person.

@@ -122,3 +122,12 @@ def test_role_speaker_labels_and_words_are_not_names() -> None:
     text = "Ann: I rang Mum. Email is best; the driver came."
     model = lambda t, spans: [(t.index(w), t.index(w) + len(w), "PERSON") for w in ("Mum", "Email", "driver")]  # noqa: E731
     assert [m.text for m in detect([SourceText("a", text, ())], [], model)] == []
+
+
+def test_country_and_national_bodies_alone_are_not_names() -> None:
+    """"NHS" and "UK" found by the model identify no one; "NHS Kernow" still counts."""
+    text = "Ann: The NHS in the UK, and NHS Kernow."
+    spans = [(text.index("NHS"), text.index("NHS") + 3, "ORG"), (text.index("UK"), text.index("UK") + 2, "PLACE"),
+             (text.index("NHS Kernow"), text.index("NHS Kernow") + 10, "ORG")]
+    found = detect([SourceText("a", text, ())], [], lambda t, s: spans)
+    assert [m.text for m in found] == ["NHS Kernow"]
