@@ -38,6 +38,16 @@ January February March April May June July August September October November Dec
 Jun Jul Aug Sep Sept Oct Nov Dec Monday Tuesday Wednesday Thursday Friday Saturday Sunday Christmas
 Easter Eid Ramadan Diwali Hanukkah Passover Lent Advent Halloween Year Day Eve Week Term
 """.split())
+# One capitalised word after a lower-case word (and a comma), not followed by another
+# capitalised word (runs are handled above): "leased from Wabtec", "via Olio and".
+_SINGLE = re.compile(r"(?<=[a-z,;] )[A-Z][a-z]{2,}(?![\w'’-]| [A-Z])")
+_NOT_SINGLE = frozenset("""
+Mum Dad Mam Nan Nana Gran Grandma Grandad Auntie Aunty Uncle God Lord Allah Jesus Bible Quran Koran Elder Elders
+Section Chapter Part Level Stage Phase Step Form Room Ward Bay Floor Block Year Grade Class Interview Internet Web
+Wi-Fi Excel Word Teams Zoom Google Facebook Instagram Twitter Apple Android Windows Mac Amazon Netflix Uber
+Council Government Parliament State Court Police Church Mass Bank Post Office Tube Metro Underground
+Mr Mrs Ms Miss Dr Sir Madam English Irish Scottish Welsh British French Dutch Thai Swiss Greek Czech
+""".split())
 # Job titles people capitalise ("our Practice Manager", "the Link Worker"): a role, not a name.
 _ROLE_LAST = frozenset("""
 Manager Worker Officer Nurse Lead Director Coordinator Co-ordinator Assistant Adviser Advisor Teacher
@@ -52,17 +62,25 @@ ESOL ESL EAL GCSE CPD GDPR DPA DPIA NDA KPI ROI VAT PAYE MFA LGBT LGBTQ BSL DOI 
 SEN SEND EHCP OT CHC PCN ICU ITU A&E ENT MRI CT ECG DBS CRB NI NINO UPN URN CRN BRP CAS UKPRN ODS
 TBC TBD RSVP AKA NB PS PTO ASAP FOI SAR DSAR IVF TB COVID CV NEET SENCO CIC CIO LLP LTD PLC INC NGO
 HGV LGV RTA PA VA GI DC LA NYC SUV CPR AED DNR DNACPR IEP IDP SIRB REC IRB UBRN ISIR FAFSA EIN SSN
-WIFI HTML PHP SQL CRM ERP SaaS IOS MAC CPU RAM VPN LAN WAN MP MSP MEP QC KC JP CBE OBE MBE
+WIFI HTML PHP SQL CRM ERP SAAS IOS MAC CPU RAM VPN LAN WAN MP MSP MEP QC KC JP CBE OBE MBE
 """.split())
 
 
 def find_phrase_gaps(text: str) -> Iterator[tuple[int, int, str]]:
     """(start, end, "ORG") of capitalised runs and acronyms inside sentences; the caller
     keeps only those that overlap nothing else it found."""
+    runs = []
     for match in _RUN.finditer(text):
+        runs.append((match.start(), match.end()))
         span = _name_in_run(text, match)
         if span:
             yield span[0], span[1], "ORG"
+    for match in _SINGLE.finditer(text):
+        before = text[max(0, match.start() - 30):match.start()].split()
+        if any(s <= match.start() < e for s, e in runs) or not (before and before[-1][:1].islower()):
+            continue  # part of a run ("Friends of the Hollow"), or after a capitalised word
+        if _plain_single(match.group(0)) and _in_lower_case_line(text, match.start()):
+            yield match.start(), match.end(), "ORG"
     for match in _ACRONYM.finditer(text):
         if match.group(0).upper() not in _GENERIC_ACRONYMS and _in_lower_case_line(text, match.start()):
             yield match.start(), match.end(), "ORG"
@@ -86,6 +104,14 @@ def find_contact_names(text: str, contacts: list[tuple[int, int]]) -> Iterator[t
         names = [w.group(0) for w in words]
         if names and not _dated(names) and names[-1] not in _ROLE_LAST and " ".join(names).lower() not in COMMON_BRANDS:
             yield match.start() + words[0].start(), match.start() + words[-1].end(), "ORG"
+
+
+def _plain_single(word: str) -> bool:
+    """Whether one capitalised word inside a sentence may be a name: not a sentence word,
+    a date, a platform everyone uses, a family or role word, or a language or nationality
+    ("Polish", "Vietnamese", "Indian")."""
+    return not (word in _NOT_FIRST or word in _NOT_SINGLE or _dated([word]) or word.lower() in COMMON_BRANDS
+                or re.search(r"(?:ish|ese|ian|ean|ic)$", word))
 
 
 def _name_in_run(text: str, match: re.Match[str]) -> tuple[int, int] | None:

@@ -85,7 +85,7 @@ def test_organisation_shapes(text: str, found: list[str]) -> None:
 
 def test_acronym_and_shape_found_name_across_the_study() -> None:
     first = "Nadia: Contact the Riverside Advice and Liaison Service, info@rals.example.org."
-    second = "Tom: RALS rang back. Riverside Advice and Liaison Service again, and Quillo."
+    second = "Tom: RALS rang back. Riverside Advice and Liaison Service again. Quillo too."
     third = "Ann: Quillo, https://quillo.example.com, for teenagers."
     found = detect([SourceText("a", first, ()), SourceText("b", second, ()), SourceText("c", third, ())], [], None)
     by_doc = {(m.document_id, m.text): m for m in found}

@@ -10,14 +10,17 @@ from pipeline.pseudonymise.phrases import find_contact_names, find_phrase_gaps
 
 @pytest.mark.parametrize("text, found", [
     # a capitalised run inside a sentence, with "of"/"and" inside it
-    ("We worked with Lantern Owl Systems in Wexcombe.", ["Lantern Owl Systems"]),
+    ("We worked with Lantern Owl Systems in Wexcombe.", ["Lantern Owl Systems", "Wexcombe"]),
     ("Referrals came from Friends of the Hollow and Pell Valley Carers.", ["Friends of the Hollow and Pell Valley Carers"]),
     # a sentence's first word is capitalised anyway: the run starts after it
     ("Ask Brimble Works about it.", ["Brimble Works"]),
     # an acronym in a lower-case sentence
     ("She was funded by QXTF last year.", ["QXTF"]),
-    # not names: one capitalised word, dates and festivals, job titles, generic abbreviations
-    ("We met Kestrel once.", []),
+    # one capitalised word inside a sentence, not before another capital
+    ("The bogies go to Wabrix in the spring.", ["Wabrix"]),
+    # not names: languages and nationalities, family words, platforms, dates, job titles,
+    # generic abbreviations
+    ("She speaks Polish and some Vietnamese, rang Mum, on Facebook, on Tuesdays.", []),
     ("It was Christmas Day, then New Year and Easter Monday.", []),
     ("He is our Practice Manager and the Link Worker.", []),
     ("Her NHS number and the PDF and the GP.", []),
