@@ -23,7 +23,11 @@ dev part alone, printing nothing about the held-out part: use it while changing 
 Speed: detection (model included) over one 10,000-word transcript made by joining the
 dev transcripts (``--speed``: only that).
 
-    python benchmarks/pseudonymise.py [--part dev|heldout3|all] [--speed]
+    python benchmarks/pseudonymise.py [--part dev|heldout3|all] [--speed] [--compare-model FOLDER ...]
+
+``--compare-model FOLDER ...`` prints only the names-list configuration and the speed with
+the default model and then with each spaCy pipeline folder given (a candidate model, see
+models/README.md), in one run on the same texts.
 """
 
 from __future__ import annotations
@@ -205,12 +209,31 @@ def main() -> None:
     dev_docs = [d for d in docs if part_of(d) == "dev"] or docs
     if "--speed" in sys.argv[1:]:  # only the speed figure (on a quiet machine)
         return speed(dev_docs, listed + speakers, model)
+    if "--compare-model" in sys.argv[1:]:  # a candidate model beside the default, same texts, one run
+        return compare_models(docs, dev_docs, listed + speakers, nlp, sys.argv[sys.argv.index("--compare-model") + 1:])
     report("rules only (baseline)", docs, run(docs, [], None))
     report("names list + rules, no model", docs, run(docs, listed + speakers, None))
     report("model, no list", docs, run(docs, [], model))
     report("model + speaker labels", docs, run(docs, speakers, model))
     report("model + speaker labels + names list", docs, run(docs, listed + speakers, model))
     speed(dev_docs, listed + speakers, model)
+
+
+def compare_models(docs: list[dict], dev_docs: list[dict], names, default, folders: list[str]) -> None:
+    """The names-list configuration and speed with the default model, then with each
+    candidate spaCy pipeline folder (loaded offline with the same components)."""
+    import spacy
+
+    from pipeline.pseudonymise.ner import find_entities
+
+    for label, nlp in [("default (en_core_web_sm 3.8.0)", default), *[(f, None) for f in folders]]:
+        if nlp is None:
+            started = time.perf_counter()
+            nlp = spacy.load(label, exclude=["parser", "lemmatizer", "attribute_ruler", "senter", "tagger"])
+            print(f"\nmodel load ({label}): {time.perf_counter() - started:.2f} s")
+        model = lambda text, spans, nlp=nlp: find_entities(text, spans, nlp)  # noqa: E731
+        report(f"model + speaker labels + names list: {label}", docs, run(docs, names, model))
+        speed(dev_docs, names, model)
 
 
 def speed(docs: list[dict], names, model) -> None:

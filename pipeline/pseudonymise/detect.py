@@ -23,7 +23,7 @@ from pipeline.pseudonymise.phrases import find_contact_names, find_phrase_gaps
 from pipeline.pseudonymise.places import (find_lower_case_gaps, find_person_gaps, find_place_gaps, find_places_after,
                                           find_units)
 from pipeline.pseudonymise.rules import find_rules
-from pipeline.pseudonymise.shapes import find_lower_case_shapes, find_shapes, lower_case_document
+from pipeline.pseudonymise.shapes import ends_as_org, find_lower_case_shapes, find_shapes, lower_case_document
 
 __all__ = ["SourceText", "detect", "link_entities", "assign_codes", "already_pseudonymised"]
 
@@ -131,6 +131,8 @@ def _fill_gaps(kept: list[Mention], source: SourceText) -> list[Mention]:
                              *find_places_after(source.text, sites), *find_contact_names(source.text, contacts),
                              *find_phrase_gaps(source.text)]:
         overlapping = [m for m in kept if m.start < end and start < m.end]
+        if _two_names(source.text, start, end, overlapping):
+            continue  # "Callington and Saltash": two places found, not one name
         if all(_gives_way(m, start, end, kind) for m in overlapping):
             kept = [m for m in kept if m not in overlapping]
             kept.append(_mention(source, start, end, kind, "pattern", normalise(source.text[start:end], kind)))
@@ -175,6 +177,14 @@ def _whole_people(kept: list[Mention], source: SourceText) -> list[Mention]:
             entity = m.entity if m.source == "list" and " " in m.entity else normalise(text[start:end])
             out[i] = replace(m, start=start, end=end, text=text[start:end], entity=entity)
     return out
+
+
+def _two_names(text: str, start: int, end: int, found: list[Mention]) -> bool:
+    """Whether findings lie on both sides of an "and" inside ``text[start:end]`` and the
+    words do not end as an organisation does ("Crewe Engineering and Design College")."""
+    cut = text.find(" and ", start, end)
+    return (cut >= 0 and any(m.end <= cut for m in found) and any(m.start >= cut + 5 for m in found)
+            and not ends_as_org(text[start:end]))
 
 
 def _gives_way(found: Mention, start: int, end: int, kind: str) -> bool:
@@ -283,15 +293,18 @@ def _resolve_overlaps(found: Iterable[Mention]) -> list[Mention]:
 
 def link_entities(mentions: Sequence[Mention]) -> list[Mention]:
     """A one-word person the model found ("Maria") joins the one multi-word person whose
-    name holds that word ("Maria Gonzalez"), preferring people of the same document."""
+    name holds that word ("Maria Gonzalez"), and a first and middle name ("Ana Luísa") the
+    one person whose name starts with them, preferring people of the same document."""
     people: dict[str, set[tuple[str, str]]] = {}
     for m in mentions:
         if m.kind == "PERSON" and " " in m.entity:
-            for part in m.entity.split():
+            words = m.entity.split()
+            # each word, and each run of first words ("ana luísa" of "ana luísa ferreira")
+            for part in [*words, *(" ".join(words[:n]) for n in range(2, len(words)))]:
                 people.setdefault(part, set()).add((m.entity, m.document_id))
     linked = []
     for m in mentions:
-        if m.kind == "PERSON" and " " not in m.entity and m.entity in people:
+        if m.kind == "PERSON" and m.entity in people and len(m.entity.split()) < 3:
             owners = {e for e, _ in people[m.entity]}
             local = {e for e, d in people[m.entity] if d == m.document_id}
             choice = owners if len(owners) == 1 else local

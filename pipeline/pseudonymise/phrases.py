@@ -22,7 +22,7 @@ from pipeline.pseudonymise.orgs import COMMON_BRANDS
 __all__ = ["find_phrase_gaps", "find_contact_names"]
 
 _WORD = r"[A-Z][\w'’&-]*"
-_CONNECT = r"(?:(?:of|and|&|the|for|de|du|la|le|von|van)\s){0,2}"
+_CONNECT = r"(?:(?:of|and|&|the|de|du|la|le|von|van)\s){0,2}"
 _RUN = re.compile(rf"(?<![\w'’&.@/-]){_WORD}(?:\s{_CONNECT}{_WORD})+")
 _ACRONYM = re.compile(r"(?<![\w'’&.@/-])[A-Z](?:[A-Z]|&(?=[A-Z])){2,7}(?![\w@/'’-]|\.\w)")
 # Words a run never starts with (sentence words, pronouns, greetings) nor holds (months,
@@ -46,8 +46,9 @@ Mum Dad Mam Nan Nana Gran Grandma Grandad Auntie Aunty Uncle God Lord Allah Jesu
 Section Chapter Part Level Stage Phase Step Form Room Ward Bay Floor Block Year Grade Class Interview Internet Web
 Wi-Fi Excel Word Teams Zoom Google Facebook Instagram Twitter Apple Android Windows Mac Amazon Netflix Uber
 Council Government Parliament State Court Police Church Mass Bank Post Office Tube Metro Underground
-Mr Mrs Ms Miss Dr Sir Madam English Irish Scottish Welsh British French Dutch Thai Swiss Greek Czech
+Mr Mrs Ms Miss Mx Dr Prof Sir Madam Rev Reverend Father Sister Pastor Imam Rabbi Cllr Councillor English Irish Scottish Welsh British French Dutch Thai Swiss Greek Czech
 """.split())
+_TITLES = frozenset("Mr Mrs Ms Miss Mx Dr Prof Professor Sir Dame Rev Reverend Father Sister Cllr Councillor".split())
 # Job titles people capitalise ("our Practice Manager", "the Link Worker"): a role, not a name.
 _ROLE_LAST = frozenset("""
 Manager Worker Officer Nurse Lead Director Coordinator Co-ordinator Assistant Adviser Advisor Teacher
@@ -129,6 +130,8 @@ def _name_in_run(text: str, match: re.Match[str]) -> tuple[int, int] | None:
     capitals = [w.group(0) for w in trimmed if w.group(0)[:1].isupper()]
     if len(capitals) < 2 or (trimmed[0].group(0) in _NOT_FIRST and not named_the):
         return None
+    if any(w.rstrip(".") in _TITLES for w in capitals[1:]):
+        return None  # "Arjun Nair and Dr Lakshmi Nair": two people, not one name
     if not _in_lower_case_line(text, start) or _dated(capitals) or capitals[-1] in _ROLE_LAST:
         return None
     if all(w.upper() in _GENERIC_ACRONYMS for w in capitals if w != "The"):

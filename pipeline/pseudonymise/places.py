@@ -33,6 +33,7 @@ Monday Tuesday Wednesday Thursday Friday Saturday Sunday Christmas Easter Ramada
 Hanukkah Passover Lent Advent Spring Summer Autumn Winter Year First Last Least Most All Times
 The A An My Our Your His Her Their This That I It Total Fact Person English I'm I'll I'd I've
 Yes No Okay Ok Well So And But Or Then Thanks Thank Please Sorry Right Sure Both Either
+Mr Mrs Ms Miss Mx Dr Prof Professor Sir Dame Rev Reverend Father Sister Pastor Imam Rabbi Cllr Councillor Aunty
 """.split())
 _NOT_NAMES = frozenset("The A An My Our Your His Her Their This That I It He She We They You Monday Tuesday Wednesday Thursday Friday".split())
 _POSTCODE = r"[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}\b"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
-__all__ = ["find_shapes", "find_lower_case_shapes", "lower_case_document", "title_cased"]
+__all__ = ["find_shapes", "find_lower_case_shapes", "lower_case_document", "title_cased", "ends_as_org"]
 
 _CAP = r"(?:[A-Z][\w'’&.-]*|[A-Z]{2,})"  # a capitalised word ("St", "O'Neill", "NHS")
 # Every pattern starts only where a word starts (a look-behind, not \b), so a long run
@@ -77,6 +77,11 @@ def find_shapes(text: str) -> Iterator[tuple[int, int, str]]:
 _ENDS_ORG = re.compile(r"\b(?:Ltd|Limited|GmbH|LLP|plc|PLC|Inc|CIC|Trust|Council|Foundation|University|College|School|"
                        r"Academy|Hospital|Hospitals|Surgery|Practice|Clinic|Primary|High|Infants|Church|Club|Library|"
                        r"Museum|Pharmacy|Hospice|Nursery|Bank|Police)$")
+
+
+def ends_as_org(name: str) -> bool:
+    """Whether a name's last word is one organisations end with ("Trust", "Ltd", "Services")."""
+    return re.search(rf"\b(?:{_ORG_WORDS}|Fire|Rescue|Ambulance|UTC)$", name) is not None
 
 
 def _split_pair(text: str, start: int, end: int) -> Iterator[tuple[int, int, str]]:

@@ -46,3 +46,21 @@ def test_parts_found_apart_become_one_mention_of_the_listed_person() -> None:
     model = lambda t, spans: [(start, start + 3, "PERSON")]  # noqa: E731
     found = detect([SourceText("a", text, ())], [KnownName("Jamar Whitcombe", "PERSON")], model)
     assert [(m.text, m.entity) for m in found] == [('Jamar "JJ" Whitcombe', "jamar whitcombe"), ("Hoa Lin", "hoa lin")]
+
+
+def test_a_first_and_middle_name_joins_the_whole_name() -> None:
+    from pipeline.pseudonymise.detect import link_entities
+    from pipeline.pseudonymise.entities import Mention
+
+    whole = Mention("a", 0, 18, "Ana Lúcia Ferraz", "PERSON", "model", "ana lúcia ferraz")
+    part = Mention("a", 30, 39, "ANA LÚCIA", "PERSON", "model", "ana lúcia")
+    other = Mention("a", 50, 59, "Ana Beira", "PERSON", "model", "ana beira")
+    assert [m.entity for m in link_entities([whole, part, other])] == ["ana lúcia ferraz"] * 2 + ["ana beira"]
+
+
+def test_two_places_joined_by_and_stay_two() -> None:
+    text = "Ann: I cover Pellow, Trenance and Polgooth, and the Tarn Engineering and Design College."
+    start = text.index("Trenance")
+    model = lambda t, spans: [(start, start + 8, "PLACE")]  # noqa: E731
+    found = [m.text for m in detect([SourceText("a", text, ())], [], model)]
+    assert found == ["Pellow", "Trenance", "Polgooth", "Tarn Engineering and Design College"]
