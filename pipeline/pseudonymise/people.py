@@ -3,8 +3,9 @@ surname separately (the model finds "Jamal", the list finds the surname "Whitfie
 only the surname ("a paddleboarder, Tess Okoro," where the list holds Okoro). Replacing the
 parts one by one leaves the space, a quoted nickname or the unlisted first name behind.
 
-- two person findings with only a space, a line break or a quoted nickname between them
-  are one name ("Wendell "Buddy" Hollis");
+- two person findings with only a space, a line break or a quoted nickname (or its
+  quotation marks, where the nickname was found too) between them are one name
+  ("Wendell "Buddy" Hollis");
 - a capitalised word straight before a person finding, inside a sentence, is its first
   name, unless it is a title, a role or a word that starts sentences;
 - a generational suffix after it belongs to it ("Marcus Whitfield Jr.").
@@ -17,7 +18,7 @@ import re
 __all__ = ["joined", "first_name_before", "suffix_after"]
 
 # Between two parts of one name: spaces (one line break at most), or a quoted nickname.
-_BETWEEN = re.compile(r"[ \t]*\n?[ \t]*|\s+[\"“'‘(][^\"”'’)\n]{1,20}[\"”'’)]\s+")
+_BETWEEN = re.compile(r"[ \t]*\n?[ \t]*|\s+[\"“'‘(][^\"”'’)\n]{1,20}[\"”'’)]\s+|\s+[\"“‘(]|[\"”’)]\s+")
 _BEFORE = re.compile(r"(?<![\w'’.-])(?P<word>[A-Z][a-z][\w'’-]*)[ \t]+$")
 _SUFFIX = re.compile(r"\s+(?:Jr|Jnr|Sr|Snr|II|III|IV)\b\.?")
 # Capitalised words that are not a first name before a surname: titles, roles, words that
@@ -50,6 +51,9 @@ def first_name_before(text: str, start: int) -> int | None:
 
 
 def suffix_after(text: str, end: int) -> int:
-    """Where a name ending at ``end`` ends with its generational suffix, if it has one."""
+    """Where a name ending at ``end`` ends with its generational suffix, if it has one
+    (with its full stop, also when the suffix was found with the name but the stop was not)."""
     match = _SUFFIX.match(text, end)
-    return match.end() if match else end
+    if match:
+        return match.end()
+    return end + 1 if text[end:end + 1] == "." and re.search(r"\b(?:Jr|Jnr|Sr|Snr)$", text[:end]) else end

@@ -13,6 +13,7 @@ from pipeline.pseudonymise.people import first_name_before, joined, suffix_after
     (" ", True),
     ("\n", True),  # a name split across a line break
     (' "Bud" ', True),  # a quoted nickname inside the name
+    (' "', True),  # ... or its opening quote, where the nickname itself was found
     (", ", False),  # a list of two people
     (" and ", False),
 ])
@@ -38,6 +39,7 @@ def test_suffix() -> None:
     text = "Marcus Whitcombe Jr., forty-two; Ann Lee, Jrn"
     assert text[:suffix_after(text, 16)] == "Marcus Whitcombe Jr."
     assert suffix_after(text, 39) == 39
+    assert text[:suffix_after(text, 19)] == "Marcus Whitcombe Jr."  # the suffix found, its stop not
 
 
 def test_parts_found_apart_become_one_mention_of_the_listed_person() -> None:
