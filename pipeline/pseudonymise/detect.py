@@ -73,7 +73,7 @@ def detect(sources: Sequence[SourceText], names: Sequence[KnownName], model: Any
         kept = _repeats(_fill_gaps(_resolve_overlaps(_inside_model(found)), source), source, ruled[source.document_id])
         kept = _whole_people(kept, source)
         mentions += _shared_names(_with_article(kept, source.text), matcher)
-    return link_entities(mentions)
+    return link_entities(_one_kind(mentions))
 
 
 def _shapes(text: str, ruled: Sequence[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
@@ -151,6 +151,28 @@ def _repeats(kept: list[Mention], source: SourceText, ruled: Sequence[tuple[int,
         if not any(m.start < end and start < m.end for m in kept):
             kept.append(_mention(source, start, end, "ORG", "pattern", orgs[name]))
     return sorted(kept, key=lambda m: m.start)
+
+
+def _one_kind(mentions: list[Mention]) -> list[Mention]:
+    """The same name written the same way gets one kind across the study (so one code):
+    the kind most of its mentions have, a listed kind first, on a tie not ORG, which the
+    capitals rules guess ("in Cardiff" a place, "loved Cardiff" then a place too)."""
+    votes: dict[str, dict[str, int]] = {}
+    entity_of: dict[tuple[str, str], str] = {}
+    for m in mentions:
+        if m.kind in ("PERSON", "ORG", "PLACE"):
+            key = normalise(m.text, m.kind)
+            votes.setdefault(key, {})
+            votes[key][m.kind] = votes[key].get(m.kind, 0) + (10 if m.source == "list" else 1)
+            entity_of.setdefault((key, m.kind), m.entity)
+    out = []
+    for m in mentions:
+        key = normalise(m.text, m.kind)
+        if m.kind in ("PERSON", "ORG", "PLACE") and len(votes[key]) > 1 and m.source != "list":
+            kind = max(votes[key], key=lambda k: (votes[key][k], k != "ORG"))  # ORG is the capitals rules' guess
+            m = replace(m, kind=kind, entity=entity_of[(key, kind)])
+        out.append(m)
+    return out
 
 
 def _whole_people(kept: list[Mention], source: SourceText) -> list[Mention]:

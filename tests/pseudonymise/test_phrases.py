@@ -74,3 +74,11 @@ def test_a_shorter_shape_inside_a_capitalised_run_gives_way() -> None:
 def test_a_contact_name_starts_after_a_verb_and_the(text: str, found: list[str]) -> None:
     contacts = [(m.start(), m.end()) for m in __import__("re").finditer(r"01632 960 \d{3}", text)]
     assert [text[s:e] for s, e, _ in find_contact_names(text, contacts)] == found
+
+
+def test_one_name_gets_one_kind_across_the_study() -> None:
+    """"in Brevik" is a place by position, "loved Brevik" an organisation by its capital:
+    both become the place, so they share one code."""
+    text = "Ann: We live in Brevik. They loved Brevik, really."
+    found = detect([SourceText("a", text, ())], [], None)
+    assert [(m.text, m.kind, m.entity) for m in found] == [("Brevik", "PLACE", "brevik")] * 2
