@@ -15,8 +15,8 @@ from dataclasses import dataclass, replace
 from typing import Any, Iterable, Mapping, Sequence
 
 from pipeline.pseudonymise.entities import CODE_RE, Mention, make_code, normalise
-from pipeline.pseudonymise.names import (COMMON_WORD_NAMES, MODEL_ORIGIN, NOT_NAMES, ROLE_WORDS, SHAPE_ORIGIN, KnownName,
-                                         NameMatcher)
+from pipeline.pseudonymise.names import (COMMON_WORD_NAMES, FUNCTION_WORDS, MODEL_ORIGIN, NOT_NAMES, ROLE_WORDS,
+                                         SHAPE_ORIGIN, KnownName, NameMatcher)
 from pipeline.pseudonymise.orgs import acronym_of, find_orgs, find_repeats, host_labels
 from pipeline.pseudonymise.people import first_name_before, joined, suffix_after
 from pipeline.pseudonymise.phrases import find_contact_names, find_phrase_gaps
@@ -284,9 +284,11 @@ def _model_mention(source: SourceText, start: int, end: int, kind: str, matcher:
     first = re.match(r"(\w+)\s+(?=\w)", text[start:end])
     if first and kind == "PERSON" and first.group(1).lower() in NOT_NAMES:
         start += first.end()  # "Tell Rafael ...": the verb is not part of the name
+    start, end = _without_function_words(text, start, end)
     written = text[start:end]
     key = normalise(written, kind)
     if (end - start < 2 or not any(c.isalpha() for c in written) or key in ROLE_WORDS or key in NOT_NAMES
+            or key in FUNCTION_WORDS or written.endswith("-")  # "So-": a word broken off
             or CODE_RE.search(written) or "\n\n" in written):
         return None
     if written.islower() and key not in matcher.forms:
@@ -295,6 +297,16 @@ def _model_mention(source: SourceText, start: int, end: int, kind: str, matcher:
         entity, kind, _ = matcher.forms[key]
         return Mention(source.document_id, start, end, written, kind, "model", entity)
     return Mention(source.document_id, start, end, written, kind, "model", key)
+
+
+def _without_function_words(text: str, start: int, end: int) -> tuple[int, int]:
+    """A model span without lower-case function words at its ends ("Donna and", "and nick")."""
+    words = list(re.finditer(r"\S+", text[start:end]))
+    while len(words) > 1 and words[0].group(0) in FUNCTION_WORDS:
+        words.pop(0)
+    while len(words) > 1 and words[-1].group(0) in FUNCTION_WORDS:
+        words.pop()
+    return (start + words[0].start(), start + words[-1].end()) if words else (start, end)
 
 
 def _resolve_overlaps(found: Iterable[Mention]) -> list[Mention]:

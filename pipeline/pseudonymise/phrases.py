@@ -22,8 +22,8 @@ from pipeline.pseudonymise.orgs import COMMON_BRANDS
 __all__ = ["find_phrase_gaps", "find_contact_names"]
 
 _WORD = r"[A-Z][\w'’&-]*"
-_CONNECT = r"(?:(?:of|and|&|the|de|du|la|le|von|van)\s){0,2}"
-_RUN = re.compile(rf"(?<![\w'’&.@/-]){_WORD}(?:\s{_CONNECT}{_WORD})+")
+_CONNECT = r"(?:(?:of|and|&|the|de|du|la|le|von|van)[ \t]){0,2}"
+_RUN = re.compile(rf"(?<![\w'’&.@/-]){_WORD}(?:[ \t]{_CONNECT}{_WORD})+")  # within one line
 _ACRONYM = re.compile(r"(?<![\w'’&.@/-])[A-Z](?:[A-Z]|&(?=[A-Z])){2,7}(?![\w@/'’-]|\.\w)")
 # Words a run never starts with (sentence words, pronouns, greetings) nor holds (months,
 # days, festivals: "Christmas Day", "Monday Club" is rare).
@@ -48,6 +48,9 @@ Wi-Fi Excel Word Teams Zoom Google Facebook Instagram Twitter Apple Android Wind
 Council Government Parliament State Court Police Church Mass Bank Post Office Tube Metro Underground
 Mr Mrs Ms Miss Mx Dr Prof Sir Madam Rev Reverend Father Sister Pastor Imam Rabbi Cllr Councillor English Irish Scottish Welsh British French Dutch Thai Swiss Greek Czech
 """.split())
+# Words of speech in a run of capitals: "I" and its forms, a word broken off ("So-"),
+# a single letter ("A's and B's").
+_TALK = re.compile(r"^(?:I(?:['’]\w+)?(?:-.*)?|.*-|.*--.*|[A-Z](?:['’]?s)?)$")
 _TITLES = frozenset("Mr Mrs Ms Miss Mx Dr Prof Professor Sir Dame Rev Reverend Father Sister Cllr Councillor".split())
 # Job titles people capitalise ("our Practice Manager", "the Link Worker"): a role, not a name.
 _ROLE_LAST = frozenset("""
@@ -132,6 +135,8 @@ def _name_in_run(text: str, match: re.Match[str]) -> tuple[int, int] | None:
         return None
     if any(w.rstrip(".") in _TITLES for w in capitals[1:]):
         return None  # "Arjun Nair and Dr Lakshmi Nair": two people, not one name
+    if any(_TALK.match(w) for w in capitals):
+        return None  # "I- I've", "As and Bs", "So- Do I": speech, grades, not a name
     if not _in_lower_case_line(text, start) or _dated(capitals) or capitals[-1] in _ROLE_LAST:
         return None
     if all(w.upper() in _GENERIC_ACRONYMS for w in capitals if w != "The"):
