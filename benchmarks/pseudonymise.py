@@ -23,8 +23,11 @@ dev part alone, printing nothing about the held-out part: use it while changing 
 Speed: detection (model included) over one 10,000-word transcript made by joining the
 dev transcripts (``--speed``: only that).
 
-    python benchmarks/pseudonymise.py [--part dev|heldout3|all] [--speed] [--compare-model FOLDER ...]
+    python benchmarks/pseudonymise.py [--part dev|heldout3|all] [--speed] [--annomi N] [--compare-model FOLDER ...]
 
+``--annomi N`` prints what is proposed (model, rules and patterns, no list) on the first N
+real AnnoMI transcripts (``../shared/benchmarks/annomi``), which have no gold: proposals per
+10,000 words and the most frequent ones, to read for false positives on unseen real text.
 ``--compare-model FOLDER ...`` prints only the names-list configuration and the speed with
 the default model and then with each spaCy pipeline folder given (a candidate model, see
 models/README.md), in one run on the same texts.
@@ -209,6 +212,8 @@ def main() -> None:
     dev_docs = [d for d in docs if part_of(d) == "dev"] or docs
     if "--speed" in sys.argv[1:]:  # only the speed figure (on a quiet machine)
         return speed(dev_docs, listed + speakers, model)
+    if "--annomi" in sys.argv[1:]:  # real transcripts without gold: what is proposed, for reading
+        return annomi(int(sys.argv[sys.argv.index("--annomi") + 1]), model)
     if "--compare-model" in sys.argv[1:]:  # a candidate model beside the default, same texts, one run
         return compare_models(docs, dev_docs, listed + speakers, nlp, sys.argv[sys.argv.index("--compare-model") + 1:])
     report("rules only (baseline)", docs, run(docs, [], None))
@@ -217,6 +222,37 @@ def main() -> None:
     report("model + speaker labels", docs, run(docs, speakers, model))
     report("model + speaker labels + names list", docs, run(docs, listed + speakers, model))
     speed(dev_docs, listed + speakers, model)
+
+
+def annomi(limit: int, model) -> None:
+    """Proposals (model, rules and patterns, no names list) on the first ``limit`` AnnoMI
+    transcripts: real counselling conversations whose few names are the role-play clients'
+    and counsellors'. There is no gold, so no recall or precision: the count per 10,000
+    words and the most frequent proposals show what a reviewer would have to reject."""
+    import csv
+    from collections import Counter
+
+    from _annomi import require_annomi
+
+    turns: dict[str, list[str]] = defaultdict(list)
+    with require_annomi().open(newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            turns[row["transcript_id"]].append(f"{row['interlocutor'].title()}: {row['utterance_text']}")
+    chosen = sorted(turns, key=int)[:limit]
+    found_sources = []
+    for tid in chosen:
+        text, spans, at = "\n".join(turns[tid]), [], 0
+        for line in turns[tid]:
+            spans.append((at, at + len(line)))
+            at += len(line) + 1
+        found_sources.append(SourceText(tid, text, tuple(spans)))
+    words = sum(len(s.text.split()) for s in found_sources)
+    found = detect(found_sources, [], model)
+    print(f"\nAnnoMI, first {len(chosen)} transcripts, {words} words: {len(found)} proposals, "
+          f"{10_000 * len(found) / words:.0f} per 10,000 words; by how found: "
+          + ", ".join(f"{k} {n}" for k, n in Counter(m.source for m in found).most_common()))
+    print("  most frequent: " + "; ".join(f"{t!r} {k} {n}" for (t, k), n in
+                                           Counter((m.text, m.kind) for m in found).most_common(25)))
 
 
 def compare_models(docs: list[dict], dev_docs: list[dict], names, default, folders: list[str]) -> None:
