@@ -115,7 +115,7 @@ def _plain_single(word: str) -> bool:
     a date, a platform everyone uses, a family or role word, or a language or nationality
     ("Polish", "Vietnamese", "Indian")."""
     return not (word in _NOT_FIRST or word in _NOT_SINGLE or _dated([word]) or word.lower() in COMMON_BRANDS
-                or re.search(r"(?:ish|ese|ian|ean|ic)$", word))
+                or re.search(r"(?:ish|ese|ian|ean|ic|can)$", word))
 
 
 def _name_in_run(text: str, match: re.Match[str]) -> tuple[int, int] | None:
