@@ -23,6 +23,7 @@ from pipeline.pseudonymise.phrases import find_contact_names, find_phrase_gaps
 from pipeline.pseudonymise.places import (find_lower_case_gaps, find_person_gaps, find_place_gaps, find_places_after,
                                           find_units)
 from pipeline.pseudonymise.rules import find_rules
+from pipeline.pseudonymise.spans import DisjointSpans
 from pipeline.pseudonymise.shapes import ends_as_org, find_lower_case_shapes, find_shapes, lower_case_document
 
 __all__ = ["SourceText", "detect", "link_entities", "assign_codes", "already_pseudonymised"]
@@ -127,16 +128,16 @@ def _fill_gaps(kept: list[Mention], source: SourceText) -> list[Mention]:
     contacts = [(m.start, m.end) for m in kept if m.source == "rule" and m.kind in ("PHONE", "EMAIL", "URL")]
     sites = [m.end for m in kept if m.kind in ("ORG", "PLACE")]
     lower = [*find_lower_case_gaps(source.text)] if lower_case_document(source.text) else []
+    spans = DisjointSpans(kept)
     for start, end, kind in [*find_person_gaps(source.text), *find_place_gaps(source.text), *lower,
                              *find_places_after(source.text, sites), *find_contact_names(source.text, contacts),
                              *find_phrase_gaps(source.text)]:
-        overlapping = [m for m in kept if m.start < end and start < m.end]
+        overlapping = spans.overlapping(start, end)
         if _two_names(source.text, start, end, overlapping):
             continue  # "Callington and Saltash": two places found, not one name
         if all(_gives_way(m, start, end, kind) for m in overlapping):
-            kept = [m for m in kept if m not in overlapping]
-            kept.append(_mention(source, start, end, kind, "pattern", normalise(source.text[start:end], kind)))
-    return sorted(kept, key=lambda m: m.start)
+            spans.put(_mention(source, start, end, kind, "pattern", normalise(source.text[start:end], kind)))
+    return spans.items
 
 
 def _repeats(kept: list[Mention], source: SourceText, ruled: Sequence[tuple[int, int, str]]) -> list[Mention]:
@@ -147,10 +148,11 @@ def _repeats(kept: list[Mention], source: SourceText, ruled: Sequence[tuple[int,
     orgs = {m.text: m.entity for m in kept if m.kind == "ORG" and m.source != "rule"}
     if not labels or not orgs:
         return kept
+    spans = DisjointSpans(kept)
     for start, end, name in find_repeats(text, orgs, labels):
-        if not any(m.start < end and start < m.end for m in kept):
-            kept.append(_mention(source, start, end, "ORG", "pattern", orgs[name]))
-    return sorted(kept, key=lambda m: m.start)
+        if not spans.overlapping(start, end):
+            spans.put(_mention(source, start, end, "ORG", "pattern", orgs[name]))
+    return spans.items
 
 
 def _one_kind(mentions: list[Mention]) -> list[Mention]:

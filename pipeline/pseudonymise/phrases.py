@@ -14,6 +14,7 @@ caller drops them where anything else was found over the same words.
 
 from __future__ import annotations
 
+import bisect
 import re
 from typing import Iterator
 
@@ -73,20 +74,23 @@ WIFI HTML PHP SQL CRM ERP SAAS IOS MAC CPU RAM VPN LAN WAN MP MSP MEP QC KC JP C
 def find_phrase_gaps(text: str) -> Iterator[tuple[int, int, str]]:
     """(start, end, "ORG") of capitalised runs and acronyms inside sentences; the caller
     keeps only those that overlap nothing else it found."""
-    runs = []
+    lower_line = _LowerLines(text)
+    run_starts, run_ends = [], []
     for match in _RUN.finditer(text):
-        runs.append((match.start(), match.end()))
-        span = _name_in_run(text, match)
+        run_starts.append(match.start())
+        run_ends.append(match.end())
+        span = _name_in_run(text, match, lower_line)
         if span:
             yield span[0], span[1], "ORG"
     for match in _SINGLE.finditer(text):
+        i = bisect.bisect_right(run_starts, match.start()) - 1
         before = text[max(0, match.start() - 30):match.start()].split()
-        if any(s <= match.start() < e for s, e in runs) or not (before and before[-1][:1].islower()):
+        if (i >= 0 and match.start() < run_ends[i]) or not (before and before[-1][:1].islower()):
             continue  # part of a run ("Friends of the Hollow"), or after a capitalised word
-        if _plain_single(match.group(0)) and _in_lower_case_line(text, match.start()):
+        if _plain_single(match.group(0)) and lower_line(match.start()):
             yield match.start(), match.end(), "ORG"
     for match in _ACRONYM.finditer(text):
-        if match.group(0).upper() not in _GENERIC_ACRONYMS and _in_lower_case_line(text, match.start()):
+        if match.group(0).upper() not in _GENERIC_ACRONYMS and lower_line(match.start()):
             yield match.start(), match.end(), "ORG"
 
 
@@ -118,7 +122,7 @@ def _plain_single(word: str) -> bool:
                 or re.search(r"(?:ish|ese|ian|ean|ic|can)$", word))
 
 
-def _name_in_run(text: str, match: re.Match[str]) -> tuple[int, int] | None:
+def _name_in_run(text: str, match: re.Match[str], lower_line: _LowerLines) -> tuple[int, int] | None:
     """The run without its sentence-starting first word or a verb before a "the"; None
     for a title, a date or a run in a line of capitals."""
     words = list(re.finditer(r"\S+", match.group(0)))
@@ -137,7 +141,7 @@ def _name_in_run(text: str, match: re.Match[str]) -> tuple[int, int] | None:
         return None  # "Arjun Nair and Dr Lakshmi Nair": two people, not one name
     if any(_TALK.match(w) for w in capitals):
         return None  # "I- I've", "As and Bs", "So- Do I": speech, grades, not a name
-    if not _in_lower_case_line(text, start) or _dated(capitals) or capitals[-1] in _ROLE_LAST:
+    if not lower_line(start) or _dated(capitals) or capitals[-1] in _ROLE_LAST:
         return None
     if all(w.upper() in _GENERIC_ACRONYMS for w in capitals if w != "The"):
         return None
@@ -162,9 +166,20 @@ def _starts_sentence(text: str, start: int) -> bool:
     return not before or before[-1] in ".!?:\n"
 
 
-def _in_lower_case_line(text: str, position: int) -> bool:
-    """Whether the line around ``position`` is mostly lower case (not a heading in capitals)."""
-    end = text.find("\n", position)
-    line = text[text.rfind("\n", 0, position) + 1:end if end >= 0 else len(text)]
-    letters = [c for c in line if c.isalpha()]
-    return sum(c.islower() for c in letters) >= len(letters) / 2
+class _LowerLines:
+    """Whether the line around a position is mostly lower case (not a heading or a
+    shouted line in capitals), each line measured once and found by bisection."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.breaks = [m.start() for m in re.finditer("\n", text)]
+        self.known: dict[int, bool] = {}
+
+    def __call__(self, position: int) -> bool:
+        i = bisect.bisect_left(self.breaks, position)
+        if i not in self.known:
+            start = self.breaks[i - 1] + 1 if i else 0
+            end = self.breaks[i] if i < len(self.breaks) else len(self.text)
+            letters = [c for c in self.text[start:end] if c.isalpha()]
+            self.known[i] = sum(c.islower() for c in letters) >= len(letters) / 2
+        return self.known[i]
