@@ -40,13 +40,17 @@ Jun Jul Aug Sep Sept Oct Nov Dec Monday Tuesday Wednesday Thursday Friday Saturd
 Easter Eid Ramadan Diwali Hanukkah Passover Lent Advent Halloween Year Day Eve Week Term
 """.split())
 # One capitalised word after a lower-case word (and a comma), not followed by another
-# capitalised word (runs are handled above): "leased from Wabtec", "via Olio and".
+# capitalised word (runs are handled above): "leased from Wabrix", "via Olio and"; not a
+# generic institution word ("the Trust", "our Board"), which transcripts capitalise for
+# the speaker's own employer and which names no one by itself.
 _SINGLE = re.compile(r"(?<=[a-z,;] )[A-Z][a-z]{2,}(?![\w'’-]| [A-Z])")
 _NOT_SINGLE = frozenset("""
 Mum Dad Mam Nan Nana Gran Grandma Grandad Auntie Aunty Uncle God Lord Allah Jesus Bible Quran Koran Elder Elders
 Section Chapter Part Level Stage Phase Step Form Room Ward Bay Floor Block Year Grade Class Interview Internet Web
 Wi-Fi Excel Word Teams Zoom Google Facebook Instagram Twitter Apple Android Windows Mac Amazon Netflix Uber
 Council Government Parliament State Court Police Church Mass Bank Post Office Tube Metro Underground
+Trust Board Committee Department Team Service Practice Surgery Hospital School College University Charity
+Centre Center Unit Clinic Library Union Foundation Agency Authority Ministry Panel Tribunal Network Group
 Mr Mrs Ms Miss Mx Dr Prof Sir Madam Rev Reverend Father Sister Pastor Imam Rabbi Cllr Councillor English Irish Scottish Welsh British French Dutch Thai Swiss Greek Czech
 """.split())
 # Words of speech in a run of capitals: "I" and its forms, a word broken off ("So-"),

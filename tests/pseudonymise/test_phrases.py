@@ -21,6 +21,7 @@ from pipeline.pseudonymise.phrases import find_contact_names, find_phrase_gaps
     # not names: languages and nationalities, family words, platforms, dates, job titles,
     # generic abbreviations
     ("She speaks Polish and some Vietnamese, an American, rang Mum, on Facebook, on Tuesdays.", []),
+    ("I told the Trust and our Board, then the Council.", []),
     ("It was Christmas Day, then New Year and Easter Monday.", []),
     ("He is our Practice Manager and the Link Worker.", []),
     ("Her NHS number and the PDF and the GP.", []),
