@@ -134,15 +134,15 @@ def _fill_gaps(kept: list[Mention], source: SourceText) -> list[Mention]:
                              *find_phrase_gaps(source.text)]:
         overlapping = spans.overlapping(start, end)
         if _two_names(source.text, start, end, overlapping):
-            continue  # "Callington and Saltash": two places found, not one name
+            continue  # "Pellow and Trenance": two places found, not one name
         if all(_gives_way(m, start, end, kind) for m in overlapping):
             spans.put(_mention(source, start, end, kind, "pattern", normalise(source.text[start:end], kind)))
     return spans.items
 
 
 def _repeats(kept: list[Mention], source: SourceText, ruled: Sequence[tuple[int, int, str]]) -> list[Mention]:
-    """Lower-case repeats of an organisation named beside its own address ("Sitepass ...
-    sitepass.example.com ... sitepass logs us out"), as the same entity, where nothing else was found."""
+    """Lower-case repeats of an organisation named beside its own address ("Quarrel ...
+    quarrel.example.com ... quarrel logs us out"), as the same entity, where nothing else was found."""
     text = source.text
     labels = host_labels(text[s:e] for s, e, k in ruled if k in ("EMAIL", "URL") and " " not in text[s:e])
     orgs = {m.text: m.entity for m in kept if m.kind == "ORG" and m.source != "rule"}
@@ -158,7 +158,7 @@ def _repeats(kept: list[Mention], source: SourceText, ruled: Sequence[tuple[int,
 def _one_kind(mentions: list[Mention]) -> list[Mention]:
     """The same name written the same way gets one kind across the study (so one code):
     the kind most of its mentions have, a listed kind first, on a tie not ORG, which the
-    capitals rules guess ("in Cardiff" a place, "loved Cardiff" then a place too)."""
+    capitals rules guess ("in Brevik" a place, "loved Brevik" then a place too)."""
     votes: dict[str, dict[str, int]] = {}
     entity_of: dict[tuple[str, str], str] = {}
     for m in mentions:
@@ -205,7 +205,7 @@ def _whole_people(kept: list[Mention], source: SourceText) -> list[Mention]:
 
 def _two_names(text: str, start: int, end: int, found: list[Mention]) -> bool:
     """Whether findings lie on both sides of an "and" inside ``text[start:end]`` and the
-    words do not end as an organisation does ("Crewe Engineering and Design College")."""
+    words do not end as an organisation does ("Tarn Engineering and Design College")."""
     cut = text.find(" and ", start, end)
     return (cut >= 0 and any(m.end <= cut for m in found) and any(m.start >= cut + 5 for m in found)
             and not ends_as_org(text[start:end]))
@@ -214,8 +214,8 @@ def _two_names(text: str, start: int, end: int, found: list[Mention]) -> bool:
 def _gives_way(found: Mention, start: int, end: int, kind: str) -> bool:
     """Whether a finding strictly inside a name found by position gives way to it: the
     model's ("Newcastle" of "Newcastle upon Tyne"), a listed name of the same kind ("Rhys"
-    of "Rhys ap Gwynedd"), or a shorter organisation or place found by shape ("Carers
-    Trust" of "Carers Trust Tamar", the street "Spinney Hill" of "Spinney Hill Garments")."""
+    of "Rhys ap Gwynedd"), or a shorter organisation or place found by shape ("Kin
+    Trust" of "Kin Trust Wexcombe", the street "Tollard Hill" of "Tollard Hill Garments")."""
     inside = start <= found.start and found.end <= end and found.end - found.start < end - start
     return inside and (found.source == "model" or (found.source == "list" and found.kind == kind)
                        or (found.source == "pattern" and found.kind in ("ORG", "PLACE")))
@@ -329,13 +329,13 @@ def _resolve_overlaps(found: Iterable[Mention]) -> list[Mention]:
 
 def link_entities(mentions: Sequence[Mention]) -> list[Mention]:
     """A one-word person the model found ("Maria") joins the one multi-word person whose
-    name holds that word ("Maria Gonzalez"), and a first and middle name ("Ana Luísa") the
+    name holds that word ("Maria Gonzalez"), and a first and middle name ("Ana Lúcia") the
     one person whose name starts with them, preferring people of the same document."""
     people: dict[str, set[tuple[str, str]]] = {}
     for m in mentions:
         if m.kind == "PERSON" and " " in m.entity:
             words = m.entity.split()
-            # each word, and each run of first words ("ana luísa" of "ana luísa ferreira")
+            # each word, and each run of first words ("ana lúcia" of "ana lúcia ferraz")
             for part in [*words, *(" ".join(words[:n]) for n in range(2, len(words)))]:
                 people.setdefault(part, set()).add((m.entity, m.document_id))
     linked = []

@@ -58,7 +58,7 @@ gp cto ceo cfo coo hr it pa email e-mail gmail
 nhs uk eu us usa un whatsapp
 """.split())
 # Words that are never a name, nor a name part on their own: a name the model found as
-# "The Lawn" or "Friends of Ely" must not make every "The" or "of" a person, nor the
+# "The Paddock" or "Friends of Ely" must not make every "The" or "of" a person, nor the
 # model's "And" at a turn's start every "and".
 FUNCTION_WORDS = frozenset("""
 the a an and of for in on at to from with by or our my your their his her its this that

@@ -172,7 +172,7 @@ def _strip_possessive(run: str, end: int) -> int:
 def find_repeats(text: str, names: Iterable[str], labels: set[str]) -> Iterator[tuple[int, int, str]]:
     """(start, end, name) of every other mention, in any casing, of an organisation found
     in this text whose name (or its first word) is the host label of an address said in
-    the same text: "Keyhaven Living ... keyhaven.example.com ... keyhaven managers".
+    the same text: "Tolvane Living ... tolvane.example.com ... tolvane managers".
     The address shows the name is a name, so its lower-case repeats are too."""
     forms: dict[str, str] = {}
     for name in names:

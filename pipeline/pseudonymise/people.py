@@ -1,14 +1,14 @@
 """A person's whole name from its parts: detection often finds a first name and a
-surname separately (the model finds "Jamal", the list finds the surname "Whitfield"), or
-only the surname ("a paddleboarder, Tess Okoro," where the list holds Okoro). Replacing the
+surname separately (the model finds "Jamar", the list finds the surname "Whitcombe"), or
+only the surname ("a paddleboarder, Tessa Okorie," where the list holds Okorie). Replacing the
 parts one by one leaves the space, a quoted nickname or the unlisted first name behind.
 
 - two person findings with only a space, a line break or a quoted nickname (or its
   quotation marks, where the nickname was found too) between them are one name
-  ("Wendell "Buddy" Hollis");
+  ("Linford "Lin" Hollins");
 - a capitalised word straight before a person finding, inside a sentence, is its first
   name, unless it is a title, a role or a word that starts sentences;
-- a generational suffix after it belongs to it ("Marcus Whitfield Jr.").
+- a generational suffix after it belongs to it ("Marcus Whitcombe Jr.").
 """
 
 from __future__ import annotations
@@ -18,7 +18,9 @@ import re
 __all__ = ["joined", "first_name_before", "suffix_after"]
 
 # Between two parts of one name: spaces (one line break at most), or a quoted nickname.
-_BETWEEN = re.compile(r"[ \t]*\n?[ \t]*|\s+[\"“'‘(][^\"”'’)\n]{1,20}[\"”'’)]\s+|\s+[\"“‘(]|[\"”’)]\s+")
+_BETWEEN = re.compile(r"[ \t]*\n?[ \t]*"  # spaces, one line break at most
+                      r"|\s+[\"“'‘(][^\"”'’)\n]{1,20}[\"”'’)]\s+"  # a quoted nickname
+                      r"|\s+[\"“‘(]|[\"”’)]\s+")  # the quotation marks of a nickname found as a name
 _BEFORE = re.compile(r"(?<![\w'’.-])(?P<word>[A-Z][a-z][\w'’-]*)[ \t]+$")
 _SUFFIX = re.compile(r"\s+(?:Jr|Jnr|Sr|Snr|II|III|IV)\b\.?")
 # Capitalised words that are not a first name before a surname: titles, roles, words that
@@ -46,7 +48,7 @@ def first_name_before(text: str, start: int) -> int | None:
         return None
     before = text[max(0, match.start() - 3):match.start()].rstrip(" \t\"“'‘(")
     if not before or before[-1] in ".!?:\n":
-        return None  # at a sentence's start the word may be a verb ("Ask Okoro")
+        return None  # at a sentence's start the word may be a verb ("Ask Okorie")
     return match.start()
 
 

@@ -1,15 +1,20 @@
 """Names by their capitals alone, for the gaps the model and the other shapes leave:
 
-- a run of two or more capitalised words inside a sentence ("with Diamond Light Source
-  in", "go on Network Rail", "Doctors of the World"): English capitalises such a run
+- a run of two or more capitalised words inside a sentence ("with Lantern Owl Systems
+  in", "go on Fenmoor Rail", "Friends of the Hollow"): English capitalises such a run
   mid-sentence only for a name (or a title, a month, a language: those are left out);
-- an acronym of three to six capitals inside a lower-case sentence ("funded by FCDO",
-  "the drivers join ASLEF"), unless it is one of the generic abbreviations every
-  transcript uses (ID, NHS, GP, CEO, PDF ...).
+- one capitalised word after a lower-case word ("leased from Wabrix"), unless a
+  language or nationality, a family or role word, a platform, a date or an institution
+  word on its own;
+- an acronym of three to eight capitals inside a lower-case sentence ("funded by QXTF",
+  "the drivers join BRDU"), unless it is one of the generic abbreviations every
+  transcript uses (ID, NHS, GP, CEO, PDF ...);
+- the capitalised name said just before a phone number, e-mail or web address
+  ("Housing: Tarnbeck Care and Repair, 01632 ..."), also at a sentence's start.
 
-A sentence's first word is capitalised anyway, so a run must not start a sentence, and
-a line in capitals (a heading, a shouted sentence) is skipped. These only fill gaps: the
-caller drops them where anything else was found over the same words.
+A sentence's first word is capitalised anyway, so a run's first word is dropped there,
+and a line in capitals (a heading, a shouted sentence) is skipped. These only fill gaps:
+the caller drops them where anything else was found over the same words.
 """
 
 from __future__ import annotations
@@ -32,7 +37,8 @@ _NOT_FIRST = frozenset("""
 The A An Our Their This That These Those My Your His Her Its We I You They He She It And But Or So If
 When Where What Which Who Why How Then There Here Yes No Okay Ok Well Also Every Each Some Any All
 Mr Mrs Ms Miss Mx Dr Prof Sir Dame Dear Hi Hello Thanks Thank Please Oh Ah Um Uh Just Not Only Both
-Me Us Him Them I'm I'll I'd I've It's That's There's We're We'll They're You're He's She's Let's Can Could Would Should
+Me Us Him Them I'm I'll I'd I've It's That's There's We're We'll They're You're He's She's Let's
+Can Could Would Should
 """.split())
 _CALENDAR = frozenset("""
 January February March April May June July August September October November December Jan Feb Mar Apr
@@ -40,7 +46,7 @@ Jun Jul Aug Sep Sept Oct Nov Dec Monday Tuesday Wednesday Thursday Friday Saturd
 Easter Eid Ramadan Diwali Hanukkah Passover Lent Advent Halloween Year Day Eve Week Term
 """.split())
 # One capitalised word after a lower-case word (and a comma), not followed by another
-# capitalised word (runs are handled above): "leased from Wabrix", "via Olio and"; not a
+# capitalised word (runs are handled above): "leased from Wabrix", "via Quillo and"; not a
 # generic institution word ("the Trust", "our Board"), which transcripts capitalise for
 # the speaker's own employer and which names no one by itself.
 _SINGLE = re.compile(r"(?<=[a-z,;] )[A-Z][a-z]{2,}(?![\w'’-]| [A-Z])")
@@ -51,7 +57,8 @@ Wi-Fi Excel Word Teams Zoom Google Facebook Instagram Twitter Apple Android Wind
 Council Government Parliament State Court Police Church Mass Bank Post Office Tube Metro Underground
 Trust Board Committee Department Team Service Practice Surgery Hospital School College University Charity
 Centre Center Unit Clinic Library Union Foundation Agency Authority Ministry Panel Tribunal Network Group
-Mr Mrs Ms Miss Mx Dr Prof Sir Madam Rev Reverend Father Sister Pastor Imam Rabbi Cllr Councillor English Irish Scottish Welsh British French Dutch Thai Swiss Greek Czech
+Mr Mrs Ms Miss Mx Dr Prof Sir Madam Rev Reverend Father Sister Pastor Imam Rabbi Cllr Councillor
+English Irish Scottish Welsh British French Dutch Thai Swiss Greek Czech
 """.split())
 # Words of speech in a run of capitals: "I" and its forms, a word broken off ("So-"),
 # a single letter ("A's and B's").
@@ -98,7 +105,7 @@ def find_phrase_gaps(text: str) -> Iterator[tuple[int, int, str]]:
             yield match.start(), match.end(), "ORG"
 
 
-# A capitalised run ending right before ", " (a contact's list entry: "Combat Minds, 0808 ...")
+# A capitalised run ending right before ", " (a contact's list entry: "Tarnbeck Care and Repair, 01632 ...")
 _BEFORE_CONTACT = re.compile(rf"{_WORD}(?:\s{_CONNECT}{_WORD}){{0,5}},\s*$")
 
 
@@ -131,10 +138,11 @@ def _name_in_run(text: str, match: re.Match[str], lower_line: _LowerLines) -> tu
     for a title, a date or a run in a line of capitals."""
     words = list(re.finditer(r"\S+", match.group(0)))
     start = match.start()
-    # "at The Lawn": a capital "The" inside a sentence belongs to the name
+    # "at The Paddock": a capital "The" inside a sentence belongs to the name
     named_the = words[0].group(0) == "The" and not _starts_sentence(text, start)
     trimmed = words if named_the else _after_verb(words)
-    if not named_the and len(trimmed) == len(words) and (_starts_sentence(text, start) or words[0].group(0) in _NOT_FIRST):
+    sentence_word = _starts_sentence(text, start) or words[0].group(0) in _NOT_FIRST
+    if not named_the and len(trimmed) == len(words) and sentence_word:
         trimmed = words[1:]  # "Ask Brimble Works": the sentence's first word is capitalised anyway
     while trimmed and not trimmed[0].group(0)[:1].isupper():
         trimmed = trimmed[1:]

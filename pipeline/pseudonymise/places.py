@@ -24,7 +24,7 @@ __all__ = ["find_place_gaps", "find_person_gaps", "find_lower_case_gaps", "find_
 
 _WORD = r"[A-Z][\w'’-]*"
 _NAME = rf"{_WORD}(?:[\s-]+(?:(?:upon|on|y|im|under|le|la|de)\s+)?{_WORD}){{0,2}}"
-# "in Ardmore", "In Kargi", "to Chermside, Redcliffe and Caboolture": each item of the list counts
+# "in Ardmore", "In Kaddo", "to Ashby, Pellow and Trenance": each item of the list counts
 _LOCATED = re.compile(rf"\b(?:[Ii]n|near|from|outside|around|at|to|via|towards|between|covers?|covering)\s+"
                       rf"(?P<name>{_NAME}(?:(?:\s*,\s*|\s+(?:and|or)\s+){_NAME})*)")
 _NOT_PLACES = frozenset("""
@@ -89,14 +89,15 @@ person people office lunch dinner breakfast class bed therapy court group meetin
 
 def find_lower_case_gaps(text: str) -> Iterator[tuple[int, int, str]]:
     """People after a role or title and places after a word that locates, in an
-    uncorrected lower-case transcript ("her daughter sofiya", "dr gillian pryor", "a miner
-    in katowice"): the rules run on a copy with the other words capitalised. Only the
+    uncorrected lower-case transcript ("her daughter tesni", "dr ilse maren", "a miner
+    in wrexford"): the rules run on a copy with the other words capitalised. Only the
     first place after the word counts ("in leeds, nights" is no list of places)."""
     yield from find_person_gaps(title_cased(text, keep=_ROLE_WORDS))
     titled = title_cased(text)
     for match in _LOCATED.finditer(titled):
         item = re.match(_NAME, match.group("name"))
-        if item and item.group(0).split()[0] not in _NOT_PLACES and item.group(0).split()[0].lower() not in _NOT_PLACES_LOWER:
+        first = item.group(0).split()[0] if item else ""
+        if first and first not in _NOT_PLACES and first.lower() not in _NOT_PLACES_LOWER:
             yield match.start("name"), match.start("name") + item.end(), "PLACE"
 
 
@@ -106,7 +107,7 @@ def find_units(text: str) -> Iterator[tuple[int, int, str]]:
         yield match.start(), match.end(), "PLACE"
 
 
-# ", Stockport." after a name: the town or district it is in ("Brookfield School, Stockport.")
+# ", Ashby." after a name: the town or district it is in ("Hollin School, Ashby.")
 _AFTER_NAME = re.compile(rf",\s+(?P<name>{_NAME})(?=\s*(?:[.;:)]|,\s|$))")
 
 
@@ -126,7 +127,7 @@ def find_place_gaps(text: str) -> Iterator[tuple[int, int, str]]:
         for item in re.finditer(rf"{_NAME}", match.group("name")):
             words = item.group(0).split()
             if words[0] in _NOT_PLACES or words[0].rstrip("s") in _NOT_PLACES or any(c.isdigit() for c in words[0]):
-                break  # "to Chermside, Monday ..." or "..., TD4 7QX": the list has ended
+                break  # "to Ashby, Monday ..." or "..., TD4 7QX": the list has ended
             yield match.start("name") + item.start(), match.start("name") + item.end(), "PLACE"
     for match in _ADDRESS.finditer(text):
         offset = match.start("parts")

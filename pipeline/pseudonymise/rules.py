@@ -81,7 +81,7 @@ RULES: tuple[_Rule, ...] = (
     ("EMAIL", re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b"), None),
     # spoken: "maria dot lopez at example dot org"
     ("EMAIL", re.compile(rf"(?i)(?<![\w-])[\w-]+(?:\s+dot\s+[\w-]+)*\s+at\s+[\w-]+(?:\s+dot\s+[\w-]+)*\s+dot\s+(?-i:{_TLDS})\b"), None),
-    # spoken: "stepchange dot example dot org", "facebook dot com slash ourgroup" (two dots or a slash,
+    # spoken: "brightwave dot example dot org", "facebook dot com slash ourgroup" (two dots or a slash,
     # so "the dot com boom" is not one)
     ("URL", re.compile(rf"(?i)(?<![\w-])[\w-]+(?:(?:\s+dot\s+[\w-]+)+\s+dot\s+(?-i:{_TLDS})\b(?:\s+slash\s+[\w-]+)*"
                        rf"|\s+dot\s+(?-i:{_TLDS})(?:\s+slash\s+[\w-]+)+)"), None),
@@ -100,7 +100,7 @@ RULES: tuple[_Rule, ...] = (
     ("PHONE", re.compile(rf"(?i)\b(?:plus\s+)?(?:{_SPOKEN})(?:[\s,-]+(?:{_SPOKEN}))+\b"), _enough_spoken),
     # UK postcodes, National Insurance numbers, number plates
     ("ID", re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}\b"), None),
-    # ... also in an uncorrected lower-case transcript ("pe3 6ey"; not "m5 4th")
+    # ... also in an uncorrected lower-case transcript ("pe4 7jx"; not "m5 4th")
     ("ID", re.compile(r"\b[a-z]{1,2}\d[a-z\d]?\s\d(?!st|nd|rd|th)[a-z]{2}\b"), None),
     ("ID", re.compile(r"\b[A-Z]{2}\s?\d{2}\s?\d{2}\s?\d{2}\s?[A-D]\b"), None),
     ("ID", re.compile(r"\b[A-Z]{2}\d{2}\s?[A-Z]{3}\b"), None),
@@ -108,17 +108,17 @@ RULES: tuple[_Rule, ...] = (
     ("ID", re.compile(
         rf"(?i:\b(?:{_ID_LABELS})(?:\s+(?:no|number|num|code|id|ref|reference))?\.?\s*(?:is|was|:|#)?\s*)"
         r"(?P<value>(?:[A-Z]{1,6}[ -]?|[a-z]{2,4}\s(?=\d{2,}[ -]\d{2,}))?\d[A-Za-z0-9]*(?:[/. -](?=[A-Za-z]*\d)[A-Za-z0-9]+)*)"),
-     _labelled),  # the lower-case letters: an uncorrected transcript's "plan number was dmp 2024 0571"
+     _labelled),  # the lower-case letters: an uncorrected transcript's "plan number was dmx 2023 0412"
     # codes: capitals and at least three digits, maybe with - or / (KDC-004512, W91042)
     ("ID", re.compile(r"(?<![\w@./-])(?=[A-Z0-9/-]*[A-Z])(?=(?:[A-Z/-]*\d){3})[A-Z0-9]+(?:[/-][A-Z0-9]+)*"
                       r"(?![\w@-]|[./]\w)"), _code_shape),
     # six or more digits in a row, or nine or more in groups (account, charity, case numbers)
     ("ID", re.compile(r"(?<![\w£$€.,/+-])\d{6,}(?![\w%]|[.,]\d)"), None),
     ("ID", re.compile(r"(?<![\w£$€.,/+-])\d{2,5}(?:[ -]\d{2,5}){2,}(?![\w%]|[.,]\d)"), _long_digit_groups),
-    # codes of three or more parts joined by slashes, with letters and digits: "DfI/RC/24/0331"
+    # codes of three or more parts joined by slashes, with letters and digits: "DfE/RX/23/0412"
     ("ID", re.compile(r"(?<![\w/.:-])(?=[\w./-]*\d)(?=[\w./-]*[A-Za-z])[A-Za-z0-9][A-Za-z0-9.-]*(?:/[A-Za-z0-9.-]*[A-Za-z0-9]){2,}"
                       r"(?![\w/])"), _slash_code),
-    # capitals, a space, then digits with a hyphen, five or more: "HF 22-3391"
+    # capitals, a space, then digits with a hyphen, five or more: "HT 22-4471"
     ("ID", re.compile(r"(?<![\w-])[A-Z]{1,5}\s\d{2,}[-/]\d{2,}(?![\w-])"), _five_digits),
     # capitals, a space, then 4+ digits that are not a year: "PR 88310", "UR 1048822", "IL 60609"
     ("ID", re.compile(r"(?<![\w-])[A-Z]{1,5}\s(?!(?:19|20)\d\d\b)\d{4,}(?:[-/ ]\d+)*\b"), None),

@@ -160,7 +160,7 @@ def title_cased(text: str, keep: frozenset[str] = frozenset()) -> str:
 
 def find_lower_case_shapes(text: str) -> Iterator[tuple[int, int, str]]:
     """Streets and organisations by their last word in a lower-case transcript ("on
-    lincoln road", "at the thistlemoor medical centre"): the shapes are matched on a copy
+    calder road", "at the brinton medical centre"): the shapes are matched on a copy
     with every word but function words capitalised (the same length, so offsets hold)."""
     titled = title_cased(text)
     for match in _STREET.finditer(titled):

@@ -105,7 +105,7 @@ def test_matcher_knows_first_names() -> None:
     # codes of slash-joined parts with letters and digits; not a date or a web path
     ("order number DfE/RX/23/0412. Then", [("ID", "DfE/RX/23/0412")]),
     ("on 12/03/2024 at example.org/a/b", [("URL", "example.org/a/b")]),
-    ("with Hollis it's HT 22-4471 now; ages 10-12", [("ID", "HT 22-4471")]),
+    ("with Harrow it's HT 22-4471 now; ages 10-12", [("ID", "HT 22-4471")]),
     # an uncorrected lower-case transcript: a postcode, a labelled code in lower case
     ("postcode pe4 7jx, she said, on the m5 4th lane", [("ID", "pe4 7jx")]),
     ("her plan number was dmx 2023 0412, and in 2024 we", [("ID", "dmx 2023 0412")]),

@@ -18,7 +18,7 @@ from pipeline.pseudonymise.people import first_name_before, joined, suffix_after
     (" and ", False),
 ])
 def test_parts_of_one_name(between: str, one_name: bool) -> None:
-    text = "Wendell" + between + "Hollins"
+    text = "Linford" + between + "Hollins"
     assert joined(text, (0, 7), (7 + len(between), len(text))) is one_name
 
 
