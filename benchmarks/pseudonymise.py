@@ -8,7 +8,8 @@ Configurations, in one run on the same texts:
     + names list          ... + the researcher's names list (benchmarks/pseudonymise/names.txt)
 
 Recall: share of gold mentions whose every character is replaced (by any code: a name
-coded as a place is still hidden; a leading title such as "Dr" or "Aunty" may stay).
+coded as a place is still hidden; a leading title such as "Dr" or "Aunty", a leading
+"the" and a trailing possessive "'s" may stay).
 Precision: share of replacements that overlap a gold mention. Consistency: share of gold
 entities (mentioned 2+ times and found) whose found mentions all got one code, and share
 of codes that stand for one gold entity only.
@@ -22,7 +23,14 @@ dev part alone, printing nothing about the held-out part: use it while changing 
 Speed: detection (model included) over one 10,000-word transcript made by joining the
 dev transcripts (``--speed``: only that).
 
-    python benchmarks/pseudonymise.py [--part dev|heldout3|all] [--speed]
+    python benchmarks/pseudonymise.py [--part dev|heldout3|all] [--speed] [--annomi N] [--compare-model FOLDER ...]
+
+``--annomi N`` prints what is proposed (model, rules and patterns, no list) on the first N
+real AnnoMI transcripts (``../shared/benchmarks/annomi``), which have no gold: proposals per
+10,000 words and the most frequent ones, to read for false positives on unseen real text.
+``--compare-model FOLDER ...`` prints only the names-list configuration and the speed with
+the default model and then with each spaCy pipeline folder given (a candidate model, see
+models/README.md), in one run on the same texts.
 """
 
 from __future__ import annotations
@@ -50,6 +58,10 @@ PARTS = {"dev": "dev", "heldout3": "held out 3"}
 # A title before a name ("Dr Rhys Evans") identifies no one: the name after it must be hidden.
 TITLE = re.compile(r"(?:Dr|Mr|Mrs|Ms|Miss|Prof|Professor|Frau|Herr|Pani|Rev|Reverend|Sergeant|Constable|"
                    r"Chief|Imam|Nurse|Matron|Attorney|Aunty|Uncle|Nana|Nan|Mama)\.?\s+")
+# Nor does an article before it or a possessive ending after it: "the [ORG_01]'s office" hides
+# "the Lantern Trust's office" (the gold of transcripts 45-61 includes both in the mark).
+ARTICLE = re.compile(r"(?:the|The)\s+")
+POSSESSIVE = re.compile(r"(?:['’]s|(?<=s)['’])$")
 
 
 def parse(raw: str) -> tuple[str, list[tuple[int, int, str, str]]]:
@@ -113,8 +125,7 @@ def score(docs: list[dict], mentions: list) -> dict[str, dict[str, tuple[int, in
                 covered[i] = True
         split = part_of(d)
         for s, e, kind, _ in d["gold"]:
-            title = TITLE.match(d["text"], s, e)
-            hit = all(covered[title.end() if title else s:e])
+            hit = all(covered[slice(*must_hide(d["text"], s, e))])
             for bucket in (split, "all"):
                 for k in (kind, "ALL"):
                     result[bucket][k][0] += hit
@@ -125,6 +136,17 @@ def score(docs: list[dict], mentions: list) -> dict[str, dict[str, tuple[int, in
                 result[bucket]["precision"][0] += good
                 result[bucket]["precision"][1] += 1
     return result
+
+
+def must_hide(text: str, start: int, end: int) -> tuple[int, int]:
+    """The part of a gold mention that must be replaced: without a leading title or
+    article and a trailing possessive, which identify no one."""
+    for lead in (ARTICLE, TITLE):
+        match = lead.match(text, start, end)
+        if match and match.end() < end:
+            start = match.end()
+    tail = POSSESSIVE.search(text, start, end)
+    return start, tail.start() if tail and tail.start() > start else end
 
 
 def consistency(docs: list[dict], mentions: list) -> tuple[float, float]:
@@ -190,12 +212,64 @@ def main() -> None:
     dev_docs = [d for d in docs if part_of(d) == "dev"] or docs
     if "--speed" in sys.argv[1:]:  # only the speed figure (on a quiet machine)
         return speed(dev_docs, listed + speakers, model)
+    if "--annomi" in sys.argv[1:]:  # real transcripts without gold: what is proposed, for reading
+        return annomi(int(sys.argv[sys.argv.index("--annomi") + 1]), model)
+    if "--compare-model" in sys.argv[1:]:  # a candidate model beside the default, same texts, one run
+        return compare_models(docs, dev_docs, listed + speakers, nlp, sys.argv[sys.argv.index("--compare-model") + 1:])
     report("rules only (baseline)", docs, run(docs, [], None))
     report("names list + rules, no model", docs, run(docs, listed + speakers, None))
     report("model, no list", docs, run(docs, [], model))
     report("model + speaker labels", docs, run(docs, speakers, model))
     report("model + speaker labels + names list", docs, run(docs, listed + speakers, model))
     speed(dev_docs, listed + speakers, model)
+
+
+def annomi(limit: int, model) -> None:
+    """Proposals (model, rules and patterns, no names list) on the first ``limit`` AnnoMI
+    transcripts: real counselling conversations whose few names are the role-play clients'
+    and counsellors'. There is no gold, so no recall or precision: the count per 10,000
+    words and the most frequent proposals show what a reviewer would have to reject."""
+    import csv
+    from collections import Counter
+
+    from _annomi import require_annomi
+
+    turns: dict[str, list[str]] = defaultdict(list)
+    with require_annomi().open(newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            turns[row["transcript_id"]].append(f"{row['interlocutor'].title()}: {row['utterance_text']}")
+    chosen = sorted(turns, key=int)[:limit]
+    found_sources = []
+    for tid in chosen:
+        text, spans, at = "\n".join(turns[tid]), [], 0
+        for line in turns[tid]:
+            spans.append((at, at + len(line)))
+            at += len(line) + 1
+        found_sources.append(SourceText(tid, text, tuple(spans)))
+    words = sum(len(s.text.split()) for s in found_sources)
+    found = detect(found_sources, [], model)
+    print(f"\nAnnoMI, first {len(chosen)} transcripts, {words} words: {len(found)} proposals, "
+          f"{10_000 * len(found) / words:.0f} per 10,000 words; by how found: "
+          + ", ".join(f"{k} {n}" for k, n in Counter(m.source for m in found).most_common()))
+    print("  most frequent: " + "; ".join(f"{t!r} {k} {n}" for (t, k), n in
+                                           Counter((m.text, m.kind) for m in found).most_common(25)))
+
+
+def compare_models(docs: list[dict], dev_docs: list[dict], names, default, folders: list[str]) -> None:
+    """The names-list configuration and speed with the default model, then with each
+    candidate spaCy pipeline folder (loaded offline with the same components)."""
+    import spacy
+
+    from pipeline.pseudonymise.ner import find_entities
+
+    for label, nlp in [("default (en_core_web_sm 3.8.0)", default), *[(f, None) for f in folders]]:
+        if nlp is None:
+            started = time.perf_counter()
+            nlp = spacy.load(label, exclude=["parser", "lemmatizer", "attribute_ruler", "senter", "tagger"])
+            print(f"\nmodel load ({label}): {time.perf_counter() - started:.2f} s")
+        model = lambda text, spans, nlp=nlp: find_entities(text, spans, nlp)  # noqa: E731
+        report(f"model + speaker labels + names list: {label}", docs, run(docs, names, model))
+        speed(dev_docs, names, model)
 
 
 def speed(docs: list[dict], names, model) -> None:

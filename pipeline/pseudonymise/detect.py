@@ -15,12 +15,16 @@ from dataclasses import dataclass, replace
 from typing import Any, Iterable, Mapping, Sequence
 
 from pipeline.pseudonymise.entities import CODE_RE, Mention, make_code, normalise
-from pipeline.pseudonymise.names import (COMMON_WORD_NAMES, MODEL_ORIGIN, NOT_NAMES, ROLE_WORDS, SHAPE_ORIGIN, KnownName,
-                                         NameMatcher)
-from pipeline.pseudonymise.orgs import acronym_of, find_orgs, host_labels
-from pipeline.pseudonymise.places import find_person_gaps, find_place_gaps, find_units
+from pipeline.pseudonymise.names import (COMMON_WORD_NAMES, FUNCTION_WORDS, MODEL_ORIGIN, NOT_NAMES, ROLE_WORDS,
+                                         SHAPE_ORIGIN, KnownName, NameMatcher)
+from pipeline.pseudonymise.orgs import acronym_of, find_orgs, find_repeats, host_labels
+from pipeline.pseudonymise.people import first_name_before, joined, suffix_after
+from pipeline.pseudonymise.phrases import find_contact_names, find_phrase_gaps
+from pipeline.pseudonymise.places import (find_lower_case_gaps, find_person_gaps, find_place_gaps, find_places_after,
+                                          find_units)
 from pipeline.pseudonymise.rules import find_rules
-from pipeline.pseudonymise.shapes import find_shapes
+from pipeline.pseudonymise.spans import DisjointSpans
+from pipeline.pseudonymise.shapes import ends_as_org, find_lower_case_shapes, find_shapes, lower_case_document
 
 __all__ = ["SourceText", "detect", "link_entities", "assign_codes", "already_pseudonymised"]
 
@@ -67,15 +71,17 @@ def detect(sources: Sequence[SourceText], names: Sequence[KnownName], model: Any
         found += [_mention(source, s, e, k, "pattern", normalise(source.text[s:e], k)) for s, e, k in shaped[source.document_id]]
         found += [m for s, e, k in found_by_model[source.document_id]
                   if (m := _model_mention(source, s, e, k, matcher))]
-        kept = _fill_gaps(_resolve_overlaps(_inside_model(found)), source)
+        kept = _repeats(_fill_gaps(_resolve_overlaps(_inside_model(found)), source), source, ruled[source.document_id])
+        kept = _whole_people(kept, source)
         mentions += _shared_names(_with_article(kept, source.text), matcher)
-    return link_entities(mentions)
+    return link_entities(_one_kind(mentions))
 
 
 def _shapes(text: str, ruled: Sequence[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
     """Names by shape, including organisations named by an address said in the same text."""
     labels = host_labels(text[s:e] for s, e, k in ruled if k in ("EMAIL", "URL") and " " not in text[s:e])
-    return [*find_shapes(text), *find_orgs(text, labels), *find_units(text)]
+    lower = find_lower_case_shapes(text) if lower_case_document(text) else ()
+    return [*find_shapes(text), *find_orgs(text, labels), *find_units(text), *lower]
 
 
 def _shaped_names(sources: Sequence[SourceText], shaped: Mapping[str, list], by_model: Mapping[str, list],
@@ -119,15 +125,100 @@ def _inside_model(found: list[Mention]) -> list[Mention]:
 def _fill_gaps(kept: list[Mention], source: SourceText) -> list[Mention]:
     """Places and people by the words around them ("in Ardmore", an address's parts, "her
     husband Ion") where nothing else was found."""
-    for start, end, kind in [*find_person_gaps(source.text), *find_place_gaps(source.text)]:
-        overlapping = [m for m in kept if m.start < end and start < m.end]
-        # a model finding strictly inside ("Newcastle" of "Newcastle upon Tyne"), or a listed
-        # name of the same kind ("Rhys" of "Rhys ap Gwynedd"), gives way
-        if all((m.source == "model" or (m.source == "list" and m.kind == kind)) and start <= m.start
-               and m.end <= end and m.end - m.start < end - start for m in overlapping):
-            kept = [m for m in kept if m not in overlapping]
-            kept.append(_mention(source, start, end, kind, "pattern", normalise(source.text[start:end], kind)))
-    return sorted(kept, key=lambda m: m.start)
+    contacts = [(m.start, m.end) for m in kept if m.source == "rule" and m.kind in ("PHONE", "EMAIL", "URL")]
+    sites = [m.end for m in kept if m.kind in ("ORG", "PLACE")]
+    lower = [*find_lower_case_gaps(source.text)] if lower_case_document(source.text) else []
+    spans = DisjointSpans(kept)
+    for start, end, kind in [*find_person_gaps(source.text), *find_place_gaps(source.text), *lower,
+                             *find_places_after(source.text, sites), *find_contact_names(source.text, contacts),
+                             *find_phrase_gaps(source.text)]:
+        overlapping = spans.overlapping(start, end)
+        if _two_names(source.text, start, end, overlapping):
+            continue  # "Pellow and Trenance": two places found, not one name
+        if all(_gives_way(m, start, end, kind) for m in overlapping):
+            spans.put(_mention(source, start, end, kind, "pattern", normalise(source.text[start:end], kind)))
+    return spans.items
+
+
+def _repeats(kept: list[Mention], source: SourceText, ruled: Sequence[tuple[int, int, str]]) -> list[Mention]:
+    """Lower-case repeats of an organisation named beside its own address ("Quarrel ...
+    quarrel.example.com ... quarrel logs us out"), as the same entity, where nothing else was found."""
+    text = source.text
+    labels = host_labels(text[s:e] for s, e, k in ruled if k in ("EMAIL", "URL") and " " not in text[s:e])
+    orgs = {m.text: m.entity for m in kept if m.kind == "ORG" and m.source != "rule"}
+    if not labels or not orgs:
+        return kept
+    spans = DisjointSpans(kept)
+    for start, end, name in find_repeats(text, orgs, labels):
+        if not spans.overlapping(start, end):
+            spans.put(_mention(source, start, end, "ORG", "pattern", orgs[name]))
+    return spans.items
+
+
+def _one_kind(mentions: list[Mention]) -> list[Mention]:
+    """The same name written the same way gets one kind across the study (so one code):
+    the kind most of its mentions have, a listed kind first, on a tie not ORG, which the
+    capitals rules guess ("in Brevik" a place, "loved Brevik" then a place too)."""
+    votes: dict[str, dict[str, int]] = {}
+    entity_of: dict[tuple[str, str], str] = {}
+    for m in mentions:
+        if m.kind in ("PERSON", "ORG", "PLACE"):
+            key = normalise(m.text, m.kind)
+            votes.setdefault(key, {})
+            votes[key][m.kind] = votes[key].get(m.kind, 0) + (10 if m.source == "list" else 1)
+            entity_of.setdefault((key, m.kind), m.entity)
+    out = []
+    for m in mentions:
+        key = normalise(m.text, m.kind)
+        if m.kind in ("PERSON", "ORG", "PLACE") and len(votes[key]) > 1 and m.source != "list":
+            kind = max(votes[key], key=lambda k: (votes[key][k], k != "ORG"))  # ORG is the capitals rules' guess
+            m = replace(m, kind=kind, entity=entity_of[(key, kind)])
+        out.append(m)
+    return out
+
+
+def _whole_people(kept: list[Mention], source: SourceText) -> list[Mention]:
+    """A person's name parts found apart become one mention, with an unfound first name
+    before a surname and a suffix after it (people.py)."""
+    text, out = source.text, []
+    for m in sorted(kept, key=lambda m: m.start):
+        last = out[-1] if out else None
+        if last and m.kind == last.kind == "PERSON" and joined(text, (last.start, last.end), (m.start, m.end)):
+            keep = max((last, m), key=lambda x: (x.source == "list" and " " in x.entity, _PRIORITY[x.source]))
+            whole = text[last.start:m.end]
+            entity = keep.entity if keep.source == "list" and " " in keep.entity else normalise(whole)
+            out[-1] = replace(keep, start=last.start, end=m.end, text=whole, entity=entity)
+            continue
+        out.append(m)
+    for i, m in enumerate(out):
+        if m.kind != "PERSON":
+            continue
+        start = first_name_before(text, m.start)
+        start = m.start if start is None or (i and out[i - 1].end > start) else start
+        end = suffix_after(text, m.end)
+        end = m.end if i + 1 < len(out) and out[i + 1].start < end else end
+        if (start, end) != (m.start, m.end):
+            entity = m.entity if m.source == "list" and " " in m.entity else normalise(text[start:end])
+            out[i] = replace(m, start=start, end=end, text=text[start:end], entity=entity)
+    return out
+
+
+def _two_names(text: str, start: int, end: int, found: list[Mention]) -> bool:
+    """Whether findings lie on both sides of an "and" inside ``text[start:end]`` and the
+    words do not end as an organisation does ("Tarn Engineering and Design College")."""
+    cut = text.find(" and ", start, end)
+    return (cut >= 0 and any(m.end <= cut for m in found) and any(m.start >= cut + 5 for m in found)
+            and not ends_as_org(text[start:end]))
+
+
+def _gives_way(found: Mention, start: int, end: int, kind: str) -> bool:
+    """Whether a finding strictly inside a name found by position gives way to it: the
+    model's ("Newcastle" of "Newcastle upon Tyne"), a listed name of the same kind ("Rhys"
+    of "Rhys ap Gwynedd"), or a shorter organisation or place found by shape ("Kin
+    Trust" of "Kin Trust Wexcombe", the street "Tollard Hill" of "Tollard Hill Garments")."""
+    inside = start <= found.start and found.end <= end and found.end - found.start < end - start
+    return inside and (found.source == "model" or (found.source == "list" and found.kind == kind)
+                       or (found.source == "pattern" and found.kind in ("ORG", "PLACE")))
 
 
 def _distinctive(name: str) -> bool:
@@ -195,9 +286,11 @@ def _model_mention(source: SourceText, start: int, end: int, kind: str, matcher:
     first = re.match(r"(\w+)\s+(?=\w)", text[start:end])
     if first and kind == "PERSON" and first.group(1).lower() in NOT_NAMES:
         start += first.end()  # "Tell Rafael ...": the verb is not part of the name
+    start, end = _without_function_words(text, start, end)
     written = text[start:end]
     key = normalise(written, kind)
     if (end - start < 2 or not any(c.isalpha() for c in written) or key in ROLE_WORDS or key in NOT_NAMES
+            or key in FUNCTION_WORDS or written.endswith("-")  # "So-": a word broken off
             or CODE_RE.search(written) or "\n\n" in written):
         return None
     if written.islower() and key not in matcher.forms:
@@ -206,6 +299,16 @@ def _model_mention(source: SourceText, start: int, end: int, kind: str, matcher:
         entity, kind, _ = matcher.forms[key]
         return Mention(source.document_id, start, end, written, kind, "model", entity)
     return Mention(source.document_id, start, end, written, kind, "model", key)
+
+
+def _without_function_words(text: str, start: int, end: int) -> tuple[int, int]:
+    """A model span without lower-case function words at its ends ("Donna and", "and nick")."""
+    words = list(re.finditer(r"\S+", text[start:end]))
+    while len(words) > 1 and words[0].group(0) in FUNCTION_WORDS:
+        words.pop(0)
+    while len(words) > 1 and words[-1].group(0) in FUNCTION_WORDS:
+        words.pop()
+    return (start + words[0].start(), start + words[-1].end()) if words else (start, end)
 
 
 def _resolve_overlaps(found: Iterable[Mention]) -> list[Mention]:
@@ -226,15 +329,18 @@ def _resolve_overlaps(found: Iterable[Mention]) -> list[Mention]:
 
 def link_entities(mentions: Sequence[Mention]) -> list[Mention]:
     """A one-word person the model found ("Maria") joins the one multi-word person whose
-    name holds that word ("Maria Gonzalez"), preferring people of the same document."""
+    name holds that word ("Maria Gonzalez"), and a first and middle name ("Ana Lúcia") the
+    one person whose name starts with them, preferring people of the same document."""
     people: dict[str, set[tuple[str, str]]] = {}
     for m in mentions:
         if m.kind == "PERSON" and " " in m.entity:
-            for part in m.entity.split():
+            words = m.entity.split()
+            # each word, and each run of first words ("ana lúcia" of "ana lúcia ferraz")
+            for part in [*words, *(" ".join(words[:n]) for n in range(2, len(words)))]:
                 people.setdefault(part, set()).add((m.entity, m.document_id))
     linked = []
     for m in mentions:
-        if m.kind == "PERSON" and " " not in m.entity and m.entity in people:
+        if m.kind == "PERSON" and m.entity in people and len(m.entity.split()) < 3:
             owners = {e for e, _ in people[m.entity]}
             local = {e for e, d in people[m.entity] if d == m.document_id}
             choice = owners if len(owners) == 1 else local

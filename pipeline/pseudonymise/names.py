@@ -24,7 +24,7 @@ from pipeline.errors import InputError
 from pipeline.pseudonymise.entities import normalise
 
 __all__ = ["MODEL_ORIGIN", "SHAPE_ORIGIN", "KnownName", "load_names", "study_names", "NameMatcher", "COMMON_WORD_NAMES",
-           "NOT_NAMES", "MAX_NAMES_BYTES", "fold"]
+           "NOT_NAMES", "FUNCTION_WORDS", "MAX_NAMES_BYTES", "fold"]
 
 MAX_NAMES_BYTES = 5_000_000
 MODEL_ORIGIN = "found by the model elsewhere in the study"
@@ -49,11 +49,20 @@ doctor manager staff patient chair chairperson chairman chairwoman minutes notet
 volunteer caller
 """.split())
 
-# Words the model takes for a name at a turn's start ("Tell me about ...") and job titles
-# it takes for an organisation ("CTO"): never a name on their own.
+# Words the model takes for a name at a turn's start ("Tell me about ..."), job titles
+# it takes for an organisation ("CTO"), and the country and national bodies every
+# transcript mentions ("NHS", "UK"), which identify no one: never a name on their own.
 NOT_NAMES = frozenset("""
 tell thank thanks yes no okay ok sure well right so hello hi bye sorry please say describe walk
 gp cto ceo cfo coo hr it pa email e-mail gmail
+nhs uk eu us usa un whatsapp
+""".split())
+# Words that are never a name, nor a name part on their own: a name the model found as
+# "The Paddock" or "Friends of Ely" must not make every "The" or "of" a person, nor the
+# model's "And" at a turn's start every "and".
+FUNCTION_WORDS = frozenset("""
+the a an and of for in on at to from with by or our my your their his her its this that
+but so if as is was i i'm i've i'll i'd you we he she they it me him them us um uh oh yeah
 """.split())
 # A lower-case word after these is a verb or a question ("will you", "may I"), not a name.
 _AFTER_MODAL = frozenset("i you we he she they it be not have there this that".split())
@@ -204,7 +213,7 @@ class NameMatcher:
             if known.kind == "PERSON":
                 self.first_names.update(w.split()[0] for w in (normalise(known.name), fold(normalise(known.name))) if " " in w)
                 for part in dict.fromkeys(normalise(known.name).split() + fold(normalise(known.name)).split()):
-                    if len(part) >= 2:
+                    if len(part) >= 2 and part not in FUNCTION_WORDS:
                         self._add(part, entity, known.kind, False, known.origin)
         alternatives = sorted(self.forms, key=len, reverse=True)
         body = "|".join(r"\s+".join(map(re.escape, form.split())) for form in alternatives)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from typing import Iterable, Iterator
 
-__all__ = ["find_orgs", "acronym_of", "host_labels"]
+__all__ = ["find_orgs", "acronym_of", "host_labels", "find_repeats", "COMMON_BRANDS"]
 
 # Host labels that name no one: the www, mail and portal parts, domain endings, and the
 # reserved example domains.
@@ -29,13 +29,22 @@ www www2 mail email e-mail web online app apps portal my login secure sites site
 com org net edu gov ac co uk ie io info biz coop scot wales cymru eu de fr nl es it pt pl au nz ca us in
 ng ke za app dev ai me tv ly nhs sch police mod example test localhost
 """.split())
+# Host labels that are everyday words for a part of a website ("forms.", "rota."): an
+# organisation wrongly found under such a name must not make every "forms" a name.
+_WORD_LABELS = frozenset("""
+data forms form upload tickets donate give dashboard training support help booking bookings jobs careers
+members account pay map docs files calendar events learn learning shop news health care council library
+portal survey research intranet staff students contact info admin office team services service community
+home school college hub network rota press consent chat wiki vault union track timetable scholarships
+referrals planning petitions housing claims archive catalogue desk
+""".split())
 # A capitalised word, number-word ("13YARN") or "&"; words that start a sentence are
 # allowed: the match against an address decides.
 _WORD = r"[A-Z0-9][\w'’&+-]*"
 _RUN = re.compile(rf"(?<![\w@./-]){_WORD}(?:\s+(?:(?:of|and|&|the|for|on|in|de)\s+)?{_WORD}){{0,6}}")
 _MINOR = frozenset("of and & the for on in de".split())
 # Widely used platforms and degrees: they identify no one.
-_COMMON_BRANDS = frozenset("""
+COMMON_BRANDS = frozenset("""
 whatsapp youtube linkedin facebook instagram twitter google gmail outlook zoom skype signal telegram snapchat
 reddit discord powerpoint facetime paypal tiktok github javascript playstation
 sharepoint onedrive onenote macbook chatgpt phd mphil dphil bsc msc ma ba covid
@@ -95,19 +104,19 @@ def find_orgs(text: str, labels: set[str]) -> Iterator[tuple[int, int, str]]:
         yield from _named_by_address(text, labels)
     for match in _CAMEL.finditer(text):
         word = match.group(0)
-        if word.lower() not in _COMMON_BRANDS and not _NAME_PREFIX.match(word):
+        if word.lower() not in COMMON_BRANDS and not _NAME_PREFIX.match(word):
             tail = _CAP_AFTER.match(text, match.end())
             yield match.start(), tail.end() if tail else match.end(), "ORG"
     for match in _APP.finditer(text):
         span = _trimmed(match)
-        if span and match.group("name").lower() not in _COMMON_BRANDS:
+        if span and match.group("name").lower() not in COMMON_BRANDS:
             yield span[0], match.end() if match.group("app") else span[1], "ORG"
     for pattern in (_CALLED, _APPOSITION):
         for match in pattern.finditer(text):
             if pattern is _APPOSITION and set(match.group("between").split()) & _FUNCTION:
                 continue  # "Maria, the nurse at the practice": a person, then a place
             span = _trimmed(match)
-            if span and span[1] - span[0] >= 3 and match.group("name").lower() not in _COMMON_BRANDS:
+            if span and span[1] - span[0] >= 3 and match.group("name").lower() not in COMMON_BRANDS:
                 yield span[0], span[1], "ORG"
 
 
@@ -158,3 +167,23 @@ def _strip_possessive(run: str, end: int) -> int:
     """Where the run ends without a trailing possessive or punctuation."""
     tail = re.search(r"(?:['’]s?|[.,:;-])+$", run[:end])
     return end - len(tail.group(0)) if tail else end
+
+
+def find_repeats(text: str, names: Iterable[str], labels: set[str]) -> Iterator[tuple[int, int, str]]:
+    """(start, end, name) of every other mention, in any casing, of an organisation found
+    in this text whose name (or its first word) is the host label of an address said in
+    the same text: "Tolvane Living ... tolvane.example.com ... tolvane managers".
+    The address shows the name is a name, so its lower-case repeats are too."""
+    forms: dict[str, str] = {}
+    for name in names:
+        words = re.sub(r"^(?:the|The)\s+|['’]s?$", "", name).split()
+        for form in (" ".join(words), words[0] if words else ""):
+            joined = re.sub(r"[^0-9a-z]", "", form.lower().replace("&", "and"))
+            if len(joined) >= 4 and joined in labels and joined not in COMMON_BRANDS and joined not in _WORD_LABELS:
+                forms.setdefault(form.lower(), name)
+    if not forms:
+        return
+    body = "|".join(r"\s+".join(map(re.escape, form.split())) for form in sorted(forms, key=len, reverse=True))
+    for match in re.finditer(rf"(?<![\w@./-])(?:{body})(?![\w@/-]|\.\w)", text, re.IGNORECASE):
+        yield match.start(), match.end(), forms[" ".join(match.group(0).lower().split())]
+

@@ -18,22 +18,31 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
-__all__ = ["find_place_gaps", "find_person_gaps", "find_units"]
+from pipeline.pseudonymise.shapes import title_cased
+
+__all__ = ["find_place_gaps", "find_person_gaps", "find_lower_case_gaps", "find_units", "find_places_after"]
 
 _WORD = r"[A-Z][\w'’-]*"
 _NAME = rf"{_WORD}(?:[\s-]+(?:(?:upon|on|y|im|under|le|la|de)\s+)?{_WORD}){{0,2}}"
-_LOCATED = re.compile(rf"\b(?:in|near|from|outside|around|at)\s+(?P<name>{_NAME})")
+# "in Ardmore", "In Kaddo", "to Ashby, Pellow and Trenance": each item of the list counts
+_LOCATED = re.compile(rf"\b(?:[Ii]n|near|from|outside|around|at|to|via|towards|between|covers?|covering)\s+"
+                      rf"(?P<name>{_NAME}(?:(?:\s*,\s*|\s+(?:and|or)\s+){_NAME})*)")
 _NOT_PLACES = frozenset("""
 January February March April May June July August September October November December
 Monday Tuesday Wednesday Thursday Friday Saturday Sunday Christmas Easter Ramadan Eid Diwali
 Hanukkah Passover Lent Advent Spring Summer Autumn Winter Year First Last Least Most All Times
-The A An My Our Your His Her Their This That I It Total Fact Person English
+The A An My Our Your His Her Their This That I It Total Fact Person English I'm I'll I'd I've
+Yes No Okay Ok Well So And But Or Then Thanks Thank Please Sorry Right Sure Both Either
+Mr Mrs Ms Miss Mx Dr Prof Professor Sir Dame Rev Reverend Father Sister Pastor Imam Rabbi Cllr Councillor Aunty
 """.split())
 _NOT_NAMES = frozenset("The A An My Our Your His Her Their This That I It He She We They You Monday Tuesday Wednesday Thursday Friday".split())
 _POSTCODE = r"[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}\b"
 _ADDRESS = re.compile(rf"(?P<parts>(?:[A-Z0-9][\w'’-]*(?:\s+(?:upon|on|y|im|of|the|[A-Z0-9][\w'’-]*))*,\s+){{1,4}})"
                       rf"{_POSTCODE}")
-_UNIT = re.compile(rf"\b(?:Flat|Unit|Suite|Apartment|Apt|Room)\s+\d+[A-Z]?,?\s+{_WORD}(?:\s+{_WORD}){{0,3}}")
+# "Unit 9, Lark Rise Business Park", "Flat 3/1, 88 Dixon Avenue"; a building by its number
+# or letter ("Building 260", "Building C") is an address on a campus or an estate
+_UNIT = re.compile(rf"\b(?:Flat|Unit|Suite|Apartment|Apt|Room)\s+\d+(?:/\d+)?[A-Z]?,?\s+(?:\d+[A-Z]?\s+)?"
+                   rf"{_WORD}(?:\s+{_WORD}){{0,3}}|\bBuilding\s+(?:\d+[A-Z]?|[A-Z])\b")
 
 
 _ROLES = (r"founder|manager|worker|nurse|officer|co-?ordinator|director|lead|teacher|rep|contact|husband|wife|"
@@ -66,19 +75,60 @@ def find_person_gaps(text: str) -> Iterator[tuple[int, int, str]]:
         yield start, end, "PERSON"
 
 
+_ROLE_WORDS = frozenset(re.findall(r"[a-z]+", _ROLES))
+# What "in", "at" or "from" is followed by in everyday talk ("in touch", "at home", "from
+# work"): in a lower-case transcript these are not places.
+_NOT_PLACES_LOWER = frozenset("""
+touch time person general fact between hospital bed work school college church care prison debt private public
+english polish french spanish portuguese arabic urdu welsh town city charge mind total advance future past
+home night nights morning mornings evening evenings weekend weekends week weeks month months year years day days
+least most first last all full front back line place case order particular short terms trouble pain tears
+person people office lunch dinner breakfast class bed therapy court group meetings meeting english
+""".split())
+
+
+def find_lower_case_gaps(text: str) -> Iterator[tuple[int, int, str]]:
+    """People after a role or title and places after a word that locates, in an
+    uncorrected lower-case transcript ("her daughter tesni", "dr ilse maren", "a miner
+    in wrexford"): the rules run on a copy with the other words capitalised. Only the
+    first place after the word counts ("in leeds, nights" is no list of places)."""
+    yield from find_person_gaps(title_cased(text, keep=_ROLE_WORDS))
+    titled = title_cased(text)
+    for match in _LOCATED.finditer(titled):
+        item = re.match(_NAME, match.group("name"))
+        first = item.group(0).split()[0] if item else ""
+        if first and first not in _NOT_PLACES and first.lower() not in _NOT_PLACES_LOWER:
+            yield match.start("name"), match.start("name") + item.end(), "PLACE"
+
+
 def find_units(text: str) -> Iterator[tuple[int, int, str]]:
     """(start, end, "PLACE") of "Unit 4, Carlisle Business Centre" and the like."""
     for match in _UNIT.finditer(text):
         yield match.start(), match.end(), "PLACE"
 
 
+# ", Ashby." after a name: the town or district it is in ("Hollin School, Ashby.")
+_AFTER_NAME = re.compile(rf",\s+(?P<name>{_NAME})(?=\s*(?:[.;:)]|,\s|$))")
+
+
+def find_places_after(text: str, ends: list[int]) -> Iterator[tuple[int, int, str]]:
+    """(start, end, "PLACE") of a capitalised name said after a comma straight after an
+    organisation or place (``ends`` are where those end), closing its clause."""
+    for end in ends:
+        match = _AFTER_NAME.match(text, end)
+        if match and match.group("name").split()[0] not in _NOT_PLACES:
+            yield match.start("name"), match.end("name"), "PLACE"
+
+
 def find_place_gaps(text: str) -> Iterator[tuple[int, int, str]]:
     """(start, end, "PLACE") of places by their position; the caller keeps only those
     that overlap nothing else it found."""
     for match in _LOCATED.finditer(text):
-        words = match.group("name").split()
-        if words[0] not in _NOT_PLACES:
-            yield match.start("name"), match.end("name"), "PLACE"
+        for item in re.finditer(rf"{_NAME}", match.group("name")):
+            words = item.group(0).split()
+            if words[0] in _NOT_PLACES or words[0].rstrip("s") in _NOT_PLACES or any(c.isdigit() for c in words[0]):
+                break  # "to Ashby, Monday ..." or "..., TD4 7QX": the list has ended
+            yield match.start("name") + item.start(), match.start("name") + item.end(), "PLACE"
     for match in _ADDRESS.finditer(text):
         offset = match.start("parts")
         for part in re.finditer(r"[^,]+", match.group("parts")):

@@ -61,6 +61,16 @@ def _labelled(match: re.Match[str]) -> bool:
     return len(re.sub(r"\D", "", match.group("value"))) >= 3  # "case 2", "Year 9" are not identifiers
 
 
+def _slash_code(match: re.Match[str]) -> bool:
+    """Four or more digits, and not a web path ("example.org/a/b" is a URL)."""
+    head = match.group(0).split("/")[0]
+    return len(re.sub(r"\D", "", match.group(0))) >= 4 and not re.search(r"\.[a-z]{2,}$", head)
+
+
+def _five_digits(match: re.Match[str]) -> bool:
+    return len(re.sub(r"\D", "", match.group(0))) >= 5
+
+
 def _code_shape(match: re.Match[str]) -> bool:
     return len(match.group(0)) >= 5
 
@@ -71,6 +81,10 @@ RULES: tuple[_Rule, ...] = (
     ("EMAIL", re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b"), None),
     # spoken: "maria dot lopez at example dot org"
     ("EMAIL", re.compile(rf"(?i)(?<![\w-])[\w-]+(?:\s+dot\s+[\w-]+)*\s+at\s+[\w-]+(?:\s+dot\s+[\w-]+)*\s+dot\s+(?-i:{_TLDS})\b"), None),
+    # spoken: "brightwave dot example dot org", "facebook dot com slash ourgroup" (two dots or a slash,
+    # so "the dot com boom" is not one)
+    ("URL", re.compile(rf"(?i)(?<![\w-])[\w-]+(?:(?:\s+dot\s+[\w-]+)+\s+dot\s+(?-i:{_TLDS})\b(?:\s+slash\s+[\w-]+)*"
+                       rf"|\s+dot\s+(?-i:{_TLDS})(?:\s+slash\s+[\w-]+)+)"), None),
     ("URL", re.compile(r"\b(?:https?://|www\.)[^\s<>\"')\]]+[^\s<>\"')\].,;:!?]", re.IGNORECASE), None),
     # without a scheme: "example.org/checklist", "portal.example.co.uk"
     ("URL", re.compile(rf"(?<![\w@.-])(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+(?:{_TLDS})\b"
@@ -86,18 +100,26 @@ RULES: tuple[_Rule, ...] = (
     ("PHONE", re.compile(rf"(?i)\b(?:plus\s+)?(?:{_SPOKEN})(?:[\s,-]+(?:{_SPOKEN}))+\b"), _enough_spoken),
     # UK postcodes, National Insurance numbers, number plates
     ("ID", re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}\b"), None),
+    # ... also in an uncorrected lower-case transcript ("pe4 7jx"; not "m5 4th")
+    ("ID", re.compile(r"\b[a-z]{1,2}\d[a-z\d]?\s\d(?!st|nd|rd|th)[a-z]{2}\b"), None),
     ("ID", re.compile(r"\b[A-Z]{2}\s?\d{2}\s?\d{2}\s?\d{2}\s?[A-D]\b"), None),
     ("ID", re.compile(r"\b[A-Z]{2}\d{2}\s?[A-Z]{3}\b"), None),
     # labelled: "case number WCS-77120", "ref 1187654", "NHS number is 943 476 5919"
     ("ID", re.compile(
         rf"(?i:\b(?:{_ID_LABELS})(?:\s+(?:no|number|num|code|id|ref|reference))?\.?\s*(?:is|was|:|#)?\s*)"
-        r"(?P<value>(?:[A-Z]{1,6}[ -]?)?\d[A-Za-z0-9]*(?:[/. -](?=[A-Za-z]*\d)[A-Za-z0-9]+)*)"), _labelled),
+        r"(?P<value>(?:[A-Z]{1,6}[ -]?|[a-z]{2,4}\s(?=\d{2,}[ -]\d{2,}))?\d[A-Za-z0-9]*(?:[/. -](?=[A-Za-z]*\d)[A-Za-z0-9]+)*)"),
+     _labelled),  # the lower-case letters: an uncorrected transcript's "plan number was dmx 2023 0412"
     # codes: capitals and at least three digits, maybe with - or / (KDC-004512, W91042)
     ("ID", re.compile(r"(?<![\w@./-])(?=[A-Z0-9/-]*[A-Z])(?=(?:[A-Z/-]*\d){3})[A-Z0-9]+(?:[/-][A-Z0-9]+)*"
                       r"(?![\w@-]|[./]\w)"), _code_shape),
     # six or more digits in a row, or nine or more in groups (account, charity, case numbers)
     ("ID", re.compile(r"(?<![\w£$€.,/+-])\d{6,}(?![\w%]|[.,]\d)"), None),
     ("ID", re.compile(r"(?<![\w£$€.,/+-])\d{2,5}(?:[ -]\d{2,5}){2,}(?![\w%]|[.,]\d)"), _long_digit_groups),
+    # codes of three or more parts joined by slashes, with letters and digits: "DfE/RX/23/0412"
+    ("ID", re.compile(r"(?<![\w/.:-])(?=[\w./-]*\d)(?=[\w./-]*[A-Za-z])[A-Za-z0-9][A-Za-z0-9.-]*(?:/[A-Za-z0-9.-]*[A-Za-z0-9]){2,}"
+                      r"(?![\w/])"), _slash_code),
+    # capitals, a space, then digits with a hyphen, five or more: "HT 22-4471"
+    ("ID", re.compile(r"(?<![\w-])[A-Z]{1,5}\s\d{2,}[-/]\d{2,}(?![\w-])"), _five_digits),
     # capitals, a space, then 4+ digits that are not a year: "PR 88310", "UR 1048822", "IL 60609"
     ("ID", re.compile(r"(?<![\w-])[A-Z]{1,5}\s(?!(?:19|20)\d\d\b)\d{4,}(?:[-/ ]\d+)*\b"), None),
     # codes of three or more parts joined by hyphens, one with a digit: "CH-TAMAR-7", "GC-Y9-PM"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
-__all__ = ["find_shapes"]
+__all__ = ["find_shapes", "find_lower_case_shapes", "lower_case_document", "title_cased", "ends_as_org"]
 
 _CAP = r"(?:[A-Z][\w'’&.-]*|[A-Z]{2,})"  # a capitalised word ("St", "O'Neill", "NHS")
 # Every pattern starts only where a word starts (a look-behind, not \b), so a long run
@@ -79,6 +79,11 @@ _ENDS_ORG = re.compile(r"\b(?:Ltd|Limited|GmbH|LLP|plc|PLC|Inc|CIC|Trust|Council
                        r"Museum|Pharmacy|Hospice|Nursery|Bank|Police)$")
 
 
+def ends_as_org(name: str) -> bool:
+    """Whether a name's last word is one organisations end with ("Trust", "Ltd", "Services")."""
+    return re.search(rf"\b(?:{_ORG_WORDS}|Fire|Rescue|Ambulance|UTC)$", name) is not None
+
+
 def _split_pair(text: str, start: int, end: int) -> Iterator[tuple[int, int, str]]:
     """Two organisations joined by "and" ("Hollin Primary and Kestrel High") are two."""
     name = text[start:end]
@@ -119,3 +124,50 @@ def _initials(text: str) -> Iterator[tuple[int, int, str]]:
     for initial in {m.group("initial") for m in _INTRODUCED.finditer(text)}:
         for match in re.finditer(rf"(?<![\w.]){initial}\.(?!\w)", text):
             yield match.start(), match.end(), "PERSON"
+
+
+# Function words stay lower case when an uncorrected transcript is title-cased for the
+# street and organisation shapes, so a name starts after "the", "at" or "in".
+_FUNCTION_WORDS = frozenset("""
+the a an and or but of to in on at by for with from as is was are were be been being it its he she they we
+you i me him her them us my your his our their this that these those there here who which what when where
+how why not no so if then than too very just also only about into over after before up down out off again
+all any both each some such can will would should could may might must do does did have has had am via
+yes yeah okay ok oh well like um uh er erm mm said says say get got go goes went come comes came run runs
+ran work works worked one two three four five six seven eight nine ten first last next new old big small
+rang rings called calls told tells lives lived helped helps sent sends took takes gave gives made makes
+wants wanted needs needed used uses uses is isn't wasn't don't didn't can't won't it's that's she's he's
+""".split())
+_LABEL = re.compile(r"(?m)^[^\n:]{1,40}:")
+# In lower case these end everyday phrases ("a peer support group", "immigration advice")
+# as often as names: only the other organisation words count there.
+_WEAK_HEADS = frozenset("group advice aid service services team network programme therapy therapies".split())
+
+
+def lower_case_document(text: str) -> bool:
+    """Whether a text is an uncorrected automatic transcript in lower case (speaker labels
+    aside): fewer than 2 in 100 of its words start with a capital."""
+    words = re.findall(r"\b[^\W\d_][\w'’-]*", _LABEL.sub("", text))
+    capitals = sum(w[0].isupper() and w not in ("I", "I'm", "I've", "I'll", "I'd") for w in words)
+    return len(words) >= 50 and capitals < len(words) / 50
+
+
+def title_cased(text: str, keep: frozenset[str] = frozenset()) -> str:
+    """``text`` with every word but function words (and ``keep``) capitalised; the same length."""
+    return re.sub(r"\b[a-z][\w'’-]*", lambda m: m.group(0) if m.group(0) in _FUNCTION_WORDS or m.group(0) in keep
+                  else m.group(0)[0].upper() + m.group(0)[1:], text)
+
+
+def find_lower_case_shapes(text: str) -> Iterator[tuple[int, int, str]]:
+    """Streets and organisations by their last word in a lower-case transcript ("on
+    calder road", "at the brinton medical centre"): the shapes are matched on a copy
+    with every word but function words capitalised (the same length, so offsets hold)."""
+    titled = title_cased(text)
+    for match in _STREET.finditer(titled):
+        start = _first_word_start(match)
+        if start is not None:
+            yield start, match.end(), "PLACE"
+    for match in _ORG.finditer(titled):
+        start = _first_word_start(match)
+        if start is not None and text[match.start():match.end()].split()[-1] not in _WEAK_HEADS:
+            yield start, match.end(), "ORG"

@@ -98,6 +98,18 @@ def test_matcher_knows_first_names() -> None:
     ("bleep 5512, any time", [("ID", "5512")]),
     # a year after capitals, a hyphenated word, a name spelled out: no identifiers
     ("the EU 2016 vote, COVID-19, and K-E-L-L-Y", []),
+    # spoken web addresses: two dots, or a dot and a slash
+    ("site is brightwave dot example dot org, or", [("URL", "brightwave dot example dot org")]),
+    ("on tiktok dot com slash ourgroup now", [("URL", "tiktok dot com slash ourgroup")]),
+    ("back in the dot com boom", []),
+    # codes of slash-joined parts with letters and digits; not a date or a web path
+    ("order number DfE/RX/23/0412. Then", [("ID", "DfE/RX/23/0412")]),
+    ("on 12/03/2024 at example.org/a/b", [("URL", "example.org/a/b")]),
+    ("with Harrow it's HT 22-4471 now; ages 10-12", [("ID", "HT 22-4471")]),
+    # an uncorrected lower-case transcript: a postcode, a labelled code in lower case
+    ("postcode pe4 7jx, she said, on the m5 4th lane", [("ID", "pe4 7jx")]),
+    ("her plan number was dmx 2023 0412, and in 2024 we", [("ID", "dmx 2023 0412")]),
+    ("the case was in 2024 then", []),
 ])
 def test_more_identifier_shapes(text: str, found: list) -> None:
     assert [(k, text[s:e]) for s, e, k in find_rules(text)] == found
@@ -110,3 +122,12 @@ def test_role_speaker_labels_and_words_are_not_names() -> None:
     text = "Ann: I rang Mum. Email is best; the driver came."
     model = lambda t, spans: [(t.index(w), t.index(w) + len(w), "PERSON") for w in ("Mum", "Email", "driver")]  # noqa: E731
     assert [m.text for m in detect([SourceText("a", text, ())], [], model)] == []
+
+
+def test_country_and_national_bodies_alone_are_not_names() -> None:
+    """"NHS" and "UK" found by the model identify no one; "NHS Kernow" still counts."""
+    text = "Ann: The NHS in the UK, and NHS Kernow."
+    spans = [(text.index("NHS"), text.index("NHS") + 3, "ORG"), (text.index("UK"), text.index("UK") + 2, "PLACE"),
+             (text.index("NHS Kernow"), text.index("NHS Kernow") + 10, "ORG")]
+    found = detect([SourceText("a", text, ())], [], lambda t, s: spans)
+    assert [m.text for m in found] == ["NHS Kernow"]

@@ -94,3 +94,12 @@ def test_shared_first_name_goes_to_the_person_named_in_the_document() -> None:
     names = [KnownName("Grace Wu", "PERSON"), KnownName("Grace Kamara", "PERSON")]
     mentions = detect([SourceText("d", "Grace Kamara came. Later Grace left.", ())], names, None)
     assert {m.entity for m in mentions} == {"grace kamara"}
+
+
+def test_function_words_of_a_found_name_are_not_name_parts() -> None:
+    # a name found as "The Paddock" (the model sometimes calls a venue a person) must not make
+    # every "The" a person; its real word still counts
+    matcher = NameMatcher([KnownName("The Paddock", "PERSON"), KnownName("Friends of Ely", "PERSON")])
+    text = "The hall is big. Paddock gates. Friends of Ely met. Most of them came."
+    found = [text[s:e] for s, e, _, _, _ in matcher.find(text)]
+    assert found == ["Paddock", "Friends of Ely"]

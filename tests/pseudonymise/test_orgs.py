@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from pipeline.pseudonymise.detect import SourceText, detect
-from pipeline.pseudonymise.orgs import acronym_of, find_orgs, host_labels
+from pipeline.pseudonymise.orgs import acronym_of, find_orgs, find_repeats, host_labels
 from pipeline.pseudonymise.shapes import find_shapes
 
 
@@ -85,7 +85,7 @@ def test_organisation_shapes(text: str, found: list[str]) -> None:
 
 def test_acronym_and_shape_found_name_across_the_study() -> None:
     first = "Nadia: Contact the Riverside Advice and Liaison Service, info@rals.example.org."
-    second = "Tom: RALS rang back. Riverside Advice and Liaison Service again, and Quillo."
+    second = "Tom: RALS rang back. Riverside Advice and Liaison Service again. Quillo too."
     third = "Ann: Quillo, https://quillo.example.com, for teenagers."
     found = detect([SourceText("a", first, ()), SourceText("b", second, ()), SourceText("c", third, ())], [], None)
     by_doc = {(m.document_id, m.text): m for m in found}
@@ -113,3 +113,20 @@ def test_schools_and_therapy_services_by_their_last_word() -> None:
     text = "pupils at Hollin Brook Primary and Kestrel High, and Wyre Talking Therapies"
     assert {text[s:e] for s, e, k in find_shapes(text) if k == "ORG"} >= {
         "Hollin Brook Primary", "Kestrel High", "Wyre Talking Therapies"}
+
+
+def test_repeats_of_an_organisation_named_beside_its_address() -> None:
+    labels = host_labels(["help@tolvane.example.com"])
+    text = "Tolvane Living owns it, help@tolvane.example.com; tolvane managers and TOLVANE's staff."
+    found = [(text[s:e], name) for s, e, name in find_repeats(text, ["Tolvane Living"], labels)]
+    assert found == [("Tolvane", "Tolvane Living"), ("tolvane", "Tolvane Living"), ("TOLVANE", "Tolvane Living")]
+    # no address with its name: no lower-case repeats; a website-part word is never one
+    assert list(find_repeats(text, ["Tolvane Living"], set())) == []
+    assert list(find_repeats("Forms went out. the forms", ["Forms"], host_labels(["forms.example.org"]))) == []
+
+
+def test_lower_case_repeats_join_the_organisation() -> None:
+    text = "Ann: Orders run on Quarrel, a small platform, quarrel.example.com. quarrel holds every audit."
+    found = detect([SourceText("a", text, ())], [], None)
+    by_text = {m.text: m for m in found}
+    assert by_text["quarrel"].entity == by_text["Quarrel"].entity and by_text["quarrel"].kind == "ORG"
