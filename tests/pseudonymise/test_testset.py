@@ -55,6 +55,16 @@ def test_third_held_out_part() -> None:
     assert min(counts[k] for k in "ETUI") >= 60, counts
 
 
+def test_fourth_held_out_part() -> None:
+    """79 onwards: 16+ transcripts in settings the first 78 do not use, every kind plentiful."""
+    part = [p for p in transcripts() if int(p.name[:2]) >= 79]
+    counts = Counter(kind for name, _, kind in gold() if int(name[:2]) >= 79)
+    assert len(part) >= 16
+    assert sum(counts.values()) >= 1200, counts
+    assert min(counts[k] for k in "POL") >= 120, counts
+    assert min(counts[k] for k in "ETUI") >= 60, counts
+
+
 @pytest.mark.parametrize("path", transcripts(), ids=lambda p: p.name)
 def test_marks_are_well_formed(path: Path) -> None:
     raw = path.read_text(encoding="utf-8")
