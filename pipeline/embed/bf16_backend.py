@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.embed.onnx_backend import CannotReproduce, _check_pooling, _load_tokenizer, batches, mean_pool
+from pipeline.embed.onnx_backend import CannotReproduce, _check_pooling, _load_tokenizer, embed_by_length, mean_pool
 from pipeline.embed.seam import EmbedSettings
 from pipeline.embed.source import ModelSource, read_max_tokens
 from pipeline.errors import ModelError
@@ -45,31 +45,15 @@ class Bf16Embedder:
         self.dimension = int(model.config.hidden_size)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        texts = list(texts)
-        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        if not texts:
-            return out
-        encodings = self.tokenizer.encode_batch(texts)  # truncated, not padded
-        for rows in batches([len(e.ids) for e in encodings], self.batch_size):
-            out[rows] = self._run([encodings[i] for i in rows])
-        return out
+        return embed_by_length(self.tokenizer, texts, self.batch_size, self.dimension, self._run)
 
-    def _run(self, encodings: list[Any]) -> np.ndarray:
+    def _run(self, arrays: dict[str, np.ndarray]) -> np.ndarray:
         import torch
 
-        width = max(len(e.ids) for e in encodings)
-        ids = np.zeros((len(encodings), width), dtype=np.int64)  # pad id 0, as the tokenizer pads
-        mask = np.zeros_like(ids)
-        types = np.zeros_like(ids)
-        for row, e in enumerate(encodings):
-            ids[row, : len(e.ids)] = e.ids
-            mask[row, : len(e.ids)] = 1
-            types[row, : len(e.ids)] = e.type_ids
         with torch.inference_mode():
-            hidden = self.model(input_ids=torch.from_numpy(ids), attention_mask=torch.from_numpy(mask),
-                                token_type_ids=torch.from_numpy(types)).last_hidden_state
+            hidden = self.model(**{name: torch.from_numpy(array) for name, array in arrays.items()}).last_hidden_state
         # Pooling and normalising in float32: summing hundreds of bfloat16 values loses digits.
-        return mean_pool(hidden.float().numpy(), mask)
+        return mean_pool(hidden.float().numpy(), arrays["attention_mask"])
 
 
 def native_bf16() -> bool:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -25,7 +25,8 @@ from pipeline.embed.seam import DEFAULT_ONNX_CACHE, EmbedSettings, normalize_row
 from pipeline.embed.source import ModelSource, read_max_tokens
 from pipeline.errors import ModelError
 
-__all__ = ["RECIPE", "CannotReproduce", "OnnxEmbedder", "atomic_write", "batches", "load_onnx_embedder", "onnx_model_file"]
+__all__ = ["RECIPE", "CannotReproduce", "OnnxEmbedder", "atomic_write", "batches", "embed_by_length", "load_onnx_embedder",
+           "onnx_model_file", "pooling_modes", "token_arrays"]
 
 # Pooling config keys of sentence-transformers before 6 (one flag per mode), and their names in
 # the single "pooling_mode" key that sentence-transformers 6 writes (a fine-tuned model has it).
@@ -53,29 +54,40 @@ class OnnxEmbedder:
         self._input_names = [i.name for i in session.get_inputs()]
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """Tokenise every text first, then run batches of texts with the same number of word
-        pieces or close to it, each padded to its longest: sorting by characters left a third
-        of the tokens run as padding on AnnoMI utterances (benchmarks/onnx_wrapper.py)."""
-        texts = list(texts)
-        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        if not texts:
-            return out
-        encodings = self.tokenizer.encode_batch(texts)  # truncated, not padded
-        for rows in batches([len(e.ids) for e in encodings], self.batch_size):
-            out[rows] = self._run([encodings[i] for i in rows])
-        return out
+        return embed_by_length(self.tokenizer, texts, self.batch_size, self.dimension, self._run)
 
-    def _run(self, encodings: list[Any]) -> np.ndarray:
-        width = max(len(e.ids) for e in encodings)
-        arrays = {name: np.zeros((len(encodings), width), dtype=np.int64)
-                  for name in ("input_ids", "attention_mask", "token_type_ids")}
-        for row, e in enumerate(encodings):
-            n = len(e.ids)
-            arrays["input_ids"][row, :n] = e.ids  # pad id 0, as the tokenizer pads ([PAD] = 0)
-            arrays["attention_mask"][row, :n] = 1
-            arrays["token_type_ids"][row, :n] = e.type_ids
+    def _run(self, arrays: dict[str, np.ndarray]) -> np.ndarray:
         hidden = self.session.run(None, {name: arrays[name] for name in self._input_names})[0]
         return mean_pool(hidden, arrays["attention_mask"])
+
+
+def embed_by_length(tokenizer: Any, texts: Sequence[str], batch_size: int, dimension: int,
+                    run: Callable[[dict[str, np.ndarray]], np.ndarray]) -> np.ndarray:
+    """Tokenise every text first, then ``run`` batches of texts with the same number of word
+    pieces or close to it, each padded to its longest: sorting by characters left a third
+    of the tokens run as padding on AnnoMI utterances (benchmarks/onnx_wrapper.py).
+    ``run`` maps a batch's token arrays to its pooled vectors; rows come back in input order."""
+    texts = list(texts)
+    out = np.zeros((len(texts), dimension), dtype=np.float32)
+    if not texts:
+        return out
+    encodings = tokenizer.encode_batch(texts)  # truncated, not padded
+    for rows in batches([len(e.ids) for e in encodings], batch_size):
+        out[rows] = run(token_arrays([encodings[i] for i in rows]))
+    return out
+
+
+def token_arrays(encodings: list[Any]) -> dict[str, np.ndarray]:
+    """input_ids, attention_mask and token_type_ids of a batch, padded to its longest with 0."""
+    width = max(len(e.ids) for e in encodings)
+    arrays = {name: np.zeros((len(encodings), width), dtype=np.int64)
+              for name in ("input_ids", "attention_mask", "token_type_ids")}
+    for row, e in enumerate(encodings):
+        n = len(e.ids)
+        arrays["input_ids"][row, :n] = e.ids  # pad id 0, as the tokenizer pads ([PAD] = 0)
+        arrays["attention_mask"][row, :n] = 1
+        arrays["token_type_ids"][row, :n] = e.type_ids
+    return arrays
 
 
 def batches(lengths: Sequence[int], size: int, spread: float = BATCH_SPREAD) -> list[list[int]]:
