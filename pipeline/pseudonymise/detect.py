@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any, Iterable, Mapping, Sequence
 
+from pipeline.pseudonymise.acronyms import find_acronym_pairs
+from pipeline.pseudonymise.echoes import add_echoes
 from pipeline.pseudonymise.entities import CODE_RE, Mention, make_code, normalise
 from pipeline.pseudonymise.names import (COMMON_WORD_NAMES, FUNCTION_WORDS, MODEL_ORIGIN, NOT_NAMES, ROLE_WORDS,
                                          SHAPE_ORIGIN, KnownName, NameMatcher)
@@ -24,6 +26,7 @@ from pipeline.pseudonymise.places import (find_lower_case_gaps, find_person_gaps
                                           find_units)
 from pipeline.pseudonymise.rules import find_rules
 from pipeline.pseudonymise.spans import DisjointSpans
+from pipeline.pseudonymise.vocabulary import is_group_word
 from pipeline.pseudonymise.shapes import ends_as_org, find_lower_case_shapes, find_shapes, lower_case_document
 
 __all__ = ["SourceText", "detect", "link_entities", "assign_codes", "already_pseudonymised"]
@@ -72,8 +75,10 @@ def detect(sources: Sequence[SourceText], names: Sequence[KnownName], model: Any
         found += [m for s, e, k in found_by_model[source.document_id]
                   if (m := _model_mention(source, s, e, k, matcher))]
         kept = _repeats(_fill_gaps(_resolve_overlaps(_inside_model(found)), source), source, ruled[source.document_id])
-        kept = _whole_people(kept, source)
+        kept = _whole_people(add_echoes(kept, source.text), source)
         mentions += _shared_names(_with_article(kept, source.text), matcher)
+    # a language, a people or a platform alone names no one, however it was found
+    mentions = [m for m in mentions if m.source not in ("model", "pattern") or not is_group_word(m.text)]
     return link_entities(_one_kind(mentions))
 
 
@@ -81,7 +86,7 @@ def _shapes(text: str, ruled: Sequence[tuple[int, int, str]]) -> list[tuple[int,
     """Names by shape, including organisations named by an address said in the same text."""
     labels = host_labels(text[s:e] for s, e, k in ruled if k in ("EMAIL", "URL") and " " not in text[s:e])
     lower = find_lower_case_shapes(text) if lower_case_document(text) else ()
-    return [*find_shapes(text), *find_orgs(text, labels), *find_units(text), *lower]
+    return [*find_shapes(text), *find_orgs(text, labels), *find_units(text), *find_acronym_pairs(text), *lower]
 
 
 def _shaped_names(sources: Sequence[SourceText], shaped: Mapping[str, list], by_model: Mapping[str, list],
@@ -291,14 +296,21 @@ def _model_mention(source: SourceText, start: int, end: int, kind: str, matcher:
     key = normalise(written, kind)
     if (end - start < 2 or not any(c.isalpha() for c in written) or key in ROLE_WORDS or key in NOT_NAMES
             or key in FUNCTION_WORDS or written.endswith("-")  # "So-": a word broken off
+            or is_group_word(written)  # "Welsh", "Eritreans", "Instagram": no one in particular
             or CODE_RE.search(written) or "\n\n" in written):
         return None
-    if written.islower() and key not in matcher.forms:
-        return None  # "hope", "grant": a lower-case word the model took for a name
+    if written.islower() and (key not in matcher.forms or not _whole_or_first(key, matcher)):
+        return None  # "hope", "grant", "health" (a part of a name found elsewhere): a word taken for a name
     if key in matcher.forms:
         entity, kind, _ = matcher.forms[key]
         return Mention(source.document_id, start, end, written, kind, "model", entity)
     return Mention(source.document_id, start, end, written, kind, "model", key)
+
+
+def _whole_or_first(key: str, matcher: NameMatcher) -> bool:
+    """Whether a known form is a whole name, a given name, or any part of a listed name."""
+    return (matcher.forms[key][2] or key in matcher.first_names
+            or matcher.origin(key) not in (MODEL_ORIGIN, SHAPE_ORIGIN))
 
 
 def _without_function_words(text: str, start: int, end: int) -> tuple[int, int]:

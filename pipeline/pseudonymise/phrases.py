@@ -25,7 +25,7 @@ from typing import Iterator
 
 from pipeline.pseudonymise.orgs import COMMON_BRANDS
 
-__all__ = ["find_phrase_gaps", "find_contact_names"]
+__all__ = ["find_phrase_gaps", "find_contact_names", "GENERIC_ACRONYMS"]
 
 _WORD = r"[A-Z][\w'’&-]*"
 _CONNECT = r"(?:(?:of|and|&|the|de|du|la|le|von|van)[ \t]){0,2}"
@@ -71,7 +71,7 @@ Head Chair Secretary Treasurer Consultant Practitioner Therapist Visitor Midwife
 Analyst Administrator Supervisor Executive Clerk Inspector Commissioner Champion Navigator Coach
 """.split())
 # Abbreviations of roles, documents, qualifications and everyday things: they name no one.
-_GENERIC_ACRONYMS = frozenset("""
+GENERIC_ACRONYMS = frozenset("""
 NHS GP GPS CEO CTO CFO COO CSO CIO HR IT ID IDS PDF URL CV TV PC OK UK USA EU UN US AM PM BST GMT UTC
 FAQ CSV API AI SMS PIN PPE CCTV MOT VIP ASAP ETA FYI DIY ATM USB SIM NFC QR DNA HIV AIDS ADHD PTSD OCD ASD
 ESOL ESL EAL GCSE CPD GDPR DPA DPIA NDA KPI ROI VAT PAYE MFA LGBT LGBTQ BSL DOI ORCID PHD MSC MBA BSC
@@ -101,7 +101,7 @@ def find_phrase_gaps(text: str) -> Iterator[tuple[int, int, str]]:
         if _plain_single(match.group(0)) and lower_line(match.start()):
             yield match.start(), match.end(), "ORG"
     for match in _ACRONYM.finditer(text):
-        if match.group(0).upper() not in _GENERIC_ACRONYMS and lower_line(match.start()):
+        if match.group(0).upper() not in GENERIC_ACRONYMS and lower_line(match.start()):
             yield match.start(), match.end(), "ORG"
 
 
@@ -155,7 +155,7 @@ def _name_in_run(text: str, match: re.Match[str], lower_line: _LowerLines) -> tu
         return None  # "I- I've", "As and Bs", "So- Do I": speech, grades, not a name
     if not lower_line(start) or _dated(capitals) or capitals[-1] in _ROLE_LAST:
         return None
-    if all(w.upper() in _GENERIC_ACRONYMS for w in capitals if w != "The"):
+    if all(w.upper() in GENERIC_ACRONYMS for w in capitals if w != "The"):
         return None
     return start + trimmed[0].start(), start + trimmed[-1].end()
 
