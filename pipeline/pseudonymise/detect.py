@@ -20,7 +20,7 @@ from pipeline.pseudonymise.entities import CODE_RE, Mention, make_code, normalis
 from pipeline.pseudonymise.names import (COMMON_WORD_NAMES, FUNCTION_WORDS, MODEL_ORIGIN, NOT_NAMES, ROLE_WORDS,
                                          SHAPE_ORIGIN, KnownName, NameMatcher)
 from pipeline.pseudonymise.orgs import acronym_of, find_orgs, find_repeats, host_labels
-from pipeline.pseudonymise.people import first_name_before, joined, suffix_after
+from pipeline.pseudonymise.people import first_name_before, joined, suffix_after, surname_after
 from pipeline.pseudonymise.phrases import find_contact_names, find_phrase_gaps
 from pipeline.pseudonymise.places import (find_lower_case_gaps, find_person_gaps, find_place_gaps, find_places_after,
                                           find_units)
@@ -188,6 +188,9 @@ def _whole_people(kept: list[Mention], source: SourceText) -> list[Mention]:
     text, out = source.text, []
     for m in sorted(kept, key=lambda m: m.start):
         last = out[-1] if out else None
+        if (last and last.kind == "PERSON" and m.source == "model" and m.kind != "PERSON"
+                and surname_after(text, last.end, m.start, m.end)):
+            m = replace(m, kind="PERSON")  # "Godspower Ikenna": the model took the surname for a place
         if last and m.kind == last.kind == "PERSON" and joined(text, (last.start, last.end), (m.start, m.end)):
             keep = max((last, m), key=lambda x: (x.source == "list" and " " in x.entity, _PRIORITY[x.source]))
             whole = text[last.start:m.end]

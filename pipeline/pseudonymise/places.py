@@ -84,6 +84,8 @@ english polish french spanish portuguese arabic urdu welsh town city charge mind
 home night nights morning mornings evening evenings weekend weekends week weeks month months year years day days
 least most first last all full front back line place case order particular short terms trouble pain tears
 person people office lunch dinner breakfast class bed therapy court group meetings meeting english
+one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen
+eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred thousand
 """.split())
 
 

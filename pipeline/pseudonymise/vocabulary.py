@@ -1,6 +1,6 @@
 """Capitalised words that are not names of anyone or anywhere in particular: languages,
-nationalities and faiths ("Welsh", "Tigrinya", "Eritreans"), and platforms everyone uses
-("Instagram"). English capitalises them, so the model and the capitals rules take them
+nationalities and faiths ("Welsh", "Tigrinya", "Eritreans"), God, and platforms everyone
+uses ("Instagram"). English capitalises them, so the model and the capitals rules take them
 for names; on their own they identify no one ("Welsh Government" still counts).
 """
 
@@ -24,6 +24,10 @@ somalian ugandan zimbabwean congolese yemeni libyan egyptian moroccan algerian l
 muslim hindu sikh jewish buddhist catholic protestant anglican methodist baptist pentecostal evangelical
 brit yank kiwi aussie
 """
+# Said in blessings and thanks ("Praise God", "God bless"): a faith's, not a person in the study.
+_DEITIES = """
+god allah christ
+"""
 _PLATFORMS = """
 whatsapp youtube linkedin facebook instagram twitter tiktok discord snapchat reddit telegram signal zoom
 skype teams google gmail outlook
@@ -34,7 +38,7 @@ def _with_plurals(words: str) -> frozenset[str]:
     return frozenset(w for word in words.split() for w in (word, word + "s"))
 
 
-GROUP_WORDS = _with_plurals(_LANGUAGES + _PEOPLES) | frozenset(_PLATFORMS.split())
+GROUP_WORDS = _with_plurals(_LANGUAGES + _PEOPLES) | frozenset((_PLATFORMS + _DEITIES).split())
 
 
 def is_group_word(written: str) -> bool:
