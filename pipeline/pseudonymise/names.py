@@ -279,8 +279,10 @@ class NameMatcher:
             entity, kind, _ = self.forms[form]
             certain = True
             if self.origins[form] in _FOUND_ELSEWHERE and not match.group(0)[:1].isupper():
-                if kind != "PERSON" or not (self.forms[form][2] or form in self.first_names):
-                    continue  # "physics", "grant": only people's whole or first names, not surnames that are words
+                named = (self.forms[form][2] and (" " in form or _clause_start(text, match.start()))) or form in self.first_names
+                if kind != "PERSON" or not named:
+                    continue  # "physics", "grant": only people's whole or first names, not surnames that are words;
+                    # a one-word name the model found ("Tash", "Health") only where a clause starts
                 certain = False  # kept where the document names the person in full
             if form in COMMON_WORD_NAMES:
                 how = _written_as(text, match.start(), match.end())
@@ -299,9 +301,13 @@ def _everyday(text: str, match: re.Match[str], form: str, first_or_whole: bool, 
     previous = re.search(r"(\w+)\W*$", text[max(0, match.start() - 20):match.start()])
     before = previous.group(1).lower() if previous else ""
     if written.islower() and " " not in form:
-        clause_start = re.search(r"(?:^|[.;:!?\n])[ \t\"“]*$", text[max(0, match.start() - 4):match.start()]) is not None
-        return before in _BEFORE_WORD or (capitalised and not first_or_whole and not clause_start)
+        return before in _BEFORE_WORD or (capitalised and not first_or_whole and not _clause_start(text, match.start()))
     return form in _DATES and before in _BEFORE_DATE
+
+
+def _clause_start(text: str, start: int) -> bool:
+    """Whether ``start`` begins a clause: the text's start, or after a stop, a colon, a semicolon or a line break."""
+    return re.search(r"(?:^|[.;:!?\n])[ \t\"“]*$", text[max(0, start - 4):start]) is not None
 
 
 def _written_as(text: str, start: int, end: int) -> str:

@@ -8,7 +8,8 @@ parts one by one leaves the space, a quoted nickname or the unlisted first name 
   ("Linford "Lin" Hollins");
 - a capitalised word straight before a person finding, inside a sentence, is its first
   name, unless it is a title, a role or a word that starts sentences;
-- a generational suffix after it belongs to it ("Marcus Whitcombe Jr.");
+- a generational suffix or a hyphened honorific after it belongs to it ("Marcus
+  Whitcombe Jr.", "Bhavna-ben");
 - one capitalised word straight after a person, with one space between, is the surname
   even where the model took it for a place or an organisation ("Godspower Ikenna", with
   "Ikenna" a place): the model guesses unfamiliar surnames' kinds from their letters.
@@ -25,7 +26,8 @@ _BETWEEN = re.compile(r"[ \t]*\n?[ \t]*"  # spaces, one line break at most
                       r"|\s+[\"“'‘(][^\"”'’)\n]{1,20}[\"”'’)]\s+"  # a quoted nickname
                       r"|\s+[\"“‘(]|[\"”’)]\s+")  # the quotation marks of a nickname found as a name
 _BEFORE = re.compile(r"(?<![\w'’.-])(?P<word>[A-Z][a-z][\w'’-]*)[ \t]+$")
-_SUFFIX = re.compile(r"\s+(?:Jr|Jnr|Sr|Snr|II|III|IV)\b\.?")
+# A generational suffix, or an honorific joined by a hyphen ("Bhavna-ben", "Tanaka-san").
+_SUFFIX = re.compile(r"\s+(?:Jr|Jnr|Sr|Snr|II|III|IV)\b\.?|-(?:ben|bhai|behn|ji|jee|san|chan|kun|sama|jaan|jan)\b")
 # Capitalised words that are not a first name before a surname: titles, roles, words that
 # start sentences or follow "the" ("the Smith family" is fine either way).
 _NOT_FIRST_NAMES = frozenset("""

@@ -7,7 +7,7 @@
   language or nationality, a family or role word, a platform, a date or an institution
   word on its own;
 - an acronym of three to eight capitals inside a lower-case sentence ("funded by QXTF",
-  "the drivers join BRDU"), unless it is one of the generic abbreviations every
+  "the drivers join BRDU"), or of three letters with a small middle one ("the MoD"), unless it is one of the generic abbreviations every
   transcript uses (ID, NHS, GP, CEO, PDF ...);
 - the capitalised name said just before a phone number, e-mail or web address
   ("Housing: Tarnbeck Care and Repair, 01632 ..."), also at a sentence's start.
@@ -28,9 +28,11 @@ from pipeline.pseudonymise.orgs import COMMON_BRANDS
 __all__ = ["find_phrase_gaps", "find_contact_names", "GENERIC_ACRONYMS"]
 
 _WORD = r"[A-Z][\w'’&-]*"
-_CONNECT = r"(?:(?:of|and|&|the|de|du|la|le|von|van)[ \t]){0,2}"
+# Words inside a name: "Friends of the Hollow", "Transport for London", and the particles of
+# other languages' names ("Macra na Feirme", "Comhairle nan Eilean Siar", "Stryd y Bont").
+_CONNECT = r"(?:(?:of|and|&|the|for|de|du|la|le|von|van|na|nan|y|yr|del|di|da|dos|das|der|den)[ \t]){0,2}"
 _RUN = re.compile(rf"(?<![\w'’&.@/-]){_WORD}(?:[ \t]{_CONNECT}{_WORD})+")  # within one line
-_ACRONYM = re.compile(r"(?<![\w'’&.@/-])[A-Z](?:[A-Z]|&(?=[A-Z])){2,7}(?![\w@/'’-]|\.\w)")
+_ACRONYM = re.compile(r"(?<![\w'’&.@/-])(?:[A-Z](?:[A-Z]|&(?=[A-Z])){2,7}|[A-Z][a-z][A-Z])(?![\w@/'’-]|\.\w)")
 # Words a run never starts with (sentence words, pronouns, greetings) nor holds (months,
 # days, festivals: "Christmas Day", "Monday Club" is rare).
 _NOT_FIRST = frozenset("""
