@@ -18,7 +18,7 @@ from pipeline.pseudonymise.acronyms import find_acronym_pairs
 from pipeline.pseudonymise.echoes import add_echoes
 from pipeline.pseudonymise.entities import CODE_RE, Mention, make_code, normalise
 from pipeline.pseudonymise.names import (COMMON_WORD_NAMES, FUNCTION_WORDS, MODEL_ORIGIN, NOT_NAMES, ROLE_WORDS,
-                                         SHAPE_ORIGIN, KnownName, NameMatcher)
+                                         SHAPE_ORIGIN, KnownName, NameMatcher, clause_start)
 from pipeline.pseudonymise.orgs import acronym_of, find_orgs, find_repeats, host_labels
 from pipeline.pseudonymise.people import first_name_before, joined, suffix_after, surname_after
 from pipeline.pseudonymise.phrases import find_contact_names, find_phrase_gaps
@@ -62,7 +62,8 @@ def detect(sources: Sequence[SourceText], names: Sequence[KnownName], model: Any
     ruled = {s.document_id: find_rules(s.text) for s in sources}
     shaped = {s.document_id: _shapes(s.text, ruled[s.document_id]) for s in sources}
     # people named after a title or role count, like the model's, as names to look for everywhere
-    discovered = _discovered(sources, {s.document_id: [*found_by_model[s.document_id], *find_person_gaps(s.text)]
+    # (after a role or title first: "A neighbour, Agnes Dent," is a person even where the model says a place)
+    discovered = _discovered(sources, {s.document_id: [*find_person_gaps(s.text), *found_by_model[s.document_id]]
                                        for s in sources}, matcher)
     discovered += _shaped_names(sources, shaped, found_by_model, names, matcher, discovered)
     if discovered:
@@ -252,8 +253,9 @@ def _discovered(sources: Sequence[SourceText], found: Mapping[str, list], matche
     for source in sources:
         for start, end, kind in found[source.document_id]:
             mention = _model_mention(source, start, end, kind, matcher)
-            if mention is None or mention.entity in matcher.forms or not mention.text[:1].isupper():
-                continue
+            if (mention is None or mention.entity in matcher.forms or not mention.text[:1].isupper()
+                    or "," in mention.text):
+                continue  # a span over a comma is several names run together ("Bhavna Mistry on X Road, Bhavna-ben")
             if kind == "PERSON" and " " not in mention.entity and mention.entity in COMMON_WORD_NAMES:
                 continue
             names.setdefault(mention.entity, KnownName(" ".join(mention.text.split()), mention.kind, origin=MODEL_ORIGIN))
@@ -302,7 +304,8 @@ def _model_mention(source: SourceText, start: int, end: int, kind: str, matcher:
             or is_group_word(written)  # "Welsh", "Eritreans", "Instagram": no one in particular
             or CODE_RE.search(written) or "\n\n" in written):
         return None
-    if written.islower() and (key not in matcher.forms or not _whole_or_first(key, matcher)):
+    if written.islower() and (key not in matcher.forms
+                              or not (_whole_or_first(key, matcher) or clause_start(text, start))):
         return None  # "hope", "grant", "health" (a part of a name found elsewhere): a word taken for a name
     if key in matcher.forms:
         entity, kind, _ = matcher.forms[key]

@@ -25,7 +25,7 @@ from pipeline.pseudonymise.entities import normalise
 from pipeline.pseudonymise.shapes import lower_case_document
 
 __all__ = ["MODEL_ORIGIN", "SHAPE_ORIGIN", "KnownName", "load_names", "study_names", "NameMatcher", "COMMON_WORD_NAMES",
-           "NOT_NAMES", "FUNCTION_WORDS", "MAX_NAMES_BYTES", "fold"]
+           "NOT_NAMES", "FUNCTION_WORDS", "MAX_NAMES_BYTES", "fold", "clause_start"]
 
 MAX_NAMES_BYTES = 5_000_000
 MODEL_ORIGIN = "found by the model elsewhere in the study"
@@ -279,7 +279,8 @@ class NameMatcher:
             entity, kind, _ = self.forms[form]
             certain = True
             if self.origins[form] in _FOUND_ELSEWHERE and not match.group(0)[:1].isupper():
-                named = (self.forms[form][2] and (" " in form or _clause_start(text, match.start()))) or form in self.first_names
+                whole = self.forms[form][2] and (" " in form or clause_start(text, match.start()))
+                named = whole or form in self.first_names
                 if kind != "PERSON" or not named:
                     continue  # "physics", "grant": only people's whole or first names, not surnames that are words;
                     # a one-word name the model found ("Tash", "Health") only where a clause starts
@@ -301,11 +302,11 @@ def _everyday(text: str, match: re.Match[str], form: str, first_or_whole: bool, 
     previous = re.search(r"(\w+)\W*$", text[max(0, match.start() - 20):match.start()])
     before = previous.group(1).lower() if previous else ""
     if written.islower() and " " not in form:
-        return before in _BEFORE_WORD or (capitalised and not first_or_whole and not _clause_start(text, match.start()))
+        return before in _BEFORE_WORD or (capitalised and not first_or_whole and not clause_start(text, match.start()))
     return form in _DATES and before in _BEFORE_DATE
 
 
-def _clause_start(text: str, start: int) -> bool:
+def clause_start(text: str, start: int) -> bool:
     """Whether ``start`` begins a clause: the text's start, or after a stop, a colon, a semicolon or a line break."""
     return re.search(r"(?:^|[.;:!?\n])[ \t\"“]*$", text[max(0, start - 4):start]) is not None
 

@@ -7,7 +7,8 @@
   language or nationality, a family or role word, a platform, a date or an institution
   word on its own;
 - an acronym of three to eight capitals inside a lower-case sentence ("funded by QXTF",
-  "the drivers join BRDU"), or of three letters with a small middle one ("the MoD"), unless it is one of the generic abbreviations every
+  "the drivers join BRDU"), or of three letters with a small middle one ("the MoD"),
+  unless it is one of the generic abbreviations every
   transcript uses (ID, NHS, GP, CEO, PDF ...);
 - the capitalised name said just before a phone number, e-mail or web address
   ("Housing: Tarnbeck Care and Repair, 01632 ..."), also at a sentence's start.
