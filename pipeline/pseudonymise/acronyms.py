@@ -16,7 +16,7 @@ from typing import Iterator
 
 from pipeline.pseudonymise.phrases import GENERIC_ACRONYMS
 
-__all__ = ["find_acronym_pairs"]
+__all__ = ["find_acronym_pairs", "find_lower_acronym_pairs"]
 
 # Two or more capitals among up to eight letters (three or more letters) and digits ("TfL", "DfE", "B4RN", "PAIH").
 _ACRONYM = re.compile(r"(?<![\w'’&.@/-])[A-Z][A-Za-z0-9&]{1,7}(?![\w'’&@/-]|\.\w)")
@@ -100,3 +100,43 @@ def _matches(words: list[tuple[int, int, str]], letters: str) -> bool:
     initials = "".join(w[0].lower() for w in major)
     every = "".join(w[0].lower() for w in names)
     return letters in (initials, every)
+
+
+# Short words that are initials of the words before them by chance ("we all saw was").
+_NOT_ACRONYMS = frozenset("""
+was are all any can did got had has not now our out see she too two use way who why yes you new old one ago yet
+its him her them his hers they then than that this what when with will would could should been being here there
+also just like well very much many more most some such only even back down over into onto from have make made
+""".split())
+_LOWER_TOKEN = re.compile(r"(?<![\w'’@./-])[a-z]{3,6}(?![\w'’@/-]|\.\w)")
+_LOWER_GAP = re.compile(r"(?:\s*,\s*|\s+(?:the\s+|that's\s+|that\s+is\s+)?)$")
+
+
+def find_lower_acronym_pairs(text: str) -> Iterator[tuple[int, int, str]]:
+    """In an uncorrected lower-case transcript: (start, end, "ORG") of a lower-case
+    acronym said right after its long form ("highlands and islands enterprise hie", "the
+    department for education the dfe"), and of that long form (three or more letters; the
+    long form of two words only where its minor words count too: "dfe")."""
+    for match in _LOWER_TOKEN.finditer(text):
+        letters = match.group(0)
+        if letters in _NOT_ACRONYMS:
+            continue
+        window = text[max(0, match.start() - 150):match.start()]
+        gap = _LOWER_GAP.search(window)
+        if not gap:
+            continue
+        offset = match.start() - len(window)
+        words = _words(window[:gap.start()], offset, from_end=True)
+        for n in range(2, min(len(words), _MAX_WORDS) + 1):
+            if _lower_matches(words[-n:], letters):
+                yield match.start(), match.end(), "ORG"
+                yield words[-n][0], words[-1][1], "ORG"
+                break
+
+
+def _lower_matches(words: list[tuple[int, int, str]], letters: str) -> bool:
+    names = [w.lower() for _, _, w in words]
+    if names[0] in _MINOR or names[-1] in _MINOR:
+        return False
+    major = [w for w in names if w not in _MINOR]
+    return (len(major) >= 2 and "".join(w[0] for w in major) == letters) or "".join(w[0] for w in names) == letters

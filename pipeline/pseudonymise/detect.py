@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any, Iterable, Mapping, Sequence
 
-from pipeline.pseudonymise.acronyms import find_acronym_pairs
+from pipeline.pseudonymise.acronyms import find_acronym_pairs, find_lower_acronym_pairs
 from pipeline.pseudonymise.echoes import add_echoes
 from pipeline.pseudonymise.entities import CODE_RE, Mention, make_code, normalise
 from pipeline.pseudonymise.names import (COMMON_WORD_NAMES, FUNCTION_WORDS, MODEL_ORIGIN, NOT_NAMES, ROLE_WORDS,
@@ -86,7 +86,7 @@ def detect(sources: Sequence[SourceText], names: Sequence[KnownName], model: Any
 def _shapes(text: str, ruled: Sequence[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
     """Names by shape, including organisations named by an address said in the same text."""
     labels = host_labels(text[s:e] for s, e, k in ruled if k in ("EMAIL", "URL") and " " not in text[s:e])
-    lower = find_lower_case_shapes(text) if lower_case_document(text) else ()
+    lower = [*find_lower_case_shapes(text), *find_lower_acronym_pairs(text)] if lower_case_document(text) else ()
     return [*find_shapes(text), *find_orgs(text, labels), *find_units(text), *find_acronym_pairs(text), *lower]
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.pseudonymise.acronyms import find_acronym_pairs
+from pipeline.pseudonymise.acronyms import find_acronym_pairs, find_lower_acronym_pairs
 from pipeline.pseudonymise.detect import SourceText, detect
 from pipeline.pseudonymise.echoes import find_echoes
 from pipeline.pseudonymise.names import KnownName, NameMatcher
@@ -73,6 +73,17 @@ def test_echo_takes_the_entity_of_the_name_it_echoes() -> None:
 ])
 def test_acronym_pairs(text: str, pair: list) -> None:
     assert [text[s:e] for s, e, _ in find_acronym_pairs(text)] == pair
+
+
+@pytest.mark.parametrize("text, pair", [
+    ("the outer isles ferry enterprise oife study said", ["oife", "outer isles ferry enterprise"]),
+    ("the department for tidal energy the dfte want a register", ["dfte", "department for tidal energy"]),
+    # a short word that happens to be the initials of the words before it, and a mismatch
+    ("we all saw was good and the red bus was late", []),
+    ("the highland ferry enterprise hie study", []),
+])
+def test_lower_case_acronym_pairs(text: str, pair: list) -> None:
+    assert [text[s:e] for s, e, _ in find_lower_acronym_pairs(text)] == pair
 
 
 # --- places
