@@ -106,6 +106,21 @@ def find_phrase_gaps(text: str) -> Iterator[tuple[int, int, str]]:
     for match in _ACRONYM.finditer(text):
         if match.group(0).upper() not in GENERIC_ACRONYMS and lower_line(match.start()):
             yield match.start(), match.end(), "ORG"
+    for match in _OWNER_AT_START.finditer(text):
+        word = match.group("name")
+        if word not in _NOT_OWNERS and _plain_single(word) and lower_line(match.start()):
+            yield match.start("name"), match.end("name"), "ORG"
+
+
+# A capitalised word with a possessive where a clause starts ("Defra's wildlife licensing",
+# "Timpson's key cutting"): the capital is the sentence's, but a possessive there is almost
+# always a name's; not a pronoun's or a question word's ("It's", "What's", "Everyone's").
+_OWNER_AT_START = re.compile(r"(?:^|(?<=[.!?;:]\s)|(?<=\n))(?P<name>[A-Z][a-z]+)(?=['’]s\s)", re.MULTILINE)
+_NOT_OWNERS = frozenset("""
+Everyone Everybody Nobody Somebody Someone Anyone Anybody Nothing Something Everything Today Tomorrow Yesterday
+Tonight Mom Mum Dad Mother Father Children Women Men People Year Month Week Night Let Where Who What How Why
+There Here That It He She One Life Nobody's Time Money Work Home Nature Society World Everybody's
+""".split())
 
 
 # A capitalised run ending right before ", " (a contact's list entry: "Tarnbeck Care and Repair, 01632 ...")

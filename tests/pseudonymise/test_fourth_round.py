@@ -176,6 +176,11 @@ def test_capital_runs_with_for_and_other_languages_particles() -> None:
     assert [text[s:e] for text in ["a PhD is long"] for s, e, _ in find_phrase_gaps(text)] == []
 
 
+def test_a_possessive_where_a_clause_starts_is_a_name() -> None:
+    text = "Diss is a town. Brevra's licensing team rang. It's fine. What-what's that? Everyone's tired.\nBo: Kelm's van."
+    assert [text[s:e] for s, e, _ in find_phrase_gaps(text)] == ["Brevra", "Kelm"]
+
+
 # --- identifiers
 
 @pytest.mark.parametrize("text, found", [
