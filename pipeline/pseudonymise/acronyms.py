@@ -6,17 +6,20 @@ name of one body. The long form needs no telling last word ("Council", "Trust") 
 acronym need not be all capitals, so the other shape rules miss both.
 
 Both are returned as organisations; detection then looks for them (and the acronym in
-capitals) across the study as it does for every organisation found by its shape.
+capitals) across the study as it does for every organisation found by its shape, and
+``link_acronyms`` gives an acronym the code of its long form.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Iterator
+from dataclasses import replace
+from typing import Iterator, Sequence
 
+from pipeline.pseudonymise.entities import Mention
 from pipeline.pseudonymise.phrases import GENERIC_ACRONYMS
 
-__all__ = ["find_acronym_pairs", "find_lower_acronym_pairs"]
+__all__ = ["find_acronym_pairs", "find_lower_acronym_pairs", "link_acronyms"]
 
 # Two or more capitals among up to eight letters (three or more letters) and digits ("TfL", "DfE", "B4RN", "PAIH").
 _ACRONYM = re.compile(r"(?<![\w'’&.@/-])[A-Z][A-Za-z0-9&]{1,7}(?![\w'’&@/-]|\.\w)")
@@ -140,3 +143,27 @@ def _lower_matches(words: list[tuple[int, int, str]], letters: str) -> bool:
         return False
     major = [w for w in names if w not in _MINOR]
     return (len(major) >= 2 and "".join(w[0] for w in major) == letters) or "".join(w[0] for w in names) == letters
+
+
+def _initials(name: str) -> set[str]:
+    """The initials an acronym of ``name`` may have: of its major words, and of all its words."""
+    words = [w.lower() for w in re.findall(r"[^\W_][\w'’&-]*", name)]
+    major = [w for w in words if w not in _MINOR]
+    return {"".join(w[0] for w in major), "".join(w[0] for w in words)} if len(major) >= 2 else set()
+
+
+def link_acronyms(mentions: Sequence[Mention]) -> list[Mention]:
+    """An organisation's acronym ("TfL", "hie") gets the entity, so the code, of its long
+    form found anywhere in the study ("Transport for London"), as a reader would."""
+    long_forms: dict[str, str] = {}
+    for m in mentions:
+        if m.kind == "ORG" and " " in m.text.strip():
+            for key in _initials(m.text):
+                long_forms.setdefault(key, m.entity)
+    linked = []
+    for m in mentions:
+        key = re.sub(r"[^a-z]", "", m.text.lower())
+        if m.kind == "ORG" and " " not in m.text.strip() and len(key) >= 3 and key in long_forms:
+            m = replace(m, entity=long_forms[key])
+        linked.append(m)
+    return linked

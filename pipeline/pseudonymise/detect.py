@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any, Iterable, Mapping, Sequence
 
-from pipeline.pseudonymise.acronyms import find_acronym_pairs, find_lower_acronym_pairs
+from pipeline.pseudonymise.acronyms import find_acronym_pairs, find_lower_acronym_pairs, link_acronyms
 from pipeline.pseudonymise.echoes import add_echoes
 from pipeline.pseudonymise.entities import CODE_RE, Mention, make_code, normalise
 from pipeline.pseudonymise.names import (COMMON_WORD_NAMES, FUNCTION_WORDS, MODEL_ORIGIN, NOT_NAMES, ROLE_WORDS,
@@ -80,7 +80,7 @@ def detect(sources: Sequence[SourceText], names: Sequence[KnownName], model: Any
         mentions += _shared_names(_with_article(kept, source.text), matcher)
     # a language, a people or a platform alone names no one, however it was found
     mentions = [m for m in mentions if m.source not in ("model", "pattern") or not is_group_word(m.text)]
-    return link_entities(_one_kind(mentions))
+    return link_entities(link_acronyms(_one_kind(mentions)))
 
 
 def _shapes(text: str, ruled: Sequence[tuple[int, int, str]]) -> list[tuple[int, int, str]]:

@@ -75,6 +75,14 @@ def test_acronym_pairs(text: str, pair: list) -> None:
     assert [text[s:e] for s, e, _ in find_acronym_pairs(text)] == pair
 
 
+def test_an_acronym_gets_the_code_of_its_long_form() -> None:
+    docs = [SourceText("a", "And the bus. Transport for Belmore, TfB, moved the stop.", ((0, 55),)),
+            SourceText("b", "We wrote to TfB again; and to the QXR.", ((0, 38),))]
+    found = {(m.text, m.entity) for m in detect(docs, [], None)}
+    assert {("TfB", "transport for belmore"), ("Transport for Belmore", "transport for belmore")} <= found
+    assert ("QXR", "qxr") in found  # no long form: its own entity
+
+
 @pytest.mark.parametrize("text, pair", [
     ("the outer isles ferry enterprise oife study said", ["oife", "outer isles ferry enterprise"]),
     ("the department for tidal energy the dfte want a register", ["dfte", "department for tidal energy"]),
