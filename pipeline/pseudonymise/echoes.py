@@ -51,7 +51,8 @@ def find_echoes(text: str, names: Sequence[tuple[str, str]]) -> Iterator[tuple[i
         first = re.sub(r"['’]s?$", "", form.split()[0]) if " " in form else ""
         if kind == "ORG" and _echoable(first) and first.lower() not in places | _COMMON_FIRST:
             forms.setdefault(first.lower(), (name, first))
-    forms = {k: v for k, v in forms.items() if " " in k or not _used_as_word(text, k)}
+    words = _words_in_sentences(text) if forms else set()
+    forms = {k: v for k, v in forms.items() if " " in k or k not in words}
     if not forms:
         return
     body = "|".join(r"\s+".join(map(re.escape, f.split())) for f in sorted(forms, key=len, reverse=True))
@@ -68,10 +69,14 @@ def _echoable(form: str) -> bool:
             and key not in ROLE_WORDS and key not in FUNCTION_WORDS and not is_group_word(form))
 
 
-def _used_as_word(text: str, word: str) -> bool:
-    """Whether ``text`` writes ``word`` in lower case after a lower-case word other than
-    "the" (which may start an echo: ". the rspca were good"), without a possessive."""
-    return re.search(rf"(?<=[a-z,] )(?<!the ){re.escape(word)}(?![\w'’@/-]|\.\w)", text) is not None
+# A lower-case word after a lower-case word other than "the" (which may start an echo: ". the
+# rspca were good"): the words a document uses as words, read once per document.
+_IN_SENTENCE = re.compile(r"(?<=[a-z,] )(?<!the )[^\W\d_A-Z][\w'’-]*(?![\w'’@/-]|\.\w)")
+
+
+def _words_in_sentences(text: str) -> set[str]:
+    """The lower-case words ``text`` writes inside its sentences, without a possessive."""
+    return set(_IN_SENTENCE.findall(text))
 
 
 def _said_again(text: str, start: int, end: int) -> bool:
