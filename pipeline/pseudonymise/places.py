@@ -147,11 +147,18 @@ _ROAD = re.compile(r"\b(?:[Oo]n|up|down|along|off|onto|via|across|from|near|by|o
                    r"(?P<road>[MA]\d{1,4}(?:\([MT]\))?)(?![\w/-]|\s+(?:\d|paper|sheet|size|envelope|page|format|form))")
 
 
+# A numbered or lettered part of a site ("Ward 23", "Lab 3.07", "D Wing", "Stop 24"): with the
+# site it names where someone works, lives or was held.
+_SITE_PART = re.compile(r"\b(?:(?:Ward|Wing|Lab|Laboratory|Room|Stop|Bay|Gate|Platform|Workshop|Studio|Block|Pod|"
+                        r"Landing)\s+\d+(?:\.\d+)?[A-Z]?|[A-Z]\s+(?:Wing|Block))(?![\w/-]|\.\d)")
+
+
 def find_place_gaps(text: str) -> Iterator[tuple[int, int, str]]:
     """(start, end, "PLACE") of places by their position; the caller keeps only those
     that overlap nothing else it found."""
-    for match in _ROAD.finditer(text):
-        yield match.start("road"), match.end("road"), "PLACE"
+    for match in [*_ROAD.finditer(text), *_SITE_PART.finditer(text)]:
+        group = "road" if match.re is _ROAD else 0
+        yield match.start(group), match.end(group), "PLACE"
     for match in _LOCATED.finditer(text):
         for item in re.finditer(rf"{_NAME}", match.group("name")):
             words = item.group(0).split()

@@ -101,6 +101,13 @@ def test_roads_after_a_word_of_place() -> None:
     assert [text[s:e] for s, e, _ in find_place_gaps(text) if text[s:e][:1] in "AM"] == ["M6", "A5"]
 
 
+def test_numbered_parts_of_a_site() -> None:
+    text = "a night sister on Ward 23 before; in Lab 3.07. D Wing is for older men. in Year 9, Section 3, room 4"
+    found = [text[s:e] for s, e, _ in find_place_gaps(text)]
+    assert {"Ward 23", "Lab 3.07", "D Wing"} <= set(found)
+    assert not {"Year 9", "Section 3", "room 4"} & set(found)
+
+
 def test_lower_case_to_is_not_a_place_after_an_infinitive() -> None:
     text = ("everybody had to drive up to lochmaddy and the ferry to mallaig was off. she needed to toughen up. "
             "we want to see family. at fourteen they start. ") * 5  # long enough to be a lower-case document
