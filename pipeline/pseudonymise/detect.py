@@ -14,16 +14,19 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any, Iterable, Mapping, Sequence
 
+from pipeline.pseudonymise.acronyms import find_acronym_pairs, find_lower_acronym_pairs, link_acronyms
+from pipeline.pseudonymise.echoes import add_echoes
 from pipeline.pseudonymise.entities import CODE_RE, Mention, make_code, normalise
 from pipeline.pseudonymise.names import (COMMON_WORD_NAMES, FUNCTION_WORDS, MODEL_ORIGIN, NOT_NAMES, ROLE_WORDS,
-                                         SHAPE_ORIGIN, KnownName, NameMatcher)
+                                         SHAPE_ORIGIN, KnownName, NameMatcher, clause_start)
 from pipeline.pseudonymise.orgs import acronym_of, find_orgs, find_repeats, host_labels
-from pipeline.pseudonymise.people import first_name_before, joined, suffix_after
+from pipeline.pseudonymise.people import first_name_before, joined, suffix_after, surname_after
 from pipeline.pseudonymise.phrases import find_contact_names, find_phrase_gaps
 from pipeline.pseudonymise.places import (find_lower_case_gaps, find_person_gaps, find_place_gaps, find_places_after,
                                           find_units)
 from pipeline.pseudonymise.rules import find_rules
 from pipeline.pseudonymise.spans import DisjointSpans
+from pipeline.pseudonymise.vocabulary import is_group_word
 from pipeline.pseudonymise.shapes import ends_as_org, find_lower_case_shapes, find_shapes, lower_case_document
 
 __all__ = ["SourceText", "detect", "link_entities", "assign_codes", "already_pseudonymised"]
@@ -59,7 +62,8 @@ def detect(sources: Sequence[SourceText], names: Sequence[KnownName], model: Any
     ruled = {s.document_id: find_rules(s.text) for s in sources}
     shaped = {s.document_id: _shapes(s.text, ruled[s.document_id]) for s in sources}
     # people named after a title or role count, like the model's, as names to look for everywhere
-    discovered = _discovered(sources, {s.document_id: [*found_by_model[s.document_id], *find_person_gaps(s.text)]
+    # (after a role or title first: "A neighbour, Agnes Dent," is a person even where the model says a place)
+    discovered = _discovered(sources, {s.document_id: [*find_person_gaps(s.text), *found_by_model[s.document_id]]
                                        for s in sources}, matcher)
     discovered += _shaped_names(sources, shaped, found_by_model, names, matcher, discovered)
     if discovered:
@@ -72,16 +76,18 @@ def detect(sources: Sequence[SourceText], names: Sequence[KnownName], model: Any
         found += [m for s, e, k in found_by_model[source.document_id]
                   if (m := _model_mention(source, s, e, k, matcher))]
         kept = _repeats(_fill_gaps(_resolve_overlaps(_inside_model(found)), source), source, ruled[source.document_id])
-        kept = _whole_people(kept, source)
+        kept = _whole_people(add_echoes(kept, source.text), source)
         mentions += _shared_names(_with_article(kept, source.text), matcher)
-    return link_entities(_one_kind(mentions))
+    # a language, a people or a platform alone names no one, however it was found
+    mentions = [m for m in mentions if m.source not in ("model", "pattern") or not is_group_word(m.text)]
+    return link_entities(link_acronyms(_one_kind(mentions)))
 
 
 def _shapes(text: str, ruled: Sequence[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
     """Names by shape, including organisations named by an address said in the same text."""
     labels = host_labels(text[s:e] for s, e, k in ruled if k in ("EMAIL", "URL") and " " not in text[s:e])
-    lower = find_lower_case_shapes(text) if lower_case_document(text) else ()
-    return [*find_shapes(text), *find_orgs(text, labels), *find_units(text), *lower]
+    lower = [*find_lower_case_shapes(text), *find_lower_acronym_pairs(text)] if lower_case_document(text) else ()
+    return [*find_shapes(text), *find_orgs(text, labels), *find_units(text), *find_acronym_pairs(text), *lower]
 
 
 def _shaped_names(sources: Sequence[SourceText], shaped: Mapping[str, list], by_model: Mapping[str, list],
@@ -183,6 +189,9 @@ def _whole_people(kept: list[Mention], source: SourceText) -> list[Mention]:
     text, out = source.text, []
     for m in sorted(kept, key=lambda m: m.start):
         last = out[-1] if out else None
+        if (last and last.kind == "PERSON" and m.source == "model" and m.kind != "PERSON"
+                and surname_after(text, last.end, m.start, m.end)):
+            m = replace(m, kind="PERSON")  # "Godspower Ikenna": the model took the surname for a place
         if last and m.kind == last.kind == "PERSON" and joined(text, (last.start, last.end), (m.start, m.end)):
             keep = max((last, m), key=lambda x: (x.source == "list" and " " in x.entity, _PRIORITY[x.source]))
             whole = text[last.start:m.end]
@@ -244,8 +253,9 @@ def _discovered(sources: Sequence[SourceText], found: Mapping[str, list], matche
     for source in sources:
         for start, end, kind in found[source.document_id]:
             mention = _model_mention(source, start, end, kind, matcher)
-            if mention is None or mention.entity in matcher.forms or not mention.text[:1].isupper():
-                continue
+            if (mention is None or mention.entity in matcher.forms or not mention.text[:1].isupper()
+                    or "," in mention.text):
+                continue  # a span over a comma is several names run together ("Bhavna Mistry on X Road, Bhavna-ben")
             if kind == "PERSON" and " " not in mention.entity and mention.entity in COMMON_WORD_NAMES:
                 continue
             names.setdefault(mention.entity, KnownName(" ".join(mention.text.split()), mention.kind, origin=MODEL_ORIGIN))
@@ -291,14 +301,22 @@ def _model_mention(source: SourceText, start: int, end: int, kind: str, matcher:
     key = normalise(written, kind)
     if (end - start < 2 or not any(c.isalpha() for c in written) or key in ROLE_WORDS or key in NOT_NAMES
             or key in FUNCTION_WORDS or written.endswith("-")  # "So-": a word broken off
+            or is_group_word(written)  # "Welsh", "Eritreans", "Instagram": no one in particular
             or CODE_RE.search(written) or "\n\n" in written):
         return None
-    if written.islower() and key not in matcher.forms:
-        return None  # "hope", "grant": a lower-case word the model took for a name
+    if written.islower() and (key not in matcher.forms
+                              or not (_whole_or_first(key, matcher) or clause_start(text, start))):
+        return None  # "hope", "grant", "health" (a part of a name found elsewhere): a word taken for a name
     if key in matcher.forms:
         entity, kind, _ = matcher.forms[key]
         return Mention(source.document_id, start, end, written, kind, "model", entity)
     return Mention(source.document_id, start, end, written, kind, "model", key)
+
+
+def _whole_or_first(key: str, matcher: NameMatcher) -> bool:
+    """Whether a known form is a whole name, a given name, or any part of a listed name."""
+    return (matcher.forms[key][2] or key in matcher.first_names
+            or matcher.origin(key) not in (MODEL_ORIGIN, SHAPE_ORIGIN))
 
 
 def _without_function_words(text: str, start: int, end: int) -> tuple[int, int]:

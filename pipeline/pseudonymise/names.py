@@ -22,9 +22,10 @@ from typing import Iterable, Iterator, Mapping, Sequence
 
 from pipeline.errors import InputError
 from pipeline.pseudonymise.entities import normalise
+from pipeline.pseudonymise.shapes import lower_case_document
 
 __all__ = ["MODEL_ORIGIN", "SHAPE_ORIGIN", "KnownName", "load_names", "study_names", "NameMatcher", "COMMON_WORD_NAMES",
-           "NOT_NAMES", "FUNCTION_WORDS", "MAX_NAMES_BYTES", "fold"]
+           "NOT_NAMES", "FUNCTION_WORDS", "MAX_NAMES_BYTES", "fold", "clause_start"]
 
 MAX_NAMES_BYTES = 5_000_000
 MODEL_ORIGIN = "found by the model elsewhere in the study"
@@ -63,6 +64,23 @@ nhs uk eu us usa un whatsapp
 FUNCTION_WORDS = frozenset("""
 the a an and of for in on at to from with by or our my your their his her its this that
 but so if as is was i i'm i've i'll i'd you we he she they it me him them us um uh oh yeah
+""".split())
+# Titles and forms of address: part of a listed or labelled name ("Pastor Sunday"), never a
+# name on their own ("parish pastor").
+TITLE_WORDS = frozenset("""
+dr mr mrs ms miss mx prof professor sir dame lord lady reverend rev father sister brother imam rabbi pastor
+councillor cllr sergeant sgt constable inspector judge nurse matron aunty auntie uncle nana nan mama papa
+pani pan frau herr madame monsieur elder chief captain officer coach
+""".split())
+# A lower-case word after these is an everyday word ("the fern", "a teal", "how big"), not a name.
+_BEFORE_WORD = frozenset("""
+a an the this these those some any no every each how very too quite more most less be been being
+""".split())
+# After these a listed name that is also a day or month is the date ("every Sunday").
+_BEFORE_DATE = frozenset("on every last next this each until till by since per of a that one".split())
+_DATES = frozenset("""
+monday tuesday wednesday thursday friday saturday sunday january february march april may june july
+august september october november december
 """.split())
 # A lower-case word after these is a verb or a question ("will you", "may I"), not a name.
 _AFTER_MODAL = frozenset("i you we he she they it be not have there this that".split())
@@ -204,16 +222,18 @@ class NameMatcher:
         self.forms: dict[str, tuple[str, str, bool]] = {}  # form -> (entity, kind, whole)
         self.shared: dict[str, list[str]] = {}  # a name part -> every listed person it belongs to
         self.origins: dict[str, str] = {}  # form -> where the name came from
-        self.first_names: set[str] = set()  # the first word of each multi-word person name
+        self.first_names: set[str] = set()  # the given names of each multi-word person name
         for known in names:
             entity = known.entity or normalise(known.name, known.kind)
             for form in [known.name, *known.variants]:
                 for written in dict.fromkeys((form, fold(form))):  # "Siobhan" finds a listed "Siobhán"
                     self._add(normalise(written, known.kind), entity, known.kind, True, known.origin)
             if known.kind == "PERSON":
-                self.first_names.update(w.split()[0] for w in (normalise(known.name), fold(normalise(known.name))) if " " in w)
+                # given names: every word but the last ("mei" and "ling" of "Mei Ling Tan")
+                self.first_names.update(part for w in (normalise(known.name), fold(normalise(known.name)))
+                                        for part in w.split()[:-1])
                 for part in dict.fromkeys(normalise(known.name).split() + fold(normalise(known.name)).split()):
-                    if len(part) >= 2 and part not in FUNCTION_WORDS:
+                    if len(part) >= 2 and part not in FUNCTION_WORDS and part not in TITLE_WORDS:
                         self._add(part, entity, known.kind, False, known.origin)
         alternatives = sorted(self.forms, key=len, reverse=True)
         body = "|".join(r"\s+".join(map(re.escape, form.split())) for form in alternatives)
@@ -250,15 +270,20 @@ class NameMatcher:
         """
         if self.pattern is None:
             return
+        capitalised = not lower_case_document(text)
         for match in self.pattern.finditer(text):
             form = normalise(match.group(0))
-            if form not in self.forms:
+            if form not in self.forms or _everyday(text, match, form, self.forms[form][2] or form in self.first_names,
+                                                   capitalised):
                 continue
             entity, kind, _ = self.forms[form]
             certain = True
             if self.origins[form] in _FOUND_ELSEWHERE and not match.group(0)[:1].isupper():
-                if kind != "PERSON" or not (self.forms[form][2] or form in self.first_names):
-                    continue  # "physics", "grant": only people's whole or first names, not surnames that are words
+                whole = self.forms[form][2] and (" " in form or clause_start(text, match.start()))
+                named = whole or form in self.first_names
+                if kind != "PERSON" or not named:
+                    continue  # "physics", "grant": only people's whole or first names, not surnames that are words;
+                    # a one-word name the model found ("Tash", "Health") only where a clause starts
                 certain = False  # kept where the document names the person in full
             if form in COMMON_WORD_NAMES:
                 how = _written_as(text, match.start(), match.end())
@@ -266,6 +291,24 @@ class NameMatcher:
                     continue
                 certain = certain and how == "label"
             yield match.start(), match.end(), kind, entity, certain
+
+
+def _everyday(text: str, match: re.Match[str], form: str, first_or_whole: bool, capitalised: bool) -> bool:
+    """Whether a listed name part is used here as an everyday word: in lower case after an
+    article or degree word ("the fern", "a teal", "how big"); in lower case as a surname
+    alone in a text that capitalises names ("a car park" for a listed Park); or as a day
+    or month after a word that dates ("every Sunday" for a listed Sunday)."""
+    written = match.group(0)
+    previous = re.search(r"(\w+)\W*$", text[max(0, match.start() - 20):match.start()])
+    before = previous.group(1).lower() if previous else ""
+    if written.islower() and " " not in form:
+        return before in _BEFORE_WORD or (capitalised and not first_or_whole and not clause_start(text, match.start()))
+    return form in _DATES and before in _BEFORE_DATE
+
+
+def clause_start(text: str, start: int) -> bool:
+    """Whether ``start`` begins a clause: the text's start, or after a stop, a colon, a semicolon or a line break."""
+    return re.search(r"(?:^|[.;:!?\n])[ \t\"“]*$", text[max(0, start - 4):start]) is not None
 
 
 def _written_as(text: str, start: int, end: int) -> str:

@@ -73,7 +73,7 @@ _APPOSITION = re.compile(rf"{_NAME}\s*,\s+(?:a|an|the)\s+(?P<between>(?:[\w-]+\s
 _APP = re.compile(rf"(?<![\w'’&.-])(?P<name>{_WORD}(?:\s+{_WORD}){{0,3}}?)(?:\s+app\b|(?P<app>\s+App\b))")
 _SENTENCE_WORDS = frozenset("""
 The A An Our Their This That These Those My Your His Her Its We I You They He She It And But Or So If When
-Where What Which Who Why How Then There Here Yes No Okay Well Also Every Each Some Any All Interviewer
+Where What Which Who Why How Then There Here Yes No Okay Well Also Every Each Some Any All Interviewer Interview
 """.split())
 
 

@@ -8,21 +8,26 @@ parts one by one leaves the space, a quoted nickname or the unlisted first name 
   ("Linford "Lin" Hollins");
 - a capitalised word straight before a person finding, inside a sentence, is its first
   name, unless it is a title, a role or a word that starts sentences;
-- a generational suffix after it belongs to it ("Marcus Whitcombe Jr.").
+- a generational suffix or a hyphened honorific after it belongs to it ("Marcus
+  Whitcombe Jr.", "Bhavna-ben");
+- one capitalised word straight after a person, with one space between, is the surname
+  even where the model took it for a place or an organisation ("Godspower Ikenna", with
+  "Ikenna" a place): the model guesses unfamiliar surnames' kinds from their letters.
 """
 
 from __future__ import annotations
 
 import re
 
-__all__ = ["joined", "first_name_before", "suffix_after"]
+__all__ = ["joined", "first_name_before", "suffix_after", "surname_after"]
 
 # Between two parts of one name: spaces (one line break at most), or a quoted nickname.
 _BETWEEN = re.compile(r"[ \t]*\n?[ \t]*"  # spaces, one line break at most
                       r"|\s+[\"“'‘(][^\"”'’)\n]{1,20}[\"”'’)]\s+"  # a quoted nickname
                       r"|\s+[\"“‘(]|[\"”’)]\s+")  # the quotation marks of a nickname found as a name
 _BEFORE = re.compile(r"(?<![\w'’.-])(?P<word>[A-Z][a-z][\w'’-]*)[ \t]+$")
-_SUFFIX = re.compile(r"\s+(?:Jr|Jnr|Sr|Snr|II|III|IV)\b\.?")
+# A generational suffix, or an honorific joined by a hyphen ("Bhavna-ben", "Tanaka-san").
+_SUFFIX = re.compile(r"\s+(?:Jr|Jnr|Sr|Snr|II|III|IV)\b\.?|-(?:ben|bhai|behn|ji|jee|san|chan|kun|sama|jaan|jan)\b")
 # Capitalised words that are not a first name before a surname: titles, roles, words that
 # start sentences or follow "the" ("the Smith family" is fine either way).
 _NOT_FIRST_NAMES = frozenset("""
@@ -59,3 +64,11 @@ def suffix_after(text: str, end: int) -> int:
     if match:
         return match.end()
     return end + 1 if text[end:end + 1] == "." and re.search(r"\b(?:Jr|Jnr|Sr|Snr)$", text[:end]) else end
+
+
+def surname_after(text: str, person_end: int, start: int, end: int) -> bool:
+    """Whether the one-word model finding ``text[start:end]`` (not a person) is the surname
+    of the person ending at ``person_end``: a single space between, a capital then lower case."""
+    word = text[start:end]
+    return (text[person_end:start] == " " and re.fullmatch(r"[A-Z][a-z][\w'’-]*", word) is not None
+            and word not in _NOT_FIRST_NAMES)

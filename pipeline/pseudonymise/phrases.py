@@ -7,7 +7,8 @@
   language or nationality, a family or role word, a platform, a date or an institution
   word on its own;
 - an acronym of three to eight capitals inside a lower-case sentence ("funded by QXTF",
-  "the drivers join BRDU"), unless it is one of the generic abbreviations every
+  "the drivers join BRDU"), or of three letters with a small middle one ("the MoD"),
+  unless it is one of the generic abbreviations every
   transcript uses (ID, NHS, GP, CEO, PDF ...);
 - the capitalised name said just before a phone number, e-mail or web address
   ("Housing: Tarnbeck Care and Repair, 01632 ..."), also at a sentence's start.
@@ -25,12 +26,14 @@ from typing import Iterator
 
 from pipeline.pseudonymise.orgs import COMMON_BRANDS
 
-__all__ = ["find_phrase_gaps", "find_contact_names"]
+__all__ = ["find_phrase_gaps", "find_contact_names", "GENERIC_ACRONYMS"]
 
 _WORD = r"[A-Z][\w'’&-]*"
-_CONNECT = r"(?:(?:of|and|&|the|de|du|la|le|von|van)[ \t]){0,2}"
+# Words inside a name: "Friends of the Hollow", "Transport for London", and the particles of
+# other languages' names ("Macra na Feirme", "Comhairle nan Eilean Siar", "Stryd y Bont").
+_CONNECT = r"(?:(?:of|and|&|the|for|de|du|la|le|von|van|na|nan|y|yr|del|di|da|dos|das|der|den)[ \t]){0,2}"
 _RUN = re.compile(rf"(?<![\w'’&.@/-]){_WORD}(?:[ \t]{_CONNECT}{_WORD})+")  # within one line
-_ACRONYM = re.compile(r"(?<![\w'’&.@/-])[A-Z](?:[A-Z]|&(?=[A-Z])){2,7}(?![\w@/'’-]|\.\w)")
+_ACRONYM = re.compile(r"(?<![\w'’&.@/-])(?:[A-Z](?:[A-Z]|&(?=[A-Z])){2,7}|[A-Z][a-z][A-Z])(?![\w@/'’-]|\.\w)")
 # Words a run never starts with (sentence words, pronouns, greetings) nor holds (months,
 # days, festivals: "Christmas Day", "Monday Club" is rare).
 _NOT_FIRST = frozenset("""
@@ -71,7 +74,7 @@ Head Chair Secretary Treasurer Consultant Practitioner Therapist Visitor Midwife
 Analyst Administrator Supervisor Executive Clerk Inspector Commissioner Champion Navigator Coach
 """.split())
 # Abbreviations of roles, documents, qualifications and everyday things: they name no one.
-_GENERIC_ACRONYMS = frozenset("""
+GENERIC_ACRONYMS = frozenset("""
 NHS GP GPS CEO CTO CFO COO CSO CIO HR IT ID IDS PDF URL CV TV PC OK UK USA EU UN US AM PM BST GMT UTC
 FAQ CSV API AI SMS PIN PPE CCTV MOT VIP ASAP ETA FYI DIY ATM USB SIM NFC QR DNA HIV AIDS ADHD PTSD OCD ASD
 ESOL ESL EAL GCSE CPD GDPR DPA DPIA NDA KPI ROI VAT PAYE MFA LGBT LGBTQ BSL DOI ORCID PHD MSC MBA BSC
@@ -101,8 +104,23 @@ def find_phrase_gaps(text: str) -> Iterator[tuple[int, int, str]]:
         if _plain_single(match.group(0)) and lower_line(match.start()):
             yield match.start(), match.end(), "ORG"
     for match in _ACRONYM.finditer(text):
-        if match.group(0).upper() not in _GENERIC_ACRONYMS and lower_line(match.start()):
+        if match.group(0).upper() not in GENERIC_ACRONYMS and lower_line(match.start()):
             yield match.start(), match.end(), "ORG"
+    for match in _OWNER_AT_START.finditer(text):
+        word = match.group("name")
+        if word not in _NOT_OWNERS and _plain_single(word) and lower_line(match.start()):
+            yield match.start("name"), match.end("name"), "ORG"
+
+
+# A capitalised word with a possessive where a clause starts ("Defra's wildlife licensing",
+# "Timpson's key cutting"): the capital is the sentence's, but a possessive there is almost
+# always a name's; not a pronoun's or a question word's ("It's", "What's", "Everyone's").
+_OWNER_AT_START = re.compile(r"(?:^|(?<=[.!?;:]\s)|(?<=\n))(?P<name>[A-Z][a-z]+)(?=['’]s\s)", re.MULTILINE)
+_NOT_OWNERS = frozenset("""
+Everyone Everybody Nobody Somebody Someone Anyone Anybody Nothing Something Everything Today Tomorrow Yesterday
+Tonight Mom Mum Dad Mother Father Children Women Men People Year Month Week Night Let Where Who What How Why
+There Here That It He She One Life Nobody's Time Money Work Home Nature Society World Everybody's
+""".split())
 
 
 # A capitalised run ending right before ", " (a contact's list entry: "Tarnbeck Care and Repair, 01632 ...")
@@ -155,7 +173,7 @@ def _name_in_run(text: str, match: re.Match[str], lower_line: _LowerLines) -> tu
         return None  # "I- I've", "As and Bs", "So- Do I": speech, grades, not a name
     if not lower_line(start) or _dated(capitals) or capitals[-1] in _ROLE_LAST:
         return None
-    if all(w.upper() in _GENERIC_ACRONYMS for w in capitals if w != "The"):
+    if all(w.upper() in GENERIC_ACRONYMS for w in capitals if w != "The"):
         return None
     return start + trimmed[0].start(), start + trimmed[-1].end()
 

@@ -84,6 +84,23 @@ english polish french spanish portuguese arabic urdu welsh town city charge mind
 home night nights morning mornings evening evenings weekend weekends week weeks month months year years day days
 least most first last all full front back line place case order particular short terms trouble pain tears
 person people office lunch dinner breakfast class bed therapy court group meetings meeting english
+one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen
+eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred thousand
+""".split())
+
+
+# In a lower-case transcript "to" is often the infinitive ("had to drive", "needed to toughen",
+# "for her to fly"): no place after a word that takes one, nor an everyday verb after "to".
+_BEFORE_INFINITIVE = frozenset("""
+had have has having need needs needed want wants wanted going got able used try tries tried trying like likes
+liked love loved hate would wish decide decided start started begin began help helps helped allowed asked told
+expected seem seems seemed plan planned hope hoped tend tends her him them us me everyone everybody someone
+anyone people kids children time ought supposed about enough order
+""".split())
+_EVERYDAY_VERBS = frozenset("""
+be do go get make see know say pay sit drive fly take come give keep help find put think tell work use try leave
+call ask feel let stay speak talk write read live move pick look start stop change bring buy sell send run walk
+wait meet learn show hear play eat sleep sort deal cope explain check fill sign book visit wear hide
 """.split())
 
 
@@ -97,6 +114,10 @@ def find_lower_case_gaps(text: str) -> Iterator[tuple[int, int, str]]:
     for match in _LOCATED.finditer(titled):
         item = re.match(_NAME, match.group("name"))
         first = item.group(0).split()[0] if item else ""
+        before = text[max(0, match.start() - 20):match.start()].split()
+        if match.group(0)[:3].lower() == "to " and (first.lower() in _EVERYDAY_VERBS
+                                                   or (before and before[-1].lower() in _BEFORE_INFINITIVE)):
+            continue
         if first and first not in _NOT_PLACES and first.lower() not in _NOT_PLACES_LOWER:
             yield match.start("name"), match.start("name") + item.end(), "PLACE"
 
@@ -120,9 +141,24 @@ def find_places_after(text: str, ends: list[int]) -> Iterator[tuple[int, int, st
             yield match.start("name"), match.end("name"), "PLACE"
 
 
+# A motorway or A road after a word of place ("up the M6", "on the A5 near Towcester"): where
+# people travel, so where they are; not a paper size ("on the A4 sheet").
+_ROAD = re.compile(r"\b(?:[Oo]n|up|down|along|off|onto|via|across|from|near|by|of|to|[Aa]cross|[Tt]ake|took)\s+the\s+"
+                   r"(?P<road>[MA]\d{1,4}(?:\([MT]\))?)(?![\w/-]|\s+(?:\d|paper|sheet|size|envelope|page|format|form))")
+
+
+# A numbered or lettered part of a site ("Ward 23", "Lab 3.07", "D Wing", "Stop 24"): with the
+# site it names where someone works, lives or was held.
+_SITE_PART = re.compile(r"\b(?:(?:Ward|Wing|Lab|Laboratory|Room|Stop|Bay|Gate|Platform|Workshop|Studio|Block|Pod|"
+                        r"Landing)\s+\d+(?:\.\d+)?[A-Z]?|[A-Z]\s+(?:Wing|Block))(?![\w/-]|\.\d)")
+
+
 def find_place_gaps(text: str) -> Iterator[tuple[int, int, str]]:
     """(start, end, "PLACE") of places by their position; the caller keeps only those
     that overlap nothing else it found."""
+    for match in [*_ROAD.finditer(text), *_SITE_PART.finditer(text)]:
+        group = "road" if match.re is _ROAD else 0
+        yield match.start(group), match.end(group), "PLACE"
     for match in _LOCATED.finditer(text):
         for item in re.finditer(rf"{_NAME}", match.group("name")):
             words = item.group(0).split()

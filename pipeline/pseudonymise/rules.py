@@ -28,7 +28,7 @@ _ID_LABELS = (
     r"student|pupil|account|reference|ref|id|licen[cs]e|certificate|registration|reg|rego|plate|passport|"
     r"visa|policy|claim|invoice|order|booking|ticket|incident|crime|tracking|serial|permit|application|"
     r"grant|charity|company|contract|payroll|record|file|code|badge|collar|pin|urn|upn|uprn|number|"
-    r"bleep|pager|extension|ext"
+    r"bleep|pager|extension|ext|candidate|referral|submission|herd|login|username"
 )
 
 
@@ -103,11 +103,15 @@ RULES: tuple[_Rule, ...] = (
     # ... also in an uncorrected lower-case transcript ("pe4 7jx"; not "m5 4th")
     ("ID", re.compile(r"\b[a-z]{1,2}\d[a-z\d]?\s\d(?!st|nd|rd|th)[a-z]{2}\b"), None),
     ("ID", re.compile(r"\b[A-Z]{2}\s?\d{2}\s?\d{2}\s?\d{2}\s?[A-D]\b"), None),
+    # Canadian postal codes ("P0V 2N0")
+    ("ID", re.compile(r"\b[A-Z]\d[A-Z]\s?\d[A-Z]\d\b"), None),
     ("ID", re.compile(r"\b[A-Z]{2}\d{2}\s?[A-Z]{3}\b"), None),
-    # labelled: "case number WCS-77120", "ref 1187654", "NHS number is 943 476 5919"
+    # labelled: "case number WCS-77120", "ref 1187654", "NHS number is 943 476 5919", "herd numbers
+    # like 342/0653"; in a lower-case transcript "submission number was chs 0762"
     ("ID", re.compile(
-        rf"(?i:\b(?:{_ID_LABELS})(?:\s+(?:no|number|num|code|id|ref|reference))?\.?\s*(?:is|was|:|#)?\s*)"
-        r"(?P<value>(?:[A-Z]{1,6}[ -]?|[a-z]{2,4}\s(?=\d{2,}[ -]\d{2,}))?\d[A-Za-z0-9]*(?:[/. -](?=[A-Za-z]*\d)[A-Za-z0-9]+)*)"),
+        rf"(?i:\b(?:{_ID_LABELS})(?:\s+(?:no|number|num|code|id|ref|reference))?s?\.?\s*(?:is|was|:|#|like)?\s*)"
+        r"(?P<value>(?:[A-Z]{1,6}[ -]?|[a-z]{2,4}\s(?=\d{2,}[ -]\d{2,}|(?!(?:19|20)\d\d\b)\d{4,}\b))?"
+        r"\d[A-Za-z0-9]*(?:[/. -](?=[A-Za-z]*\d)[A-Za-z0-9]+)*)"),
      _labelled),  # the lower-case letters: an uncorrected transcript's "plan number was dmx 2023 0412"
     # codes: capitals and at least three digits, maybe with - or / (KDC-004512, W91042)
     ("ID", re.compile(r"(?<![\w@./-])(?=[A-Z0-9/-]*[A-Z])(?=(?:[A-Z/-]*\d){3})[A-Z0-9]+(?:[/-][A-Z0-9]+)*"

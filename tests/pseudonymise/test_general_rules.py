@@ -85,8 +85,9 @@ def test_model_names_are_found_in_lower_case_first_names_only() -> None:
     assert _found(text, [], model) == ["Sofia Grant", "sofia"]
 
 
-def test_matcher_knows_first_names() -> None:
-    assert NameMatcher([KnownName("Mei Ling Tan", "PERSON")]).first_names == {"mei"}
+def test_matcher_knows_given_names() -> None:
+    # every word but the surname is a given name ("mei ling built it" names her)
+    assert NameMatcher([KnownName("Mei Ling Tan", "PERSON")]).first_names == {"mei", "ling"}
 
 
 @pytest.mark.parametrize("text, found", [
