@@ -44,7 +44,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 from _annomi import CODEBOOK, READ, ROLES, require_annomi  # noqa: E402
 
 from pipeline.embed import DEFAULT_MODEL, EmbedSettings, load_embedder, resolve_model  # noqa: E402
-from pipeline.embed.onnx_backend import OnnxEmbedder, _load_tokenizer, _open_session  # noqa: E402
+from pipeline.embed.onnx_backend import OnnxEmbedder, load_tokenizer, _open_session  # noqa: E402
 from pipeline.embed.onnx_export import atomic_write, onnx_model_file  # noqa: E402
 from pipeline.embed.source import read_max_tokens  # noqa: E402
 
@@ -170,7 +170,7 @@ def main() -> None:
     embedders = {"torch": load_embedder(EmbedSettings(backend="torch", threads=args.threads))}
     for recipe in args.recipes.split(","):
         path = build(recipe, fp32, folder)
-        embedders[recipe] = OnnxEmbedder(_open_session(path, args.threads), _load_tokenizer(source, max_tokens),
+        embedders[recipe] = OnnxEmbedder(_open_session(path, args.threads), load_tokenizer(source, max_tokens),
                                          f"recipe-{recipe}", max_tokens)
     print(f"{len(texts)} AnnoMI utterances (seed {args.seed}), {args.threads} threads, best of {args.rounds} "
           f"alternating rounds, load average {os.getloadavg()[0]:.1f}")

@@ -35,7 +35,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 from _annomi import require_annomi  # noqa: E402
 
 from pipeline.embed import DEFAULT_MODEL, EmbedSettings, load_embedder, resolve_model  # noqa: E402
-from pipeline.embed.onnx_backend import BATCH_SPREAD, _load_tokenizer, batches, mean_pool  # noqa: E402
+from pipeline.embed.onnx_backend import BATCH_SPREAD, load_tokenizer, batches, mean_pool  # noqa: E402
 from pipeline.embed.onnx_export import onnx_model_file  # noqa: E402
 from pipeline.embed.source import read_max_tokens  # noqa: E402
 
@@ -123,7 +123,7 @@ def main() -> None:
     args = parser.parse_args()
     texts = sample(args.n, args.seed)
     source = resolve_model(DEFAULT_MODEL)
-    tokenizer = _load_tokenizer(source, read_max_tokens(source.path))
+    tokenizer = load_tokenizer(source, read_max_tokens(source.path))
     cache = Path("~/.cache/deductive/onnx").expanduser()
     ours = {b: load_embedder(EmbedSettings(backend=b, threads=args.threads)) for b in ("torch", "onnx", "onnx-int8")}
     contenders = {name: (lambda e=e: None, lambda _, e=e: e.embed(texts)) for name, e in ours.items()}

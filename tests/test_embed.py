@@ -275,7 +275,7 @@ def test_onnx_whose_vectors_differ_falls_back_but_int8_is_an_error(
         def get_inputs(self):  # noqa: ANN202
             return []
 
-    monkeypatch.setattr(onnx_backend, "_load_tokenizer", lambda source, max_tokens: object())
+    monkeypatch.setattr(onnx_backend, "load_tokenizer", lambda source, max_tokens: object())
     monkeypatch.setattr(onnx_backend, "onnx_model_file", lambda source, cache_dir, int8: model_folder / "m.onnx")
     monkeypatch.setattr(onnx_backend, "_open_session", lambda path, threads: Session())
     monkeypatch.setattr(onnx_backend, "checked_cosine", lambda source, path, embed: 0.998)

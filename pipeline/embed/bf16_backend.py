@@ -1,9 +1,10 @@
 """The "torch-bf16" backend: the model's transformer in bfloat16 on a CPU that computes it natively.
 
 On CPUs with AMX or AVX-512 BF16 (Intel Sapphire Rapids and later, AMD Zen 4 and later),
-PyTorch runs bfloat16 matrix products in hardware: the packaged MiniLM then embeds 3-6x as
-fast as sentence-transformers' fp32 ``encode`` with a cosine of ~0.9999 to its vectors
-(``benchmarks/suggest_speed.py``), much closer than int8 (~0.99). The vectors are not
+PyTorch runs bfloat16 matrix products in hardware: the packaged MiniLM then embeds about
+3.5x as fast as sentence-transformers' fp32 ``encode`` on a quiet machine (5x under load),
+with a cosine of ~0.9999 to its vectors (``benchmarks/embed_backends.py``,
+``benchmarks/suggest_speed.py``), much closer than int8 (~0.99). The vectors are not
 identical, so the backend has its own identity in the embedding cache and its own runs,
 like ``onnx-int8``. On a CPU without native bfloat16 it would be emulated and slower than
 fp32, so loading refuses with a message instead of running slowly.
@@ -21,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.embed.onnx_backend import CannotReproduce, _check_pooling, _load_tokenizer, embed_by_length, mean_pool
+from pipeline.embed.onnx_backend import CannotReproduce, check_pooling, embed_by_length, load_tokenizer, mean_pool
 from pipeline.embed.seam import EmbedSettings
 from pipeline.embed.source import ModelSource, read_max_tokens
 from pipeline.errors import ModelError
@@ -77,9 +78,9 @@ def load_bf16_embedder(source: ModelSource, settings: EmbedSettings) -> Bf16Embe
             "would emulate it, slower than fp32. Use the default backend 'onnx' instead"
         )
     try:
-        _check_pooling(source)
+        check_pooling(source)
         max_tokens = read_max_tokens(source.path)
-        tokenizer = _load_tokenizer(source, max_tokens)
+        tokenizer = load_tokenizer(source, max_tokens)
     except CannotReproduce as exc:
         raise ModelError(str(exc).replace("the onnx backends", "the onnx and torch-bf16 backends")) from exc
     if settings.threads is not None:

@@ -25,8 +25,8 @@ from pipeline.embed.seam import DEFAULT_ONNX_CACHE, EmbedSettings, normalize_row
 from pipeline.embed.source import ModelSource, read_max_tokens
 from pipeline.errors import ModelError
 
-__all__ = ["RECIPE", "CannotReproduce", "OnnxEmbedder", "atomic_write", "batches", "embed_by_length", "load_onnx_embedder",
-           "onnx_model_file", "pooling_modes", "token_arrays"]
+__all__ = ["RECIPE", "CannotReproduce", "OnnxEmbedder", "atomic_write", "batches", "check_pooling", "embed_by_length",
+           "load_onnx_embedder", "load_tokenizer", "onnx_model_file", "pooling_modes", "token_arrays"]
 
 # Pooling config keys of sentence-transformers before 6 (one flag per mode), and their names in
 # the single "pooling_mode" key that sentence-transformers 6 writes (a fine-tuned model has it).
@@ -121,9 +121,9 @@ def load_onnx_embedder(source: ModelSource, settings: EmbedSettings) -> OnnxEmbe
     """
     int8 = settings.backend == "onnx-int8"
     try:
-        _check_pooling(source)
+        check_pooling(source)
         max_tokens = read_max_tokens(source.path)
-        tokenizer = _load_tokenizer(source, max_tokens)
+        tokenizer = load_tokenizer(source, max_tokens)
     except CannotReproduce as exc:
         if int8:
             raise ModelError(str(exc)) from exc
@@ -166,7 +166,7 @@ def _open_session(path: Path, threads: int | None) -> Any:
         ) from exc
 
 
-def _load_tokenizer(source: ModelSource, max_tokens: int) -> Any:
+def load_tokenizer(source: ModelSource, max_tokens: int) -> Any:
     # Without this, tokenizers' own thread pool fights onnxruntime for the cores
     # (measured 2.5-3x slower on 2 cores).
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -198,7 +198,7 @@ def pooling_modes(config: dict) -> set[str]:
     return modes
 
 
-def _check_pooling(source: ModelSource) -> None:
+def check_pooling(source: ModelSource) -> None:
     """Refuse models whose pooling the numpy code would not reproduce exactly."""
     modules_file = source.path / "modules.json"
     if not modules_file.is_file():
