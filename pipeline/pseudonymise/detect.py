@@ -60,7 +60,8 @@ def detect(sources: Sequence[SourceText], names: Sequence[KnownName], model: Any
     found_by_model = {s.document_id: list(model(s.text, s.spans or ((0, len(s.text)),))) if model else []
                       for s in sources}
     ruled = {s.document_id: find_rules(s.text) for s in sources}
-    shaped = {s.document_id: _shapes(s.text, ruled[s.document_id]) for s in sources}
+    labels = {s.document_id: _address_labels(s.text, ruled[s.document_id]) for s in sources}
+    shaped = {s.document_id: _shapes(s.text, labels[s.document_id]) for s in sources}
     # people named after a title or role count, like the model's, as names to look for everywhere
     # (after a role or title first: "A neighbour, Agnes Dent," is a person even where the model says a place)
     discovered = _discovered(sources, {s.document_id: [*find_person_gaps(s.text), *found_by_model[s.document_id]]
@@ -75,7 +76,7 @@ def detect(sources: Sequence[SourceText], names: Sequence[KnownName], model: Any
         found += [_mention(source, s, e, k, "pattern", normalise(source.text[s:e], k)) for s, e, k in shaped[source.document_id]]
         found += [m for s, e, k in found_by_model[source.document_id]
                   if (m := _model_mention(source, s, e, k, matcher))]
-        kept = _repeats(_fill_gaps(_resolve_overlaps(_inside_model(found)), source), source, ruled[source.document_id])
+        kept = _repeats(_fill_gaps(_resolve_overlaps(_inside_model(found)), source), source, labels[source.document_id])
         kept = _whole_people(add_echoes(kept, source.text), source)
         mentions += _shared_names(_with_article(kept, source.text), matcher)
     # a language, a people or a platform alone names no one, however it was found
@@ -83,9 +84,13 @@ def detect(sources: Sequence[SourceText], names: Sequence[KnownName], model: Any
     return link_entities(link_acronyms(_one_kind(mentions)))
 
 
-def _shapes(text: str, ruled: Sequence[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+def _address_labels(text: str, ruled: Sequence[tuple[int, int, str]]) -> set[str]:
+    """The host labels of the written (not spoken) e-mail and web addresses the rules found."""
+    return host_labels(text[s:e] for s, e, k in ruled if k in ("EMAIL", "URL") and " " not in text[s:e])
+
+
+def _shapes(text: str, labels: set[str]) -> list[tuple[int, int, str]]:
     """Names by shape, including organisations named by an address said in the same text."""
-    labels = host_labels(text[s:e] for s, e, k in ruled if k in ("EMAIL", "URL") and " " not in text[s:e])
     lower = [*find_lower_case_shapes(text), *find_lower_acronym_pairs(text)] if lower_case_document(text) else ()
     return [*find_shapes(text), *find_orgs(text, labels), *find_units(text), *find_acronym_pairs(text), *lower]
 
@@ -96,19 +101,11 @@ def _shaped_names(sources: Sequence[SourceText], shaped: Mapping[str, list], by_
     (capitalised); and the acronym of every organisation found anywhere ("Patient Advice
     and Liaison Service" -> "PALS"), where the study writes that acronym in capitals."""
     orgs: dict[str, str] = {}  # normalised -> as written
-    for source in sources:
-        for start, end, kind in shaped[source.document_id]:
-            written = " ".join(source.text[start:end].split())
-            if kind == "ORG" and written[:1].isupper():
-                orgs.setdefault(normalise(written, "ORG"), written)
+    _add_capitalised_orgs(orgs, sources, shaped)
     found = [KnownName(w, "ORG", origin=SHAPE_ORIGIN) for key, w in orgs.items()
              if key not in matcher.forms and len(key) >= 3 and key not in NOT_NAMES and key not in ROLE_WORDS
              and _distinctive(w)]
-    for source in sources:  # the model's organisations count for acronyms only: it ranks below
-        for start, end, kind in by_model[source.document_id]:
-            written = " ".join(source.text[start:end].split())
-            if kind == "ORG" and written[:1].isupper():
-                orgs.setdefault(normalise(written, "ORG"), written)
+    _add_capitalised_orgs(orgs, sources, by_model)  # the model's count for acronyms only: it ranks below
     orgs.update({normalise(n.name, "ORG"): n.name for n in [*names, *discovered] if n.kind == "ORG"})
     capitals = {w for s in sources for w in re.findall(r"\b[A-Z]{3,8}\b", s.text)}
     for key, written in orgs.items():
@@ -116,6 +113,15 @@ def _shaped_names(sources: Sequence[SourceText], shaped: Mapping[str, list], by_
         if len(acronym) >= 3 and acronym in capitals and acronym.lower() not in matcher.forms:
             found.append(KnownName(acronym, "ORG", origin=SHAPE_ORIGIN, entity=matcher.forms.get(key, (key,))[0]))
     return found
+
+
+def _add_capitalised_orgs(orgs: dict[str, str], sources: Sequence[SourceText], found: Mapping[str, list]) -> None:
+    """Add to ``orgs`` (normalised -> as written) each capitalised organisation in ``found``, first writing kept."""
+    for source in sources:
+        for start, end, kind in found[source.document_id]:
+            written = " ".join(source.text[start:end].split())
+            if kind == "ORG" and written[:1].isupper():
+                orgs.setdefault(normalise(written, "ORG"), written)
 
 
 def _inside_model(found: list[Mention]) -> list[Mention]:
@@ -146,11 +152,10 @@ def _fill_gaps(kept: list[Mention], source: SourceText) -> list[Mention]:
     return spans.items
 
 
-def _repeats(kept: list[Mention], source: SourceText, ruled: Sequence[tuple[int, int, str]]) -> list[Mention]:
+def _repeats(kept: list[Mention], source: SourceText, labels: set[str]) -> list[Mention]:
     """Lower-case repeats of an organisation named beside its own address ("Quarrel ...
     quarrel.example.com ... quarrel logs us out"), as the same entity, where nothing else was found."""
     text = source.text
-    labels = host_labels(text[s:e] for s, e, k in ruled if k in ("EMAIL", "URL") and " " not in text[s:e])
     orgs = {m.text: m.entity for m in kept if m.kind == "ORG" and m.source != "rule"}
     if not labels or not orgs:
         return kept
