@@ -61,7 +61,8 @@ def detect(sources: Sequence[SourceText], names: Sequence[KnownName], model: Any
                       for s in sources}
     ruled = {s.document_id: find_rules(s.text) for s in sources}
     labels = {s.document_id: _address_labels(s.text, ruled[s.document_id]) for s in sources}
-    shaped = {s.document_id: _shapes(s.text, labels[s.document_id]) for s in sources}
+    lower = {s.document_id: lower_case_document(s.text) for s in sources}
+    shaped = {s.document_id: _shapes(s.text, labels[s.document_id], lower[s.document_id]) for s in sources}
     # people named after a title or role count, like the model's, as names to look for everywhere
     # (after a role or title first: "A neighbour, Agnes Dent," is a person even where the model says a place)
     discovered = _discovered(sources, {s.document_id: [*find_person_gaps(s.text), *found_by_model[s.document_id]]
@@ -76,7 +77,8 @@ def detect(sources: Sequence[SourceText], names: Sequence[KnownName], model: Any
         found += [_mention(source, s, e, k, "pattern", normalise(source.text[s:e], k)) for s, e, k in shaped[source.document_id]]
         found += [m for s, e, k in found_by_model[source.document_id]
                   if (m := _model_mention(source, s, e, k, matcher))]
-        kept = _repeats(_fill_gaps(_resolve_overlaps(_inside_model(found)), source), source, labels[source.document_id])
+        kept = _fill_gaps(_resolve_overlaps(_inside_model(found)), source, lower[source.document_id])
+        kept = _repeats(kept, source, labels[source.document_id])
         kept = _whole_people(add_echoes(kept, source.text), source)
         mentions += _shared_names(_with_article(kept, source.text), matcher)
     # a language, a people or a platform alone names no one, however it was found
@@ -89,9 +91,10 @@ def _address_labels(text: str, ruled: Sequence[tuple[int, int, str]]) -> set[str
     return host_labels(text[s:e] for s, e, k in ruled if k in ("EMAIL", "URL") and " " not in text[s:e])
 
 
-def _shapes(text: str, labels: set[str]) -> list[tuple[int, int, str]]:
-    """Names by shape, including organisations named by an address said in the same text."""
-    lower = [*find_lower_case_shapes(text), *find_lower_acronym_pairs(text)] if lower_case_document(text) else ()
+def _shapes(text: str, labels: set[str], lower_case: bool) -> list[tuple[int, int, str]]:
+    """Names by shape, including organisations named by an address said in the same text;
+    ``lower_case``: the text is an uncorrected lower-case transcript (shapes.lower_case_document)."""
+    lower = [*find_lower_case_shapes(text), *find_lower_acronym_pairs(text)] if lower_case else ()
     return [*find_shapes(text), *find_orgs(text, labels), *find_units(text), *find_acronym_pairs(text), *lower]
 
 
@@ -134,12 +137,12 @@ def _inside_model(found: list[Mention]) -> list[Mention]:
         o.start <= m.start and m.end <= o.end and o.end - o.start > m.end - m.start for o in model_orgs))]
 
 
-def _fill_gaps(kept: list[Mention], source: SourceText) -> list[Mention]:
+def _fill_gaps(kept: list[Mention], source: SourceText, lower_case: bool) -> list[Mention]:
     """Places and people by the words around them ("in Ardmore", an address's parts, "her
     husband Ion") where nothing else was found."""
     contacts = [(m.start, m.end) for m in kept if m.source == "rule" and m.kind in ("PHONE", "EMAIL", "URL")]
     sites = [m.end for m in kept if m.kind in ("ORG", "PLACE")]
-    lower = [*find_lower_case_gaps(source.text)] if lower_case_document(source.text) else []
+    lower = [*find_lower_case_gaps(source.text)] if lower_case else []
     spans = DisjointSpans(kept)
     for start, end, kind in [*find_person_gaps(source.text), *find_place_gaps(source.text), *lower,
                              *find_places_after(source.text, sites), *find_contact_names(source.text, contacts),
