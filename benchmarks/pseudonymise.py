@@ -14,18 +14,19 @@ Precision: share of replacements that overlap a gold mention. Consistency: share
 entities (mentioned 2+ times and found) whose found mentions all got one code, and share
 of codes that stand for one gold entity only.
 
-Two parts, printed separately and together: "dev" (transcripts 01-78, on which detection
-choices were made: 01-12 from the start, 13-44, 45-61 and 62-78 after each had been
-measured once as a held-out part and their misses read) and "heldout4" (79 onwards,
+Two parts, printed separately and together: "dev" (transcripts 01-97, on which detection
+choices were made: 01-12 from the start, 13-44, 45-61, 62-78 and 79-97 after each had been
+measured once as a held-out part and their misses read) and "heldout5" (98 onwards,
 written and committed before any detection ran on them; see docs/pseudonymise.md).
 ``--part dev`` runs on the dev part alone, printing nothing about the held-out part: use
-it while changing detection (``--dev`` is the same). ``--part heldout4`` runs on the
-held-out part alone; ``--part heldout3`` on 62-78 alone, the part that was held out before
-(to reproduce the figures measured then, with the code of that time).
+it while changing detection (``--dev`` is the same). ``--part heldout5`` runs on the
+held-out part alone; ``--part heldout4`` (79-97) and ``--part heldout3`` (62-78) on the
+parts that were held out before (to reproduce the figures measured then, with the code of
+that time).
 Speed: detection (model included) over one 10,000-word transcript made by joining the
 dev transcripts (``--speed``: only that).
 
-    python benchmarks/pseudonymise.py [--part dev|heldout4|heldout3|all] [--speed] [--annomi N] [--compare-model FOLDER ...]
+    python benchmarks/pseudonymise.py [--part dev|heldout5|heldout4|heldout3|all] [--speed] [--annomi N] [--compare-model FOLDER ...]
 
 ``--annomi N`` prints what is proposed (model, rules and patterns, no list) on the first N
 real AnnoMI transcripts (``../shared/benchmarks/annomi``), which have no gold: proposals per
@@ -55,11 +56,12 @@ DATA = Path(__file__).resolve().parent / "pseudonymise"
 LETTERS = {"P": "PERSON", "O": "ORG", "L": "PLACE", "E": "EMAIL", "T": "PHONE", "U": "URL", "I": "ID"}
 KINDS = list(LETTERS.values())
 MARK = re.compile(r"\{([^{}|]+)\|([POLETUI])(?:\|([^{}|]+))?\}")
-DEV_LAST = 78  # transcripts 01-78 are the development part; 79 onwards the fourth held-out part
+DEV_LAST = 97  # transcripts 01-97 are the development part; 98 onwards the fifth held-out part
 # Held-out parts: name -> (first, last transcript, label). The current one is the last; a part
 # that has since become development data stays selectable by name, to reproduce its figures.
-HELD_OUT = {"heldout3": (62, 78, "held out 3"), "heldout4": (79, 99, "held out 4")}
-CURRENT = "heldout4"
+HELD_OUT = {"heldout3": (62, 78, "held out 3"), "heldout4": (79, 97, "held out 4"),
+            "heldout5": (98, 999, "held out 5")}
+CURRENT = "heldout5"
 PARTS = {"dev": "dev", **{name: label for name, (_, _, label) in HELD_OUT.items()}}
 # A title before a name ("Dr Rhys Evans") identifies no one: the name after it must be hidden.
 TITLE = re.compile(r"(?:Dr|Mr|Mrs|Ms|Miss|Prof|Professor|Frau|Herr|Pani|Rev|Reverend|Sergeant|Constable|"
@@ -85,9 +87,14 @@ def parse(raw: str) -> tuple[str, list[tuple[int, int, str, str]]]:
     return "".join(out), gold
 
 
+def number(name: str | Path) -> int:
+    """A transcript's number: the digits before the first underscore ("07_x" -> 7, "104_y" -> 104)."""
+    return int(Path(name).name.split("_", 1)[0])
+
+
 def load_set(tmp: Path) -> list[dict]:
     docs = []
-    for path in sorted(DATA.glob("[0-9][0-9]_*.txt")):
+    for path in sorted(DATA.glob("[0-9]*_*.txt"), key=number):
         text, gold = parse(path.read_text(encoding="utf-8").strip())
         plain = tmp / path.name
         plain.write_text(text, encoding="utf-8")
@@ -99,16 +106,16 @@ def load_set(tmp: Path) -> list[dict]:
 
 def part_of(doc: dict) -> str:
     """The label of the part a transcript is scored in: set by ``select``, else dev or the current held-out part."""
-    return doc.get("part") or ("dev" if int(doc["id"][:2]) <= DEV_LAST else HELD_OUT[CURRENT][2])
+    return doc.get("part") or ("dev" if number(doc["id"]) <= DEV_LAST else HELD_OUT[CURRENT][2])
 
 
 def select(docs: list[dict], part: str) -> list[dict]:
     """The transcripts of ``part`` ('all': dev and the current held-out part), each labelled with it."""
     if part in HELD_OUT:
         first, last, label = HELD_OUT[part]
-        return [{**d, "part": label} for d in docs if first <= int(d["id"][:2]) <= last]
+        return [{**d, "part": label} for d in docs if first <= number(d["id"]) <= last]
     if part == "dev":
-        return [d for d in docs if int(d["id"][:2]) <= DEV_LAST]
+        return [d for d in docs if number(d["id"]) <= DEV_LAST]
     return docs
 
 
@@ -215,6 +222,8 @@ def main() -> None:
         docs = load_set(Path(tmp))
     if part != "all":  # while detection is being changed, the held-out part must not be looked at
         docs = select(docs, part)
+    if not docs:
+        raise SystemExit(f"--part {part}: no transcripts of that part in {DATA}")
     total = sum(len(d["gold"]) for d in docs)
     per_kind = {k: sum(g[2] == k for d in docs for g in d["gold"]) for k in KINDS}
     words = sum(len(d["text"].split()) for d in docs)
