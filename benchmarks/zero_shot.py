@@ -9,7 +9,9 @@ segments, and is scored on the TEST split only, against:
   majority  the most common code of the TRAIN split
 Kappa and macro-F1 use each method's top code (forced choice, as every unit has a gold
 code); top-2 recall asks whether the gold code is among the two best; ECE (10 equal bins)
-compares the engine's top probability with how often the top code is right; "shown" is the
+compares the engine's top probability with how often the top code is right ("engine, texts'
+temperature": the same scores at the temperature the code texts ask for, before the widening
+of method.md step 3, its baseline in the same run); "shown" is the
 share of test units whose top code reaches 0.5 (shown as a suggestion by default). "group fit"
 is the engine's label-free test of whether the gold codes' group belongs to the study
 (pipeline.suggest.calibration.study_fit, on all texts or, if they are longer, a sample of
@@ -31,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 import time
 from pathlib import Path
 
@@ -47,7 +50,7 @@ from pipeline.suggest.background import BACKGROUND  # noqa: E402
 from pipeline.suggest import evaluate  # noqa: E402
 from pipeline.suggest.evaluate import tfidf_choice  # noqa: E402
 from pipeline.suggest.fit_sample import fit_sentences  # noqa: E402
-from pipeline.suggest.calibration import Calibration, fit_calibration  # noqa: E402
+from pipeline.suggest.calibration import Calibration, codebook_temperature, fit_calibration  # noqa: E402
 from pipeline.suggest.scoring import code_texts  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -86,6 +89,10 @@ class Engine:
         kwargs = {"fit_segments": fit} if steps is None else {"steps": steps, "fit_segments": fit}
         self.calibration: Calibration = fit_calibration(study, vectors[:len(texts)], texts, self.codes, groups,
                                                         vectors[len(texts):], **kwargs)
+        center = vectors[len(texts):].mean(axis=0)  # the background's mean, as fit_calibration centres
+        # the temperatures the code texts ask for, before SEGMENT_WIDENING (the comparison row)
+        self.text_temperatures = [codebook_temperature(vectors[:len(texts)], texts, [self.codes[j] for j in g], center)
+                                  for g in groups]
 
     def proba(self, X: np.ndarray) -> np.ndarray:
         return self.calibration.scores(X)
@@ -134,6 +141,8 @@ def run_benchmark(b: Benchmark, embedder: BenchEmbedder) -> dict[str, dict[str, 
     cols = [engine.codes.index(c) for c in codes]
     rows = {"engine": figures(gold, engine.proba(X)[b.test][:, cols], codes, proba=True)}
     cal = engine.calibration
+    unwidened = replace(cal, temperatures=engine.text_temperatures)
+    rows["engine, texts' temperature"] = figures(gold, unwidened.scores(X)[b.test][:, cols], codes, proba=True)
     fit = next(f for g, f in zip(cal.groups, cal.group_fit) if set(cols) <= set(g))
     rows["engine"]["study_fit"], rows["engine"]["belongs"] = fit, float(cal.fits(fit))
     flat = Engine(book, embedder, X, steps=0, fit=sentences)

@@ -18,12 +18,19 @@ from pipeline.errors import InputError
 __all__ = [
     "CodeText", "Calibration", "prototypes", "adapt", "fit_calibration", "em_priors", "codebook_temperature",
     "conditional_probabilities", "outside_groups", "study_fit", "TEMPERATURE", "TEMPERATURE_GRID",
-    "PROTOTYPE_ROLES", "USE_PRIORS", "ADAPT_TEMPERATURE", "ADAPT_WEIGHT", "ADAPT_STEPS", "GATE_WIDTH", "FIT_Z",
+    "PROTOTYPE_ROLES", "SEGMENT_WIDENING", "USE_PRIORS", "ADAPT_TEMPERATURE", "ADAPT_WEIGHT", "ADAPT_STEPS",
+    "GATE_WIDTH", "FIT_Z",
 ]
 
 PROTOTYPE_ROLES = ("definition", "inclusion", "examples", "context")
 TEMPERATURE = 0.1  # softmax temperature when the codebook cannot set one (see codebook_temperature)
 TEMPERATURE_GRID = np.geomspace(0.02, 0.5, 161)  # temperatures the codebook may choose from
+# A segment is scored at this multiple of the temperature the codebook's own texts ask for:
+# code texts are written to be typical of their code, a study's segments are not, so the texts'
+# temperature was overconfident on segments (mean best score 0.67-0.73 where 0.57-0.64 were
+# right). Chosen on AnnoMI only (the development data), as the multiple from 1.00 to 2.00 with the
+# lowest mean calibration error of its two tasks (method.md step 3).
+SEGMENT_WIDENING = 1.35
 MIN_TEXTS = 2  # per code: below this, leaving one text out leaves nothing to compare with
 ADAPT_TEMPERATURE = 0.02  # sharper sharing while adapting prototypes
 ADAPT_WEIGHT = 0.5  # a prototype = code texts + ADAPT_WEIGHT x mean of its segments
@@ -249,7 +256,8 @@ def fit_calibration(
     bar = _cosines(background, gate_center, anchors).max(axis=0)
     centred = _unit(segments - center)
     prior = np.ones(len(codes))
-    temperatures = [codebook_temperature(text_vectors, texts, [codes[j] for j in group], center) for group in groups]
+    temperatures = [codebook_temperature(text_vectors, texts, [codes[j] for j in group], center, SEGMENT_WIDENING)
+                    for group in groups]
     for group, temperature in zip(groups, temperatures):
         own = centred[_rows_in_scope(scope, group, len(centred))]
         protos[group] = adapt(own, protos[group], steps)
@@ -278,14 +286,16 @@ def _rows_in_scope(scope: np.ndarray | None, codes: Sequence[int], n: int) -> np
 
 
 def codebook_temperature(text_vectors: np.ndarray, texts: Sequence[CodeText], codes: Sequence[str],
-                         center: np.ndarray) -> float:
+                         center: np.ndarray, widening: float = 1.0) -> float:
     """The softmax temperature one exclusive group's own texts ask for (method step 3).
 
     Each prototype text of the group's codes is compared with every code's prototype, its
     own code's made without it; the temperature is the one (from TEMPERATURE_GRID) under
     which these leave-one-out comparisons give the true code the highest mean log
     probability. No study text and no coder's label is involved, so the same codebook gets
-    the same temperature in every study.
+    the same temperature in every study. ``widening`` multiplies it (``fit_calibration``
+    passes SEGMENT_WIDENING); the fixed TEMPERATURE, where the texts cannot set one, is not
+    widened (it was chosen on segments).
     """
     rows = [(i, codes.index(t.code)) for i, t in enumerate(texts) if t.code in codes and t.role in PROTOTYPE_ROLES]
     labels = np.array([j for _, j in rows], dtype=int)
@@ -303,7 +313,7 @@ def codebook_temperature(text_vectors: np.ndarray, texts: Sequence[CodeText], co
     norms[own] = np.linalg.norm(own_sums, axis=1)
     cosines = dots / np.maximum(norms, 1e-12)
     losses = [-np.log(_softmax(cosines / t)[own] + 1e-12).mean() for t in TEMPERATURE_GRID]
-    return float(TEMPERATURE_GRID[int(np.argmin(losses))])
+    return float(TEMPERATURE_GRID[int(np.argmin(losses))]) * widening
 
 
 def study_fit(study: np.ndarray, generic: np.ndarray) -> float:
