@@ -70,6 +70,16 @@ def test_fourth_held_out_part() -> None:
     assert min(counts[k] for k in "ETUI") >= 60, counts
 
 
+def test_fifth_held_out_part() -> None:
+    """98-117: 16+ transcripts by a writer who had not read the detection rules, every kind plentiful."""
+    part = [p for p in transcripts() if 98 <= number(p) <= 117]
+    counts = Counter(kind for name, _, kind in gold() if 98 <= number(name) <= 117)
+    assert len(part) >= 16
+    assert sum(counts.values()) >= 1300, counts
+    assert min(counts[k] for k in "POL") >= 130, counts
+    assert min(counts[k] for k in "ETUI") >= 60, counts
+
+
 @pytest.mark.parametrize("path", transcripts(), ids=lambda p: p.name)
 def test_marks_are_well_formed(path: Path) -> None:
     raw = path.read_text(encoding="utf-8")
