@@ -1,0 +1,78 @@
+"""The engine against the naive script when the codebook is written more sparely.
+
+Researchers' codebooks differ: many have a definition per code and no examples, some one
+example, some no definition on the group. This rewrites each benchmark's codebook in five
+styles (only the codable codes' fields are removed; nothing is added or reworded) and runs
+benchmarks/zero_shot.py's comparison on each, in one run:
+
+  full             the committed codebook
+  no examples      examples removed
+  definition only  examples, inclusion and exclusion criteria removed
+  one example      only the first example of each code kept
+  no parent def    the group's own definition removed (codes keep theirs)
+
+It prints, per benchmark and style, the engine's and the naive script's kappa (test split),
+the gain, the engine's calibration error and share shown, and the group fit (method.md
+step 4: whether the engine sets the group aside). The naive script uses the same sparser
+codebook ("label: definition" plus its examples, if any). Nothing here was tuned on these
+variants; the committed codebooks are not edited (the variants live in a temporary folder).
+
+    python benchmarks/codebook_styles.py [--only NAME ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _datasets  # noqa: E402
+from zero_shot import run_benchmark  # noqa: E402
+
+STYLES = {
+    "full": lambda c: c,
+    "no examples": lambda c: {**c, "examples": []},
+    "definition only": lambda c: {**c, "examples": [], "inclusion": "", "exclusion": ""},
+    "one example": lambda c: {**c, "examples": list(c.get("examples") or [])[:1]},
+}
+
+
+def variant(raw: dict, style: str) -> dict:
+    """The codebook ``raw`` (as read from YAML) in ``style``."""
+    if style == "no parent def":
+        codes = [{**c, "definition": ""} if c.get("codable") is False else c for c in raw["codes"]]
+    else:
+        codes = [c if c.get("codable") is False else STYLES[style](c) for c in raw["codes"]]
+    return {**raw, "codes": codes}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="*", choices=list(_datasets.BENCHMARKS), help="benchmarks to run (default: all)")
+    args = parser.parse_args()
+    embedder = _datasets.BenchEmbedder()
+    started = time.perf_counter()
+    print(f"{'benchmark':18s} {'codebook':16s} {'engine':>7s} {'naive':>7s} {'gain':>7s} {'ECE':>6s} {'shown':>6s} {'fit':>7s}")
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in args.only or _datasets.BENCHMARKS:
+            b = _datasets.load(name)
+            raw = yaml.safe_load(b.codebook.read_text(encoding="utf-8"))
+            for style in [*STYLES, "no parent def"]:
+                path = Path(tmp) / f"{name}-{style.replace(' ', '_')}.yaml"
+                path.write_text(yaml.safe_dump(variant(raw, style)), encoding="utf-8")
+                rows = run_benchmark(replace(b, codebook=path), embedder)
+                e, n = rows["engine"], rows["naive"]
+                verdict = "" if e["belongs"] else " set aside"
+                print(f"{name:18s} {style:16s} {e['kappa']:7.3f} {n['kappa']:7.3f} {e['kappa'] - n['kappa']:+7.3f} "
+                      f"{e['ece']:6.3f} {e['shown']:6.2f} {e['study_fit']:+7.3f}{verdict}", flush=True)
+    print(f"\n({time.perf_counter() - started:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()
