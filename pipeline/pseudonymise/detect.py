@@ -16,6 +16,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from pipeline.pseudonymise.acronyms import find_acronym_pairs, find_lower_acronym_pairs, link_acronyms
 from pipeline.pseudonymise.echoes import add_echoes
+from pipeline.pseudonymise.joins import join_pieces
 from pipeline.pseudonymise.entities import CODE_RE, Mention, make_code, normalise
 from pipeline.pseudonymise.names import (COMMON_WORD_NAMES, FUNCTION_WORDS, MODEL_ORIGIN, NOT_NAMES, ROLE_WORDS,
                                          SHAPE_ORIGIN, KnownName, NameMatcher, clause_start)
@@ -79,7 +80,7 @@ def detect(sources: Sequence[SourceText], names: Sequence[KnownName], model: Any
                   if (m := _model_mention(source, s, e, k, matcher))]
         kept = _fill_gaps(_resolve_overlaps(_inside_model(found)), source, lower[source.document_id])
         kept = _repeats(kept, source, labels[source.document_id])
-        kept = _whole_people(add_echoes(kept, source.text), source)
+        kept = join_pieces(_whole_people(add_echoes(kept, source.text), source), source.text)
         mentions += _shared_names(_with_article(kept, source.text), matcher)
     # a language, a people or a platform alone names no one, however it was found
     mentions = [m for m in mentions if m.source not in ("model", "pattern") or not is_group_word(m.text)]

@@ -1,0 +1,88 @@
+"""Detection rules of the fifth round (issue 19), each with a case it must find and a case
+it must leave. All examples are invented."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.pseudonymise.detect import SourceText, detect
+from pipeline.pseudonymise.entities import Mention
+from pipeline.pseudonymise.joins import join_pieces
+from pipeline.pseudonymise.names import KnownName
+
+
+def _found(text: str, names: list[KnownName], model=None) -> list[tuple[str, str]]:
+    return [(m.kind, m.text) for m in detect([SourceText("d", text, ((0, len(text)),))], names, model)]
+
+
+def _model(*found: tuple[str, str]):
+    """A stand-in model that finds the given (text, kind) pairs wherever they occur."""
+    def model(text, spans):
+        for written, kind in found:
+            start = text.find(written)
+            while start >= 0:
+                yield start, start + len(written), kind
+                start = text.find(written, start + 1)
+    return model
+
+
+def _pieces(text: str, *found: tuple[str, str, str]) -> list[str]:
+    """join_pieces over (written, kind, source) findings placed at their first occurrence."""
+    mentions = []
+    for written, kind, source in found:
+        start = text.index(written)
+        mentions.append(Mention("d", start, start + len(written), written, kind, source, written.lower()))
+    return [m.text for m in join_pieces(mentions, text)]
+
+
+# --- a name found in pieces is made whole
+
+@pytest.mark.parametrize("text, found, whole", [
+    # two findings one space apart
+    ("We met at Tobar Lanish last May.", [("Tobar", "PERSON", "model"), ("Lanish", "ORG", "model")],
+     ["Tobar Lanish"]),
+    # across a particle of another language
+    ("The grant came from Cumann na Feorainn in spring.",
+     [("Cumann", "PERSON", "model"), ("Feorainn", "ORG", "model")], ["Cumann na Feorainn"]),
+    ("They camp by Allt a' Bhraigh each year.", [("Allt", "PLACE", "model"), ("Bhraigh", "PERSON", "model")],
+     ["Allt a' Bhraigh"]),
+    # across an eclipsed Irish word after a particle found with the first piece
+    ("She wrote to Bord na gCainteoirí Óga twice.",
+     [("Bord na", "ORG", "model"), ("Óga", "PERSON", "model")], ["Bord na gCainteoirí Óga"]),
+    # a finding led by a particle takes the capitalised word before it
+    ("Then Comhlacht na Mara paid for it.", [("na Mara", "PERSON", "model")], ["Comhlacht na Mara"]),
+    # a capitalised article inside a sentence, and a particle and a name after a finding
+    ("We stayed in An Baile Thiar that summer.", [("Baile Thiar", "ORG", "pattern")], ["An Baile Thiar"]),
+    ("She lives in Port an Dúin now.", [("Port", "PLACE", "model")], ["Port an Dúin"]),
+    ("The boat sank off Carraig an Róin.", [("Róin", "ORG", "model")], ["Carraig an Róin"]),
+])
+def test_pieces_joined(text, found, whole):
+    assert _pieces(text, *found) == whole
+
+
+@pytest.mark.parametrize("text, found, kept", [
+    # English "and" or "of" between two names keeps them two
+    ("We drove from Leeds and Bradford.", [("Leeds", "PLACE", "model"), ("Bradford", "PLACE", "model")],
+     ["Leeds", "Bradford"]),
+    # a comma, two spaces or a line break between findings
+    ("Ask Corrin, Tavish about it.", [("Corrin", "PERSON", "model"), ("Tavish", "PERSON", "model")],
+     ["Corrin", "Tavish"]),
+    ("Ask Corrin\nTavish about it.", [("Corrin", "PERSON", "model"), ("Tavish", "PERSON", "model")],
+     ["Corrin", "Tavish"]),
+    # an English "an" before an acronym is no particle of a name
+    ("I gave Corrin an NHS leaflet.", [("Corrin", "PERSON", "model")], ["Corrin"]),
+    # a rule's finding (an e-mail address) is never joined to a name
+    ("Write to Corrin corrin@example.org today.",
+     [("Corrin", "PERSON", "model"), ("corrin@example.org", "EMAIL", "rule")], ["Corrin", "corrin@example.org"]),
+    # a capitalised article at a sentence's start belongs to the sentence
+    ("Well. An Baile Thiar was full.", [("Baile Thiar", "ORG", "pattern")], ["Baile Thiar"]),
+])
+def test_pieces_left_apart(text, found, kept):
+    assert _pieces(text, *found) == kept
+
+
+def test_listed_person_joined_with_a_model_finding_beside_it_is_one_person():
+    text = "On the team sheet: DARA QUILLEN, then the subs."
+    found = detect([SourceText("d", text, ((0, len(text)),))], [KnownName("Dara", "PERSON")],
+                   _model(("QUILLEN", "ORG")))
+    assert [(m.text, m.kind, m.entity) for m in found] == [("DARA QUILLEN", "PERSON", "dara quillen")]
