@@ -86,3 +86,31 @@ def test_listed_person_joined_with_a_model_finding_beside_it_is_one_person():
     found = detect([SourceText("d", text, ((0, len(text)),))], [KnownName("Dara", "PERSON")],
                    _model(("QUILLEN", "ORG")))
     assert [(m.text, m.kind, m.entity) for m in found] == [("DARA QUILLEN", "PERSON", "dara quillen")]
+
+
+# --- an ID with the code parts beside it, handles with dots, title-case postcodes
+
+@pytest.mark.parametrize("text, code", [
+    ("The permit reads QT4 8HW 2LP, stamped.", "QT4 8HW 2LP"),  # a third mixed part after a postcode shape
+    ("Tag number starts ZE3 448120 on the left ear.", "ZE3 448120"),  # a mixed part before digits
+    ("Their file was MOR 61-2-5508 in the end.", "MOR 61-2-5508"),  # a prefix of capitals
+    ("Logged as PRISM K41-7730 that night.", "PRISM K41-7730"),
+    ("Follow her as @tamsin.draws_daily for updates.", "@tamsin.draws_daily"),
+    ("We Live Near Llanfor, Postcode Ll23 7Dx, Since May.", "Ll23 7Dx"),
+])
+def test_code_parts_and_handles_found_whole(text, code):
+    from pipeline.pseudonymise.rules import find_rules
+
+    assert code in [text[s:e] for s, e, k in find_rules(text) if k == "ID"]
+
+
+@pytest.mark.parametrize("text", [
+    "We Met In The Year 2019 And Again In 2021.",  # no postcode in title case without its shape
+    "Write to tamsin@mail.example.org today.",  # an e-mail is no handle
+    "She scored 112 in the GCSE mock.",  # a number of three digits with capitals beside it
+    "Take the A1 or M6 north.",
+])
+def test_code_parts_not_invented(text):
+    from pipeline.pseudonymise.rules import find_rules
+
+    assert [text[s:e] for s, e, k in find_rules(text) if k == "ID"] == []
