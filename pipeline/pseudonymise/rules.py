@@ -140,6 +140,7 @@ RULES: tuple[_Rule, ...] = (
 # "W7X 2K9 4RT", "UK0" of "UK0 791234"), or before it a prefix of capitals ("CON 82-4-1173").
 _MIXED_PART = r"(?=[A-Z]*\d)(?=\d*[A-Z])[A-Z0-9]{2,8}"
 _PART_BEFORE = re.compile(rf"(?<![\w@./-])(?:{_MIXED_PART}|[A-Z]{{2,6}}) $")
+_LABEL = re.compile(rf"(?i:{_ID_LABELS}|no|num)")
 _PART_AFTER = re.compile(rf" {_MIXED_PART}(?![\w@/-]|[.]\w)")
 
 
@@ -172,6 +173,8 @@ def _with_code_parts(text: str, kept: list[tuple[int, int, str]]) -> list[tuple[
         low = out[i - 1][1] if i else 0
         high = kept[i + 1][0] if i + 1 < len(kept) else len(text)
         before = _PART_BEFORE.search(text, max(low, start - 10), start)
+        if before and _LABEL.fullmatch(before.group(0).strip()):
+            before = None  # "NI QQ 12 34 56 C", "REF 1187654": a label, not a part of the code
         after = _PART_AFTER.match(text, end, high)
         out[i] = (before.start() if before else start, after.end() if after else end, kind)
     return out

@@ -114,3 +114,10 @@ def test_code_parts_not_invented(text):
     from pipeline.pseudonymise.rules import find_rules
 
     assert [text[s:e] for s, e, k in find_rules(text) if k == "ID"] == []
+
+
+def test_a_label_in_capitals_is_not_taken_as_a_code_part():
+    from pipeline.pseudonymise.rules import find_rules
+
+    text = "Her REF W86-3321 came late."
+    assert [text[s:e] for s, e, k in find_rules(text) if k == "ID"] == ["W86-3321"]
