@@ -162,6 +162,8 @@ def _name_in_run(text: str, match: re.Match[str], lower_line: _LowerLines) -> tu
     sentence_word = _starts_sentence(text, start) or words[0].group(0) in _NOT_FIRST
     if not named_the and len(trimmed) == len(words) and sentence_word:
         trimmed = words[1:]  # "Ask Brimble Works": the sentence's first word is capitalised anyway
+        if _two_word_start(words):
+            trimmed = words  # "Bus Éireann, or ...": two capitals and a stop at a sentence's start are one name
     while trimmed and not trimmed[0].group(0)[:1].isupper():
         trimmed = trimmed[1:]
     capitals = [w.group(0) for w in trimmed if w.group(0)[:1].isupper()]
@@ -176,6 +178,30 @@ def _name_in_run(text: str, match: re.Match[str], lower_line: _LowerLines) -> tu
     if all(w.upper() in GENERIC_ACRONYMS for w in capitals if w != "The"):
         return None
     return start + trimmed[0].start(), start + trimmed[-1].end()
+
+
+def _two_word_start(words: list[re.Match[str]]) -> bool:
+    """Whether a sentence-starting run of two capitalised words is a name as a whole ("Bus
+    Éireann, or ...", "Vets Now in Harborne"): English starts a sentence with one capital; not
+    where the first is a sentence word, a preposition or a number ("In English", "One GP"), or
+    a word is a generic abbreviation ("Patient IDs"), a family word or God."""
+    if len(words) != 2:
+        return False
+    first, second = (w.group(0).rstrip(".,;:!?") for w in words)
+    if first in _NOT_FIRST or first in _NOT_LEAD or second in _NOT_FIRST:
+        return False
+    return not any(w in _FAMILY or re.sub(r"['’]?s$", "", w).upper() in GENERIC_ACRONYMS
+                   or w.upper() in GENERIC_ACRONYMS for w in (first, second))
+
+
+_FAMILY = frozenset("Mum Dad Mam Mom Nan Nana Gran Grandma Grandad Auntie Aunty Uncle God Lord Allah Jesus".split())
+# Prepositions and numbers that start a sentence before a name ("In Leeds", "One Tesco").
+_NOT_LEAD = frozenset("""
+In On At For From To With By Through Via After Before About Into Onto Near Under Over Like Unlike Without
+Inside Outside Since Until Till Across Along Around Behind Beside Between Beyond During Except Towards
+One Two Three Four Five Six Seven Eight Nine Ten First Second Third Last Next Another Other Most Many
+Praise Bless Dear Morning Evening Afternoon Good Happy Merry Welcome Goodbye Bye Cheers Sorry Excuse Yeah
+""".split())
 
 
 def _after_verb(words: list[re.Match[str]]) -> list[re.Match[str]]:

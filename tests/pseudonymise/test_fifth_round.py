@@ -121,3 +121,29 @@ def test_a_label_in_capitals_is_not_taken_as_a_code_part():
 
     text = "Her REF W86-3321 came late."
     assert [text[s:e] for s, e, k in find_rules(text) if k == "ID"] == ["W86-3321"]
+
+
+# --- two capitalised words starting a sentence are one name
+
+@pytest.mark.parametrize("text, name", [
+    ("Where now? Ferry Lanark, or the coach.", "Ferry Lanark"),
+    ("We asked around. Hollins Rescue cover the nights for us.", "Hollins Rescue"),
+    ("It was cold. Tarrow Community. That was the group.", "Tarrow Community"),
+])
+def test_two_capitalised_words_at_a_sentence_start_found(text, name):
+    from pipeline.pseudonymise.phrases import find_phrase_gaps
+
+    assert name in [text[s:e] for s, e, _ in find_phrase_gaps(text)]
+
+
+@pytest.mark.parametrize("text", [
+    "It rained. In English we call it drizzle.",  # a preposition, then a language
+    "We had two. One GP was lovely.",  # a number, then an abbreviation
+    "Keep them safe. Patient IDs go in the folder.",  # a generic abbreviation in the plural
+    "Thank you. Praise God for that.",  # God
+    "Yes. So Mum rang the office.",  # a sentence word, a family word
+])
+def test_sentence_start_pairs_that_are_no_name_left(text):
+    from pipeline.pseudonymise.phrases import find_phrase_gaps
+
+    assert [text[s:e] for s, e, _ in find_phrase_gaps(text)] == []
