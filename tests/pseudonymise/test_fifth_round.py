@@ -147,3 +147,20 @@ def test_sentence_start_pairs_that_are_no_name_left(text):
     from pipeline.pseudonymise.phrases import find_phrase_gaps
 
     assert [text[s:e] for s, e, _ in find_phrase_gaps(text)] == []
+
+
+# --- a name with a capital inside, echoed in lower case anywhere in the document
+
+def test_camel_case_name_echoed_in_lower_case_inside_a_sentence():
+    from pipeline.pseudonymise.echoes import find_echoes
+
+    text = "We book through TalkBridge, and talkbridge send someone."
+    assert [text[s:e] for s, e, _ in find_echoes(text, [("TalkBridge", "ORG")])] == ["talkbridge"]
+
+
+def test_plain_name_or_acronym_not_echoed_in_lower_case_inside_a_sentence():
+    from pipeline.pseudonymise.echoes import find_echoes
+
+    text = "We use Harbour for rota work, and the harbour is busy. NICE said it was nice."
+    found = [text[s:e] for s, e, _ in find_echoes(text, [("Harbour", "ORG"), ("NICE", "ORG")])]
+    assert "harbour" not in found and "nice" not in found
