@@ -57,6 +57,13 @@ _ROLE_NAME = re.compile(
     rf"(?:(?:Dr|Mr|Mrs|Ms|Miss|Mx|Nurse|Reverend|Rev)\.?\s+)?(?P<name>{_WORD}(?:\s+(?:(?:{_PARTICLES})\s+)?{_WORD}){{0,2}})")
 
 
+# the role after the name, set off by commas: "Heather, her daughter, takes ...", "Owen, our
+# treasurer, said"; a relation's possessive ("my", "her", "the") shows a person is meant (not
+# after "of" or "the": "the Clerk of Works, the head mason" is a role)
+_NAME_ROLE = re.compile(rf"(?<![\w'’-])(?<!\bof )(?<!\bthe )(?<!\bThe )(?P<name>{_WORD}(?:\s+{_WORD})?),\s+(?:my|his|her|our|their|your|the)\s+"
+                        rf"(?:{_ROLES})\b")
+
+
 _TITLED = re.compile(
     r"\b(?:Dr|Mr|Mrs|Ms|Miss|Mx|Prof|Professor|Reverend|Rev|Father|Imam|Rabbi|Pastor|Councillor|Cllr|Sergeant|"
     r"Sgt|Constable|Judge|Sir|Dame|Aunty|Auntie|Uncle|Pani|Pan|Frau|Herr|Madame|Monsieur|Nurse|Matron)\.?\s+"
@@ -67,7 +74,7 @@ def find_person_gaps(text: str) -> Iterator[tuple[int, int, str]]:
     """(start, end, "PERSON") of a capitalised name straight after a role or relation;
     the caller keeps only those that overlap nothing else it found."""
     spans = set()
-    for match in [*_ROLE_NAME.finditer(text), *_TITLED.finditer(text)]:
+    for match in [*_ROLE_NAME.finditer(text), *_TITLED.finditer(text), *_NAME_ROLE.finditer(text)]:
         first = match.group("name").split()[0]
         if first not in _NOT_NAMES and not (first.isupper() and len(first) <= 3):  # "client ID"
             spans.add((match.start("name"), match.end("name")))  # a title stays: "Dr [PERSON_02]"

@@ -164,3 +164,27 @@ def test_plain_name_or_acronym_not_echoed_in_lower_case_inside_a_sentence():
     text = "We use Harbour for rota work, and the harbour is busy. NICE said it was nice."
     found = [text[s:e] for s, e, _ in find_echoes(text, [("Harbour", "ORG"), ("NICE", "ORG")])]
     assert "harbour" not in found and "nice" not in found
+
+
+# --- a person named before their role, set off by commas
+
+@pytest.mark.parametrize("text, name", [
+    ("Anwen, her niece, keeps the books.", "Anwen"),
+    ("Then Tobias Reyne, our treasurer, resigned.", "Tobias Reyne"),
+    ("We asked Rhian, the manager of the site.", "Rhian"),
+])
+def test_name_before_its_role_found(text, name):
+    from pipeline.pseudonymise.places import find_person_gaps
+
+    assert name in [text[s:e] for s, e, _ in find_person_gaps(text)]
+
+
+@pytest.mark.parametrize("text", [
+    "We asked the Clerk of Works, the head mason, to look.",  # a role, not a name
+    "Leeds, my home town, is cheaper.",  # no role after the comma
+    "My daughter, her teacher, and I went.",  # a role word is no name
+])
+def test_name_before_its_role_not_invented(text):
+    from pipeline.pseudonymise.places import find_person_gaps
+
+    assert [text[s:e] for s, e, _ in find_person_gaps(text)] == []
