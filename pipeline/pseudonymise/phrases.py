@@ -25,10 +25,11 @@ import re
 from typing import Iterator
 
 from pipeline.pseudonymise.orgs import COMMON_BRANDS
+from pipeline.pseudonymise.vocabulary import LOWER, UPPER
 
 __all__ = ["find_phrase_gaps", "find_contact_names", "GENERIC_ACRONYMS"]
 
-_WORD = r"[A-Z][\w'’&-]*"
+_WORD = rf"{UPPER}[\w'’&-]*"
 # Words inside a name: "Friends of the Hollow", "Transport for London", and the particles of
 # other languages' names ("Macra na Feirme", "Comhairle nan Eilean Siar", "Stryd y Bont").
 _CONNECT = r"(?:(?:of|and|&|the|for|de|du|la|le|von|van|na|nan|y|yr|del|di|da|dos|das|der|den)[ \t]){0,2}"
@@ -52,7 +53,7 @@ Easter Eid Ramadan Diwali Hanukkah Passover Lent Advent Halloween Year Day Eve W
 # capitalised word (runs are handled above): "leased from Wabrix", "via Quillo and"; not a
 # generic institution word ("the Trust", "our Board"), which transcripts capitalise for
 # the speaker's own employer and which names no one by itself.
-_SINGLE = re.compile(r"(?<=[a-z,;] )[A-Z][a-z]{2,}(?![\w'’-]| [A-Z])")
+_SINGLE = re.compile(rf"(?<=[a-z,;] ){UPPER}{LOWER}{{2,}}(?![\w'’-]| {UPPER})")
 _NOT_SINGLE = frozenset("""
 Mum Dad Mam Nan Nana Gran Grandma Grandad Auntie Aunty Uncle God Lord Allah Jesus Bible Quran Koran Elder Elders
 Section Chapter Part Level Stage Phase Step Form Room Ward Bay Floor Block Year Grade Class Interview Internet Web
@@ -115,7 +116,7 @@ def find_phrase_gaps(text: str) -> Iterator[tuple[int, int, str]]:
 # A capitalised word with a possessive where a clause starts ("Defra's wildlife licensing",
 # "Timpson's key cutting"): the capital is the sentence's, but a possessive there is almost
 # always a name's; not a pronoun's or a question word's ("It's", "What's", "Everyone's").
-_OWNER_AT_START = re.compile(r"(?:^|(?<=[.!?;:]\s)|(?<=\n))(?P<name>[A-Z][a-z]+)(?=['’]s\s)", re.MULTILINE)
+_OWNER_AT_START = re.compile(rf"(?:^|(?<=[.!?;:]\s)|(?<=\n))(?P<name>{UPPER}{LOWER}+)(?=['’]s\s)", re.MULTILINE)
 _NOT_OWNERS = frozenset("""
 Everyone Everybody Nobody Somebody Someone Anyone Anybody Nothing Something Everything Today Tomorrow Yesterday
 Tonight Mom Mum Dad Mother Father Children Women Men People Year Month Week Night Let Where Who What How Why

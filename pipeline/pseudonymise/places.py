@@ -19,10 +19,11 @@ import re
 from typing import Iterator
 
 from pipeline.pseudonymise.shapes import title_cased
+from pipeline.pseudonymise.vocabulary import UPPER
 
 __all__ = ["find_place_gaps", "find_person_gaps", "find_lower_case_gaps", "find_units", "find_places_after"]
 
-_WORD = r"[A-Z][\w'’-]*"
+_WORD = rf"{UPPER}[\w'’-]*"
 _NAME = rf"{_WORD}(?:[\s-]+(?:(?:upon|on|y|im|under|le|la|de)\s+)?{_WORD}){{0,2}}"
 # "in Ardmore", "In Kaddo", "to Ashby, Pellow and Trenance": each item of the list counts
 _LOCATED = re.compile(rf"\b(?:[Ii]n|near|from|outside|around|at|to|via|towards|between|covers?|covering)\s+"

@@ -188,3 +188,29 @@ def test_name_before_its_role_not_invented(text):
     from pipeline.pseudonymise.places import find_person_gaps
 
     assert [text[s:e] for s, e, _ in find_person_gaps(text)] == []
+
+
+# --- capitals of other Latin alphabets are capitals
+
+@pytest.mark.parametrize("text, name", [
+    ("We went on to Ōtāwhiti after lunch.", "Ōtāwhiti"),  # one capitalised word after a lower-case word
+    ("They left for the coast. Łąka Dolna, or the farm.", "Łąka Dolna"),  # two at a sentence's start
+    ("She worked with Éire Óg Teoranta for years.", "Éire Óg Teoranta"),  # a run inside a sentence
+])
+def test_accented_capitals_start_names(text, name):
+    from pipeline.pseudonymise.phrases import find_phrase_gaps
+
+    assert name in [text[s:e] for s, e, _ in find_phrase_gaps(text)]
+
+
+def test_a_people_with_diacritics_is_no_name():
+    from pipeline.pseudonymise.vocabulary import is_group_word
+
+    assert is_group_word("Māori") and is_group_word("MĀORI") and not is_group_word("Māhina")
+
+
+def test_lower_case_accented_words_are_not_capitals():
+    from pipeline.pseudonymise.phrases import find_phrase_gaps
+
+    text = "the café was élégant and the crème brûlée too."
+    assert list(find_phrase_gaps(text)) == []
