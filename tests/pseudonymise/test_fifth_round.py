@@ -214,3 +214,17 @@ def test_lower_case_accented_words_are_not_capitals():
 
     text = "the café was élégant and the crème brûlée too."
     assert list(find_phrase_gaps(text)) == []
+
+
+def test_accented_first_name_before_a_found_surname_joins_it():
+    from pipeline.pseudonymise.people import first_name_before
+
+    text = "our treasurer, Órla Quennell, signed"
+    assert first_name_before(text, text.index("Quennell")) == text.index("Órla")
+
+
+def test_accented_organisation_ending_found_by_shape():
+    from pipeline.pseudonymise.shapes import find_shapes
+
+    text = "She works for Éadaí Ltd in town."
+    assert "Éadaí Ltd" in [text[s:e] for s, e, _ in find_shapes(text)]
