@@ -228,3 +228,17 @@ def test_accented_organisation_ending_found_by_shape():
 
     text = "She works for Éadaí Ltd in town."
     assert "Éadaí Ltd" in [text[s:e] for s, e, _ in find_shapes(text)]
+
+
+# --- a listed one-word name followed by a short number is a part of a site
+
+def test_listed_surname_before_a_short_number_is_not_the_person():
+    text = "Ask Colin Bay. She moved to Bay 4 last week, near Room 12."
+    found = _found(text, [KnownName("Colin Bay", "PERSON")])
+    assert ("PERSON", "Bay") not in found[1:] and ("PERSON", "Colin Bay") in found
+
+
+def test_listed_name_before_a_phone_number_still_found():
+    text = "Ask Colin Bay. Or ring Colin 01632 960 111 today."
+    found = _found(text, [KnownName("Colin Bay", "PERSON")])
+    assert ("PERSON", "Colin") in found
