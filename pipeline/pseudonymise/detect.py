@@ -222,11 +222,14 @@ def _whole_people(kept: list[Mention], source: SourceText) -> list[Mention]:
 
 
 def _two_names(text: str, start: int, end: int, found: list[Mention]) -> bool:
-    """Whether findings lie on both sides of an "and" inside ``text[start:end]`` and the
-    words do not end as an organisation does ("Tarn Engineering and Design College")."""
+    """Whether findings of one kind lie on both sides of an "and" inside ``text[start:end]``
+    and the words do not end as an organisation does ("Tarn Engineering and Design College")."""
     cut = text.find(" and ", start, end)
-    return (cut >= 0 and any(m.end <= cut for m in found) and any(m.start >= cut + 5 for m in found)
-            and not ends_as_org(text[start:end]))
+    before = {m.kind for m in found if m.end <= cut}
+    after = {m.kind for m in found if m.start >= cut + 5}
+    # found as names of one kind on both sides: two names; of different kinds ("Harland" a
+    # place, "Wolff" a person), the model guessed at the parts of one name
+    return cut >= 0 and bool(before & after) and not ends_as_org(text[start:end])
 
 
 def _gives_way(found: Mention, start: int, end: int, kind: str) -> bool:

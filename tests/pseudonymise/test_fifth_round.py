@@ -242,3 +242,17 @@ def test_listed_name_before_a_phone_number_still_found():
     text = "Ask Colin Bay. Or ring Colin 01632 960 111 today."
     found = _found(text, [KnownName("Colin Bay", "PERSON")])
     assert ("PERSON", "Colin") in found
+
+
+# --- "X and Y": two names only where both sides were found as one kind
+
+def test_and_between_parts_of_different_kinds_is_one_name():
+    text = "He was a joiner at Brantley and Voss for years."
+    found = _found(text, [], _model(("Brantley", "PLACE"), ("Voss", "PERSON")))
+    assert ("ORG", "Brantley and Voss") in found
+
+
+def test_and_between_two_places_stays_two_names():
+    text = "She drove between Brantley and Vossholm every day."
+    found = _found(text, [], _model(("Brantley", "PLACE"), ("Vossholm", "PLACE")))
+    assert ("PLACE", "Brantley") in found and ("PLACE", "Vossholm") in found
