@@ -189,7 +189,8 @@ def _two_word_start(words: list[re.Match[str]]) -> bool:
     if len(words) != 2:
         return False
     first, second = (w.group(0).rstrip(".,;:!?") for w in words)
-    if first in _NOT_FIRST or first in _NOT_LEAD or second in _NOT_FIRST:
+    head = first.split("-")[0]  # "So-so", "I-I": a word of speech said twice
+    if head in _NOT_FIRST or head in _NOT_LEAD or second in _NOT_FIRST or _TALK.match(first):
         return False
     return not any(w in _FAMILY or re.sub(r"['’]?s$", "", w).upper() in GENERIC_ACRONYMS
                    or w.upper() in GENERIC_ACRONYMS for w in (first, second))
@@ -201,6 +202,7 @@ _NOT_LEAD = frozenset("""
 In On At For From To With By Through Via After Before About Into Onto Near Under Over Like Unlike Without
 Inside Outside Since Until Till Across Along Around Behind Beside Between Beyond During Except Towards
 One Two Three Four Five Six Seven Eight Nine Ten First Second Third Last Next Another Other Most Many
+Yeah Yep Nope Um Uh Er Erm Hmm Mm Mhm Ah Oh Wow Actually Anyway Basically Honestly Like Sure Right
 Praise Bless Dear Morning Evening Afternoon Good Happy Merry Welcome Goodbye Bye Cheers Sorry Excuse Yeah
 """.split())
 

@@ -36,6 +36,7 @@ The A An My Our Your His Her Their This That I It Total Fact Person English I'm 
 Yes No Okay Ok Well So And But Or Then Thanks Thank Please Sorry Right Sure Both Either
 Mr Mrs Ms Miss Mx Dr Prof Professor Sir Dame Rev Reverend Father Sister Pastor Imam Rabbi Cllr Councillor Aunty
 """.split())
+_SPEECH = frozenset("Yeah Yep Nope Um Uh Er Erm Hmm Mm Mhm Ah Oh Wow Actually Anyway Basically Honestly Like".split())
 _NOT_NAMES = frozenset("The A An My Our Your His Her Their This That I It He She We They You Monday Tuesday Wednesday Thursday Friday".split())
 _POSTCODE = r"[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}\b"
 _ADDRESS = re.compile(rf"(?P<parts>(?:[A-Z0-9][\w'’-]*(?:\s+(?:upon|on|y|im|of|the|[A-Z0-9][\w'’-]*))*,\s+){{1,4}})"
@@ -77,6 +78,8 @@ def find_person_gaps(text: str) -> Iterator[tuple[int, int, str]]:
     spans = set()
     for match in [*_ROLE_NAME.finditer(text), *_TITLED.finditer(text), *_NAME_ROLE.finditer(text)]:
         first = match.group("name").split()[0]
+        if first in _SPEECH or (match.re is _NAME_ROLE and first in _NOT_PLACES):
+            continue  # "Yeah, my doctor", "Well, my husband": a word of speech before the role
         if first not in _NOT_NAMES and not (first.isupper() and len(first) <= 3):  # "client ID"
             spans.add((match.start("name"), match.end("name")))  # a title stays: "Dr [PERSON_02]"
     for start, end in sorted(spans):

@@ -142,6 +142,8 @@ def test_two_capitalised_words_at_a_sentence_start_found(text, name):
     "Keep them safe. Patient IDs go in the folder.",  # a generic abbreviation in the plural
     "Thank you. Praise God for that.",  # God
     "Yes. So Mum rang the office.",  # a sentence word, a family word
+    "Okay. So-so Dana's idea helped.",  # a word of speech said twice
+    "Right. Yeah Bristol was fine.",  # a word of speech
 ])
 def test_sentence_start_pairs_that_are_no_name_left(text):
     from pipeline.pseudonymise.phrases import find_phrase_gaps
@@ -183,6 +185,8 @@ def test_name_before_its_role_found(text, name):
     "We asked the Clerk of Works, the head mason, to look.",  # a role, not a name
     "Leeds, my home town, is cheaper.",  # no role after the comma
     "My daughter, her teacher, and I went.",  # a role word is no name
+    "Yeah, my doctor sent me.",  # words of speech before a role (seen on real counselling transcripts)
+    "Um, then-- Well, my husband and I went.",
 ])
 def test_name_before_its_role_not_invented(text):
     from pipeline.pseudonymise.places import find_person_gaps
