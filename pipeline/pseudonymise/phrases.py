@@ -24,6 +24,7 @@ import bisect
 import re
 from typing import Iterator
 
+from pipeline.pseudonymise.lexicon import is_english
 from pipeline.pseudonymise.orgs import COMMON_BRANDS
 from pipeline.pseudonymise.vocabulary import LOWER, UPPER
 
@@ -111,6 +112,18 @@ def find_phrase_gaps(text: str) -> Iterator[tuple[int, int, str]]:
         word = match.group("name")
         if word not in _NOT_OWNERS and _plain_single(word) and lower_line(match.start()):
             yield match.start("name"), match.end("name"), "ORG"
+    for match in _WORD_AT_START.finditer(text):
+        word = match.group("name")
+        if _plain_single(word) and not _sentence_word(word) and not is_english(word) and lower_line(match.start()):
+            yield match.start("name"), match.end("name"), "ORG"
+
+
+# One capitalised word where a clause starts, not a speaker's label, not followed by another
+# capitalised word (a run) nor a sentence of its own (a greeting in another language, an
+# exclamation: "Diolch.", "Whoa."): a name when no English dictionary holds it ("Accenture
+# did the review", "Sedex; our member code ...").
+_WORD_AT_START = re.compile(rf"(?:^|(?<=[.!?;:]\s)|(?<=\n))(?P<name>{UPPER}{LOWER}{{2,}})"
+                            rf"(?![\w'’-]|[:.!?]|\s+{UPPER})", re.MULTILINE)
 
 
 # A capitalised word with a possessive where a clause starts ("Defra's wildlife licensing",
@@ -142,6 +155,12 @@ def find_contact_names(text: str, contacts: list[tuple[int, int]]) -> Iterator[t
         names = [w.group(0) for w in words]
         if names and not _dated(names) and names[-1] not in _ROLE_LAST and " ".join(names).lower() not in COMMON_BRANDS:
             yield match.start() + words[0].start(), match.start() + words[-1].end(), "ORG"
+
+
+def _sentence_word(word: str) -> bool:
+    """Whether a capitalised word is one sentences start with or no name is alone (a pronoun,
+    preposition, greeting, word of speech, date, family or institution word, platform)."""
+    return word in _NOT_FIRST or word in _NOT_LEAD or word in _NOT_SINGLE or word in _FAMILY or _dated([word])
 
 
 def _plain_single(word: str) -> bool:

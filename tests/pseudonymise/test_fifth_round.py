@@ -260,3 +260,38 @@ def test_and_between_two_places_stays_two_names():
     text = "She drove between Brantley and Vossholm every day."
     found = _found(text, [], _model(("Brantley", "PLACE"), ("Vossholm", "PLACE")))
     assert ("PLACE", "Brantley") in found and ("PLACE", "Vossholm") in found
+
+
+# --- a word no English dictionary holds, where a clause starts, is a name
+
+@pytest.mark.parametrize("text, name", [
+    ("We tried everything. Quorvix did the audit for us.", "Quorvix"),
+    ("Interviewer: Which system?\nMara: Tellibus for the register, mostly.", "Tellibus"),
+    ("It was hard; Brindlecombe lads pushed the bus.", "Brindlecombe"),
+])
+def test_unknown_word_at_a_clause_start_found(text, name):
+    from pipeline.pseudonymise.phrases import find_phrase_gaps
+
+    assert name in [text[s:e] for s, e, _ in find_phrase_gaps(text)]
+
+
+@pytest.mark.parametrize("text", [
+    "It rained. Queues formed outside by six.",  # an inflected English word
+    "We waited. Lifejackets go back to the store.",  # two English words run together
+    "Mara: Whoa, that was close.",  # an exclamation
+    "Mara: Shukran. Then we started the meeting.",  # a word alone as a sentence (a greeting)
+    "Mara: Everybody came along.",
+])
+def test_english_or_lone_words_at_a_clause_start_left(text):
+    from pipeline.pseudonymise.phrases import find_phrase_gaps
+
+    assert [text[s:e] for s, e, _ in find_phrase_gaps(text)] == []
+
+
+def test_vocabulary_reads_inflections_and_is_read_from_the_installed_model_package():
+    from pipeline.pseudonymise.lexicon import english_words, is_english
+
+    words, rules = english_words()
+    assert len(words) > 50_000 and rules  # the WordNet lemma index and the lemmatizer's suffix rules
+    assert is_english("Organised") and is_english("fetched") and is_english("didn't") and is_english("well-known")
+    assert not is_english("Quorvix")
