@@ -131,6 +131,33 @@ def find_lower_case_gaps(text: str) -> Iterator[tuple[int, int, str]]:
             continue
         if first and first not in _NOT_PLACES and first.lower() not in _NOT_PLACES_LOWER:
             yield match.start("name"), match.start("name") + item.end(), "PLACE"
+    yield from _unknown_words(text)
+
+
+# A lower-case word of three or more letters, maybe with a possessive; not a speaker's label.
+_LOWER_WORD = re.compile(r"(?<![\w'’@./:-])[a-z][a-z'’-]{2,}(?![\w@/:-]|\.\w)")
+
+
+def _unknown_words(text: str) -> Iterator[tuple[int, int, str]]:
+    """In an uncorrected lower-case transcript, runs of words no English dictionary holds
+    ("i ride for deliveroo", "you know yaseen aslam"): with no capitals to go by, a word
+    outside the language is a name far more often than not."""
+    from pipeline.pseudonymise.lexicon import is_english
+    from pipeline.pseudonymise.phrases import GENERIC_ACRONYMS
+    from pipeline.pseudonymise.vocabulary import is_group_word
+
+    run: list[tuple[int, int]] = []
+    for match in _LOWER_WORD.finditer(text):
+        word = re.sub(r"['’]s?$", "", match.group(0))
+        if is_english(word) or word.upper() in GENERIC_ACRONYMS or is_group_word(word) or len(word) < 3:
+            continue
+        end = match.start() + len(word)
+        if run and text[run[-1][1]:match.start()] == " ":
+            run[-1] = (run[-1][0], end)
+        else:
+            run.append((match.start(), end))
+    for start, end in run:
+        yield start, end, "ORG"
 
 
 def find_units(text: str) -> Iterator[tuple[int, int, str]]:

@@ -295,3 +295,27 @@ def test_vocabulary_reads_inflections_and_is_read_from_the_installed_model_packa
     assert len(words) > 50_000 and rules  # the WordNet lemma index and the lemmatizer's suffix rules
     assert is_english("Organised") and is_english("fetched") and is_english("didn't") and is_english("well-known")
     assert not is_english("Quorvix")
+
+
+# --- in an uncorrected lower-case transcript, words no English dictionary holds are names
+
+def test_unknown_lower_case_words_found_and_runs_joined():
+    from pipeline.pseudonymise.places import find_lower_case_gaps
+
+    text = "i drive for qorvella most nights and tomasz wielgosz helps me on saturdays"
+    found = [text[s:e] for s, e, _ in find_lower_case_gaps(text)]
+    assert "qorvella" in found and "tomasz wielgosz" in found
+
+
+def test_english_words_and_abbreviations_in_a_lower_case_transcript_left():
+    from pipeline.pseudonymise.places import find_lower_case_gaps
+
+    text = "we queued for ages at the gp and the nhs app kept crashing, everybody's fed up innit"
+    assert list(find_lower_case_gaps(text)) == []
+
+
+def test_unknown_words_count_only_in_a_lower_case_transcript():
+    text = ("Mara: We drive for Qorvella most nights. It is hard work, and the pay is low. "
+            "People say a qorvella shift is long.")
+    found = _found(text, [])
+    assert ("ORG", "qorvella") not in found  # a capitalised transcript: lower case is a word there
