@@ -21,7 +21,7 @@ from pipeline.pseudonymise.entities import CODE_RE, Mention, make_code, normalis
 from pipeline.pseudonymise.names import (COMMON_WORD_NAMES, FUNCTION_WORDS, MODEL_ORIGIN, NOT_NAMES, ROLE_WORDS,
                                          SHAPE_ORIGIN, KnownName, NameMatcher, clause_start)
 from pipeline.pseudonymise.orgs import acronym_of, find_orgs, find_repeats, host_labels
-from pipeline.pseudonymise.people import first_name_before, joined, suffix_after, surname_after
+from pipeline.pseudonymise.people import first_name_before, joined, site_number_after, suffix_after, surname_after
 from pipeline.pseudonymise.phrases import find_contact_names, find_phrase_gaps
 from pipeline.pseudonymise.places import (find_lower_case_gaps, find_person_gaps, find_place_gaps, find_places_after,
                                           find_units)
@@ -282,19 +282,11 @@ def _list_mentions(source: SourceText, matcher: NameMatcher) -> list[Mention]:
     """Listed names. A name that is also a word ("Rose", "Will", "May") counts only where
     the document names that person in full somewhere (or the model agrees)."""
     found = [(_mention(source, s, e, k, _HOW.get(matcher.origin(source.text[s:e]), "list"), ent), certain)
-             for s, e, k, ent, certain in matcher.find(source.text) if not _numbered(source.text, s, e, k)]
+             for s, e, k, ent, certain in matcher.find(source.text) if not (k == "PERSON" and site_number_after(source.text, s, e))]
     present = {m.entity for m, certain in found if certain and matcher.is_whole(m.text)}
     # a first name two listed people share ("Hope") counts where either is named in full
     return [m for m, certain in found
             if certain or m.entity in present or present & set(matcher.shared.get(normalise(m.text), ()))]
-
-
-def _numbered(text: str, start: int, end: int, kind: str) -> bool:
-    """Whether a one-word person's name is followed by a number, as a part of a site is
-    ("Ward 23", "Bay 4"): a person's name is not, so the surname "Ward" is not meant (a
-    phone number after a name, "Hamish 01632 960667", is no such number)."""
-    return (kind == "PERSON" and " " not in text[start:end]
-            and re.match(r" \d{1,3}(?:\.\d+)?[A-Za-z]?(?![\w/-]| \d)", text[end:end + 12]) is not None)
 
 
 def _shared_names(found: list[Mention], matcher: NameMatcher) -> list[Mention]:

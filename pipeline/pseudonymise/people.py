@@ -21,7 +21,7 @@ import re
 
 from pipeline.pseudonymise.vocabulary import LOWER, UPPER
 
-__all__ = ["joined", "first_name_before", "suffix_after", "surname_after"]
+__all__ = ["joined", "first_name_before", "suffix_after", "surname_after", "site_number_after"]
 
 # Between two parts of one name: spaces (one line break at most), or a quoted nickname.
 _BETWEEN = re.compile(r"[ \t]*\n?[ \t]*"  # spaces, one line break at most
@@ -74,3 +74,11 @@ def surname_after(text: str, person_end: int, start: int, end: int) -> bool:
     word = text[start:end]
     return (text[person_end:start] == " " and re.fullmatch(rf"{UPPER}{LOWER}[\w'’-]*", word) is not None
             and word not in _NOT_FIRST_NAMES)
+
+
+def site_number_after(text: str, start: int, end: int) -> bool:
+    """Whether the one-word name ``text[start:end]`` is followed by a short number, as a part
+    of a site is ("Ward 23", "Bay 4"): a person's name is not, so a listed surname "Ward" is
+    not meant there (a phone number after a name, "Hamish 01632 960667", is no such number)."""
+    return (" " not in text[start:end]
+            and re.match(r" \d{1,3}(?:\.\d+)?[A-Za-z]?(?![\w/-]| \d)", text[end:end + 12]) is not None)
