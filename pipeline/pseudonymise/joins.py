@@ -43,7 +43,8 @@ def join_pieces(found: Sequence[Mention], text: str) -> list[Mention]:
     out: list[Mention] = []
     for m in sorted(found, key=lambda m: m.start):
         last = out[-1] if out else None
-        if last and _piece(last) and _piece(m) and _bridge(text[last.end:m.start]):
+        between = text[last.end:m.start] if last else ""
+        if last and (_piece(last) and _piece(m) and _bridge(between) or between == " " and _lower_pair(last, m)):
             out[-1] = _merged(last, m, text)
             continue
         out.append(m)
@@ -62,6 +63,13 @@ def _piece(m: Mention) -> bool:
     """A name found by the lists, patterns or model, capitalised or led by a particle ("na Gaeltachta")."""
     return (m.kind in _JOINED_KINDS and m.source in _SOURCES
             and (m.text[:1].isupper() or m.text.split(" ", 1)[0] in PARTICLES))
+
+
+def _lower_pair(first: Mention, second: Mention) -> bool:
+    """Two findings in lower case one space apart ("agnieszka dąbrowska" in an uncorrected
+    lower-case transcript, a first name and a surname found by different rules)."""
+    return (first.kind in _JOINED_KINDS and second.kind in _JOINED_KINDS and first.source in _SOURCES
+            and second.source in _SOURCES and first.text.islower() and second.text.islower())
 
 
 def _bridge(between: str) -> bool:

@@ -16,6 +16,7 @@ package is missing the vocabulary is empty and every rule that needs it finds no
 from __future__ import annotations
 
 import importlib
+import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
@@ -63,6 +64,9 @@ def is_english(word: str) -> bool:
             word = word[: -len(ending)]
     if word in words or "'" in word:  # "didn't", "i'm": contractions are speech
         return True
+    plain = "".join(c for c in unicodedata.normalize("NFD", word) if not unicodedata.combining(c))
+    if plain != word:
+        return is_english(plain)  # "café", "naïve": English words written with their accents
     if "-" in word:
         return all(part and is_english(part) for part in word.split("-"))
     if word.endswith("ly") and word[:-2] in words:

@@ -19,7 +19,7 @@ import re
 from typing import Iterator
 
 from pipeline.pseudonymise.shapes import title_cased
-from pipeline.pseudonymise.vocabulary import UPPER
+from pipeline.pseudonymise.vocabulary import LOWER, UPPER
 
 __all__ = ["find_place_gaps", "find_person_gaps", "find_lower_case_gaps", "find_units", "find_places_after"]
 
@@ -135,7 +135,7 @@ def find_lower_case_gaps(text: str) -> Iterator[tuple[int, int, str]]:
 
 
 # A lower-case word of three or more letters, maybe with a possessive; not a speaker's label.
-_LOWER_WORD = re.compile(r"(?<![\w'’@./:-])[a-z][a-z'’-]{2,}(?![\w@/:-]|\.\w)")
+_LOWER_WORD = re.compile(rf"(?<![\w'’@./:-]){LOWER}(?:{LOWER}|['’-]){{2,}}(?![\w@/:-]|\.\w)")
 
 
 def _unknown_words(text: str) -> Iterator[tuple[int, int, str]]:

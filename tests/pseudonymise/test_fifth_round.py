@@ -319,3 +319,19 @@ def test_unknown_words_count_only_in_a_lower_case_transcript():
             "People say a qorvella shift is long.")
     found = _found(text, [])
     assert ("ORG", "qorvella") not in found  # a capitalised transcript: lower case is a word there
+
+
+def test_lower_case_pieces_one_space_apart_joined_and_accented_words_read():
+    from pipeline.pseudonymise.lexicon import is_english
+    from pipeline.pseudonymise.places import find_lower_case_gaps
+
+    text = "she's a carer, my friend agnieszka wróblewska, at the café most days"
+    found = [text[s:e] for s, e, _ in find_lower_case_gaps(text)]
+    assert "agnieszka wróblewska" in found and "café" not in found and is_english("Café")
+    pieces = _pieces(text, ("agnieszka", "PERSON", "pattern"), ("wróblewska", "ORG", "pattern"))
+    assert pieces == ["agnieszka wróblewska"]
+
+
+def test_lower_case_pieces_two_spaces_apart_not_joined():
+    text = "she met corrin  tavish there"
+    assert _pieces(text, ("corrin", "PERSON", "pattern"), ("tavish", "PERSON", "pattern")) == ["corrin", "tavish"]
