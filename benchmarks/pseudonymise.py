@@ -8,8 +8,9 @@ Configurations, in one run on the same texts:
     + names list          ... + the researcher's names list (benchmarks/pseudonymise/names.txt)
 
 Recall: share of gold mentions whose every character is replaced (by any code: a name
-coded as a place is still hidden; a leading title such as "Dr" or "Aunty", a leading
-"the" and a trailing possessive "'s" may stay).
+coded as a place is still hidden; a leading title such as "Dr" or "Aunty", before a
+person also "Sister", "Pastor", "PC" and the like in any casing, a leading "the" and a
+trailing possessive "'s" may stay).
 Precision: share of replacements that overlap a gold mention. Consistency: share of gold
 entities (mentioned 2+ times and found) whose found mentions all got one code, and share
 of codes that stand for one gold entity only.
