@@ -8,8 +8,9 @@ Configurations, in one run on the same texts:
     + names list          ... + the researcher's names list (benchmarks/pseudonymise/names.txt)
 
 Recall: share of gold mentions whose every character is replaced (by any code: a name
-coded as a place is still hidden; a leading title such as "Dr" or "Aunty", a leading
-"the" and a trailing possessive "'s" may stay).
+coded as a place is still hidden; a leading title such as "Dr" or "Aunty", before a
+person also "Sister", "Pastor", "PC" and the like in any casing, a leading "the" and a
+trailing possessive "'s" may stay).
 Precision: share of replacements that overlap a gold mention. Consistency: share of gold
 entities (mentioned 2+ times and found) whose found mentions all got one code, and share
 of codes that stand for one gold entity only.
@@ -64,8 +65,15 @@ HELD_OUT = {"heldout3": (62, 78, "held out 3"), "heldout4": (79, 97, "held out 4
 CURRENT = "heldout5"
 PARTS = {"dev": "dev", **{name: label for name, (_, _, label) in HELD_OUT.items()}}
 # A title before a name ("Dr Rhys Evans") identifies no one: the name after it must be hidden.
-TITLE = re.compile(r"(?:Dr|Mr|Mrs|Ms|Miss|Prof|Professor|Frau|Herr|Pani|Rev|Reverend|Sergeant|Constable|"
-                   r"Chief|Imam|Nurse|Matron|Attorney|Aunty|Uncle|Nana|Nan|Mama)\.?\s+")
+# Before a person, any casing ("dr ailsa", "Sister Nomsa", "PC Kowalski"): the fifth round added
+# the forms of address the detection already treats as titles (pipeline.pseudonymise.names.
+# TITLE_WORDS) and police ranks, decided before any detection change of that round.
+OLD_TITLE = re.compile(r"(?:Dr|Mr|Mrs|Ms|Miss|Prof|Professor|Frau|Herr|Pani|Rev|Reverend|Sergeant|Constable|"
+                       r"Chief|Imam|Nurse|Matron|Attorney|Aunty|Uncle|Nana|Nan|Mama)\.?\s+")
+PERSON_TITLE = re.compile(r"(?i:Dr|Mr|Mrs|Ms|Mx|Miss|Prof|Professor|Frau|Herr|Pani|Pan|Rev|Reverend|Sergeant|Sgt|"
+                          r"Constable|PC|DC|DS|Inspector|Chief|Imam|Rabbi|Pastor|Father|Fr|Sister|Brother|Nurse|Matron|"
+                          r"Attorney|Judge|Councillor|Cllr|Sir|Dame|Lord|Lady|Aunty|Auntie|Uncle|Nana|Nan|Mama|Papa|"
+                          r"Madame|Monsieur|Elder|Captain|Coach)\.?\s+")
 # Nor does an article before it or a possessive ending after it: "the [ORG_01]'s office" hides
 # "the Lantern Trust's office" (the gold of transcripts 45-61 includes both in the mark).
 ARTICLE = re.compile(r"(?:the|The)\s+")
@@ -149,7 +157,7 @@ def score(docs: list[dict], mentions: list) -> dict[str, dict[str, tuple[int, in
                 covered[i] = True
         split = part_of(d)
         for s, e, kind, _ in d["gold"]:
-            hit = all(covered[slice(*must_hide(d["text"], s, e))])
+            hit = all(covered[slice(*must_hide(d["text"], s, e, kind))])
             for bucket in (split, "all"):
                 for k in (kind, "ALL"):
                     result[bucket][k][0] += hit
@@ -162,10 +170,10 @@ def score(docs: list[dict], mentions: list) -> dict[str, dict[str, tuple[int, in
     return result
 
 
-def must_hide(text: str, start: int, end: int) -> tuple[int, int]:
+def must_hide(text: str, start: int, end: int, kind: str = "") -> tuple[int, int]:
     """The part of a gold mention that must be replaced: without a leading title or
     article and a trailing possessive, which identify no one."""
-    for lead in (ARTICLE, TITLE):
+    for lead in (ARTICLE, PERSON_TITLE if kind == "PERSON" else OLD_TITLE):
         match = lead.match(text, start, end)
         if match and match.end() < end:
             start = match.end()

@@ -16,11 +16,12 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from pipeline.pseudonymise.acronyms import find_acronym_pairs, find_lower_acronym_pairs, link_acronyms
 from pipeline.pseudonymise.echoes import add_echoes
+from pipeline.pseudonymise.joins import join_pieces
 from pipeline.pseudonymise.entities import CODE_RE, Mention, make_code, normalise
 from pipeline.pseudonymise.names import (COMMON_WORD_NAMES, FUNCTION_WORDS, MODEL_ORIGIN, NOT_NAMES, ROLE_WORDS,
                                          SHAPE_ORIGIN, KnownName, NameMatcher, clause_start)
 from pipeline.pseudonymise.orgs import acronym_of, find_orgs, find_repeats, host_labels
-from pipeline.pseudonymise.people import first_name_before, joined, suffix_after, surname_after
+from pipeline.pseudonymise.people import first_name_before, joined, site_number_after, suffix_after, surname_after
 from pipeline.pseudonymise.phrases import find_contact_names, find_phrase_gaps
 from pipeline.pseudonymise.places import (find_lower_case_gaps, find_person_gaps, find_place_gaps, find_places_after,
                                           find_units)
@@ -79,7 +80,7 @@ def detect(sources: Sequence[SourceText], names: Sequence[KnownName], model: Any
                   if (m := _model_mention(source, s, e, k, matcher))]
         kept = _fill_gaps(_resolve_overlaps(_inside_model(found)), source, lower[source.document_id])
         kept = _repeats(kept, source, labels[source.document_id])
-        kept = _whole_people(add_echoes(kept, source.text), source)
+        kept = join_pieces(_whole_people(add_echoes(kept, source.text), source), source.text)
         mentions += _shared_names(_with_article(kept, source.text), matcher)
     # a language, a people or a platform alone names no one, however it was found
     mentions = [m for m in mentions if m.source not in ("model", "pattern") or not is_group_word(m.text)]
@@ -221,11 +222,14 @@ def _whole_people(kept: list[Mention], source: SourceText) -> list[Mention]:
 
 
 def _two_names(text: str, start: int, end: int, found: list[Mention]) -> bool:
-    """Whether findings lie on both sides of an "and" inside ``text[start:end]`` and the
-    words do not end as an organisation does ("Tarn Engineering and Design College")."""
+    """Whether findings of one kind lie on both sides of an "and" inside ``text[start:end]``
+    and the words do not end as an organisation does ("Tarn Engineering and Design College")."""
     cut = text.find(" and ", start, end)
-    return (cut >= 0 and any(m.end <= cut for m in found) and any(m.start >= cut + 5 for m in found)
-            and not ends_as_org(text[start:end]))
+    before = {m.kind for m in found if m.end <= cut}
+    after = {m.kind for m in found if m.start >= cut + 5}
+    # found as names of one kind on both sides: two names; of different kinds ("Harland" a
+    # place, "Wolff" a person), the model guessed at the parts of one name
+    return cut >= 0 and bool(before & after) and not ends_as_org(text[start:end])
 
 
 def _gives_way(found: Mention, start: int, end: int, kind: str) -> bool:
@@ -278,7 +282,7 @@ def _list_mentions(source: SourceText, matcher: NameMatcher) -> list[Mention]:
     """Listed names. A name that is also a word ("Rose", "Will", "May") counts only where
     the document names that person in full somewhere (or the model agrees)."""
     found = [(_mention(source, s, e, k, _HOW.get(matcher.origin(source.text[s:e]), "list"), ent), certain)
-             for s, e, k, ent, certain in matcher.find(source.text)]
+             for s, e, k, ent, certain in matcher.find(source.text) if not (k == "PERSON" and site_number_after(source.text, s, e))]
     present = {m.entity for m, certain in found if certain and matcher.is_whole(m.text)}
     # a first name two listed people share ("Hope") counts where either is named in full
     return [m for m, certain in found

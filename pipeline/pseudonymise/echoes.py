@@ -10,7 +10,8 @@ word is a place found in the document or a word many names start with ("North", 
 
 Kept narrow on purpose, because a one-word name may also be a word ("Premier", "Epic"):
 a one-word name or first word counts again in another casing only at a clause's start,
-with a possessive, or in capitals, and never where the document writes that word in
+with a possessive, or in capitals (a name with a capital inside, "SignWorks", anywhere: run
+together in lower case it is no English word), and never where the document writes that word in
 lower case inside a sentence as well ("the family's case" for "Family Action": the
 document shows it is a word); a name of two or more words in any casing. Only organisations
 and places the document itself names with a capital are echoed, and only where nothing
@@ -52,15 +53,23 @@ def find_echoes(text: str, names: Sequence[tuple[str, str]]) -> Iterator[tuple[i
         if kind == "ORG" and _echoable(first) and first.lower() not in places | _COMMON_FIRST:
             forms.setdefault(first.lower(), (name, first))
     words = _words_in_sentences(text) if forms else set()
-    forms = {k: v for k, v in forms.items() if " " in k or k not in words}
+    forms = {k: v for k, v in forms.items() if " " in k or k not in words or _camel(v[1])}
     if not forms:
         return
     body = "|".join(r"\s+".join(map(re.escape, f.split())) for f in sorted(forms, key=len, reverse=True))
     for match in re.finditer(rf"(?<![\w@./-])(?:{body})(?![\w@/-]|\.\w)", text, re.IGNORECASE):
         written = match.group(0)
         name, as_named = forms[" ".join(written.lower().split())]
-        if " " in written or written.isupper() or written == as_named or _said_again(text, match.start(), match.end()):
+        if (" " in written or written.isupper() or written == as_named or _camel(as_named)
+                or _said_again(text, match.start(), match.end())):
             yield match.start(), match.end(), name
+
+
+def _camel(form: str) -> bool:
+    """Whether a one-word name has a capital inside it and small letters ("SignWorks",
+    "MomConnect"): run together in lower case ("signworks") it is still no English word,
+    so it is an echo anywhere; an acronym ("NICE") is not, its lower case is a word."""
+    return " " not in form and any(c.isupper() for c in form[1:]) and any(c.islower() for c in form)
 
 
 def _echoable(form: str) -> bool:

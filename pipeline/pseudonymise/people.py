@@ -19,13 +19,15 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["joined", "first_name_before", "suffix_after", "surname_after"]
+from pipeline.pseudonymise.vocabulary import LOWER, UPPER
+
+__all__ = ["joined", "first_name_before", "suffix_after", "surname_after", "site_number_after"]
 
 # Between two parts of one name: spaces (one line break at most), or a quoted nickname.
 _BETWEEN = re.compile(r"[ \t]*\n?[ \t]*"  # spaces, one line break at most
                       r"|\s+[\"“'‘(][^\"”'’)\n]{1,20}[\"”'’)]\s+"  # a quoted nickname
                       r"|\s+[\"“‘(]|[\"”’)]\s+")  # the quotation marks of a nickname found as a name
-_BEFORE = re.compile(r"(?<![\w'’.-])(?P<word>[A-Z][a-z][\w'’-]*)[ \t]+$")
+_BEFORE = re.compile(rf"(?<![\w'’.-])(?P<word>{UPPER}{LOWER}[\w'’-]*)[ \t]+$")
 # A generational suffix, or an honorific joined by a hyphen ("Bhavna-ben", "Tanaka-san").
 _SUFFIX = re.compile(r"\s+(?:Jr|Jnr|Sr|Snr|II|III|IV)\b\.?|-(?:ben|bhai|behn|ji|jee|san|chan|kun|sama|jaan|jan)\b")
 # Capitalised words that are not a first name before a surname: titles, roles, words that
@@ -70,5 +72,13 @@ def surname_after(text: str, person_end: int, start: int, end: int) -> bool:
     """Whether the one-word model finding ``text[start:end]`` (not a person) is the surname
     of the person ending at ``person_end``: a single space between, a capital then lower case."""
     word = text[start:end]
-    return (text[person_end:start] == " " and re.fullmatch(r"[A-Z][a-z][\w'’-]*", word) is not None
+    return (text[person_end:start] == " " and re.fullmatch(rf"{UPPER}{LOWER}[\w'’-]*", word) is not None
             and word not in _NOT_FIRST_NAMES)
+
+
+def site_number_after(text: str, start: int, end: int) -> bool:
+    """Whether the one-word name ``text[start:end]`` is followed by a short number, as a part
+    of a site is ("Ward 23", "Bay 4"): a person's name is not, so a listed surname "Ward" is
+    not meant there (a phone number after a name, "Hamish 01632 960667", is no such number)."""
+    return (" " not in text[start:end]
+            and re.match(r" \d{1,3}(?:\.\d+)?[A-Za-z]?(?![\w/-]| \d)", text[end:end + 12]) is not None)

@@ -24,11 +24,13 @@ import bisect
 import re
 from typing import Iterator
 
+from pipeline.pseudonymise.lexicon import is_english
 from pipeline.pseudonymise.orgs import COMMON_BRANDS
+from pipeline.pseudonymise.vocabulary import LOWER, UPPER
 
 __all__ = ["find_phrase_gaps", "find_contact_names", "GENERIC_ACRONYMS"]
 
-_WORD = r"[A-Z][\w'’&-]*"
+_WORD = rf"{UPPER}[\w'’&-]*"
 # Words inside a name: "Friends of the Hollow", "Transport for London", and the particles of
 # other languages' names ("Macra na Feirme", "Comhairle nan Eilean Siar", "Stryd y Bont").
 _CONNECT = r"(?:(?:of|and|&|the|for|de|du|la|le|von|van|na|nan|y|yr|del|di|da|dos|das|der|den)[ \t]){0,2}"
@@ -52,7 +54,7 @@ Easter Eid Ramadan Diwali Hanukkah Passover Lent Advent Halloween Year Day Eve W
 # capitalised word (runs are handled above): "leased from Wabrix", "via Quillo and"; not a
 # generic institution word ("the Trust", "our Board"), which transcripts capitalise for
 # the speaker's own employer and which names no one by itself.
-_SINGLE = re.compile(r"(?<=[a-z,;] )[A-Z][a-z]{2,}(?![\w'’-]| [A-Z])")
+_SINGLE = re.compile(rf"(?<=[a-z,;] ){UPPER}{LOWER}{{2,}}(?![\w'’-]| {UPPER})")
 _NOT_SINGLE = frozenset("""
 Mum Dad Mam Nan Nana Gran Grandma Grandad Auntie Aunty Uncle God Lord Allah Jesus Bible Quran Koran Elder Elders
 Section Chapter Part Level Stage Phase Step Form Room Ward Bay Floor Block Year Grade Class Interview Internet Web
@@ -110,12 +112,24 @@ def find_phrase_gaps(text: str) -> Iterator[tuple[int, int, str]]:
         word = match.group("name")
         if word not in _NOT_OWNERS and _plain_single(word) and lower_line(match.start()):
             yield match.start("name"), match.end("name"), "ORG"
+    for match in _WORD_AT_START.finditer(text):
+        word = match.group("name")
+        if _plain_single(word) and not _sentence_word(word) and not is_english(word) and lower_line(match.start()):
+            yield match.start("name"), match.end("name"), "ORG"
+
+
+# One capitalised word where a clause starts, not a speaker's label, not followed by another
+# capitalised word (a run) nor a sentence of its own (a greeting in another language, an
+# exclamation: "Diolch.", "Whoa."): a name when no English dictionary holds it ("Accenture
+# did the review", "Sedex; our member code ...").
+_WORD_AT_START = re.compile(rf"(?:^|(?<=[.!?;:]\s)|(?<=\n))(?P<name>{UPPER}{LOWER}{{2,}})"
+                            rf"(?![\w'’-]|[:.!?]|\s+{UPPER})", re.MULTILINE)
 
 
 # A capitalised word with a possessive where a clause starts ("Defra's wildlife licensing",
 # "Timpson's key cutting"): the capital is the sentence's, but a possessive there is almost
 # always a name's; not a pronoun's or a question word's ("It's", "What's", "Everyone's").
-_OWNER_AT_START = re.compile(r"(?:^|(?<=[.!?;:]\s)|(?<=\n))(?P<name>[A-Z][a-z]+)(?=['’]s\s)", re.MULTILINE)
+_OWNER_AT_START = re.compile(rf"(?:^|(?<=[.!?;:]\s)|(?<=\n))(?P<name>{UPPER}{LOWER}+)(?=['’]s\s)", re.MULTILINE)
 _NOT_OWNERS = frozenset("""
 Everyone Everybody Nobody Somebody Someone Anyone Anybody Nothing Something Everything Today Tomorrow Yesterday
 Tonight Mom Mum Dad Mother Father Children Women Men People Year Month Week Night Let Where Who What How Why
@@ -143,6 +157,12 @@ def find_contact_names(text: str, contacts: list[tuple[int, int]]) -> Iterator[t
             yield match.start() + words[0].start(), match.start() + words[-1].end(), "ORG"
 
 
+def _sentence_word(word: str) -> bool:
+    """Whether a capitalised word is one sentences start with or no name is alone (a pronoun,
+    preposition, greeting, word of speech, date, family or institution word, platform)."""
+    return word in _NOT_FIRST or word in _NOT_LEAD or word in _NOT_SINGLE or word in _FAMILY or _dated([word])
+
+
 def _plain_single(word: str) -> bool:
     """Whether one capitalised word inside a sentence may be a name: not a sentence word,
     a date, a platform everyone uses, a family or role word, or a language or nationality
@@ -162,6 +182,8 @@ def _name_in_run(text: str, match: re.Match[str], lower_line: _LowerLines) -> tu
     sentence_word = _starts_sentence(text, start) or words[0].group(0) in _NOT_FIRST
     if not named_the and len(trimmed) == len(words) and sentence_word:
         trimmed = words[1:]  # "Ask Brimble Works": the sentence's first word is capitalised anyway
+        if _two_word_start(words):
+            trimmed = words  # "Bus Éireann, or ...": two capitals and a stop at a sentence's start are one name
     while trimmed and not trimmed[0].group(0)[:1].isupper():
         trimmed = trimmed[1:]
     capitals = [w.group(0) for w in trimmed if w.group(0)[:1].isupper()]
@@ -176,6 +198,32 @@ def _name_in_run(text: str, match: re.Match[str], lower_line: _LowerLines) -> tu
     if all(w.upper() in GENERIC_ACRONYMS for w in capitals if w != "The"):
         return None
     return start + trimmed[0].start(), start + trimmed[-1].end()
+
+
+def _two_word_start(words: list[re.Match[str]]) -> bool:
+    """Whether a sentence-starting run of two capitalised words is a name as a whole ("Bus
+    Éireann, or ...", "Vets Now in Harborne"): English starts a sentence with one capital; not
+    where the first is a sentence word, a preposition or a number ("In English", "One GP"), or
+    a word is a generic abbreviation ("Patient IDs"), a family word or God."""
+    if len(words) != 2:
+        return False
+    first, second = (w.group(0).rstrip(".,;:!?") for w in words)
+    head = first.split("-")[0]  # "So-so", "I-I": a word of speech said twice
+    if head in _NOT_FIRST or head in _NOT_LEAD or second in _NOT_FIRST or _TALK.match(first):
+        return False
+    return not any(w in _FAMILY or re.sub(r"['’]?s$", "", w).upper() in GENERIC_ACRONYMS
+                   or w.upper() in GENERIC_ACRONYMS for w in (first, second))
+
+
+_FAMILY = frozenset("Mum Dad Mam Mom Nan Nana Gran Grandma Grandad Auntie Aunty Uncle God Lord Allah Jesus".split())
+# Prepositions and numbers that start a sentence before a name ("In Leeds", "One Tesco").
+_NOT_LEAD = frozenset("""
+In On At For From To With By Through Via After Before About Into Onto Near Under Over Like Unlike Without
+Inside Outside Since Until Till Across Along Around Behind Beside Between Beyond During Except Towards
+One Two Three Four Five Six Seven Eight Nine Ten First Second Third Last Next Another Other Most Many
+Yeah Yep Nope Um Uh Er Erm Hmm Mm Mhm Ah Oh Wow Actually Anyway Basically Honestly Like Sure Right
+Praise Bless Dear Morning Evening Afternoon Good Happy Merry Welcome Goodbye Bye Cheers Sorry Excuse Yeah
+""".split())
 
 
 def _after_verb(words: list[re.Match[str]]) -> list[re.Match[str]]:

@@ -19,10 +19,11 @@ import re
 from typing import Iterator
 
 from pipeline.pseudonymise.shapes import title_cased
+from pipeline.pseudonymise.vocabulary import LOWER, UPPER
 
 __all__ = ["find_place_gaps", "find_person_gaps", "find_lower_case_gaps", "find_units", "find_places_after"]
 
-_WORD = r"[A-Z][\w'’-]*"
+_WORD = rf"{UPPER}[\w'’-]*"
 _NAME = rf"{_WORD}(?:[\s-]+(?:(?:upon|on|y|im|under|le|la|de)\s+)?{_WORD}){{0,2}}"
 # "in Ardmore", "In Kaddo", "to Ashby, Pellow and Trenance": each item of the list counts
 _LOCATED = re.compile(rf"\b(?:[Ii]n|near|from|outside|around|at|to|via|towards|between|covers?|covering)\s+"
@@ -35,6 +36,7 @@ The A An My Our Your His Her Their This That I It Total Fact Person English I'm 
 Yes No Okay Ok Well So And But Or Then Thanks Thank Please Sorry Right Sure Both Either
 Mr Mrs Ms Miss Mx Dr Prof Professor Sir Dame Rev Reverend Father Sister Pastor Imam Rabbi Cllr Councillor Aunty
 """.split())
+_SPEECH = frozenset("Yeah Yep Nope Um Uh Er Erm Hmm Mm Mhm Ah Oh Wow Actually Anyway Basically Honestly Like".split())
 _NOT_NAMES = frozenset("The A An My Our Your His Her Their This That I It He She We They You Monday Tuesday Wednesday Thursday Friday".split())
 _POSTCODE = r"[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}\b"
 _ADDRESS = re.compile(rf"(?P<parts>(?:[A-Z0-9][\w'’-]*(?:\s+(?:upon|on|y|im|of|the|[A-Z0-9][\w'’-]*))*,\s+){{1,4}})"
@@ -57,6 +59,13 @@ _ROLE_NAME = re.compile(
     rf"(?:(?:Dr|Mr|Mrs|Ms|Miss|Mx|Nurse|Reverend|Rev)\.?\s+)?(?P<name>{_WORD}(?:\s+(?:(?:{_PARTICLES})\s+)?{_WORD}){{0,2}})")
 
 
+# the role after the name, set off by commas: "Heather, her daughter, takes ...", "Owen, our
+# treasurer, said"; a relation's possessive ("my", "her", "the") shows a person is meant (not
+# after "of" or "the": "the Clerk of Works, the head mason" is a role)
+_NAME_ROLE = re.compile(rf"(?<![\w'’-])(?<!\bof )(?<!\bthe )(?<!\bThe )(?P<name>{_WORD}(?:\s+{_WORD})?),\s+(?:my|his|her|our|their|your|the)\s+"
+                        rf"(?:{_ROLES})\b")
+
+
 _TITLED = re.compile(
     r"\b(?:Dr|Mr|Mrs|Ms|Miss|Mx|Prof|Professor|Reverend|Rev|Father|Imam|Rabbi|Pastor|Councillor|Cllr|Sergeant|"
     r"Sgt|Constable|Judge|Sir|Dame|Aunty|Auntie|Uncle|Pani|Pan|Frau|Herr|Madame|Monsieur|Nurse|Matron)\.?\s+"
@@ -67,8 +76,10 @@ def find_person_gaps(text: str) -> Iterator[tuple[int, int, str]]:
     """(start, end, "PERSON") of a capitalised name straight after a role or relation;
     the caller keeps only those that overlap nothing else it found."""
     spans = set()
-    for match in [*_ROLE_NAME.finditer(text), *_TITLED.finditer(text)]:
+    for match in [*_ROLE_NAME.finditer(text), *_TITLED.finditer(text), *_NAME_ROLE.finditer(text)]:
         first = match.group("name").split()[0]
+        if first in _SPEECH or (match.re is _NAME_ROLE and first in _NOT_PLACES):
+            continue  # "Yeah, my doctor", "Well, my husband": a word of speech before the role
         if first not in _NOT_NAMES and not (first.isupper() and len(first) <= 3):  # "client ID"
             spans.add((match.start("name"), match.end("name")))  # a title stays: "Dr [PERSON_02]"
     for start, end in sorted(spans):
@@ -120,6 +131,33 @@ def find_lower_case_gaps(text: str) -> Iterator[tuple[int, int, str]]:
             continue
         if first and first not in _NOT_PLACES and first.lower() not in _NOT_PLACES_LOWER:
             yield match.start("name"), match.start("name") + item.end(), "PLACE"
+    yield from _unknown_words(text)
+
+
+# A lower-case word of three or more letters, maybe with a possessive; not a speaker's label.
+_LOWER_WORD = re.compile(rf"(?<![\w'’@./:-]){LOWER}(?:{LOWER}|['’-]){{2,}}(?![\w@/:-]|\.\w)")
+
+
+def _unknown_words(text: str) -> Iterator[tuple[int, int, str]]:
+    """In an uncorrected lower-case transcript, runs of words no English dictionary holds
+    ("i ride for deliveroo", "you know yaseen aslam"): with no capitals to go by, a word
+    outside the language is a name far more often than not."""
+    from pipeline.pseudonymise.lexicon import is_english
+    from pipeline.pseudonymise.phrases import GENERIC_ACRONYMS
+    from pipeline.pseudonymise.vocabulary import is_group_word
+
+    run: list[tuple[int, int]] = []
+    for match in _LOWER_WORD.finditer(text):
+        word = re.sub(r"['’]s?$", "", match.group(0))
+        if is_english(word) or word.upper() in GENERIC_ACRONYMS or is_group_word(word) or len(word) < 3:
+            continue
+        end = match.start() + len(word)
+        if run and text[run[-1][1]:match.start()] == " ":
+            run[-1] = (run[-1][0], end)
+        else:
+            run.append((match.start(), end))
+    for start, end in run:
+        yield start, end, "ORG"
 
 
 def find_units(text: str) -> Iterator[tuple[int, int, str]]:

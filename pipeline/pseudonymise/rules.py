@@ -131,9 +131,17 @@ RULES: tuple[_Rule, ...] = (
     # a DOI, and digits joined by one hyphen with six or more after it (an air waybill)
     ("ID", re.compile(r"\b10\.\d{4,9}/[^\s,;]+[^\s,;.]"), None),
     ("ID", re.compile(r"(?<![\w-])\d{2,5}-\d{6,}(?![\w-])"), None),
-    # social media handles
-    ("ID", re.compile(r"(?<![\w@.])@[A-Za-z_][A-Za-z0-9_]{2,30}\b"), None),
+    # social media handles, also with dots inside ("@sam.rowe_art")
+    ("ID", re.compile(r"(?<![\w@.])@[A-Za-z_][A-Za-z0-9_]{2,30}(?:\.[A-Za-z0-9_]+)*\b"), None),
+    # a postcode in a transcript that capitalises every word ("Sy25 6Ar")
+    ("ID", re.compile(r"\b[A-Z][a-z]?\d[A-Za-z\d]?\s\d[A-Z][a-z]\b"), None),
 )
+# A code's part beside an ID found by a rule, one space away: letters and digits mixed ("4RT" of
+# "W7X 2K9 4RT", "UK0" of "UK0 791234"), or before it a prefix of capitals ("CON 82-4-1173").
+_MIXED_PART = r"(?=[A-Z]*\d)(?=\d*[A-Z])[A-Z0-9]{2,8}"
+_PART_BEFORE = re.compile(rf"(?<![\w@./-])(?:{_MIXED_PART}|[A-Z]{{2,6}}) $")
+_LABEL = re.compile(rf"(?i:{_ID_LABELS}|no|num)")
+_PART_AFTER = re.compile(rf" {_MIXED_PART}(?![\w@/-]|[.]\w)")
 
 
 def find_rules(text: str) -> list[tuple[int, int, str]]:
@@ -152,4 +160,21 @@ def find_rules(text: str) -> list[tuple[int, int, str]]:
         if (i == 0 or kept[i - 1][1] <= start) and (i == len(kept) or kept[i][0] >= end):
             starts.insert(i, start)
             kept.insert(i, (start, end, kind))
-    return kept
+    return _with_code_parts(text, kept)
+
+
+def _with_code_parts(text: str, kept: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """Each ID with the code parts one space before or after it (``_PART_BEFORE``/``_PART_AFTER``)
+    that no other finding holds: the rule matched only part of a longer code."""
+    out = list(kept)
+    for i, (start, end, kind) in enumerate(out):
+        if kind != "ID":
+            continue
+        low = out[i - 1][1] if i else 0
+        high = kept[i + 1][0] if i + 1 < len(kept) else len(text)
+        before = _PART_BEFORE.search(text, max(low, start - 10), start)
+        if before and _LABEL.fullmatch(before.group(0).strip()):
+            before = None  # "NI QQ 12 34 56 C", "REF 1187654": a label, not a part of the code
+        after = _PART_AFTER.match(text, end, high)
+        out[i] = (before.start() if before else start, after.end() if after else end, kind)
+    return out

@@ -11,9 +11,11 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
+from pipeline.pseudonymise.vocabulary import UPPER
+
 __all__ = ["find_shapes", "find_lower_case_shapes", "lower_case_document", "title_cased", "ends_as_org"]
 
-_CAP = r"(?:[A-Z][\w'’&.-]*|[A-Z]{2,})"  # a capitalised word ("St", "O'Neill", "NHS")
+_CAP = rf"(?:{UPPER}[\w'’&.-]*|[A-Z]{{2,}})"  # a capitalised word ("St", "O'Neill", "NHS")
 # Every pattern starts only where a word starts (a look-behind, not \b), so a long run
 # such as "A.A.A.A..." is scanned once rather than once per letter.
 # Capitalised words that start sentences or name no one: never the first word of a name.

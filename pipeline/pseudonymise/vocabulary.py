@@ -6,7 +6,15 @@ for names; on their own they identify no one ("Welsh Government" still counts).
 
 from __future__ import annotations
 
-__all__ = ["GROUP_WORDS", "is_group_word"]
+import unicodedata
+
+__all__ = ["GROUP_WORDS", "is_group_word", "UPPER", "LOWER"]
+
+# Capital and small letters of the Latin alphabets, for regular expressions: "[A-Z]" alone
+# misses the capitals of Irish, Welsh, Polish, Māori, Turkish ... names ("Údarás", "Łódź",
+# "Ōhinemataroa", "Şişli"), so a capitalised-word rule must not read them as lower case.
+UPPER = "[A-Z" + "".join(c for c in map(chr, range(0xC0, 0x250)) if c.isupper()) + "]"
+LOWER = "[a-z" + "".join(c for c in map(chr, range(0xDF, 0x250)) if c.islower()) + "]"
 
 _LANGUAGES = """
 english welsh irish scottish british french german dutch flemish spanish portuguese italian polish romanian
@@ -43,4 +51,7 @@ GROUP_WORDS = _with_plurals(_LANGUAGES + _PEOPLES) | frozenset((_PLATFORMS + _DE
 
 def is_group_word(written: str) -> bool:
     """Whether ``written`` (one word, any casing) is a language, a people, a faith or a platform."""
-    return written.strip().lower() in GROUP_WORDS
+    word = written.strip().lower()
+    # without diacritics: "Māori", "Québécois" are written with or without them
+    plain = "".join(c for c in unicodedata.normalize("NFD", word) if not unicodedata.combining(c))
+    return word in GROUP_WORDS or plain in GROUP_WORDS

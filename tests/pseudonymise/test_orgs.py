@@ -85,12 +85,13 @@ def test_organisation_shapes(text: str, found: list[str]) -> None:
 
 def test_acronym_and_shape_found_name_across_the_study() -> None:
     first = "Nadia: Contact the Riverside Advice and Liaison Service, info@rals.example.org."
-    second = "Tom: RALS rang back. Riverside Advice and Liaison Service again. Quillo too."
-    third = "Ann: Quillo, https://quillo.example.com, for teenagers."
+    # (an English word: a word no dictionary holds is a name at a sentence's start anyway, fifth round)
+    second = "Tom: RALS rang back. Riverside Advice and Liaison Service again. Harbour too."
+    third = "Ann: Harbour, https://harbour.example.com, for teenagers."
     found = detect([SourceText("a", first, ()), SourceText("b", second, ()), SourceText("c", third, ())], [], None)
     by_doc = {(m.document_id, m.text): m for m in found}
     assert ("b", "RALS") in by_doc  # found elsewhere, looked for everywhere
-    assert ("c", "Quillo") in by_doc and ("b", "Quillo") not in by_doc  # one plain word: only beside its address
+    assert ("c", "Harbour") in by_doc and ("b", "Harbour") not in by_doc  # one plain word: only beside its address
     assert by_doc[("b", "RALS")].entity == by_doc[("a", "Riverside Advice and Liaison Service")].entity
     assert by_doc[("b", "RALS")].kind == "ORG"
 
