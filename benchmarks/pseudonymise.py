@@ -15,19 +15,19 @@ Precision: share of replacements that overlap a gold mention. Consistency: share
 entities (mentioned 2+ times and found) whose found mentions all got one code, and share
 of codes that stand for one gold entity only.
 
-Two parts, printed separately and together: "dev" (transcripts 01-97, on which detection
-choices were made: 01-12 from the start, 13-44, 45-61, 62-78 and 79-97 after each had been
-measured once as a held-out part and their misses read) and "heldout5" (98 onwards,
-written and committed before any detection ran on them; see docs/pseudonymise.md).
+Two parts, printed separately and together: "dev" (transcripts 01-117, on which detection
+choices were made: 01-12 from the start, 13-44, 45-61, 62-78, 79-97 and 98-117 after each
+had been measured once as a held-out part and their misses read) and "heldout6" (118
+onwards, written and committed before any detection ran on them; see docs/pseudonymise.md).
 ``--part dev`` runs on the dev part alone, printing nothing about the held-out part: use
-it while changing detection (``--dev`` is the same). ``--part heldout5`` runs on the
-held-out part alone; ``--part heldout4`` (79-97) and ``--part heldout3`` (62-78) on the
-parts that were held out before (to reproduce the figures measured then, with the code of
-that time).
+it while changing detection (``--dev`` is the same). ``--part heldout6`` runs on the
+held-out part alone; ``--part heldout5`` (98-117), ``--part heldout4`` (79-97) and
+``--part heldout3`` (62-78) on the parts that were held out before (to reproduce the
+figures measured then, with the code of that time).
 Speed: detection (model included) over one 10,000-word transcript made by joining the
 dev transcripts (``--speed``: only that).
 
-    python benchmarks/pseudonymise.py [--part dev|heldout5|heldout4|heldout3|all] [--speed] [--annomi N] [--compare-model FOLDER ...]
+    python benchmarks/pseudonymise.py [--part dev|heldout6|heldout5|heldout4|heldout3|all] [--speed] [--annomi N] [--compare-model FOLDER ...]
 
 ``--annomi N`` prints what is proposed (model, rules and patterns, no list) on the first N
 real AnnoMI transcripts (``../shared/benchmarks/annomi``), which have no gold: proposals per
@@ -57,12 +57,12 @@ DATA = Path(__file__).resolve().parent / "pseudonymise"
 LETTERS = {"P": "PERSON", "O": "ORG", "L": "PLACE", "E": "EMAIL", "T": "PHONE", "U": "URL", "I": "ID"}
 KINDS = list(LETTERS.values())
 MARK = re.compile(r"\{([^{}|]+)\|([POLETUI])(?:\|([^{}|]+))?\}")
-DEV_LAST = 97  # transcripts 01-97 are the development part; 98 onwards the fifth held-out part
+DEV_LAST = 117  # transcripts 01-117 are the development part; 118 onwards the sixth held-out part
 # Held-out parts: name -> (first, last transcript, label). The current one is the last; a part
 # that has since become development data stays selectable by name, to reproduce its figures.
 HELD_OUT = {"heldout3": (62, 78, "held out 3"), "heldout4": (79, 97, "held out 4"),
-            "heldout5": (98, 999, "held out 5")}
-CURRENT = "heldout5"
+            "heldout5": (98, 117, "held out 5"), "heldout6": (118, 999, "held out 6")}
+CURRENT = "heldout6"
 PARTS = {"dev": "dev", **{name: label for name, (_, _, label) in HELD_OUT.items()}}
 # A title before a name ("Dr Rhys Evans") identifies no one: the name after it must be hidden.
 # Before a person, any casing ("dr ailsa", "Sister Nomsa", "PC Kowalski"): the fifth round added
