@@ -80,6 +80,16 @@ def test_fifth_held_out_part() -> None:
     assert min(counts[k] for k in "ETUI") >= 60, counts
 
 
+def test_sixth_held_out_part() -> None:
+    """118-137: 16+ transcripts by a writer who had not read the detection rules, every kind plentiful."""
+    part = [p for p in transcripts() if 118 <= number(p) <= 137]
+    counts = Counter(kind for name, _, kind in gold() if 118 <= number(name) <= 137)
+    assert len(part) >= 16
+    assert sum(counts.values()) >= 1300, counts
+    assert min(counts[k] for k in "POL") >= 130, counts
+    assert min(counts[k] for k in "ETUI") >= 65, counts
+
+
 @pytest.mark.parametrize("path", transcripts(), ids=lambda p: p.name)
 def test_marks_are_well_formed(path: Path) -> None:
     raw = path.read_text(encoding="utf-8")
