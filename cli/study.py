@@ -170,6 +170,11 @@ def suggest(study_dir: Path, codebook_id: str | None, top_k: int | None, thresho
                    "belong, add examples in the study's own words to these codes, confirm some segments and "
                    "run `deductive learn`, or set `set_aside = false` under [suggest] in deductive.toml and "
                    "suggest again.")
+    if report.few_examples:
+        few = ", ".join(repr(n) for n in report.few_examples[:5]) + (", ..." if len(report.few_examples) > 5 else "")
+        click.echo(f"note: {len(report.few_examples)} of these codes have fewer than two examples ({few}); "
+                   "with a definition alone, short utterances look less like a code than generic sentences do, "
+                   "so give each code two or more examples in the study's own words first.")
 
 
 @click.command()

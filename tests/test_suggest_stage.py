@@ -258,6 +258,29 @@ def test_suggest_says_which_codes_the_study_does_not_talk_about(foreign_study: P
     assert "set `set_aside = false` under [suggest]" in result.output
 
 
+def test_suggest_names_the_set_aside_codes_that_have_too_few_examples(tabular_study, tmp_path: Path) -> None:
+    study_dir, _ = tabular_study
+    sparse = FOREIGN_CODEBOOK.replace("name: foreign", "name: sparse")
+    sparse = "\n".join(line for line in sparse.splitlines() if "examples:" not in line
+                       or "Knead" in line)  # baking keeps its two examples, telescopes has none
+    path = tmp_path / "sparse.yaml"
+    path.write_text(sparse, encoding="utf-8")
+    with Study(study_dir) as study:
+        study.add_codebook(path)
+        report = study.suggest(embedder=FakeEmbedder())
+    assert report.set_aside == ("the codes outside exclusive groups",)
+    assert report.few_examples == ("Telescopes",)
+    result = CliRunner().invoke(cli, ["suggest", str(study_dir), "--model", "fake", "--codebook", "sparse"])
+    assert result.exit_code == 0, result.output
+    assert "1 of these codes have fewer than two examples ('Telescopes')" in result.output
+
+
+def test_a_study_that_talks_about_its_codes_names_no_sparse_codes(foreign_study: Path) -> None:
+    with Study(foreign_study) as study:
+        report = study.suggest(embedder=FakeEmbedder())
+    assert report.few_examples == ()  # both foreign codes have two examples
+
+
 def test_the_methods_paragraph_says_what_was_set_aside(foreign_study: Path) -> None:
     from pipeline.methods import methods_facts, methods_paragraph
 

@@ -60,6 +60,7 @@ class SuggestReport:
     too_long: int
     seconds: float
     set_aside: tuple[str, ...] = ()  # labels of the code sets the study does not seem to talk about (scoring step 4)
+    few_examples: tuple[str, ...] = ()  # labels of the codes in those sets with fewer than two examples
 
 
 def _run_id(codebook_version: str, model: str, params: dict) -> str:
@@ -152,7 +153,20 @@ def suggest_segments(
             )
     set_aside = _labels(codebook, suggester.set_aside_())
     return SuggestReport(run_id, version, embedder.identity, len(segments), len(todo), embedded,
-                         counts["shown"], counts["no_code"], counts["too_long"], time.perf_counter() - started, set_aside)
+                         counts["shown"], counts["no_code"], counts["too_long"], time.perf_counter() - started, set_aside,
+                         _few_examples(codebook, suggester.set_aside_()))
+
+
+def _few_examples(codebook: Codebook, names: Sequence[str]) -> tuple[str, ...]:
+    """Labels of the codes in the set-aside sets ``names`` (a group, or "" for the codes outside
+    groups) that have fewer than two examples: short utterances look less like a bare
+    definition than generic sentences do, so such a set can be set aside although it belongs
+    (docs/benchmarks.md, "Sparser codebooks")."""
+    groups = codebook.exclusive_groups()
+    grouped = {c for ids in groups.values() for c in ids}
+    codes = [c for name in names for c in (groups[name] if name else
+                                            [k.id for k in codebook.codable if k.id not in grouped])]
+    return tuple(codebook.get(c).label for c in codes if len(codebook.get(c).examples) < 2)
 
 
 def _labels(codebook: Codebook, names: Sequence[str]) -> tuple[str, ...]:
