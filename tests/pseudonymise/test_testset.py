@@ -50,44 +50,25 @@ def test_size_and_kinds() -> None:
     assert min(held_out[k] for k in "POLETUI") >= 100, held_out
 
 
-def test_third_held_out_part() -> None:
-    """62-78: 16+ transcripts, organisations and places as plentiful as persons."""
-    part = [p for p in transcripts() if 62 <= number(p) <= 78]
-    counts = Counter(kind for name, _, kind in gold() if 62 <= number(name) <= 78)
-    assert len(part) >= 16
-    assert sum(counts.values()) >= 1200, counts
-    assert min(counts[k] for k in "POL") >= 120, counts
-    assert min(counts[k] for k in "ETUI") >= 60, counts
+# Held-out parts written after the first: (first, last transcript, what a part must hold at
+# least: transcripts, gold mentions, each of person/org/place, each of e-mail/phone/URL/ID).
+HELD_OUT_PARTS = {
+    "third (62-78)": (62, 78, 16, 1200, 120, 60),
+    "fourth (79-97): settings the first 78 do not use": (79, 97, 16, 1200, 120, 60),
+    "fifth (98-117): a writer who had not read the detection rules": (98, 117, 16, 1300, 130, 60),
+    "sixth (118-137): a writer who had not read the detection rules": (118, 137, 16, 1300, 130, 65),
+}
 
 
-def test_fourth_held_out_part() -> None:
-    """79-97: 16+ transcripts in settings the first 78 do not use, every kind plentiful."""
-    part = [p for p in transcripts() if 79 <= number(p) <= 97]
-    counts = Counter(kind for name, _, kind in gold() if 79 <= number(name) <= 97)
-    assert len(part) >= 16
-    assert sum(counts.values()) >= 1200, counts
-    assert min(counts[k] for k in "POL") >= 120, counts
-    assert min(counts[k] for k in "ETUI") >= 60, counts
-
-
-def test_fifth_held_out_part() -> None:
-    """98-117: 16+ transcripts by a writer who had not read the detection rules, every kind plentiful."""
-    part = [p for p in transcripts() if 98 <= number(p) <= 117]
-    counts = Counter(kind for name, _, kind in gold() if 98 <= number(name) <= 117)
-    assert len(part) >= 16
-    assert sum(counts.values()) >= 1300, counts
-    assert min(counts[k] for k in "POL") >= 130, counts
-    assert min(counts[k] for k in "ETUI") >= 60, counts
-
-
-def test_sixth_held_out_part() -> None:
-    """118-137: 16+ transcripts by a writer who had not read the detection rules, every kind plentiful."""
-    part = [p for p in transcripts() if 118 <= number(p) <= 137]
-    counts = Counter(kind for name, _, kind in gold() if 118 <= number(name) <= 137)
-    assert len(part) >= 16
-    assert sum(counts.values()) >= 1300, counts
-    assert min(counts[k] for k in "POL") >= 130, counts
-    assert min(counts[k] for k in "ETUI") >= 65, counts
+@pytest.mark.parametrize("part", HELD_OUT_PARTS)
+def test_held_out_part_size_and_kinds(part: str) -> None:
+    """Every kind plentiful in each held-out part, organisations and places as well as persons."""
+    first, last, transcripts_at_least, mentions, pol, etui = HELD_OUT_PARTS[part]
+    counts = Counter(kind for name, _, kind in gold() if first <= number(name) <= last)
+    assert len([p for p in transcripts() if first <= number(p) <= last]) >= transcripts_at_least
+    assert sum(counts.values()) >= mentions, counts
+    assert min(counts[k] for k in "POL") >= pol, counts
+    assert min(counts[k] for k in "ETUI") >= etui, counts
 
 
 @pytest.mark.parametrize("path", transcripts(), ids=lambda p: p.name)
