@@ -23,6 +23,7 @@ from pipeline.pseudonymise.names import (COMMON_WORD_NAMES, FUNCTION_WORDS, MODE
 from pipeline.pseudonymise.orgs import acronym_of, find_orgs, find_repeats, host_labels
 from pipeline.pseudonymise.people import first_name_before, joined, site_number_after, suffix_after, surname_after
 from pipeline.pseudonymise.phrases import find_contact_names, find_phrase_gaps
+from pipeline.pseudonymise.repeated import find_repeated_names
 from pipeline.pseudonymise.places import (find_lower_case_gaps, find_person_gaps, find_place_gaps, find_places_after,
                                           find_units)
 from pipeline.pseudonymise.rules import find_rules
@@ -147,7 +148,7 @@ def _fill_gaps(kept: list[Mention], source: SourceText, lower_case: bool) -> lis
     spans = DisjointSpans(kept)
     for start, end, kind in [*find_person_gaps(source.text), *find_place_gaps(source.text), *lower,
                              *find_places_after(source.text, sites), *find_contact_names(source.text, contacts),
-                             *find_phrase_gaps(source.text)]:
+                             *find_phrase_gaps(source.text), *find_repeated_names(source.text)]:
         overlapping = spans.overlapping(start, end)
         if _two_names(source.text, start, end, overlapping):
             continue  # "Pellow and Trenance": two places found, not one name

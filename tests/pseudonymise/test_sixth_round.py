@@ -1,0 +1,55 @@
+"""Detection rules of the sixth round (issue 19), each with a case it must find and a case
+it must leave. All examples are invented."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.pseudonymise.detect import SourceText, detect
+from pipeline.pseudonymise.repeated import find_repeated_names
+
+
+def _found(text: str, model=None) -> list[tuple[str, str]]:
+    return [(m.kind, m.text) for m in detect([SourceText("d", text, ((0, len(text)),))], [], model)]
+
+
+def _repeated(text: str) -> list[str]:
+    return [text[s:e] for s, e, _ in find_repeated_names(text)]
+
+
+# --- a name said, then said again with its surname
+
+@pytest.mark.parametrize("text, names", [
+    ("the lad who fixed it was tomasz tomasz wierzbicki from the depot", ["tomasz", "tomasz wierzbicki"]),
+    ("one of the mums, ilka, ilka vantongeren, runs the rota", ["ilka", "ilka vantongeren"]),
+    ("OUR TREASURER BRONAGH, BRONAGH QUILTY, SENT IT", ["BRONAGH", "BRONAGH QUILTY"]),
+    ("My cousin Perpetua, Perpetua Nwachukwu, lives there.", ["Perpetua", "Perpetua Nwachukwu"]),
+    ("and joss joss pemberton's van was late", ["joss", "joss pemberton"]),
+])
+def test_a_repeated_first_name_with_a_surname_is_a_person(text, names):
+    assert _repeated(text) == names
+
+
+@pytest.mark.parametrize("text", [
+    "it was very, very cold on the pier",  # a stop word repeated
+    "the number was four four seven two",  # a number
+    "that was bad bad luck for the farm",  # both English words and no case to go by
+    "we drove to Hexley, Hexley Council had closed the road",  # an organisation's head after it
+    "the yard at Corran, Corran Road was flooded",  # a street
+    "the tutor, Tutor Kinsella, marked it",  # a role
+    "we said dovetail, Dovetail Maple in mixed case",  # mixed casing
+    "a long long time ago",  # English words in lower case
+])
+def test_a_repetition_that_names_no_one_is_left(text):
+    assert _repeated(text) == []
+
+
+def test_a_repeated_name_is_found_in_a_lower_case_transcript_where_nothing_else_was():
+    text = ("interviewer: who else helped\nspeaker: the driver that night was gethin gethin prydderch he "
+            "stayed till the end and we all thanked him for it because the road was closed and nobody "
+            "else could get through to the farm that week or the one after it")
+    found = _found(text)
+    start = text.index("gethin")
+    people = [(text.index(t), text.index(t) + len(t)) for k, t in found if k == "PERSON"]
+    assert any(s <= start and start + len("gethin gethin prydderch") <= e for s, e in people)  # both said
+    assert not any(t in ("farm", "road", "driver") for _, t in found)
