@@ -20,12 +20,12 @@ from pipeline.pseudonymise.joins import join_pieces
 from pipeline.pseudonymise.entities import CODE_RE, Mention, make_code, normalise
 from pipeline.pseudonymise.names import (COMMON_WORD_NAMES, FUNCTION_WORDS, MODEL_ORIGIN, NOT_NAMES, ROLE_WORDS,
                                          SHAPE_ORIGIN, KnownName, NameMatcher, clause_start)
-from pipeline.pseudonymise.orgs import acronym_of, find_orgs, find_repeats, host_labels
+from pipeline.pseudonymise.orgs import acronym_of, find_orgs, find_repeats, host_labels, with_article
 from pipeline.pseudonymise.people import first_name_before, joined, site_number_after, suffix_after, surname_after
 from pipeline.pseudonymise.phrases import find_contact_names, find_phrase_gaps
-from pipeline.pseudonymise.repeated import find_repeated_names
 from pipeline.pseudonymise.places import (find_lower_case_gaps, find_person_gaps, find_place_gaps, find_places_after,
                                           find_units)
+from pipeline.pseudonymise.repeated import add_short_forms, find_repeated_names
 from pipeline.pseudonymise.rules import find_rules
 from pipeline.pseudonymise.spans import DisjointSpans
 from pipeline.pseudonymise.vocabulary import is_group_word
@@ -82,7 +82,7 @@ def detect(sources: Sequence[SourceText], names: Sequence[KnownName], model: Any
         kept = _fill_gaps(_resolve_overlaps(_inside_model(found)), source, lower[source.document_id])
         kept = _repeats(kept, source, labels[source.document_id])
         kept = join_pieces(_whole_people(add_echoes(kept, source.text), source), source.text)
-        mentions += _shared_names(_with_article(kept, source.text), matcher)
+        mentions += _shared_names(with_article(add_short_forms(kept, source.text), source.text), matcher)
     # a language, a people or a platform alone names no one, however it was found
     mentions = [m for m in mentions if m.source not in ("model", "pattern") or not is_group_word(m.text)]
     return link_entities(link_acronyms(_one_kind(mentions)))
@@ -248,16 +248,6 @@ def _distinctive(name: str) -> bool:
     words, a capital inside a word ("DeskFlow") or an acronym; not one plain word such
     as "Library", which one document's address may make a name but is a word elsewhere."""
     return " " in name or any(c.isupper() for c in name[1:])
-
-
-def _with_article(found: list[Mention], text: str) -> list[Mention]:
-    """An organisation written with a capital "The" before it ("The Silver Line") keeps it."""
-    out = []
-    for m in found:
-        if m.kind == "ORG" and m.start >= 4 and text[m.start - 4:m.start] == "The " and not m.text.startswith("The"):
-            m = replace(m, start=m.start - 4, text=text[m.start - 4:m.end])
-        out.append(m)
-    return out
 
 
 def _discovered(sources: Sequence[SourceText], found: Mapping[str, list], matcher: NameMatcher) -> list[KnownName]:

@@ -18,9 +18,12 @@ with the lists, above the model).
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Iterable, Iterator
 
-__all__ = ["find_orgs", "acronym_of", "host_labels", "find_repeats", "COMMON_BRANDS"]
+from pipeline.pseudonymise.entities import Mention
+
+__all__ = ["find_orgs", "acronym_of", "host_labels", "find_repeats", "with_article", "COMMON_BRANDS"]
 
 # Host labels that name no one: the www, mail and portal parts, domain endings, and the
 # reserved example domains.
@@ -187,3 +190,12 @@ def find_repeats(text: str, names: Iterable[str], labels: set[str]) -> Iterator[
     for match in re.finditer(rf"(?<![\w@./-])(?:{body})(?![\w@/-]|\.\w)", text, re.IGNORECASE):
         yield match.start(), match.end(), forms[" ".join(match.group(0).lower().split())]
 
+
+def with_article(found: list[Mention], text: str) -> list[Mention]:
+    """An organisation written with a capital "The" before it ("The Silver Line") keeps it."""
+    out = []
+    for m in found:
+        if m.kind == "ORG" and m.start >= 4 and text[m.start - 4:m.start] == "The " and not m.text.startswith("The"):
+            m = replace(m, start=m.start - 4, text=text[m.start - 4:m.end])
+        out.append(m)
+    return out

@@ -3,6 +3,8 @@ it must leave. All examples are invented."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from pipeline.pseudonymise.detect import SourceText, detect
@@ -53,3 +55,38 @@ def test_a_repeated_name_is_found_in_a_lower_case_transcript_where_nothing_else_
     people = [(text.index(t), text.index(t) + len(t)) for k, t in found if k == "PERSON"]
     assert any(s <= start and start + len("gethin gethin prydderch") <= e for s, e in people)  # both said
     assert not any(t in ("farm", "road", "driver") for _, t in found)
+
+
+# --- a short form given right after the full name
+
+def _with_model(text: str, *people: str) -> list[tuple[str, str]]:
+    def model(t, spans):
+        for name in people:
+            start = t.find(name)
+            while start >= 0:
+                yield start, start + len(name), "PERSON"
+                start = t.find(name, start + 1)
+    return _found(text, model)
+
+
+@pytest.mark.parametrize("text, person, short", [
+    ("Moderator: Who are you?\nBart: Bartholomew Quince, Bart, I keep the books.\nModerator: And?\n"
+     "Bart: The books balance. We asked Bart.", "Bartholomew Quince", "Bart"),
+    ("Present: Henrietta Loveday. Hetty. She chaired. Then we heard Hetty read the accounts.", "Henrietta Loveday", "Hetty"),
+    ("Item 3. Mary Kate (MK) reported the loan. MK will write to the bank.", "Mary Kate", "MK"),
+])
+def test_a_short_form_after_the_full_name_is_that_person_everywhere_in_the_document(text, person, short):
+    found = _with_model(text, person)
+    assert found.count(("PERSON", short)) == len(re.findall(rf"\b{short}\b", text))
+    assert ("PERSON", person) in found
+
+
+@pytest.mark.parametrize("text, person, word", [
+    ("Present: Henrietta Loveday, Chair, opened the meeting. The Chair said no.", "Henrietta Loveday", "Chair"),
+    ("I met Bartholomew Quince, Then we left. Then it rained.", "Bartholomew Quince", "Then"),  # a stop word
+    ("We thanked Bartholomew Quince, Sam, and the others. Sam left early.", "Bartholomew Quince", "Sam"),  # not his
+    ("Mary Kate (BBC) reported the loan. The BBC ran it.", "Mary Kate", "BBC"),  # not her initials
+])
+def test_a_word_after_a_name_that_is_no_short_form_of_it_is_left(text, person, word):
+    assert ("PERSON", word) not in _with_model(text, person)
+
