@@ -19,7 +19,7 @@ from pipeline.pseudonymise.echoes import add_echoes
 from pipeline.pseudonymise.joins import join_pieces
 from pipeline.pseudonymise.entities import CODE_RE, Mention, make_code, normalise
 from pipeline.pseudonymise.names import (COMMON_WORD_NAMES, FUNCTION_WORDS, MODEL_ORIGIN, NOT_NAMES, ROLE_WORDS,
-                                         SHAPE_ORIGIN, KnownName, NameMatcher, clause_start)
+                                         SHAPE_ORIGIN, TITLE_WORDS, KnownName, NameMatcher, clause_start)
 from pipeline.pseudonymise.orgs import acronym_of, find_orgs, find_repeats, host_labels, with_article
 from pipeline.pseudonymise.people import first_name_before, joined, site_number_after, suffix_after, surname_after
 from pipeline.pseudonymise.phrases import find_contact_names, find_phrase_gaps
@@ -304,6 +304,7 @@ def _model_mention(source: SourceText, start: int, end: int, kind: str, matcher:
     key = normalise(written, kind)
     if (end - start < 2 or not any(c.isalpha() for c in written) or key in ROLE_WORDS or key in NOT_NAMES
             or key in FUNCTION_WORDS or written.endswith("-")  # "So-": a word broken off
+            or written.lower().rstrip(".") in TITLE_WORDS  # "Dr", "Auntie" alone: a form of address, no one named
             or is_group_word(written)  # "Welsh", "Eritreans", "Instagram": no one in particular
             or CODE_RE.search(written) or "\n\n" in written):
         return None

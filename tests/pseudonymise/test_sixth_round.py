@@ -90,3 +90,28 @@ def test_a_short_form_after_the_full_name_is_that_person_everywhere_in_the_docum
 def test_a_word_after_a_name_that_is_no_short_form_of_it_is_left(text, person, word):
     assert ("PERSON", word) not in _with_model(text, person)
 
+
+
+# --- a form of address alone names no one
+
+def _model_of(*found: tuple[str, str]):
+    def model(text, spans):
+        for written, kind in found:
+            for match in re.finditer(rf"(?<!\w){re.escape(written)}(?!\w)", text):
+                yield match.start(), match.end(), kind
+    return model
+
+
+def test_a_title_or_relation_word_the_model_takes_alone_is_no_name():
+    text = ("Dr. Quarshie: We opened in May.\nInterviewer: Who helps?\nDr. Quarshie: Auntie cooks for us, "
+            "and thank Auntie for the rice.")
+    found = _found(text, _model_of(("Dr", "ORG"), ("Auntie", "PERSON"), ("Quarshie", "PERSON")))
+    assert not any(t in ("Dr", "Dr.", "Auntie") for _, t in found)
+    assert ("PERSON", "Quarshie") in found  # the name after the title is still found
+
+
+def test_a_name_with_its_title_is_still_found():
+    text = "We saw Auntie Efua and Dr Halvorsen-Mbeki at the clinic on Tuesday."
+    found = _found(text, _model_of(("Auntie Efua", "PERSON"), ("Dr Halvorsen-Mbeki", "PERSON")))
+    assert any("Efua" in t for k, t in found if k == "PERSON")
+    assert any("Halvorsen-Mbeki" in t for k, t in found if k == "PERSON")
