@@ -47,13 +47,13 @@ def test_a_repetition_that_names_no_one_is_left(text):
 
 
 def test_a_repeated_name_is_found_in_a_lower_case_transcript_where_nothing_else_was():
-    text = ("interviewer: who else helped\nspeaker: the driver that night was gethin gethin prydderch he "
+    text = ("interviewer: who else helped\nspeaker: the driver that night was dunhin dunhin prydderch he "
             "stayed till the end and we all thanked him for it because the road was closed and nobody "
             "else could get through to the farm that week or the one after it")
     found = _found(text)
-    start = text.index("gethin")
+    start = text.index("dunhin")
     people = [(text.index(t), text.index(t) + len(t)) for k, t in found if k == "PERSON"]
-    assert any(s <= start and start + len("gethin gethin prydderch") <= e for s, e in people)  # both said
+    assert any(s <= start and start + len("dunhin dunhin prydderch") <= e for s, e in people)  # both said
     assert not any(t in ("farm", "road", "driver") for _, t in found)
 
 
@@ -115,3 +115,17 @@ def test_a_name_with_its_title_is_still_found():
     found = _found(text, _model_of(("Auntie Efua", "PERSON"), ("Dr Halvorsen-Mbeki", "PERSON")))
     assert any("Efua" in t for k, t in found if k == "PERSON")
     assert any("Halvorsen-Mbeki" in t for k, t in found if k == "PERSON")
+
+
+# --- two English words run together: not a name split into a word and a rare short entry
+
+@pytest.mark.parametrize("word", ["hotline", "lifejackets", "timesheets", "foodbank", "payslips", "webchat"])
+def test_two_english_words_run_together_are_english(word):
+    from pipeline.pseudonymise.lexicon import is_english
+    assert is_english(word)
+
+
+@pytest.mark.parametrize("word", ["tophin", "carnos", "fenhin", "dunhin"])
+def test_a_name_that_splits_only_into_a_rare_short_entry_is_no_english_word(word):
+    from pipeline.pseudonymise.lexicon import is_english
+    assert not is_english(word)
