@@ -70,6 +70,6 @@ def _compound(word: str, words: frozenset[str], suffixes: tuple[tuple[str, str],
     """Whether ``word`` is two English words run together ("hotline", "lifejackets", "timesheets").
     The second word has four letters or more, also once its ending is taken off: the lemma
     index holds many short rare words and abbreviations ("hin", "dos", "ive"), and with them
-    nearly any name splits into two "words" (get+hin, nan+dos, mac+iver)."""
+    nearly any name splits into two "words" (fen+hin, car+nos, sand+iver)."""
     return any(word[:cut] in words and (word[cut:] in words or _inflected(word[cut:], words, suffixes, 4))
                for cut in range(3, len(word) - 3))

@@ -1,5 +1,5 @@
-"""A name said, then said again with more of it: "Rose, Rose Batey", "krishna krishna
-patel", "OKSANA, OKSANA SHEVCHENKO".
+"""A name said, then said again with more of it: "Edwina, Edwina Trask", "tobiah tobiah
+merrow", "WIESLAWA, WIESLAWA KRASNOW".
 
 Speakers introduce a person by the first name and, as if correcting themselves, repeat
 it with the surname; transcribers keep both. The repetition is the evidence, so it needs
@@ -8,15 +8,15 @@ typed in capitals, where the capitals rules can tell nothing. Found: the lone fi
 name and the first name with the word after it, as one person.
 
 Not where the repeated word is a stop word, a number or a role ("very, very good",
-"four four", "chief, Chief Donovan"), nor where the word after it ends the name as an
-organisation or a street does ("Southwark, Southwark Council", "College, College Road":
+"four four", "tutor, Tutor Kinsella"), nor where the word after it ends the name as an
+organisation or a street does ("Hexley, Hexley Council", "Corran, Corran Road":
 the shape rules find those). Where the three words are not all capitalised (lower case
 or capitals, no case to go by), one of the two must be outside the English dictionary
-("grace grace kaur"; not "cask, cask number", "bad bad news"); words in mixed casing
-("novus, Novus employ") are left.
+("tobiah tobiah merrow"; not "form, form number", "bad bad news"); words in mixed casing
+("dovetail, Dovetail Maple") are left.
 
-A short form a person gives right after their full name: "Dominic Wragg, Dom, I'm the
-trainee reporter", "Florentina Dumitrescu, Flori.", "Paddy Joe (PJ) said ...".
+A short form a person gives right after their full name: "Bartholomew Quince, Bart, I keep
+the books", "Henrietta Loveday. Hetty.", "Mary Kate (MK) said ...".
 
 People introduce themselves, and others, by the full name and then the name they go by;
 from then on the transcript uses the short form, often as the speaker label. The short
@@ -24,9 +24,9 @@ form is taken as that person's wherever the document writes it with its capital,
 nickname from a names list. A short form counts only where it is plainly one: a single
 capitalised word straight after a person found, set off by a comma or a full stop (or in
 brackets), that is shorter than the first name and starts with its first two letters
-(`Dom` of `Dominic`, `Caoimh` of `Caoimhe`), or is the name's initials in capitals (`PJ`
-of `Paddy Joe`); never a stop word, role or title ("Dominic Wragg, Chair, ..." is not a
-short form; "Rosa Vance, Ro" is).
+(`Bart` of `Bartholomew`, `Hetty` of `Henrietta`), or is the name's initials in capitals
+(`MK` of `Mary Kate`); never a stop word, role or title ("Henrietta Loveday, Chair, ..." is
+not a short form; "Rosa Vance, Ro" is).
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ def find_repeated_names(text: str) -> Iterator[tuple[int, int, str]]:
             continue
         if not all(w[:1].isupper() and not w.isupper() for w in (first, again, last)):
             if is_english(first) and is_english(_plain(last)):
-                continue  # no case to go by: the dictionary decides ("cask, cask number")
+                continue  # no case to go by: the dictionary decides ("form, form number")
         yield match.start("first"), match.end("first"), "PERSON"
         yield match.start("again"), match.start("last") + len(_plain(last)), "PERSON"
 
@@ -77,7 +77,7 @@ def _left(first: str, last: str) -> bool:
 
 
 def _cased_alike(*words: str) -> bool:
-    """All capitalised, all lower case or all in capitals (not "novus, Novus employ")."""
+    """All capitalised, all lower case or all in capitals (not "dovetail, Dovetail Maple")."""
     return (all(w.islower() for w in words) or all(w.isupper() for w in words)
             or all(w[:1].isupper() and not w.isupper() for w in words))
 
@@ -86,7 +86,7 @@ def _plain(word: str) -> str:
     """A word without its possessive ending ("canoe's" -> "canoe")."""
     return re.sub(r"['’]s?$", "", word)
 
-# ", Dom," / ", Flori." / ". Ify." / " (PJ)" straight after the name
+# ", Bart," / ", Hetty." / ". Hetty." / " (MK)" straight after the name
 _AFTER = re.compile(rf"(?:[,.][ \t]+(?P<word>{UPPER}{LOWER}{{1,7}})(?=[,.;:)]|[ \t]*$|[ \t]*\n)"
                     rf"|[ \t]+\((?P<initials>[A-Z]{{2,3}})\))")
 
@@ -127,5 +127,5 @@ def _short_form(person: Mention, text: str) -> str | None:
 
 def _guess(found: Mention, start: int, end: int) -> bool:
     """Whether a finding of exactly the short form is only a guess at its kind (the
-    capitals rules' or the model's "Dom" as an organisation), which the introduction settles."""
+    capitals rules' or the model's "Bart" as an organisation), which the introduction settles."""
     return found.start == start and found.end == end and found.source in ("pattern", "model") and found.kind != "PERSON"

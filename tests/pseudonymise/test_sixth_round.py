@@ -25,8 +25,8 @@ def _repeated(text: str) -> list[str]:
     ("the lad who fixed it was tomasz tomasz wierzbicki from the depot", ["tomasz", "tomasz wierzbicki"]),
     ("one of the mums, ilka, ilka vantongeren, runs the rota", ["ilka", "ilka vantongeren"]),
     ("OUR TREASURER BRONAGH, BRONAGH QUILTY, SENT IT", ["BRONAGH", "BRONAGH QUILTY"]),
-    ("My cousin Perpetua, Perpetua Nwachukwu, lives there.", ["Perpetua", "Perpetua Nwachukwu"]),
-    ("and joss joss pemberton's van was late", ["joss", "joss pemberton"]),
+    ("My cousin Philomena, Philomena Nwosuike, lives there.", ["Philomena", "Philomena Nwosuike"]),
+    ("and joss joss pennock's van was late", ["joss", "joss pennock"]),
 ])
 def test_a_repeated_first_name_with_a_surname_is_a_person(text, names):
     assert _repeated(text) == names
@@ -47,13 +47,13 @@ def test_a_repetition_that_names_no_one_is_left(text):
 
 
 def test_a_repeated_name_is_found_in_a_lower_case_transcript_where_nothing_else_was():
-    text = ("interviewer: who else helped\nspeaker: the driver that night was dunhin dunhin prydderch he "
+    text = ("interviewer: who else helped\nspeaker: the driver that night was dunhin dunhin prothwyn he "
             "stayed till the end and we all thanked him for it because the road was closed and nobody "
             "else could get through to the farm that week or the one after it")
     found = _found(text)
     start = text.index("dunhin")
     people = [(text.index(t), text.index(t) + len(t)) for k, t in found if k == "PERSON"]
-    assert any(s <= start and start + len("dunhin dunhin prydderch") <= e for s, e in people)  # both said
+    assert any(s <= start and start + len("dunhin dunhin prothwyn") <= e for s, e in people)  # both said
     assert not any(t in ("farm", "road", "driver") for _, t in found)
 
 
@@ -111,10 +111,10 @@ def test_a_title_or_relation_word_the_model_takes_alone_is_no_name():
 
 
 def test_a_name_with_its_title_is_still_found():
-    text = "We saw Auntie Efua and Dr Halvorsen-Mbeki at the clinic on Tuesday."
-    found = _found(text, _model_of(("Auntie Efua", "PERSON"), ("Dr Halvorsen-Mbeki", "PERSON")))
-    assert any("Efua" in t for k, t in found if k == "PERSON")
-    assert any("Halvorsen-Mbeki" in t for k, t in found if k == "PERSON")
+    text = "We saw Auntie Ekuwa and Dr Hallgrim-Mbeki at the clinic on Tuesday."
+    found = _found(text, _model_of(("Auntie Ekuwa", "PERSON"), ("Dr Hallgrim-Mbeki", "PERSON")))
+    assert any("Ekuwa" in t for k, t in found if k == "PERSON")
+    assert any("Hallgrim-Mbeki" in t for k, t in found if k == "PERSON")
 
 
 # --- two English words run together: not a name split into a word and a rare short entry
