@@ -55,6 +55,12 @@ sharepoint onedrive onenote macbook chatgpt phd mphil dphil bsc msc ma ba covid
 # Surname prefixes that put a capital inside a person's name ("McIntyre", "DeLuca").
 _NAME_PREFIX = re.compile(r"^(?:Mc|Mac|Fitz|De|Di|Da|Du|La|Le|Van|Von|St|O)[A-Z]")
 _CAMEL = re.compile(r"(?<![\w@./'’-])(?:[A-Z][a-z]+(?:[A-Z][a-z]{2,})+|[A-Z]{2,}[a-z]{2,})\w*(?![\w@/-]|\.\w)")
+# A short acronym written with a small letter between capitals ("DfE", "GPhC", "TRiM",
+# "MiDAS"): bodies and schemes spell their initials so (of, for, the in lower case); a word
+# of 3-6 letters with two capitals or more, not a degree ("PhD") nor a name prefix ("McK").
+_MIXED = re.compile(r"(?<![\w@./'’-])(?=[A-Za-z]{3,6}(?![\w@/-]|\.\w))[A-Z][A-Za-z]*[a-z][A-Z][A-Za-z]*")
+# Everyday abbreviations written so: they name no one.
+_GENERIC_MIXED = frozenset("phd dphil mphil msc bsc wifi mot dob qol iot bme sme".split())
 _CAP_AFTER = re.compile(r"(?:\s+(?!(?:The|A|An|And|But|Or|So|In|On|At|To|For)\b)[A-Z][\w'’&-]+){0,2}")
 # What an organisation is said to be.
 _ORG_NOUNS = (r"charity|company|firm|brand|start-?up|app|platform|service|helpline|network|group|agency|"
@@ -110,6 +116,9 @@ def find_orgs(text: str, labels: set[str]) -> Iterator[tuple[int, int, str]]:
         if word.lower() not in COMMON_BRANDS and not _NAME_PREFIX.match(word):
             tail = _CAP_AFTER.match(text, match.end())
             yield match.start(), tail.end() if tail else match.end(), "ORG"
+    for match in _MIXED.finditer(text):
+        if match.group(0).lower() not in COMMON_BRANDS | _GENERIC_MIXED and not _NAME_PREFIX.match(match.group(0)):
+            yield match.start(), match.end(), "ORG"
     for match in _APP.finditer(text):
         span = _trimmed(match)
         if span and match.group("name").lower() not in COMMON_BRANDS:

@@ -129,3 +129,24 @@ def test_two_english_words_run_together_are_english(word):
 def test_a_name_that_splits_only_into_a_rare_short_entry_is_no_english_word(word):
     from pipeline.pseudonymise.lexicon import is_english
     assert not is_english(word)
+
+
+# --- an acronym written with a small letter between capitals
+
+@pytest.mark.parametrize("text, name", [
+    ("We were inspected by the OfQ last spring.", "OfQ"),
+    ("Her certificate came from the GWiZ scheme.", "GWiZ"),
+    ("the KaNT sent the grant letter", "KaNT"),
+])
+def test_a_mixed_case_acronym_is_an_organisation(text, name):
+    from pipeline.pseudonymise.orgs import find_orgs
+    assert [text[s:e] for s, e, _ in find_orgs(text, set())] == [name]
+
+
+@pytest.mark.parametrize("text", [
+    "She has a PhD and an MSc.", "Give your DoB and the WiFi code.", "Ask McKay about it.",
+    "I bought an iPad.", "Her HbA1c was high.",
+])
+def test_degrees_everyday_abbreviations_and_names_are_no_mixed_case_acronym(text):
+    from pipeline.pseudonymise.orgs import find_orgs
+    assert list(find_orgs(text, set())) == []
