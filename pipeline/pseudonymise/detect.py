@@ -19,12 +19,13 @@ from pipeline.pseudonymise.echoes import add_echoes
 from pipeline.pseudonymise.joins import join_pieces
 from pipeline.pseudonymise.entities import CODE_RE, Mention, make_code, normalise
 from pipeline.pseudonymise.names import (COMMON_WORD_NAMES, FUNCTION_WORDS, MODEL_ORIGIN, NOT_NAMES, ROLE_WORDS,
-                                         SHAPE_ORIGIN, KnownName, NameMatcher, clause_start)
-from pipeline.pseudonymise.orgs import acronym_of, find_orgs, find_repeats, host_labels
+                                         SHAPE_ORIGIN, TITLE_WORDS, KnownName, NameMatcher, clause_start)
+from pipeline.pseudonymise.orgs import acronym_of, find_orgs, find_repeats, host_labels, with_article
 from pipeline.pseudonymise.people import first_name_before, joined, site_number_after, suffix_after, surname_after
 from pipeline.pseudonymise.phrases import find_contact_names, find_phrase_gaps
 from pipeline.pseudonymise.places import (find_lower_case_gaps, find_person_gaps, find_place_gaps, find_places_after,
                                           find_units)
+from pipeline.pseudonymise.repeated import add_short_forms, find_repeated_names
 from pipeline.pseudonymise.rules import find_rules
 from pipeline.pseudonymise.spans import DisjointSpans
 from pipeline.pseudonymise.vocabulary import is_group_word
@@ -81,7 +82,7 @@ def detect(sources: Sequence[SourceText], names: Sequence[KnownName], model: Any
         kept = _fill_gaps(_resolve_overlaps(_inside_model(found)), source, lower[source.document_id])
         kept = _repeats(kept, source, labels[source.document_id])
         kept = join_pieces(_whole_people(add_echoes(kept, source.text), source), source.text)
-        mentions += _shared_names(_with_article(kept, source.text), matcher)
+        mentions += _shared_names(with_article(add_short_forms(kept, source.text), source.text), matcher)
     # a language, a people or a platform alone names no one, however it was found
     mentions = [m for m in mentions if m.source not in ("model", "pattern") or not is_group_word(m.text)]
     return link_entities(link_acronyms(_one_kind(mentions)))
@@ -147,7 +148,7 @@ def _fill_gaps(kept: list[Mention], source: SourceText, lower_case: bool) -> lis
     spans = DisjointSpans(kept)
     for start, end, kind in [*find_person_gaps(source.text), *find_place_gaps(source.text), *lower,
                              *find_places_after(source.text, sites), *find_contact_names(source.text, contacts),
-                             *find_phrase_gaps(source.text)]:
+                             *find_phrase_gaps(source.text), *find_repeated_names(source.text)]:
         overlapping = spans.overlapping(start, end)
         if _two_names(source.text, start, end, overlapping):
             continue  # "Pellow and Trenance": two places found, not one name
@@ -249,16 +250,6 @@ def _distinctive(name: str) -> bool:
     return " " in name or any(c.isupper() for c in name[1:])
 
 
-def _with_article(found: list[Mention], text: str) -> list[Mention]:
-    """An organisation written with a capital "The" before it ("The Silver Line") keeps it."""
-    out = []
-    for m in found:
-        if m.kind == "ORG" and m.start >= 4 and text[m.start - 4:m.start] == "The " and not m.text.startswith("The"):
-            m = replace(m, start=m.start - 4, text=text[m.start - 4:m.end])
-        out.append(m)
-    return out
-
-
 def _discovered(sources: Sequence[SourceText], found: Mapping[str, list], matcher: NameMatcher) -> list[KnownName]:
     """Capitalised names the model found that no list holds, as names to look for everywhere."""
     names: dict[str, KnownName] = {}
@@ -313,6 +304,7 @@ def _model_mention(source: SourceText, start: int, end: int, kind: str, matcher:
     key = normalise(written, kind)
     if (end - start < 2 or not any(c.isalpha() for c in written) or key in ROLE_WORDS or key in NOT_NAMES
             or key in FUNCTION_WORDS or written.endswith("-")  # "So-": a word broken off
+            or written.lower().rstrip(".") in TITLE_WORDS  # "Dr", "Auntie" alone: a form of address, no one named
             or is_group_word(written)  # "Welsh", "Eritreans", "Instagram": no one in particular
             or CODE_RE.search(written) or "\n\n" in written):
         return None

@@ -61,11 +61,15 @@ def is_english(word: str) -> bool:
     return _inflected(word, words, suffixes) or _compound(word, words, suffixes)
 
 
-def _inflected(word: str, words: frozenset[str], suffixes: tuple[tuple[str, str], ...]) -> bool:
-    return any(word.endswith(old) and word[: len(word) - len(old)] + new in words for old, new in suffixes)
+def _inflected(word: str, words: frozenset[str], suffixes: tuple[tuple[str, str], ...], shortest: int = 1) -> bool:
+    return any(word.endswith(old) and len(lemma := word[: len(word) - len(old)] + new) >= shortest and lemma in words
+               for old, new in suffixes)
 
 
 def _compound(word: str, words: frozenset[str], suffixes: tuple[tuple[str, str], ...]) -> bool:
-    """Whether ``word`` is two English words run together ("hotline", "lifejackets", "telehealth")."""
-    return any(word[:cut] in words and (word[cut:] in words or _inflected(word[cut:], words, suffixes))
-               for cut in range(3, len(word) - 2))
+    """Whether ``word`` is two English words run together ("hotline", "lifejackets", "timesheets").
+    The second word has four letters or more, also once its ending is taken off: the lemma
+    index holds many short rare words and abbreviations ("hin", "dos", "ive"), and with them
+    nearly any name splits into two "words" (fen+hin, car+nos, sand+iver)."""
+    return any(word[:cut] in words and (word[cut:] in words or _inflected(word[cut:], words, suffixes, 4))
+               for cut in range(3, len(word) - 3))

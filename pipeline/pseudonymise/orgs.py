@@ -18,9 +18,12 @@ with the lists, above the model).
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Iterable, Iterator
 
-__all__ = ["find_orgs", "acronym_of", "host_labels", "find_repeats", "COMMON_BRANDS"]
+from pipeline.pseudonymise.entities import Mention
+
+__all__ = ["find_orgs", "acronym_of", "host_labels", "find_repeats", "with_article", "COMMON_BRANDS"]
 
 # Host labels that name no one: the www, mail and portal parts, domain endings, and the
 # reserved example domains.
@@ -52,6 +55,12 @@ sharepoint onedrive onenote macbook chatgpt phd mphil dphil bsc msc ma ba covid
 # Surname prefixes that put a capital inside a person's name ("McIntyre", "DeLuca").
 _NAME_PREFIX = re.compile(r"^(?:Mc|Mac|Fitz|De|Di|Da|Du|La|Le|Van|Von|St|O)[A-Z]")
 _CAMEL = re.compile(r"(?<![\w@./'’-])(?:[A-Z][a-z]+(?:[A-Z][a-z]{2,})+|[A-Z]{2,}[a-z]{2,})\w*(?![\w@/-]|\.\w)")
+# A short acronym written with a small letter between capitals ("DfE", "GPhC", "TRiM",
+# "MiDAS"): bodies and schemes spell their initials so (of, for, the in lower case); a word
+# of 3-6 letters with two capitals or more, not a degree ("PhD") nor a name prefix ("McK").
+_MIXED = re.compile(r"(?<![\w@./'’-])(?=[A-Za-z]{3,6}(?![\w@/-]|\.\w))[A-Z][A-Za-z]*[a-z][A-Z][A-Za-z]*")
+# Everyday abbreviations written so: they name no one.
+_GENERIC_MIXED = frozenset("phd dphil mphil msc bsc wifi mot dob qol iot bme sme".split())
 _CAP_AFTER = re.compile(r"(?:\s+(?!(?:The|A|An|And|But|Or|So|In|On|At|To|For)\b)[A-Z][\w'’&-]+){0,2}")
 # What an organisation is said to be.
 _ORG_NOUNS = (r"charity|company|firm|brand|start-?up|app|platform|service|helpline|network|group|agency|"
@@ -107,6 +116,9 @@ def find_orgs(text: str, labels: set[str]) -> Iterator[tuple[int, int, str]]:
         if word.lower() not in COMMON_BRANDS and not _NAME_PREFIX.match(word):
             tail = _CAP_AFTER.match(text, match.end())
             yield match.start(), tail.end() if tail else match.end(), "ORG"
+    for match in _MIXED.finditer(text):
+        if match.group(0).lower() not in COMMON_BRANDS | _GENERIC_MIXED and not _NAME_PREFIX.match(match.group(0)):
+            yield match.start(), match.end(), "ORG"
     for match in _APP.finditer(text):
         span = _trimmed(match)
         if span and match.group("name").lower() not in COMMON_BRANDS:
@@ -187,3 +199,12 @@ def find_repeats(text: str, names: Iterable[str], labels: set[str]) -> Iterator[
     for match in re.finditer(rf"(?<![\w@./-])(?:{body})(?![\w@/-]|\.\w)", text, re.IGNORECASE):
         yield match.start(), match.end(), forms[" ".join(match.group(0).lower().split())]
 
+
+def with_article(found: list[Mention], text: str) -> list[Mention]:
+    """An organisation written with a capital "The" before it ("The Silver Line") keeps it."""
+    out = []
+    for m in found:
+        if m.kind == "ORG" and m.start >= 4 and text[m.start - 4:m.start] == "The " and not m.text.startswith("The"):
+            m = replace(m, start=m.start - 4, text=text[m.start - 4:m.end])
+        out.append(m)
+    return out
