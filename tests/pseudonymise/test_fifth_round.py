@@ -9,21 +9,7 @@ from pipeline.pseudonymise.detect import SourceText, detect
 from pipeline.pseudonymise.entities import Mention
 from pipeline.pseudonymise.joins import join_pieces
 from pipeline.pseudonymise.names import KnownName
-
-
-def _found(text: str, names: list[KnownName], model=None) -> list[tuple[str, str]]:
-    return [(m.kind, m.text) for m in detect([SourceText("d", text, ((0, len(text)),))], names, model)]
-
-
-def _model(*found: tuple[str, str]):
-    """A stand-in model that finds the given (text, kind) pairs wherever they occur."""
-    def model(text, spans):
-        for written, kind in found:
-            start = text.find(written)
-            while start >= 0:
-                yield start, start + len(written), kind
-                start = text.find(written, start + 1)
-    return model
+from pseudonymise_helpers import found_kinds as _found, stand_in_model as _model
 
 
 def _pieces(text: str, *found: tuple[str, str, str]) -> list[str]:

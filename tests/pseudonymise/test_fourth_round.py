@@ -16,21 +16,7 @@ from pipeline.pseudonymise.phrases import find_phrase_gaps
 from pipeline.pseudonymise.places import find_lower_case_gaps, find_place_gaps
 from pipeline.pseudonymise.rules import find_rules
 from pipeline.pseudonymise.vocabulary import is_group_word
-
-
-def _found(text: str, names: list[KnownName], model=None) -> list[tuple[str, str]]:
-    return [(m.kind, m.text) for m in detect([SourceText("d", text, ((0, len(text)),))], names, model)]
-
-
-def _model(*found: tuple[str, str]):
-    """A stand-in model that finds the given (text, kind) pairs wherever they occur."""
-    def model(text, spans):
-        for written, kind in found:
-            start = text.find(written)
-            while start >= 0:
-                yield start, start + len(written), kind
-                start = text.find(written, start + 1)
-    return model
+from pseudonymise_helpers import found_kinds as _found, stand_in_model as _model
 
 
 # --- echoes: a name said again in another casing in the same document
