@@ -61,10 +61,7 @@ _INTRODUCED = re.compile(r"\b(?:call(?:ed|ing)?(?:\s+(?:him|her|them))?|known\s+
 
 def find_shapes(text: str) -> Iterator[tuple[int, int, str]]:
     """(start, end, kind) of every street address, organisation and initial found by shape."""
-    for match in _STREET.finditer(text):
-        start = _first_word_start(match)
-        if start is not None:
-            yield start, match.end(), "PLACE"
+    yield from _streets(text)
     for match in _ORG.finditer(text):
         start = _first_word_start(match)
         if start is not None:
@@ -84,6 +81,14 @@ _ENDS_ORG = re.compile(r"\b(?:Ltd|Limited|GmbH|LLP|plc|PLC|Inc|CIC|Trust|Council
 def ends_as_org(name: str) -> bool:
     """Whether a name's last word is one organisations end with ("Trust", "Ltd", "Services")."""
     return re.search(rf"\b(?:{_ORG_WORDS}|Fire|Rescue|Ambulance|UTC)$", name) is not None
+
+
+def _streets(text: str) -> Iterator[tuple[int, int, str]]:
+    """Street addresses by their last word ("14 Calder Road"), from the first word that can start a name."""
+    for match in _STREET.finditer(text):
+        start = _first_word_start(match)
+        if start is not None:
+            yield start, match.end(), "PLACE"
 
 
 def _split_pair(text: str, start: int, end: int) -> Iterator[tuple[int, int, str]]:
@@ -165,10 +170,7 @@ def find_lower_case_shapes(text: str) -> Iterator[tuple[int, int, str]]:
     calder road", "at the brinton medical centre"): the shapes are matched on a copy
     with every word but function words capitalised (the same length, so offsets hold)."""
     titled = title_cased(text)
-    for match in _STREET.finditer(titled):
-        start = _first_word_start(match)
-        if start is not None:
-            yield start, match.end(), "PLACE"
+    yield from _streets(titled)
     for match in _ORG.finditer(titled):
         start = _first_word_start(match)
         if start is not None and text[match.start():match.end()].split()[-1] not in _WEAK_HEADS:
