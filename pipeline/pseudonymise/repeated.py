@@ -39,7 +39,7 @@ from pipeline.pseudonymise.entities import Mention
 from pipeline.pseudonymise.lexicon import is_english
 from pipeline.pseudonymise.names import NOT_NAMES, ROLE_WORDS, TITLE_WORDS
 from pipeline.pseudonymise.ner import stop_words
-from pipeline.pseudonymise.shapes import ends_as_org
+from pipeline.pseudonymise.shapes import STREET_WORDS, ends_as_org
 from pipeline.pseudonymise.spans import DisjointSpans
 from pipeline.pseudonymise.vocabulary import LOWER, UPPER
 
@@ -48,8 +48,8 @@ __all__ = ["find_repeated_names", "add_short_forms"]
 _WORD = r"[^\W\d_][\w'’-]*[^\W\d_]"
 _REPEATED = re.compile(rf"(?<![\w'’-])(?P<first>{_WORD}),?[ \t]+(?P<again>(?P=first))[ \t]+(?P<last>{_WORD})(?![\w'’-])",
                        re.IGNORECASE)
-_STREET_END = re.compile(r"(?i)\b(?:road|street|lane|avenue|drive|close|way|crescent|grove|terrace|place|square|"
-                         r"gardens|row|walk|wharf|quay|mews|parade|rise|court|hill|green|yard|house|hall|park)$")
+# the words streets end with, and buildings and parks ("Corran House", "Corran Park")
+_STREET_END = re.compile(rf"(?i)\b(?:{STREET_WORDS}|House|Hall|Park)$")
 _NUMBERS = frozenset("""one two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty
 hundred thousand double triple oh zero""".split())
 

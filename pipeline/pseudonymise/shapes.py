@@ -13,7 +13,8 @@ from typing import Iterator
 
 from pipeline.pseudonymise.vocabulary import UPPER
 
-__all__ = ["find_shapes", "find_lower_case_shapes", "lower_case_document", "title_cased", "ends_as_org"]
+__all__ = ["find_shapes", "find_lower_case_shapes", "lower_case_document", "title_cased", "ends_as_org",
+           "STREET_WORDS"]
 
 _CAP = rf"(?:{UPPER}[\w'’&.-]*|[A-Z]{{2,}})"  # a capitalised word ("St", "O'Neill", "NHS")
 # Every pattern starts only where a word starts (a look-behind, not \b), so a long run
@@ -24,7 +25,7 @@ The A An Our Their This That These Those My Your His Her Its We I You They He Sh
 If When Where What Which Who Why How Then There Here Yes No Okay Well Also Every Each Some Any All
 Last Next First New Old Local Primary Secondary Main Yesterday Today Tomorrow Now Later Recently Sometimes
 """.split())
-_STREET_WORDS = ("Road|Street|Lane|Avenue|Drive|Close|Way|Crescent|Grove|Terrace|Place|Square|Gardens|"
+STREET_WORDS = ("Road|Street|Lane|Avenue|Drive|Close|Way|Crescent|Grove|Terrace|Place|Square|Gardens|"
                  "Row|Walk|Wharf|Quay|Mews|Parade|Rise|Cottages|Court|Hill|Green|Yard")
 _ORG_WORDS = ("Ltd|Limited|GmbH|LLP|plc|PLC|Inc|CIC|Trust|Council|Foundation|University|College|School|"
               "Academy|Hospital|Hospitals|ICB|Group|Association|Society|Centre|Center|Partnership|"
@@ -41,7 +42,7 @@ _CONNECT = r"(?:(?:\s+(?:of|for|&|de|du|von|van|on|upon|the)){0,2}|\s+and)"
 _ORG_TAIL = r"(?:\s+(?:of|for)\s+(?:the\s+)?[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){0,3})?"
 _STREET = re.compile(
     rf"(?:\b(?:Flat|Unit|Suite|Apartment|Apt)\s+\d+[A-Z]?,?\s+)?(?:\b\d+[A-Z]?,?\s+)?"
-    rf"(?<![\w'’&.-])(?P<name>{_CAP}(?:\s+{_CAP}){{0,2}})\s+(?:{_STREET_WORDS})\b")
+    rf"(?<![\w'’&.-])(?P<name>{_CAP}(?:\s+{_CAP}){{0,2}})\s+(?:{STREET_WORDS})\b")
 _ORG = re.compile(rf"(?<![\w'’&.-])(?P<name>{_CAP}(?:{_CONNECT}\s+{_CAP}){{0,4}})\s+(?:{_ORG_WORDS})\b(?!-){_ORG_TAIL}")
 _ORG_OF = re.compile(rf"\b(?:University|College|Institute|Museum|Bank|Council|Diocese|Archdiocese|Department|"
                      rf"Ministry)\s+(?:of|for)(?:\s+the)?\s+{_CAP}(?:\s+{_CAP}){{0,2}}")
