@@ -26,7 +26,7 @@ from typing import Iterator
 
 from pipeline.pseudonymise.lexicon import is_english
 from pipeline.pseudonymise.orgs import COMMON_BRANDS
-from pipeline.pseudonymise.vocabulary import LOWER, UPPER
+from pipeline.pseudonymise.vocabulary import LOWER, SPEECH_WORDS, UPPER
 
 __all__ = ["find_phrase_gaps", "find_contact_names", "GENERIC_ACRONYMS"]
 
@@ -216,14 +216,14 @@ def _two_word_start(words: list[re.Match[str]]) -> bool:
 
 
 _FAMILY = frozenset("Mum Dad Mam Mom Nan Nana Gran Grandma Grandad Auntie Aunty Uncle God Lord Allah Jesus".split())
-# Prepositions and numbers that start a sentence before a name ("In Leeds", "One Tesco").
+# Prepositions, numbers, greetings and words of speech that start a sentence before a name
+# ("In Leeds", "One Tesco", "Yeah Bristol").
 _NOT_LEAD = frozenset("""
 In On At For From To With By Through Via After Before About Into Onto Near Under Over Like Unlike Without
 Inside Outside Since Until Till Across Along Around Behind Beside Between Beyond During Except Towards
-One Two Three Four Five Six Seven Eight Nine Ten First Second Third Last Next Another Other Most Many
-Yeah Yep Nope Um Uh Er Erm Hmm Mm Mhm Ah Oh Wow Actually Anyway Basically Honestly Like Sure Right
-Praise Bless Dear Morning Evening Afternoon Good Happy Merry Welcome Goodbye Bye Cheers Sorry Excuse Yeah
-""".split())
+One Two Three Four Five Six Seven Eight Nine Ten First Second Third Last Next Another Other Most Many Sure Right
+Praise Bless Dear Morning Evening Afternoon Good Happy Merry Welcome Goodbye Bye Cheers Sorry Excuse
+""".split()) | SPEECH_WORDS
 
 
 def _after_verb(words: list[re.Match[str]]) -> list[re.Match[str]]:

@@ -18,8 +18,10 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
+from pipeline.pseudonymise.lexicon import is_english
+from pipeline.pseudonymise.phrases import GENERIC_ACRONYMS
 from pipeline.pseudonymise.shapes import title_cased
-from pipeline.pseudonymise.vocabulary import LOWER, UPPER
+from pipeline.pseudonymise.vocabulary import LOWER, SPEECH_WORDS, UPPER, is_group_word
 
 __all__ = ["find_place_gaps", "find_person_gaps", "find_lower_case_gaps", "find_units", "find_places_after"]
 
@@ -36,7 +38,6 @@ The A An My Our Your His Her Their This That I It Total Fact Person English I'm 
 Yes No Okay Ok Well So And But Or Then Thanks Thank Please Sorry Right Sure Both Either
 Mr Mrs Ms Miss Mx Dr Prof Professor Sir Dame Rev Reverend Father Sister Pastor Imam Rabbi Cllr Councillor Aunty
 """.split())
-_SPEECH = frozenset("Yeah Yep Nope Um Uh Er Erm Hmm Mm Mhm Ah Oh Wow Actually Anyway Basically Honestly Like".split())
 _NOT_NAMES = frozenset("The A An My Our Your His Her Their This That I It He She We They You Monday Tuesday Wednesday Thursday Friday".split())
 _POSTCODE = r"[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}\b"
 _ADDRESS = re.compile(rf"(?P<parts>(?:[A-Z0-9][\w'’-]*(?:\s+(?:upon|on|y|im|of|the|[A-Z0-9][\w'’-]*))*,\s+){{1,4}})"
@@ -78,7 +79,7 @@ def find_person_gaps(text: str) -> Iterator[tuple[int, int, str]]:
     spans = set()
     for match in [*_ROLE_NAME.finditer(text), *_TITLED.finditer(text), *_NAME_ROLE.finditer(text)]:
         first = match.group("name").split()[0]
-        if first in _SPEECH or (match.re is _NAME_ROLE and first in _NOT_PLACES):
+        if first in SPEECH_WORDS or (match.re is _NAME_ROLE and first in _NOT_PLACES):
             continue  # "Yeah, my doctor", "Well, my husband": a word of speech before the role
         if first not in _NOT_NAMES and not (first.isupper() and len(first) <= 3):  # "client ID"
             spans.add((match.start("name"), match.end("name")))  # a title stays: "Dr [PERSON_02]"
@@ -142,10 +143,6 @@ def _unknown_words(text: str) -> Iterator[tuple[int, int, str]]:
     """In an uncorrected lower-case transcript, runs of words no English dictionary holds
     ("i ride for deliveroo", "you know yaseen aslam"): with no capitals to go by, a word
     outside the language is a name far more often than not."""
-    from pipeline.pseudonymise.lexicon import is_english
-    from pipeline.pseudonymise.phrases import GENERIC_ACRONYMS
-    from pipeline.pseudonymise.vocabulary import is_group_word
-
     run: list[tuple[int, int]] = []
     for match in _LOWER_WORD.finditer(text):
         word = re.sub(r"['’]s?$", "", match.group(0))

@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import unicodedata
 
-__all__ = ["GROUP_WORDS", "is_group_word", "UPPER", "LOWER"]
+__all__ = ["GROUP_WORDS", "is_group_word", "UPPER", "LOWER", "SPEECH_WORDS"]
 
 # Capital and small letters of the Latin alphabets, for regular expressions: "[A-Z]" alone
 # misses the capitals of Irish, Welsh, Polish, Māori, Turkish ... names ("Údarás", "Łódź",
 # "Ōhinemataroa", "Şişli"), so a capitalised-word rule must not read them as lower case.
 UPPER = "[A-Z" + "".join(c for c in map(chr, range(0xC0, 0x250)) if c.isupper()) + "]"
 LOWER = "[a-z" + "".join(c for c in map(chr, range(0xDF, 0x250)) if c.islower()) + "]"
+
+# Words of speech a turn starts with, capitalised ("Yeah, my doctor ...", "Um, Leeds"): never
+# the first word of a name.
+SPEECH_WORDS = frozenset("Yeah Yep Nope Um Uh Er Erm Hmm Mm Mhm Ah Oh Wow Actually Anyway Basically Honestly Like".split())
 
 _LANGUAGES = """
 english welsh irish scottish british french german dutch flemish spanish portuguese italian polish romanian
