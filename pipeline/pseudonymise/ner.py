@@ -64,7 +64,6 @@ def load_vocabulary() -> tuple[frozenset[str], tuple[tuple[str, str], ...]]:
         import importlib
         from pathlib import Path
 
-        from spacy.lang.en.stop_words import STOP_WORDS
         from spacy.lookups import Lookups
 
         package = Path(importlib.import_module(MODEL_PACKAGE).__file__).parent
@@ -74,7 +73,7 @@ def load_vocabulary() -> tuple[frozenset[str], tuple[tuple[str, str], ...]]:
         return frozenset(), ()
     words = {w for key in index.keys() for w in index[key]} | {w for key in exceptions.keys() for w in exceptions[key]}
     suffixes = {(old, new) for key in rules.keys() for old, new in rules[key] if old and old.isalpha()}
-    return frozenset(words | set(STOP_WORDS)), tuple(sorted(suffixes, key=lambda r: -len(r[0])))
+    return frozenset(words | stop_words()), tuple(sorted(suffixes, key=lambda r: -len(r[0])))
 
 
 @lru_cache(maxsize=1)
