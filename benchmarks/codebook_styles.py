@@ -35,21 +35,23 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _datasets  # noqa: E402
 from zero_shot import run_benchmark  # noqa: E402
 
-STYLES = {
-    "full": lambda c: c,
-    "no examples": lambda c: {**c, "examples": []},
-    "definition only": lambda c: {**c, "examples": [], "inclusion": "", "exclusion": ""},
-    "one example": lambda c: {**c, "examples": list(c.get("examples") or [])[:1]},
+def _codable(change):
+    """A change to the codable codes only (the group's own entry stays)."""
+    return lambda code: code if code.get("codable") is False else change(code)
+
+
+STYLES = {  # style -> what it does to each code of the YAML file
+    "full": lambda code: code,
+    "no examples": _codable(lambda c: {**c, "examples": []}),
+    "definition only": _codable(lambda c: {**c, "examples": [], "inclusion": "", "exclusion": ""}),
+    "one example": _codable(lambda c: {**c, "examples": list(c.get("examples") or [])[:1]}),
+    "no parent def": lambda code: {**code, "definition": ""} if code.get("codable") is False else code,
 }
 
 
 def variant(raw: dict, style: str) -> dict:
     """The codebook ``raw`` (as read from YAML) in ``style``."""
-    if style == "no parent def":
-        codes = [{**c, "definition": ""} if c.get("codable") is False else c for c in raw["codes"]]
-    else:
-        codes = [c if c.get("codable") is False else STYLES[style](c) for c in raw["codes"]]
-    return {**raw, "codes": codes}
+    return {**raw, "codes": [STYLES[style](code) for code in raw["codes"]]}
 
 
 def main() -> None:
@@ -63,7 +65,7 @@ def main() -> None:
         for name in args.only or _datasets.BENCHMARKS:
             b = _datasets.load(name)
             raw = yaml.safe_load(b.codebook.read_text(encoding="utf-8"))
-            for style in [*STYLES, "no parent def"]:
+            for style in STYLES:
                 path = Path(tmp) / f"{name}-{style.replace(' ', '_')}.yaml"
                 path.write_text(yaml.safe_dump(variant(raw, style)), encoding="utf-8")
                 rows = run_benchmark(replace(b, codebook=path), embedder)
