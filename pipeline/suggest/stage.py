@@ -24,7 +24,7 @@ from pipeline.errors import InputError
 from pipeline.store import Store
 from pipeline.suggest.fit_sample import sentence_sample
 from pipeline.suggest.scope import scope_mask
-from pipeline.suggest.calibration import Calibration
+from pipeline.suggest.calibration import Calibration, outside_groups
 from pipeline.suggest.scoring import PARAMETERS, CodebookSuggester
 from pipeline.embed.cache import EMBED_CHUNK, TextEmbedder, cache_texts, cached_vectors, embed_cached
 from pipeline.suggest.units import LARGER_UNITS, Layout, load_layout  # issue 13: speaker scope, units, hierarchy
@@ -154,19 +154,19 @@ def suggest_segments(
     set_aside = _labels(codebook, suggester.set_aside_())
     return SuggestReport(run_id, version, embedder.identity, len(segments), len(todo), embedded,
                          counts["shown"], counts["no_code"], counts["too_long"], time.perf_counter() - started, set_aside,
-                         _few_examples(codebook, suggester.set_aside_()))
+                         _few_examples(codebook, suggester))
 
 
-def _few_examples(codebook: Codebook, names: Sequence[str]) -> tuple[str, ...]:
-    """Labels of the codes in the set-aside sets ``names`` (a group, or "" for the codes outside
-    groups) that have fewer than two examples: short utterances look less like a bare
-    definition than generic sentences do, so such a set can be set aside although it belongs
-    (docs/benchmarks.md, "Sparser codebooks")."""
-    groups = codebook.exclusive_groups()
-    grouped = {c for ids in groups.values() for c in ids}
-    codes = [c for name in names for c in (groups[name] if name else
-                                            [k.id for k in codebook.codable if k.id not in grouped])]
-    return tuple(codebook.get(c).label for c in codes if len(codebook.get(c).examples) < 2)
+def _few_examples(codebook: Codebook, suggester: CodebookSuggester) -> tuple[str, ...]:
+    """Labels of the codes in the sets the run set aside that have fewer than two examples:
+    short utterances look less like a bare definition than generic sentences do, so such a
+    set can be set aside although it belongs (docs/benchmarks.md, "Sparser codebooks")."""
+    calibration = suggester.calibration_
+    groups, free = calibration.set_aside()
+    rows = [j for i in groups for j in calibration.groups[i]]
+    rows += outside_groups(calibration.groups, len(suggester.codes_)) if free else []
+    codes = [codebook.get(suggester.codes_[j]) for j in rows]
+    return tuple(code.label for code in codes if len(code.examples) < 2)
 
 
 def _labels(codebook: Codebook, names: Sequence[str]) -> tuple[str, ...]:
