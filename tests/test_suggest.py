@@ -7,8 +7,8 @@ import pytest
 
 from pipeline.codebook import Code, Codebook
 from pipeline.errors import InputError
-from pipeline.suggest.calibration import (TEMPERATURE, TEMPERATURE_GRID, Calibration, CodeText, codebook_temperature,
-                                          em_priors, fit_calibration, prototypes, study_fit)
+from pipeline.suggest.calibration import (SET_ASIDE_SCALE, TEMPERATURE, TEMPERATURE_GRID, Calibration, CodeText,
+                                          codebook_temperature, em_priors, fit_calibration, prototypes, study_fit)
 from pipeline.suggest.scoring import CodebookSuggester, choose, code_texts
 
 
@@ -115,6 +115,22 @@ def test_free_codes_of_a_codebook_the_study_does_not_talk_about_are_not_shown() 
     assert cal.scores(segments).max() < 0.5
     # the same evidence without the study-level test would have shown something
     assert (cal.relevance(segments) >= 0.5).any()
+
+
+def test_free_codes_set_aside_keep_the_order_of_their_evidence() -> None:
+    rng = np.random.default_rng(7)
+    background = _cluster(rng, AXES[0], 60, noise=1.0)
+    segments = _cluster(rng, AXES[4] + AXES[5], 300, noise=0.6)
+    anchors = np.stack([AXES[j] for j in (6, 7, 8, 9, 10, 11)])
+    cal = _fit(segments, anchors, [], background)
+    assert not cal.fits(cal.free_fit)
+    # each segment leans towards one code: that code still ranks first (top-k, forced choices and
+    # the learner's features stay meaningful), yet nothing comes near being shown
+    leaning = unit_rows(segments + 2.0 * anchors[np.arange(len(segments)) % 6])
+    scores = cal.scores(leaning)
+    assert (scores.argmax(axis=1) == np.arange(len(segments)) % 6).all()
+    assert (np.argsort(scores, axis=1) == np.argsort(cal.relevance(leaning), axis=1)).all()
+    assert 0.0 < scores.max() <= SET_ASIDE_SCALE
 
 
 def test_the_suggester_names_what_it_set_aside() -> None:

@@ -19,7 +19,7 @@ __all__ = [
     "CodeText", "Calibration", "prototypes", "adapt", "fit_calibration", "em_priors", "codebook_temperature",
     "conditional_probabilities", "outside_groups", "study_fit", "TEMPERATURE", "TEMPERATURE_GRID",
     "PROTOTYPE_ROLES", "SEGMENT_WIDENING", "USE_PRIORS", "ADAPT_TEMPERATURE", "ADAPT_WEIGHT", "ADAPT_STEPS",
-    "GATE_WIDTH", "FIT_Z",
+    "GATE_WIDTH", "FIT_Z", "SET_ASIDE_SCALE",
 ]
 
 PROTOTYPE_ROLES = ("definition", "inclusion", "examples", "context")
@@ -38,6 +38,7 @@ ADAPT_STEPS = 5
 GATE_WIDTH = 0.05
 FIT_Z = 2.0  # a set of codes is set aside when the study is less like it than generic text by 2 standard errors
 PRIOR_FLOOR = 1e-3
+SET_ASIDE_SCALE = 1e-3  # codes outside groups that are set aside: their evidence times this
 USE_PRIORS = False  # EM priors are estimated and stored; re-weighting by them lost on AnnoMI (dev)
 
 
@@ -145,7 +146,9 @@ class Calibration:
         scores = np.asarray(relevance, dtype=np.float64).copy()
         free = outside_groups(self.groups, scores.shape[1])
         if free and not self.fits(self.free_fit, self.free_n):
-            scores[:, free] *= 0.0  # the study is no closer to these codes than generic text is
+            # the study is no closer to these codes than generic text is: never shown, but still
+            # in the order of their evidence (top-k, forced choices and the learner's features)
+            scores[:, free] *= SET_ASIDE_SCALE
         for group, fit, n, temperature in zip(self.groups, self.group_fit, self.group_sizes(),
                                               self.group_temperatures()):
             conditional = conditional_probabilities(raw[:, group], self.prior[group] if self.use_priors else None,
