@@ -1,15 +1,19 @@
 """The engine against the naive script when the codebook is written more sparely.
 
 Researchers' codebooks differ: many have a definition per code and no examples, some one
-example, some no definition on the group. This rewrites each benchmark's codebook in five
-styles (only the codable codes' fields are removed; nothing is added or reworded) and runs
+example, some no definition on the group, and some never say that a group's codes exclude
+each other. This rewrites each benchmark's codebook in six styles (fields are removed or a
+group's `exclusive` flag is cleared; nothing is added or reworded) and runs
 benchmarks/zero_shot.py's comparison on each, in one run:
 
-  full             the committed codebook
-  no examples      examples removed
-  definition only  examples, inclusion and exclusion criteria removed
-  one example      only the first example of each code kept
-  no parent def    the group's own definition removed (codes keep theirs)
+  full                the committed codebook
+  no examples         examples removed
+  definition only     examples, inclusion and exclusion criteria removed
+  one example         only the first example of each code kept
+  no parent def       the group's own definition removed (codes keep theirs)
+  no exclusive group  the group is not marked exclusive: every code is multi-label and
+                      scored on its own evidence (method.md step 4); the engine's best
+                      code is compared with the gold code as before
 
 It prints, per benchmark and style, the engine's and the naive script's kappa (test split),
 the gain, the engine's calibration error and share shown, and the group fit (method.md
@@ -46,6 +50,7 @@ STYLES = {  # style -> what it does to each code of the YAML file
     "definition only": _codable(lambda c: {**c, "examples": [], "inclusion": "", "exclusion": ""}),
     "one example": _codable(lambda c: {**c, "examples": list(c.get("examples") or [])[:1]}),
     "no parent def": lambda code: {**code, "definition": ""} if code.get("codable") is False else code,
+    "no exclusive group": lambda code: {**code, "exclusive": False} if code.get("exclusive") else code,
 }
 
 
@@ -60,7 +65,7 @@ def main() -> None:
     args = parser.parse_args()
     embedder = _datasets.BenchEmbedder()
     started = time.perf_counter()
-    print(f"{'benchmark':18s} {'codebook':16s} {'engine':>7s} {'naive':>7s} {'gain':>7s} {'ECE':>6s} {'shown':>6s} {'fit':>7s}")
+    print(f"{'benchmark':18s} {'codebook':18s} {'engine':>7s} {'naive':>7s} {'gain':>7s} {'ECE':>6s} {'shown':>6s} {'fit':>7s}")
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.only or _datasets.BENCHMARKS:
             b = _datasets.load(name)
@@ -71,7 +76,7 @@ def main() -> None:
                 rows = run_benchmark(replace(b, codebook=path), embedder)
                 e, n = rows["engine"], rows["naive"]
                 verdict = "" if e["belongs"] else " set aside"
-                print(f"{name:18s} {style:16s} {e['kappa']:7.3f} {n['kappa']:7.3f} {e['kappa'] - n['kappa']:+7.3f} "
+                print(f"{name:18s} {style:18s} {e['kappa']:7.3f} {n['kappa']:7.3f} {e['kappa'] - n['kappa']:+7.3f} "
                       f"{e['ece']:6.3f} {e['shown']:6.2f} {e['study_fit']:+7.3f}{verdict}", flush=True)
     print(f"\n({time.perf_counter() - started:.0f} s)")
 

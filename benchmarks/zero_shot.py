@@ -65,11 +65,15 @@ FOREIGN = [  # (codebook, benchmark whose texts it does not belong to)
 
 
 def candidates(book: Codebook, labels: list[str]) -> list[str]:
-    """The exclusive group that holds the gold codes, in codebook order."""
+    """The exclusive group that holds the gold codes, in codebook order; in a codebook without
+    such a group (every code multi-label), the gold codes themselves."""
     for ids in book.exclusive_groups().values():
         if set(labels) <= set(ids):
             return list(ids)
-    raise SystemExit(f"{book.name}: no exclusive group holds all gold codes {sorted(set(labels))}")
+    codable = [c.id for c in book.codable]
+    if set(labels) <= set(codable):
+        return [c for c in codable if c in set(labels)]
+    raise SystemExit(f"{book.name}: the gold codes {sorted(set(labels) - set(codable))} are not codes of the codebook")
 
 
 def unit(a: np.ndarray) -> np.ndarray:
@@ -143,8 +147,9 @@ def run_benchmark(b: Benchmark, embedder: BenchEmbedder) -> dict[str, dict[str, 
     cal = engine.calibration
     unwidened = replace(cal, temperatures=engine.text_temperatures)
     rows["engine, texts' temperature"] = figures(gold, unwidened.scores(X)[b.test][:, cols], codes, proba=True)
-    fit = next(f for g, f in zip(cal.groups, cal.group_fit) if set(cols) <= set(g))
-    rows["engine"]["study_fit"], rows["engine"]["belongs"] = fit, float(cal.fits(fit))
+    fit, n = next(((f, n) for g, f, n in zip(cal.groups, cal.group_fit, cal.group_sizes()) if set(cols) <= set(g)),
+                  (cal.free_fit, cal.free_n))
+    rows["engine"]["study_fit"], rows["engine"]["belongs"] = fit, float(cal.fits(fit, n))
     flat = Engine(book, embedder, X, steps=0, fit=sentences)
     rows["engine, not adapted"] = figures(gold, flat.proba(X)[b.test][:, cols], codes, proba=True)
     if any(b.previous):
