@@ -23,13 +23,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
-from pipeline.codebook import Codebook, load_codebook, save_codebook, stored_codebook, write_codebook_yaml
-from pipeline.config import SETTINGS_FILE, Settings, default_settings_text, load_settings
+from pipeline.codebook import Codebook, load_codebook, save_codebook, stored_codebook
+from pipeline.config import SETTINGS_FILE, Settings, load_settings
 from pipeline.carry import CarryReport
 from pipeline.documents import Segmented, current_segmentation, load_blocks, segment_and_carry
 from pipeline.errors import StudyError
+from pipeline.folder import (AUDIT_FOLDER, STUDY_FOLDERS, SUMMARY_FOLDER, cases_table, codebook_copy, codebooks_table,
+                             documents_table, lay_out, segments_table, status_counts)
 from pipeline.segment import segmentation_id
-from pipeline.store import STORE_FILE, Store, from_json
+from pipeline.store import STORE_FILE, Store
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -57,11 +59,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Study", "STUDY_FOLDERS", "SUMMARY_FOLDER", "AUDIT_FOLDER", "SegmentReport"]
 
-STUDY_FOLDERS = ("codebook", "data", "models")
-SUMMARY_FOLDER = Path("data") / "summary"  # where summaries go unless told otherwise
-AUDIT_FOLDER = Path("data") / "audit"
-
-
 @dataclass(frozen=True)
 class SegmentReport:
     """``Study.segment``: documents that got a new segmentation, and the decisions carried."""
@@ -88,18 +85,10 @@ class Study:
         if (root / "data" / STORE_FILE).exists():
             raise StudyError(f"{root}: already a study; nothing was changed")
         book = load_codebook(codebook) if codebook else None  # validate before creating anything
-        for folder in STUDY_FOLDERS:
-            (root / folder).mkdir(parents=True, exist_ok=True)
-        if not (root / SETTINGS_FILE).exists():
-            (root / SETTINGS_FILE).write_text(default_settings_text(), encoding="utf-8")
-        Store(root / "data" / STORE_FILE, create=True).close()
+        lay_out(root)
         study = cls(root)
         if book is not None:
-            # A self-contained copy (includes resolved), so the study folder travels alone.
-            target = root / "codebook" / (Path(str(codebook)).stem + ".yaml")
-            if not target.exists():
-                write_codebook_yaml(book, target)
-            study.add_codebook(target)
+            study.add_codebook(codebook_copy(root, book, codebook))
         return study
 
     @property
@@ -430,74 +419,17 @@ class Study:
         return book
 
     def cases(self) -> pd.DataFrame:
-        import pandas as pd  # here, not at the top: `deductive status` starts without pandas
-
-        rows = self.store.query("SELECT name, attributes FROM cases ORDER BY name")
-        return pd.DataFrame([{"case": r["name"], **from_json(r["attributes"])} for r in rows], columns=None if rows else ["case"])
+        return cases_table(self.store)
 
     def documents(self, all_versions: bool = False) -> pd.DataFrame:
-        import pandas as pd
-
-        table = "documents" if all_versions else "current_documents"
-        rows = self.store.query(
-            f"SELECT id AS document_id, case_name AS 'case', source_key, version, format, encoding, source_path,"
-            f" length(text) AS characters, warnings, ingested_at FROM {table} ORDER BY case_name, source_key, version"
-        )
-        return pd.DataFrame([dict(r) for r in rows], columns=_DOC_COLUMNS)
+        return documents_table(self.store, all_versions)
 
     def segments(self) -> pd.DataFrame:
-        import pandas as pd
-
-        rows = self.store.query(
-            "SELECT s.id AS segment_id, d.case_name AS 'case', s.document_id, d.source_key, g.unit, s.seq, s.start, s.end,"
-            " s.text, s.speaker, s.turn, s.timestamp, s.page, s.external_id, s.attributes"
-            " FROM current_segments s JOIN documents d ON d.id = s.document_id"
-            " JOIN segmentations g ON g.id = s.segmentation_id ORDER BY d.case_name, d.source_key, s.seq"
-        )
-        frame = pd.DataFrame([dict(r) for r in rows], columns=_SEGMENT_COLUMNS)
-        frame["attributes"] = frame["attributes"].map(from_json)
-        return frame
+        return segments_table(self.store)
 
     def codebooks(self) -> pd.DataFrame:
-        import pandas as pd
-
-        return pd.DataFrame(self._codebook_rows(), columns=["version", "name", "source_path", "loaded_at", "codes", "codable"])
-
-    def _codebook_rows(self) -> list[dict[str, Any]]:
-        rows = self.store.query(
-            "SELECT b.version, b.name, b.source_path, b.loaded_at, COUNT(c.id) AS codes, SUM(c.codable) AS codable"
-            " FROM codebooks b LEFT JOIN codes c ON c.codebook_version = b.version GROUP BY b.version ORDER BY b.loaded_at"
-        )
-        return [dict(r) for r in rows]
+        return codebooks_table(self.store)
 
     def status(self) -> dict[str, Any]:
         """Counts for `deductive status`: cases, documents, segments per case and unit, codebooks."""
-        per_case = self.store.query(
-            "SELECT c.name AS 'case', COUNT(DISTINCT d.id) AS documents FROM cases c"
-            " LEFT JOIN current_documents d ON d.case_name = c.name GROUP BY c.name ORDER BY c.name"
-        )
-        segs = self.store.query(
-            "SELECT d.case_name AS 'case', g.unit, COUNT(*) AS n FROM current_segments s"
-            " JOIN documents d ON d.id = s.document_id JOIN segmentations g ON g.id = s.segmentation_id"
-            " GROUP BY d.case_name, g.unit"
-        )
-        by_case: dict[str, dict[str, Any]] = {r["case"]: {"documents": r["documents"], "segments": {}} for r in per_case}
-        for r in segs:
-            by_case.setdefault(r["case"], {"documents": 0, "segments": {}})["segments"][r["unit"]] = r["n"]
-        versions = self.store.query("SELECT COUNT(*) FROM documents")[0][0]
-        current = sum(v["documents"] for v in by_case.values())
-        return {
-            "study": str(self.root),
-            "cases": len(by_case),
-            "documents": current,
-            "older_versions": int(versions) - current,
-            "segments": sum(n for v in by_case.values() for n in v["segments"].values()),
-            "by_case": by_case,
-            "codebooks": [{k: v for k, v in row.items() if k != "source_path"} for row in self._codebook_rows()],
-            "schema_version": self.schema_version,
-        }
-
-
-_DOC_COLUMNS = ["document_id", "case", "source_key", "version", "format", "encoding", "source_path", "characters", "warnings", "ingested_at"]
-_SEGMENT_COLUMNS = ["segment_id", "case", "document_id", "source_key", "unit", "seq", "start", "end", "text",
-                    "speaker", "turn", "timestamp", "page", "external_id", "attributes"]
+        return status_counts(self.store, self.root)
