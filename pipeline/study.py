@@ -26,11 +26,10 @@ from typing import TYPE_CHECKING, Any, Sequence
 from pipeline.codebook import Codebook, load_codebook, save_codebook, stored_codebook
 from pipeline.config import SETTINGS_FILE, Settings, load_settings
 from pipeline.carry import CarryReport
-from pipeline.documents import Segmented, current_segmentation, load_blocks, segment_and_carry
+from pipeline.documents import Segmented, resegment, stale_document_ids
 from pipeline.errors import StudyError
 from pipeline.folder import (AUDIT_FOLDER, STUDY_FOLDERS, SUMMARY_FOLDER, cases_table, codebook_copy, codebooks_table,
                              documents_table, lay_out, segments_table, status_counts)
-from pipeline.segment import segmentation_id
 from pipeline.store import STORE_FILE, Store
 
 if TYPE_CHECKING:
@@ -167,11 +166,7 @@ class Study:
 
     def resegment_document(self, document_id: str) -> Segmented:
         """``segment_document`` with what was carried."""
-        if current_segmentation(self.store.conn, document_id) == segmentation_id(self.settings.segment):
-            return Segmented(0)
-        with self.store.transaction() as conn:
-            text = conn.execute("SELECT text FROM documents WHERE id = ?", (document_id,)).fetchone()[0]
-            return segment_and_carry(conn, document_id, text, load_blocks(conn, document_id), self.settings.segment)
+        return resegment(self.store, document_id, self.settings.segment)
 
     def has_segments(self) -> bool:
         """Whether any current document has segments yet (every file may have failed)."""
@@ -179,9 +174,7 @@ class Study:
 
     def stale_documents(self) -> list[str]:
         """Ids of current documents not yet cut with the study's segment settings."""
-        target = segmentation_id(self.settings.segment)
-        ids = [r[0] for r in self.store.query("SELECT id FROM current_documents ORDER BY case_name, source_key")]
-        return [d for d in ids if current_segmentation(self.store.conn, d) != target]
+        return stale_document_ids(self.store, self.settings.segment)
 
     def add_codebook(self, path: Path | str) -> Codebook:
         """Validate and store a codebook version (a no-op if that version is stored)."""
