@@ -19,7 +19,7 @@ Methods return data (dataclasses, DataFrames, paths); nothing prints.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
@@ -30,7 +30,11 @@ from pipeline.documents import Segmented, resegment, stale_document_ids
 from pipeline.errors import StudyError
 from pipeline.folder import (AUDIT_FOLDER, STUDY_FOLDERS, SUMMARY_FOLDER, cases_table, codebook_copy, codebooks_table,
                              documents_table, lay_out, segments_table, status_counts)
+from pipeline.runs import evaluate_run_of, learned_for_run, run_suggestions
 from pipeline.store import STORE_FILE, Store
+
+# Ingest (pypdf, python-docx), suggest, learn and evaluate (scikit-learn) are imported in
+# the methods that use them: `deductive status` and the review commands start faster.
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -40,11 +44,6 @@ if TYPE_CHECKING:
     from pipeline.suggest.evaluate import Evaluation
     from pipeline.suggest.stage import SuggestReport
     from pipeline.suggest.training import LearnedModel
-
-# Ingest (pypdf, python-docx), suggest, learn and evaluate (scikit-learn) are imported in
-# the methods that use them: `deductive status` and the review commands start faster.
-
-if TYPE_CHECKING:
     from pipeline.audit import AuditOptions, AuditResult, MergeReport, ResolveReport
     from pipeline.interchange.codebooks import CodebookImport
     from pipeline.interchange.qdpx import ExportReport
@@ -186,8 +185,6 @@ class Study:
     def embedder(self, model: str | Path | None = None) -> Any:
         """The embedding model named by the settings, or ``model`` with the settings' backend
         (loaded on first use, so a run whose texts are all cached loads none; never another model)."""
-        from dataclasses import replace
-
         from pipeline.embed import open_embedder
 
         settings = self.settings.embedding
@@ -206,21 +203,7 @@ class Study:
         from pipeline.suggest.stage import suggest_segments
 
         book = self.codebook(codebook)
-        embedder = embedder or self.embedder()
-        model = None
-        if learned is not False:
-            from pipeline.suggest.training import (AUTO_LEARN_MIN, current_decision_ids, decisions_hash, learn,
-                                                   load_latest, tuned_for)
-
-            tuned = tuned_for(self.root / "models", book.version, embedder.identity)
-            base, embedder = embedder.identity, (self.embedder(tuned) if tuned else embedder)
-            model = load_latest(self.root / "models", book, embedder.identity, self.store, trust_pickle)
-            positives = self.store.query(
-                "SELECT COUNT(*) FROM current_decisions WHERE verdict IN ('accepted', 'added')")[0][0]
-            stale = model is None or model.card["decisions_hash"] != decisions_hash(current_decision_ids(self.store))
-            if learned or (stale and positives >= AUTO_LEARN_MIN):
-                info = {"tuned_from": base, "tuned_model": f"tuned/{tuned.name}"} if tuned else None
-                model = learn(self.store, book, embedder, self.root / "models", None, info)
+        model, embedder = learned_for_run(self, book, embedder or self.embedder(), learned, trust_pickle)
         return suggest_segments(self.store, book, embedder, self.settings.suggest, learned=model, roles=self.settings.roles)
 
     def learn(self, codebook: str | None = None, embedder: Any = None, coders: list[str] | None = None,
@@ -238,26 +221,10 @@ class Study:
         return learn(self.store, book, embedder or self.embedder(), self.root / "models", coders)
 
     def suggestions(self, run: str | None = None, shown_only: bool = True) -> pd.DataFrame:
-        from pipeline.suggest.stage import latest_run, suggestions_frame
-        from pipeline.suggest.units import with_units
-
-        run_id = run or latest_run(self.store)
-        if run_id is None:
-            raise StudyError(f"{self.root}: no suggestions yet; run `deductive suggest {self.root}` first")
-        version = self.store.conn.execute("SELECT codebook_version FROM suggestion_runs WHERE id = ?", (run_id,)).fetchone()
-        frame = suggestions_frame(self.store, run_id, shown_only)
-        return frame if version is None else with_units(self.store, run_id, frame, self.codebook(version[0]))
+        return run_suggestions(self, run, shown_only)
 
     def evaluate(self, gold: pd.DataFrame, gold_column: str, run: str | None = None, top_k: int = 2) -> Evaluation:
-        from pipeline.suggest.evaluate import evaluate_run
-        from pipeline.suggest.stage import latest_run
-        from pipeline.suggest.stage import latest_run
-
-        run_id = run or latest_run(self.store)
-        if run_id is None:
-            raise StudyError(f"{self.root}: no suggestions to evaluate; run `deductive suggest {self.root}` first")
-        version = self.store.conn.execute("SELECT codebook_version FROM suggestion_runs WHERE id = ?", (run_id,)).fetchone()[0]
-        return evaluate_run(self.store, run_id, self.codebook(version), gold, gold_column, top_k)
+        return evaluate_run_of(self, gold, gold_column, run, top_k)
 
     def latest_run(self, codebook_version: str | None = None) -> str | None:
         """The newest suggestion run (for one codebook version), or None."""
