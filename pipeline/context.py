@@ -8,7 +8,7 @@ stamps) are typed against this protocol, so they never import the ``Study`` that
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import pandas as pd
 
@@ -25,6 +25,8 @@ class StudyContext(Protocol):
     store: Store
 
     def codebook(self, version: str | None = None) -> Codebook: ...
+
+    def embedder(self, model: str | Path | None = None) -> Any: ...
 
     def cases(self) -> pd.DataFrame: ...
 

@@ -1,6 +1,7 @@
 """Documents, blocks and segments in the store: the SQL of the first stages in one place.
 
-Call the writing functions inside ``Store.transaction()``; they never commit themselves.
+Call the writing functions inside ``Store.transaction()``; they never commit themselves
+(``resegment``, the study's per-document step, opens its own).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pipeline.config import SegmentSettings
 from pipeline.hashing import sha256
 from pipeline.records import Block, ParsedDocument
 from pipeline.segment import segment_blocks, segmentation_id
-from pipeline.store import from_json, to_json
+from pipeline.store import Store, from_json, to_json
 
 __all__ = [
     "latest_version",
@@ -26,6 +27,8 @@ __all__ = [
     "carry_new_version",
     "Segmented",
     "current_segmentation",
+    "stale_document_ids",
+    "resegment",
 ]
 
 
@@ -126,6 +129,23 @@ def segment_and_carry(
     report = carry_decisions(conn, segments_of(conn, document_id, previous),
                              f"re-segmented {document_id} ({settings.unit})")
     return Segmented(count, report)
+
+
+def stale_document_ids(store: Store, settings: SegmentSettings) -> list[str]:
+    """Ids of current documents not yet cut with ``settings``, in case and source order."""
+    target = segmentation_id(settings)
+    ids = [r[0] for r in store.query("SELECT id FROM current_documents ORDER BY case_name, source_key")]
+    return [d for d in ids if current_segmentation(store.conn, d) != target]
+
+
+def resegment(store: Store, document_id: str, settings: SegmentSettings) -> Segmented:
+    """Give one document ``settings``' segmentation in one transaction, carrying its decisions;
+    ``Segmented(0)`` without opening a transaction when it already has it."""
+    if current_segmentation(store.conn, document_id) == segmentation_id(settings):
+        return Segmented(0)
+    with store.transaction() as conn:
+        text = conn.execute("SELECT text FROM documents WHERE id = ?", (document_id,)).fetchone()[0]
+        return segment_and_carry(conn, document_id, text, load_blocks(conn, document_id), settings)
 
 
 def carry_new_version(conn: sqlite3.Connection, old_document_id: str, new_document_id: str) -> CarryReport:

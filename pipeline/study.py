@@ -19,17 +19,22 @@ Methods return data (dataclasses, DataFrames, paths); nothing prints.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
-from pipeline.codebook import Codebook, load_codebook, save_codebook, stored_codebook, write_codebook_yaml
-from pipeline.config import SETTINGS_FILE, Settings, default_settings_text, load_settings
+from pipeline.codebook import Codebook, load_codebook, save_codebook, stored_codebook
+from pipeline.config import SETTINGS_FILE, Settings, load_settings
 from pipeline.carry import CarryReport
-from pipeline.documents import Segmented, current_segmentation, load_blocks, segment_and_carry
+from pipeline.documents import Segmented, resegment, stale_document_ids
 from pipeline.errors import StudyError
-from pipeline.segment import segmentation_id
-from pipeline.store import STORE_FILE, Store, from_json
+from pipeline.folder import (AUDIT_FOLDER, STUDY_FOLDERS, SUMMARY_FOLDER, cases_table, codebook_copy, codebooks_table,
+                             documents_table, lay_out, segments_table, status_counts)
+from pipeline.runs import evaluate_run_of, learned_for_run, run_suggestions
+from pipeline.store import STORE_FILE, Store
+
+# Ingest (pypdf, python-docx), suggest, learn and evaluate (scikit-learn) are imported in
+# the methods that use them: `deductive status` and the review commands start faster.
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -39,11 +44,6 @@ if TYPE_CHECKING:
     from pipeline.suggest.evaluate import Evaluation
     from pipeline.suggest.stage import SuggestReport
     from pipeline.suggest.training import LearnedModel
-
-# Ingest (pypdf, python-docx), suggest, learn and evaluate (scikit-learn) are imported in
-# the methods that use them: `deductive status` and the review commands start faster.
-
-if TYPE_CHECKING:
     from pipeline.audit import AuditOptions, AuditResult, MergeReport, ResolveReport
     from pipeline.interchange.codebooks import CodebookImport
     from pipeline.interchange.qdpx import ExportReport
@@ -56,11 +56,6 @@ if TYPE_CHECKING:
     from pipeline.summarize import RatingsReport, Summary, SummaryFiles, SummaryOptions
 
 __all__ = ["Study", "STUDY_FOLDERS", "SUMMARY_FOLDER", "AUDIT_FOLDER", "SegmentReport"]
-
-STUDY_FOLDERS = ("codebook", "data", "models")
-SUMMARY_FOLDER = Path("data") / "summary"  # where summaries go unless told otherwise
-AUDIT_FOLDER = Path("data") / "audit"
-
 
 @dataclass(frozen=True)
 class SegmentReport:
@@ -88,18 +83,10 @@ class Study:
         if (root / "data" / STORE_FILE).exists():
             raise StudyError(f"{root}: already a study; nothing was changed")
         book = load_codebook(codebook) if codebook else None  # validate before creating anything
-        for folder in STUDY_FOLDERS:
-            (root / folder).mkdir(parents=True, exist_ok=True)
-        if not (root / SETTINGS_FILE).exists():
-            (root / SETTINGS_FILE).write_text(default_settings_text(), encoding="utf-8")
-        Store(root / "data" / STORE_FILE, create=True).close()
+        lay_out(root)
         study = cls(root)
         if book is not None:
-            # A self-contained copy (includes resolved), so the study folder travels alone.
-            target = root / "codebook" / (Path(str(codebook)).stem + ".yaml")
-            if not target.exists():
-                write_codebook_yaml(book, target)
-            study.add_codebook(target)
+            study.add_codebook(codebook_copy(root, book, codebook))
         return study
 
     @property
@@ -178,11 +165,7 @@ class Study:
 
     def resegment_document(self, document_id: str) -> Segmented:
         """``segment_document`` with what was carried."""
-        if current_segmentation(self.store.conn, document_id) == segmentation_id(self.settings.segment):
-            return Segmented(0)
-        with self.store.transaction() as conn:
-            text = conn.execute("SELECT text FROM documents WHERE id = ?", (document_id,)).fetchone()[0]
-            return segment_and_carry(conn, document_id, text, load_blocks(conn, document_id), self.settings.segment)
+        return resegment(self.store, document_id, self.settings.segment)
 
     def has_segments(self) -> bool:
         """Whether any current document has segments yet (every file may have failed)."""
@@ -190,9 +173,7 @@ class Study:
 
     def stale_documents(self) -> list[str]:
         """Ids of current documents not yet cut with the study's segment settings."""
-        target = segmentation_id(self.settings.segment)
-        ids = [r[0] for r in self.store.query("SELECT id FROM current_documents ORDER BY case_name, source_key")]
-        return [d for d in ids if current_segmentation(self.store.conn, d) != target]
+        return stale_document_ids(self.store, self.settings.segment)
 
     def add_codebook(self, path: Path | str) -> Codebook:
         """Validate and store a codebook version (a no-op if that version is stored)."""
@@ -204,8 +185,6 @@ class Study:
     def embedder(self, model: str | Path | None = None) -> Any:
         """The embedding model named by the settings, or ``model`` with the settings' backend
         (loaded on first use, so a run whose texts are all cached loads none; never another model)."""
-        from dataclasses import replace
-
         from pipeline.embed import open_embedder
 
         settings = self.settings.embedding
@@ -224,21 +203,7 @@ class Study:
         from pipeline.suggest.stage import suggest_segments
 
         book = self.codebook(codebook)
-        embedder = embedder or self.embedder()
-        model = None
-        if learned is not False:
-            from pipeline.suggest.training import (AUTO_LEARN_MIN, current_decision_ids, decisions_hash, learn,
-                                                   load_latest, tuned_for)
-
-            tuned = tuned_for(self.root / "models", book.version, embedder.identity)
-            base, embedder = embedder.identity, (self.embedder(tuned) if tuned else embedder)
-            model = load_latest(self.root / "models", book, embedder.identity, self.store, trust_pickle)
-            positives = self.store.query(
-                "SELECT COUNT(*) FROM current_decisions WHERE verdict IN ('accepted', 'added')")[0][0]
-            stale = model is None or model.card["decisions_hash"] != decisions_hash(current_decision_ids(self.store))
-            if learned or (stale and positives >= AUTO_LEARN_MIN):
-                info = {"tuned_from": base, "tuned_model": f"tuned/{tuned.name}"} if tuned else None
-                model = learn(self.store, book, embedder, self.root / "models", None, info)
+        model, embedder = learned_for_run(self, book, embedder or self.embedder(), learned, trust_pickle)
         return suggest_segments(self.store, book, embedder, self.settings.suggest, learned=model, roles=self.settings.roles)
 
     def learn(self, codebook: str | None = None, embedder: Any = None, coders: list[str] | None = None,
@@ -256,26 +221,10 @@ class Study:
         return learn(self.store, book, embedder or self.embedder(), self.root / "models", coders)
 
     def suggestions(self, run: str | None = None, shown_only: bool = True) -> pd.DataFrame:
-        from pipeline.suggest.stage import latest_run, suggestions_frame
-        from pipeline.suggest.units import with_units
-
-        run_id = run or latest_run(self.store)
-        if run_id is None:
-            raise StudyError(f"{self.root}: no suggestions yet; run `deductive suggest {self.root}` first")
-        version = self.store.conn.execute("SELECT codebook_version FROM suggestion_runs WHERE id = ?", (run_id,)).fetchone()
-        frame = suggestions_frame(self.store, run_id, shown_only)
-        return frame if version is None else with_units(self.store, run_id, frame, self.codebook(version[0]))
+        return run_suggestions(self, run, shown_only)
 
     def evaluate(self, gold: pd.DataFrame, gold_column: str, run: str | None = None, top_k: int = 2) -> Evaluation:
-        from pipeline.suggest.evaluate import evaluate_run
-        from pipeline.suggest.stage import latest_run
-        from pipeline.suggest.stage import latest_run
-
-        run_id = run or latest_run(self.store)
-        if run_id is None:
-            raise StudyError(f"{self.root}: no suggestions to evaluate; run `deductive suggest {self.root}` first")
-        version = self.store.conn.execute("SELECT codebook_version FROM suggestion_runs WHERE id = ?", (run_id,)).fetchone()[0]
-        return evaluate_run(self.store, run_id, self.codebook(version), gold, gold_column, top_k)
+        return evaluate_run_of(self, gold, gold_column, run, top_k)
 
     def latest_run(self, codebook_version: str | None = None) -> str | None:
         """The newest suggestion run (for one codebook version), or None."""
@@ -430,74 +379,17 @@ class Study:
         return book
 
     def cases(self) -> pd.DataFrame:
-        import pandas as pd  # here, not at the top: `deductive status` starts without pandas
-
-        rows = self.store.query("SELECT name, attributes FROM cases ORDER BY name")
-        return pd.DataFrame([{"case": r["name"], **from_json(r["attributes"])} for r in rows], columns=None if rows else ["case"])
+        return cases_table(self.store)
 
     def documents(self, all_versions: bool = False) -> pd.DataFrame:
-        import pandas as pd
-
-        table = "documents" if all_versions else "current_documents"
-        rows = self.store.query(
-            f"SELECT id AS document_id, case_name AS 'case', source_key, version, format, encoding, source_path,"
-            f" length(text) AS characters, warnings, ingested_at FROM {table} ORDER BY case_name, source_key, version"
-        )
-        return pd.DataFrame([dict(r) for r in rows], columns=_DOC_COLUMNS)
+        return documents_table(self.store, all_versions)
 
     def segments(self) -> pd.DataFrame:
-        import pandas as pd
-
-        rows = self.store.query(
-            "SELECT s.id AS segment_id, d.case_name AS 'case', s.document_id, d.source_key, g.unit, s.seq, s.start, s.end,"
-            " s.text, s.speaker, s.turn, s.timestamp, s.page, s.external_id, s.attributes"
-            " FROM current_segments s JOIN documents d ON d.id = s.document_id"
-            " JOIN segmentations g ON g.id = s.segmentation_id ORDER BY d.case_name, d.source_key, s.seq"
-        )
-        frame = pd.DataFrame([dict(r) for r in rows], columns=_SEGMENT_COLUMNS)
-        frame["attributes"] = frame["attributes"].map(from_json)
-        return frame
+        return segments_table(self.store)
 
     def codebooks(self) -> pd.DataFrame:
-        import pandas as pd
-
-        return pd.DataFrame(self._codebook_rows(), columns=["version", "name", "source_path", "loaded_at", "codes", "codable"])
-
-    def _codebook_rows(self) -> list[dict[str, Any]]:
-        rows = self.store.query(
-            "SELECT b.version, b.name, b.source_path, b.loaded_at, COUNT(c.id) AS codes, SUM(c.codable) AS codable"
-            " FROM codebooks b LEFT JOIN codes c ON c.codebook_version = b.version GROUP BY b.version ORDER BY b.loaded_at"
-        )
-        return [dict(r) for r in rows]
+        return codebooks_table(self.store)
 
     def status(self) -> dict[str, Any]:
         """Counts for `deductive status`: cases, documents, segments per case and unit, codebooks."""
-        per_case = self.store.query(
-            "SELECT c.name AS 'case', COUNT(DISTINCT d.id) AS documents FROM cases c"
-            " LEFT JOIN current_documents d ON d.case_name = c.name GROUP BY c.name ORDER BY c.name"
-        )
-        segs = self.store.query(
-            "SELECT d.case_name AS 'case', g.unit, COUNT(*) AS n FROM current_segments s"
-            " JOIN documents d ON d.id = s.document_id JOIN segmentations g ON g.id = s.segmentation_id"
-            " GROUP BY d.case_name, g.unit"
-        )
-        by_case: dict[str, dict[str, Any]] = {r["case"]: {"documents": r["documents"], "segments": {}} for r in per_case}
-        for r in segs:
-            by_case.setdefault(r["case"], {"documents": 0, "segments": {}})["segments"][r["unit"]] = r["n"]
-        versions = self.store.query("SELECT COUNT(*) FROM documents")[0][0]
-        current = sum(v["documents"] for v in by_case.values())
-        return {
-            "study": str(self.root),
-            "cases": len(by_case),
-            "documents": current,
-            "older_versions": int(versions) - current,
-            "segments": sum(n for v in by_case.values() for n in v["segments"].values()),
-            "by_case": by_case,
-            "codebooks": [{k: v for k, v in row.items() if k != "source_path"} for row in self._codebook_rows()],
-            "schema_version": self.schema_version,
-        }
-
-
-_DOC_COLUMNS = ["document_id", "case", "source_key", "version", "format", "encoding", "source_path", "characters", "warnings", "ingested_at"]
-_SEGMENT_COLUMNS = ["segment_id", "case", "document_id", "source_key", "unit", "seq", "start", "end", "text",
-                    "speaker", "turn", "timestamp", "page", "external_id", "attributes"]
+        return status_counts(self.store, self.root)

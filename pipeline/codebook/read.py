@@ -1,13 +1,4 @@
-"""Codebooks: load YAML, CSV or XLSX into a validated, versioned ``Codebook``.
-
-Every format has the same fields per code: id, parent, label, definition, inclusion,
-exclusion, examples (several), codable (default true), exclusive (a parent whose
-children are mutually exclusive: one choice per segment), unit (the text unit the code is
-suggested on: sentence, paragraph, turn, section or document; docs/units-and-scope.md)
-and scope (the speaker roles it applies to, e.g. participant; a tabular cell separates
-them with commas). A code without unit or scope takes its nearest ancestor's. The hierarchy may be of any
-depth. A codebook's version is the hash of its content, so the same codes give the same
-version whatever file format they came in.
+"""Reading a codebook file (YAML, CSV or XLSX) into a validated ``Codebook``.
 
 Validation collects every problem it can find, each located by file and row (tabular)
 or by ``codes[i]`` and id (YAML), and raises one ``CodebookError`` listing them all.
@@ -16,133 +7,24 @@ or by ``codes[i]`` and id (YAML), and raises one ``CodebookError`` listing them 
 from __future__ import annotations
 
 import difflib
-import hashlib
-import json
 import re
 import zipfile
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
 import yaml
 
-from pipeline.errors import CodebookError, ConfigError
+from pipeline.codebook.model import CODE_UNITS, FIELDS, Code, Codebook
+from pipeline.errors import CodebookError
 
-__all__ = ["Code", "Codebook", "load_codebook", "save_codebook", "stored_codebook", "write_codebook_yaml", "FIELDS"]
+__all__ = ["load_codebook", "TOP_LEVEL_KEYS"]
 
-FIELDS = ("id", "parent", "label", "definition", "inclusion", "exclusion", "examples", "codable", "exclusive",
-          "unit", "scope")
-# The units a code can name, smallest first (pipeline.suggest.units rolls evidence up to them).
-CODE_UNITS = ("sentence", "paragraph", "turn", "section", "document")
 _ROLE = re.compile(r"^[a-z][a-z0-9_ -]{0,39}$")
 # Top-level keys of a YAML codebook; a near miss of one of them is an error (issue 15).
 TOP_LEVEL_KEYS = ("name", "description", "include", "codes", "version")
 _TEXT_FIELDS = ("label", "definition", "inclusion", "exclusion")
 _TRUE = {"true", "yes", "y", "1", "x"}
 _FALSE = {"false", "no", "n", "0", ""}
-
-
-@dataclass(frozen=True)
-class Code:
-    id: str
-    label: str
-    parent: str | None = None
-    definition: str = ""
-    inclusion: str = ""
-    exclusion: str = ""
-    examples: tuple[str, ...] = ()
-    codable: bool = True
-    exclusive: bool = False
-    unit: str | None = None  # None: the nearest ancestor's, else the segment itself
-    scope: tuple[str, ...] = ()  # speaker roles; empty: the nearest ancestor's, else everyone
-
-    def content(self) -> dict[str, Any]:
-        """The fields the version hashes: unit and scope only when set, so codebooks
-        written before they existed keep their versions."""
-        data = asdict(self)
-        if self.unit is None:
-            del data["unit"]
-        if not self.scope:
-            del data["scope"]
-        return data
-
-
-@dataclass(frozen=True)
-class Codebook:
-    name: str
-    codes: tuple[Code, ...]
-    source: str = ""
-    description: str = ""
-
-    @property
-    def version(self) -> str:
-        """Content hash of the codes (format- and order-of-keys independent)."""
-        payload = json.dumps([c.content() for c in self.codes], sort_keys=True, ensure_ascii=False)
-        return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
-
-    def get(self, code_id: str) -> Code:
-        for code in self.codes:
-            if code.id == code_id:
-                return code
-        raise KeyError(code_id)
-
-    @property
-    def codable(self) -> tuple[Code, ...]:
-        return tuple(c for c in self.codes if c.codable)
-
-    def children(self, code_id: str | None) -> tuple[Code, ...]:
-        return tuple(c for c in self.codes if c.parent == code_id)
-
-    def ancestors(self, code_id: str) -> tuple[Code, ...]:
-        """Parent first, root last."""
-        chain, current = [], self.get(code_id).parent
-        while current is not None:
-            node = self.get(current)
-            chain.append(node)
-            current = node.parent
-        return tuple(chain)
-
-    def exclusive_groups(self) -> dict[str, tuple[str, ...]]:
-        """Parent id -> ids of its codable children, for parents marked exclusive."""
-        return {
-            c.id: tuple(k.id for k in self.children(c.id) if k.codable)
-            for c in self.codes
-            if c.exclusive
-        }
-
-    def unit_of(self, code_id: str) -> str | None:
-        """The code's unit, or its nearest ancestor's; None: the segment itself."""
-        for node in (self.get(code_id),) + self.ancestors(code_id):
-            if node.unit:
-                return node.unit
-        return None
-
-    def scope_of(self, code_id: str) -> tuple[str, ...]:
-        """The code's speaker roles, or its nearest ancestor's; () means every speaker."""
-        for node in (self.get(code_id),) + self.ancestors(code_id):
-            if node.scope:
-                return node.scope
-        return ()
-
-    def path_label(self, code_id: str) -> str:
-        """"Domain > Construct": the labels of the code's ancestors and its own."""
-        chain = (self.get(code_id),) + self.ancestors(code_id)
-        return " > ".join(node.label for node in reversed(chain))
-
-    def depth(self, code_id: str) -> int:
-        return len(self.ancestors(code_id))
-
-    def with_descendants(self, code_ids: Iterable[str]) -> set[str]:
-        """The given codes and every code below them (for --codes filters).
-
-        Raises ConfigError naming the ids that are not codes of this codebook version.
-        """
-        wanted = set(code_ids)
-        unknown = sorted(wanted - {c.id for c in self.codes})
-        if unknown:
-            raise ConfigError(f"--codes: {', '.join(map(repr, unknown))} not in codebook {self.name} (version {self.version}); "
-                              "use code ids from the codebook (`deductive codebook show`)")
-        return wanted | {c.id for c in self.codes if any(a.id in wanted for a in self.ancestors(c.id))}
 
 
 def load_codebook(path: Path | str, _including: tuple[Path, ...] = ()) -> Codebook:
@@ -393,68 +275,3 @@ def _hierarchy_problems(codes: Iterable[Code], where: dict[str, str]) -> list[st
             node = parents[node]
     return problems
 
-
-def save_codebook(conn: Any, codebook: Codebook) -> bool:
-    """Store a codebook version (inside a transaction); False if it was already there."""
-    version = codebook.version  # a content hash: compute it once
-    if conn.execute("SELECT 1 FROM codebooks WHERE version = ?", (version,)).fetchone():
-        return False
-    conn.execute(
-        "INSERT INTO codebooks(version, name, source_path) VALUES (?, ?, ?)",
-        (version, codebook.name, codebook.source),
-    )
-    conn.executemany(
-        "INSERT INTO codes(codebook_version, id, parent, label, definition, inclusion, exclusion,"
-        " examples, codable, exclusive, position, unit, scope) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        [
-            (version, c.id, c.parent, c.label, c.definition, c.inclusion, c.exclusion,
-             json.dumps(list(c.examples), ensure_ascii=False), int(c.codable), int(c.exclusive), i,
-             c.unit, json.dumps(list(c.scope)))
-            for i, c in enumerate(codebook.codes)
-        ],
-    )
-    return True
-
-
-def stored_codebook(conn: Any, version: str | None = None) -> Codebook | None:
-    """A stored codebook by version (a unique prefix is enough) or by name (its latest
-    version); the latest codebook when ``version`` is None."""
-    if version is None:
-        row = conn.execute("SELECT * FROM codebooks ORDER BY loaded_at DESC, rowid DESC LIMIT 1").fetchone()
-    else:
-        rows = conn.execute("SELECT * FROM codebooks WHERE version LIKE ?", (version + "%",)).fetchall()
-        if not rows:
-            rows = conn.execute(
-                "SELECT * FROM codebooks WHERE name = ? ORDER BY loaded_at DESC, rowid DESC LIMIT 1", (version,)
-            ).fetchall()
-        row = rows[0] if len(rows) == 1 else None
-    if row is None:
-        return None
-    codes = conn.execute(
-        "SELECT * FROM codes WHERE codebook_version = ? ORDER BY position", (row["version"],)
-    ).fetchall()
-    return Codebook(
-        name=row["name"],
-        source=row["source_path"],
-        codes=tuple(
-            Code(id=c["id"], label=c["label"], parent=c["parent"], definition=c["definition"],
-                 inclusion=c["inclusion"], exclusion=c["exclusion"], examples=tuple(json.loads(c["examples"])),
-                 codable=bool(c["codable"]), exclusive=bool(c["exclusive"]),
-                 unit=c["unit"], scope=tuple(json.loads(c["scope"] or "[]")))
-            for c in codes
-        ),
-    )
-
-
-def write_codebook_yaml(codebook: Codebook, path: Path) -> None:
-    """Write a codebook as one self-contained YAML file that `load_codebook` reads back."""
-    codes = []
-    for code in codebook.codes:
-        entry = {k: v for k, v in asdict(code).items() if v not in (None, "", ())}
-        entry["examples"] = list(code.examples)
-        if code.scope:
-            entry["scope"] = list(code.scope)
-        entry["codable"], entry["exclusive"] = code.codable, code.exclusive
-        codes.append(entry)
-    data = {"name": codebook.name, "description": codebook.description, "codes": codes}
-    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100), encoding="utf-8")
