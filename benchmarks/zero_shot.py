@@ -147,6 +147,8 @@ def run_benchmark(b: Benchmark, embedder: BenchEmbedder) -> dict[str, dict[str, 
     cal = engine.calibration
     unwidened = replace(cal, temperatures=engine.text_temperatures)
     rows["engine, texts' temperature"] = figures(gold, unwidened.scores(X)[b.test][:, cols], codes, proba=True)
+    # method step 5: the EM estimate of the code frequencies, applied (off in the engine)
+    rows["engine, EM priors"] = figures(gold, replace(cal, use_priors=True).scores(X)[b.test][:, cols], codes, proba=True)
     fit, n = next(((f, n) for g, f, n in zip(cal.groups, cal.group_fit, cal.group_sizes()) if set(cols) <= set(g)),
                   (cal.free_fit, cal.free_n))
     rows["engine"]["study_fit"], rows["engine"]["belongs"] = fit, float(cal.fits(fit, n))
