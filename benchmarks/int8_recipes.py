@@ -20,6 +20,14 @@ Recipes (ONNX Runtime 1.2x quantisation tools):
   fused-r1      fused, then int8 as r1
   fused-all     fused, then every MatMul and Attention int8 (per-channel)
   fused-ffn     fused, then int8 except the FFN output projections (backend "onnx-int8" from recipe r2)
+  static        static (calibrated) QDQ: weights int8 per channel, activations uint8 with ranges
+                calibrated (99.999th percentile) on generic text, every weight MatMul
+  static-ffn    static, FFN output projections float
+  all-but-ffnL  every MatMul int8 but layer L's FFN output projection (L = 0-5): which layer's
+                error matters most
+The static recipes are calibrated on the background sentences and the shipped codebooks'
+texts (pipeline.suggest.background, codebook/*.yaml), never on the AnnoMI sample: a model is
+exported once, before any study exists.
 The sample is seeded and none of these recipes was tuned on it.
 """
 
@@ -48,8 +56,9 @@ from pipeline.embed.onnx_backend import OnnxEmbedder, load_tokenizer, _open_sess
 from pipeline.embed.onnx_export import atomic_write, onnx_model_file  # noqa: E402
 from pipeline.embed.source import read_max_tokens  # noqa: E402
 
-RECIPES = ("fp32", "r1", "all", "fused", "fused-r1", "fused-all", "fused-ffn")
+RECIPES = ("fp32", "r1", "all", "fused", "fused-r1", "fused-all", "fused-ffn", "static", "static-ffn")
 GOLD = ("main_therapist_behaviour", "client_talk_type")
+CALIBRATION_TOKENS = 64
 
 
 # --------------------------------------------------------------------------- building the recipes
@@ -64,6 +73,49 @@ def _quantize(source: Path, target: Path, exclude: list[str], ops: list[str]) ->
     quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8, per_channel=True,
                      op_types_to_quantize=ops, nodes_to_exclude=exclude,
                      extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
+
+
+def _calibration_texts() -> list[str]:
+    from pipeline.codebook import load_codebook
+    from pipeline.suggest.background import BACKGROUND
+    from pipeline.suggest.scoring import code_texts
+
+    texts = list(BACKGROUND)
+    for path in sorted((HERE.parent / "codebook").glob("*.yaml")):
+        texts += [t.text for t in code_texts(load_codebook(path))]
+    return texts
+
+
+def _quantize_static(source: Path, target: Path, exclude: list[str]) -> None:
+    import onnx
+    from onnxruntime.quantization import CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType, quantize_static
+
+    model = DEFAULT_MODEL
+    tokenizer = load_tokenizer(resolve_model(model), read_max_tokens(resolve_model(model).path))
+
+    class Reader(CalibrationDataReader):
+        def __init__(self) -> None:
+            self.items = iter(_calibration_texts())
+
+        def get_next(self):  # noqa: ANN201
+            text = next(self.items, None)
+            if text is None:
+                return None
+            # one length for every text: the percentile calibrator stacks what it collects
+            enc = tokenizer.encode(text)
+            ids, mask = np.zeros((1, CALIBRATION_TOKENS), dtype=np.int64), np.zeros((1, CALIBRATION_TOKENS), dtype=np.int64)
+            n = min(len(enc.ids), CALIBRATION_TOKENS)
+            ids[0, :n], mask[0, :n] = enc.ids[:n], 1
+            return {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+
+    graph = onnx.load(str(source), load_external_data=False).graph
+    weights = {init.name for init in graph.initializer}
+    weighted = [n.name for n in graph.node if n.op_type == "MatMul" and any(i in weights for i in n.input)]
+    logging.getLogger().setLevel(logging.ERROR)
+    quantize_static(str(source), str(target), Reader(), quant_format=QuantFormat.QDQ, op_types_to_quantize=["MatMul"],
+                    nodes_to_quantize=[n for n in weighted if n not in set(exclude)], per_channel=True,
+                    activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+                    calibrate_method=CalibrationMethod.Percentile, extra_options={"CalibPercentile": 99.999})
 
 
 def _matmuls(path: Path, fragment: str) -> list[str]:
@@ -97,12 +149,17 @@ def build(recipe: str, fp32: Path, folder: Path) -> Path:
         return fused
     if target.exists():
         return target
+    if recipe.startswith("all-but-ffn"):  # every MatMul int8 but one layer's FFN output projection
+        layer = f"/layer.{recipe.removeprefix('all-but-ffn')}/"
+        return atomic_write(target, lambda tmp: _quantize(fp32, tmp, [n for n in _ffn_output(fp32) if layer in n], ["MatMul"]))
     steps = {
         "r1": lambda tmp: _quantize(fp32, tmp, _matmuls(fp32, "/output/dense/"), ["MatMul"]),
         "all": lambda tmp: _quantize(fp32, tmp, [], ["MatMul"]),
         "fused-r1": lambda tmp: _quantize(fused, tmp, _matmuls(fused, "/output/dense/"), ["MatMul"]),
         "fused-all": lambda tmp: _quantize(fused, tmp, [], ["MatMul", "Attention"]),
         "fused-ffn": lambda tmp: _quantize(fused, tmp, _ffn_output(fused), ["MatMul", "Attention"]),
+        "static": lambda tmp: _quantize_static(fp32, tmp, []),
+        "static-ffn": lambda tmp: _quantize_static(fp32, tmp, _ffn_output(fp32)),
     }
     return atomic_write(target, steps[recipe])
 
