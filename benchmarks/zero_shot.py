@@ -90,9 +90,12 @@ class Engine:
         vectors = embedder.embed([t.text for t in texts] + list(BACKGROUND))
         index = {c: j for j, c in enumerate(self.codes)}
         groups = [[index[c] for c in ids] for ids in book.exclusive_groups().values() if ids]
-        kwargs = {"fit_segments": fit} if steps is None else {"steps": steps, "fit_segments": fit}
+        kwargs = {} if steps is None else {"steps": steps}
         self.calibration: Calibration = fit_calibration(study, vectors[:len(texts)], texts, self.codes, groups,
                                                         vectors[len(texts):], **kwargs)
+        if fit is not None and any(self.calibration.set_aside()):  # as the stage: sentences decide a failed test
+            self.calibration = fit_calibration(study, vectors[:len(texts)], texts, self.codes, groups,
+                                               vectors[len(texts):], fit_segments=fit, **kwargs)
         center = vectors[len(texts):].mean(axis=0)  # the background's mean, as fit_calibration centres
         # the temperatures the code texts ask for, before SEGMENT_WIDENING (the comparison row)
         self.text_temperatures = [codebook_temperature(vectors[:len(texts)], texts, [self.codes[j] for j in g], center)
@@ -103,7 +106,8 @@ class Engine:
 
 
 def fit_vectors(texts: list[str], embedder: BenchEmbedder) -> np.ndarray | None:
-    """What the suggest stage tests the group fit on: the texts' sentences, if they are longer."""
+    """What the suggest stage tests the group fit on when a set fails on the texts themselves:
+    their sentences, if they are longer."""
     sentences = fit_sentences(texts)
     return None if sentences is None else embedder.embed(sentences)
 

@@ -22,6 +22,7 @@ from pipeline.errors import CodebookError, ConfigError, InputError
 from pipeline.records import Block
 from pipeline.review import QueueOptions, queue
 from pipeline.study import Study
+from pipeline.suggest import calibration as calibration_module
 from pipeline.suggest.fit_sample import sentence_sample
 from pipeline.suggest.scope import INTERVIEWER, PARTICIPANT, role_map, segment_roles, study_role_map
 from pipeline.suggest.units import group_units, hierarchy_max, roll_up, unit_spans, SegmentRow
@@ -48,6 +49,28 @@ SCOPED = (MINI_CODEBOOK
                    "    codable: false\n    scope: [participant]\n    definition: Where the work happens.")
           .replace("    exclusive: true\n    definition: Stage of the work.",
                    "    exclusive: true\n    unit: paragraph\n    scope: [participant]\n    definition: Stage of the work."))
+
+
+FOREIGN_SCOPED = """
+name: foreign, participants only
+codes:
+  - id: hobby
+    label: Hobby
+    codable: false
+    exclusive: true
+    scope: [participant]
+    definition: What someone does in their spare time.
+  - id: telescopes
+    parent: hobby
+    label: Telescopes
+    definition: Observing planets, comets and galaxies through lenses and mirrors.
+    examples: ["Jupiter's moons were visible through the eyepiece.", "The comet's tail glowed above the horizon."]
+  - id: baking
+    parent: hobby
+    label: Baking
+    definition: Kneading dough, proving yeast and baking loaves in ovens.
+    examples: ["Knead the dough until it is elastic.", "The sourdough loaf needs forty minutes at high heat."]
+"""
 
 
 def _codebook(tmp_path: Path, text: str, name: str = "scoped.yaml") -> Path:
@@ -310,15 +333,35 @@ def test_roles_of_a_stored_study(scoped_study: Path) -> None:
 
 
 def test_a_scoped_group_is_calibrated_on_its_speakers_segments(scoped_study: Path) -> None:
-    """The phase group (participants only) adapts and is tested for fit on participants' text
-    (here the segments' sentences, as some segments are longer), never on the interviewer's."""
+    """The phase group (participants only) adapts and is tested for fit on participants' text,
+    never on the interviewer's (here on the segments: the group fits them, so their
+    sentences are not needed)."""
     with Study(scoped_study) as study:
         run = study.store.conn.execute("SELECT params FROM suggestion_runs").fetchone()
         roles = segment_roles(study.store, study_role_map(study.store, study.settings.roles))
         rows = study.store.query("SELECT id, text FROM current_segments ORDER BY document_id, seq")
     calibration = json.loads(run["params"])["calibration"]
     assert json.loads(run["params"])["scoring"]["fit_within"] == "speaker scope"
+    spoken_by = [roles[r["id"]] for r in rows]
+    assert INTERVIEWER in spoken_by and calibration["n_study"] == len(rows)
+    assert calibration["group_n"] == [sum(role != INTERVIEWER for role in spoken_by)]
+
+
+def test_a_scoped_group_that_fails_on_segments_is_tested_on_its_speakers_sentences(
+        scoped_study: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """When a set fails the fit test on whole segments, the segments' sentences decide, and a
+    scoped group is still tested only on its own speakers' sentences."""
+    # 28 segments cannot show that a codebook does not belong: any fit below 0 fails here
+    monkeypatch.setattr(calibration_module, "FIT_Z", 0.0)
+    with Study(scoped_study) as study:
+        study.add_codebook(_codebook(tmp_path, FOREIGN_SCOPED, "foreign.yaml"))
+        study.suggest(embedder=FakeEmbedder())
+        run = study.store.conn.execute("SELECT params FROM suggestion_runs WHERE codebook_version = ?",
+                                       (study.codebook().version,)).fetchone()
+        roles = segment_roles(study.store, study_role_map(study.store, study.settings.roles))
+        rows = study.store.query("SELECT id, text FROM current_segments ORDER BY document_id, seq")
+    calibration = json.loads(run["params"])["calibration"]
     sentences, source = sentence_sample([r["text"] for r in rows])
     spoken_by = [roles[rows[i]["id"]] for i in source]
-    assert INTERVIEWER in spoken_by and calibration["n_study"] == len(sentences)
+    assert len(sentences) > len(rows) and calibration["n_study"] == len(sentences)
     assert calibration["group_n"] == [sum(role != INTERVIEWER for role in spoken_by)]

@@ -3,10 +3,13 @@
 The test compares the study with generic background sentences, so it must look at
 sentences too: a segment of several sentences mixes codes and looks less like any one of
 them, and the test would set aside a codebook that belongs (benchmarks/fit_by_length.py
-measures this on AnnoMI). When the segments are single sentences they are tested as they
-are; otherwise up to FIT_SENTENCES sentences, drawn with a fixed seed from the segments'
-own sentences, stand in for the study. Only the test uses them; segments are still scored
-whole. ``sentence_sample`` also says which segment each sentence came from, so a group is
+measures this on AnnoMI). The suggest stage tests the segments themselves first: if every
+set of codes fits, that settles it. Only when a set fails there, and the segments are
+longer than a sentence, are up to FIT_SENTENCES sentences, drawn with a fixed seed from the
+segments' own sentences, split (with the study's spaCy model), embedded and tested in the
+segments' place, and that second test decides for every set. A study whose codebook fits
+its segments so pays for no sentence model and no extra encoding. Only the test uses the
+sentences; segments are still scored whole. ``sentence_sample`` also says which segment each sentence came from, so a group is
 tested only on the sentences of speakers in its scope (a counsellor codebook is not judged
 by the client's sentences).
 """

@@ -125,15 +125,21 @@ def suggest_segments(
     sample = _calibration_sample(segments) if calibration is None else []
     sample_texts = _texts(store, sample)
     background = cached_vectors(store, embedder.identity, sample_texts) if sample else np.zeros((0, 0))
-    # segments longer than a sentence are tested for fit on their sentences (pipeline.suggest.fit_sample);
-    # each set of codes adapts and is tested on its own speakers' segments (scope)
+    # each set of codes adapts and is tested for fit on its own speakers' segments (scope); if a set
+    # fails on whole segments that are longer than a sentence, their sentences decide (fit_sample)
     scope = scope_mask(codebook, [c.id for c in codebook.codable], [layout.segments[s].role for s in sample])
-    sentences = sentence_sample(sample_texts) if sample_texts else None
-    fit = embed(sentences[0]) if sentences else None
-    suggester = CodebookSuggester(settings.top_k, settings.threshold).fit(
-        codebook, embed, background, calibration, fit_segments=fit, scope=scope,
-        fit_scope=scope[sentences[1]] if sentences else None, set_aside=settings.set_aside)
-    del background, fit, sample_texts
+
+    def fitted(sentences: tuple[list[str], np.ndarray] | None) -> CodebookSuggester:
+        return CodebookSuggester(settings.top_k, settings.threshold).fit(
+            codebook, embed, background, calibration, fit_segments=embed(sentences[0]) if sentences else None,
+            scope=scope, fit_scope=scope[sentences[1]] if sentences else None, set_aside=settings.set_aside)
+
+    suggester = fitted(None)
+    if calibration is None and suggester.set_aside_():
+        sentences = sentence_sample(sample_texts)
+        if sentences is not None:
+            suggester = fitted(sentences)
+    del background, sample_texts
     counts = {"shown": 0, "no_code": 0, "too_long": 0}
     with store.transaction() as conn:
         if run is None:
