@@ -9,9 +9,9 @@ longer than a sentence, are up to FIT_SENTENCES sentences, drawn with a fixed se
 segments' own sentences, split (with the study's spaCy model), embedded and tested in the
 segments' place, and that second test decides for every set. A study whose codebook fits
 its segments so pays for no sentence model and no extra encoding. Only the test uses the
-sentences; segments are still scored whole. ``sentence_sample`` also says which segment each sentence came from, so a group is
-tested only on the sentences of speakers in its scope (a counsellor codebook is not judged
-by the client's sentences).
+sentences; segments are still scored whole. ``sentence_sample`` also says which segment
+each sentence came from, so a group is tested only on the sentences of speakers in its
+scope (a counsellor codebook is not judged by the client's sentences).
 """
 
 from __future__ import annotations
