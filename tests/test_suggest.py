@@ -104,7 +104,8 @@ def test_study_fit_is_positive_when_the_study_talks_about_the_codes_and_negative
     assert study_fit(generic, generic) == pytest.approx(0.0, abs=0.05)  # generic text is generic
 
 
-def test_free_codes_of_a_codebook_the_study_does_not_talk_about_are_not_shown() -> None:
+def _study_about_something_else() -> tuple[np.ndarray, np.ndarray, Calibration]:
+    """Segments, the six free codes' anchors and a calibration that sets the codes aside."""
     rng = np.random.default_rng(7)
     background = _cluster(rng, AXES[0], 60, noise=1.0)
     # the study is about something else; with noise a few segments still clear some free code's bar
@@ -112,18 +113,18 @@ def test_free_codes_of_a_codebook_the_study_does_not_talk_about_are_not_shown() 
     anchors = np.stack([AXES[j] for j in (6, 7, 8, 9, 10, 11)])
     cal = _fit(segments, anchors, [], background)
     assert not cal.fits(cal.free_fit)
+    return segments, anchors, cal
+
+
+def test_free_codes_of_a_codebook_the_study_does_not_talk_about_are_not_shown() -> None:
+    segments, _, cal = _study_about_something_else()
     assert cal.scores(segments).max() < 0.5
     # the same evidence without the study-level test would have shown something
     assert (cal.relevance(segments) >= 0.5).any()
 
 
 def test_free_codes_set_aside_keep_the_order_of_their_evidence() -> None:
-    rng = np.random.default_rng(7)
-    background = _cluster(rng, AXES[0], 60, noise=1.0)
-    segments = _cluster(rng, AXES[4] + AXES[5], 300, noise=0.6)
-    anchors = np.stack([AXES[j] for j in (6, 7, 8, 9, 10, 11)])
-    cal = _fit(segments, anchors, [], background)
-    assert not cal.fits(cal.free_fit)
+    segments, anchors, cal = _study_about_something_else()
     # each segment leans towards one code: that code still ranks first (top-k, forced choices and
     # the learner's features stay meaningful), yet nothing comes near being shown
     leaning = unit_rows(segments + 2.0 * anchors[np.arange(len(segments)) % 6])
