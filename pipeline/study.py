@@ -30,7 +30,7 @@ from pipeline.documents import Segmented, resegment, stale_document_ids
 from pipeline.errors import StudyError
 from pipeline.folder import (AUDIT_FOLDER, STUDY_FOLDERS, SUMMARY_FOLDER, cases_table, codebook_copy, codebooks_table,
                              documents_table, lay_out, segments_table, status_counts)
-from pipeline.runs import evaluate_run_of, learned_for_run, run_suggestions
+from pipeline.suggest.runs import evaluate_run_of, learned_for_run, run_suggestions
 from pipeline.store import STORE_FILE, Store
 
 # Ingest (pypdf, python-docx), suggest, learn and evaluate (scikit-learn) are imported in

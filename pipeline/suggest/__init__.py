@@ -6,4 +6,6 @@
 - ``training``: the learn stage (decisions from the store in, a saved model out).
 - ``active``: which segments to confirm next (uncertainty sampling).
 - ``evaluate``: agreement of a run with gold labels, beside simple baselines.
+- ``runs``: what ``Study`` delegates to for a study's runs (the learned suggester a run uses,
+  a run's suggestions as a table, its evaluation); imports nothing heavy at module level.
 """
