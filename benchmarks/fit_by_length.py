@@ -7,9 +7,10 @@ speaker (therapist or client) within a transcript, so the same text is seen as s
 long segments. For each unit length it prints the median words per unit and the group fit
 of the AnnoMI codebook's two groups (which belong to this text) and the free-code fit of CFIR
 2.0 (which does not), with whether each is set aside, twice: tested on the segments
-themselves (the rule before) and on a sample of their sentences (pipeline.suggest.fit_sample,
-what the suggest stage does now). A test that works sets aside CFIR at every length and the
-AnnoMI groups at none.
+themselves (the first rule) and on a sample of their sentences (pipeline.suggest.fit_sample).
+The suggest stage now tests the segments first and the sentences only when a set fails
+there (benchmarks/fit_two_stage.py). A test that works sets aside CFIR at every length and
+the AnnoMI groups at none.
 
 Then speaker scope: the first N utterances of AnnoMI in transcript order (both speakers, as
 a study holds them), the AnnoMI codebook (counsellor codes scoped to counsellors, client
