@@ -117,7 +117,9 @@ def select(conn: sqlite3.Connection, codebook: Codebook, run_id: str | None, opt
     Memory stays bounded by the queue, not the study: segments are read one document at a
     time (with their suggestions and neighbours), and only the segments that can still be
     in the queue are kept: the first ``limit`` in document order, the ``limit`` best in a
-    heap by score. Only uncertainty order keeps every candidate, to rank them.
+    heap by score. Uncertainty order reads the documents twice: the candidates' ids to rank
+    them (their vectors are read from the cache as the ranking looks at them), then the
+    items it queues.
     """
     if options.order not in ORDERS:
         raise ConfigError(f"--order '{options.order}' is unknown; use one of: {', '.join(ORDERS)}")
@@ -128,26 +130,33 @@ def select(conn: sqlite3.Connection, codebook: Codebook, run_id: str | None, opt
         more = _excluded_parts(conn, options.with_coder, codebook.version, options.requeue)
         decided, sent = decided | more[0], sent | more[1]
     scope = _Scope(codebook, roles)
-    limit = None if options.order == "uncertainty" else options.limit
-    picked, left_out = _Picked(options.order == "score", limit), Counter()
-    for document, rows in _documents(conn, options.cases):
-        shown = shown_of.document(document["id"], document["segmentation_id"])
-        context = {row["seq"]: _line(row) for row in rows}
-        for row in rows:
-            suggestions = shown.get(row["id"], ())
-            reason = OUT_OF_SCOPE if scope.out(row["speaker"], document["case_name"]) else _left_out(
-                row["id"], suggestions, decided, sent, include, bool(options.codes))
-            if reason:
-                left_out[reason] += 1
-                continue
-            picked.add(_best_score(suggestions), lambda: _unit_text(conn, _item(document, row, suggestions, context)))
-    items = picked.items()
-    if options.order == "uncertainty" and run_id is not None and items:
-        items = _by_uncertainty(conn, codebook, run_id, items, options.limit)
-    over = (picked.dropped + max(0, len(items) - options.limit)) if options.limit else 0
+    left_out: Counter = Counter()
+
+    def candidates(counted: Counter) -> Iterator[tuple[float, str, Callable[[], QueueItem]]]:
+        """(best score, segment id, item builder) of every segment that can be queued, in
+        document order; the others are counted by reason in ``counted``."""
+        for document, rows in _documents(conn, options.cases):
+            shown = shown_of.document(document["id"], document["segmentation_id"])
+            context = {row["seq"]: _line(row) for row in rows}
+            for row in rows:
+                suggestions = shown.get(row["id"], ())
+                reason = OUT_OF_SCOPE if scope.out(row["speaker"], document["case_name"]) else _left_out(
+                    row["id"], suggestions, decided, sent, include, bool(options.codes))
+                if reason:
+                    counted[reason] += 1
+                    continue
+                yield _best_score(suggestions), row["id"], (
+                    lambda d=document, r=row, g=suggestions, c=context: _unit_text(conn, _item(d, r, g, c)))
+
+    if options.order == "uncertainty" and run_id is not None:
+        items, over = _by_uncertainty(conn, codebook, run_id, candidates, left_out, options.limit)
+    else:
+        picked = _Picked(options.order == "score", options.limit)
+        for score, _, make in candidates(left_out):
+            picked.add(score, make)
+        items, over = picked.items(), picked.dropped
     if over:
         left_out[OVER_LIMIT] += over
-        items = items[: options.limit]
     return Selection(items, dict(left_out))
 
 
@@ -231,15 +240,26 @@ def _unit_text(conn: sqlite3.Connection, item: QueueItem) -> QueueItem:
     return dataclasses.replace(item, text=text, location=f"{item.location} · {', '.join(units)}")
 
 
-def _by_uncertainty(conn: sqlite3.Connection, codebook: Codebook, run_id: str, items: list[QueueItem],
-                    limit: int | None) -> list[QueueItem]:
-    """Most informative first (then the rest in document order)."""
+def _by_uncertainty(conn: sqlite3.Connection, codebook: Codebook, run_id: str,
+                    candidates: Callable[[Counter], Iterator[tuple[float, str, Callable[[], QueueItem]]]],
+                    left_out: Counter, limit: int | None) -> tuple[list[QueueItem], int]:
+    """Most informative first (then the rest in document order), and how many were over ``limit``.
+
+    Two passes over the documents: the first keeps only the candidates' ids, to rank them;
+    the second builds the items that are queued. So a limited queue holds its own items, not
+    one item per candidate of the study.
+    """
     from pipeline.suggest.active import uncertainty_ranking
 
-    n = min(limit or MAX_UNCERTAINTY_RANKED, MAX_UNCERTAINTY_RANKED, len(items))
-    first = uncertainty_ranking(conn, codebook, run_id, [i.segment_id for i in items], n)
+    ids = [segment_id for _, segment_id, _ in candidates(left_out)]
+    n = min(limit or MAX_UNCERTAINTY_RANKED, MAX_UNCERTAINTY_RANKED, len(ids))
+    first = uncertainty_ranking(conn, codebook, run_id, ids, n) if ids else []
     rank = {s: k for k, s in enumerate(first)}
-    return sorted(items, key=lambda item: rank.get(item.segment_id, len(rank)))
+    room = len(ids) if limit is None else max(0, limit - len(first))  # unranked ones, in document order
+    wanted = set(first) | set([s for s in ids if s not in rank][:room])
+    items = [make() for _, segment_id, make in candidates(Counter()) if segment_id in wanted]
+    items.sort(key=lambda item: rank.get(item.segment_id, len(rank)))  # stable: the rest keep document order
+    return items, len(ids) - len(items)
 
 
 def split_overlap(items: Sequence[QueueItem], fraction: float, seed: int) -> tuple[list[QueueItem], list[QueueItem]]:

@@ -73,16 +73,45 @@ def uncertainty_ranking(conn: Any, codebook: Codebook, run_id: str, segment_ids:
     for r in _rows(conn, "SELECT segment_id, code_id, score FROM suggestions WHERE run_id = ? AND code_id IS NOT NULL", (run_id,)):
         if r["segment_id"] in row_of and r["code_id"] in index:
             scores[row_of[r["segment_id"]], index[r["code_id"]]] = r["score"]
-    texts = {r["id"]: r["text"] for r in _rows(conn, "SELECT id, text FROM current_segments")}
-    hashes = [embedding_key(texts.get(s, "")) for s in segment_ids]
-    vectors = stored_vectors(conn, model, hashes)
-    dim = len(next(iter(vectors.values()))) if vectors else 1
-    X = np.stack([vectors.get(h, np.zeros(dim, np.float32)) for h in hashes])
+    hashes = [embedding_key(text) for text in _texts(conn, segment_ids)]
     groups = [[index[c] for c in ids if c in index] for ids in codebook.exclusive_groups().values()]
     grouped = {j for g in groups for j in g}
     free = [j for j in range(len(codes)) if j not in grouped]
-    picked = uncertainty_order(scores, [g for g in groups if g], free, X, n)
+    picked = uncertainty_order(scores, [g for g in groups if g], free, _VectorsOnDemand(conn, model, hashes), n)
     return [segment_ids[i] for i in picked]
+
+
+class _VectorsOnDemand:
+    """The candidates' vectors, read from the embedding cache as ``uncertainty_order`` looks
+    at them (it compares each pick with the picks before it): a study's worth of candidates
+    is never stacked in memory. A text the cache lacks counts as a zero vector."""
+
+    def __init__(self, conn: Any, model: str, hashes: list[str]) -> None:
+        self.conn, self.model, self.hashes = conn, model, hashes
+        self.rows: dict[int, np.ndarray] = {}
+        known = conn.execute("SELECT dimension FROM embeddings WHERE model = ? LIMIT 1", (model,)).fetchone()
+        self.dimension = int(known[0]) if known else 1
+
+    def _row(self, i: int) -> np.ndarray:
+        if i not in self.rows:
+            found = stored_vectors(self.conn, self.model, [self.hashes[i]]).get(self.hashes[i])
+            self.rows[i] = found if found is not None else np.zeros(self.dimension, np.float32)
+        return self.rows[i]
+
+    def __getitem__(self, rows: int | Sequence[int]) -> np.ndarray:
+        if isinstance(rows, (int, np.integer)):
+            return self._row(int(rows))
+        return np.stack([self._row(int(i)) for i in rows])
+
+
+def _texts(conn: Any, segment_ids: list[str], chunk: int = 500) -> list[str]:
+    """The current text of each segment ("" if it has none), read a chunk of ids at a time."""
+    found: dict[str, str] = {}
+    for start in range(0, len(segment_ids), chunk):
+        part = segment_ids[start:start + chunk]
+        found.update((r["id"], r["text"]) for r in _rows(
+            conn, f"SELECT id, text FROM current_segments WHERE id IN ({','.join('?' * len(part))})", tuple(part)))
+    return [found.get(s, "") for s in segment_ids]
 
 
 def _rows(conn: Any, sql: str, params: tuple = ()) -> list:

@@ -145,10 +145,11 @@ def test_order_by_score_puts_best_first(review_study: Path) -> None:
     assert scores == sorted(scores, reverse=True)
 
 
-@pytest.mark.parametrize("order", ["score", "document"])
+@pytest.mark.parametrize("order", ["score", "document", "uncertainty"])
 def test_a_limited_queue_keeps_only_what_it_can_show(review_study: Path, order: str, monkeypatch) -> None:
     """Issue 18: a 2,000-row queue of a 1M-segment study must not hold every segment. The
-    selection keeps the first (document order) or best (a heap, by score) ``limit`` items
+    selection keeps the first (document order) or best (a heap, by score) ``limit`` items,
+    or ranks the candidates by id and builds only the ones it queues (uncertainty order),
     and builds an item only when it keeps it; the queue equals the full order cut at the limit."""
     from pipeline.review import selection
 
@@ -163,7 +164,7 @@ def test_a_limited_queue_keeps_only_what_it_can_show(review_study: Path, order: 
     assert len(full) > 6
     assert [i.segment_id for i in limited.items] == [i.segment_id for i in full[:3]]
     assert limited.left_out == {selection.OVER_LIMIT: len(full) - 3}
-    if order == "document":
+    if order in ("document", "uncertainty"):
         assert len(built) == 3
     if order == "score":  # ties keep document order, as a stable sort of every item would
         scores = [i.best_score for i in full]
