@@ -8,6 +8,7 @@ import numpy as np
 
 from pipeline.codebook import Codebook
 from pipeline.embed.cache import embedding_key, stored_vectors
+from pipeline.suggest.stage import segment_texts
 
 __all__ = ["uncertainty_order", "uncertainty_ranking"]
 
@@ -73,7 +74,7 @@ def uncertainty_ranking(conn: Any, codebook: Codebook, run_id: str, segment_ids:
     for r in _rows(conn, "SELECT segment_id, code_id, score FROM suggestions WHERE run_id = ? AND code_id IS NOT NULL", (run_id,)):
         if r["segment_id"] in row_of and r["code_id"] in index:
             scores[row_of[r["segment_id"]], index[r["code_id"]]] = r["score"]
-    hashes = [embedding_key(text) for text in _texts(conn, segment_ids)]
+    hashes = [embedding_key(text) for text in segment_texts(conn, segment_ids)]
     groups = [[index[c] for c in ids if c in index] for ids in codebook.exclusive_groups().values()]
     grouped = {j for g in groups for j in g}
     free = [j for j in range(len(codes)) if j not in grouped]
@@ -102,16 +103,6 @@ class _VectorsOnDemand:
         if isinstance(rows, (int, np.integer)):
             return self._row(int(rows))
         return np.stack([self._row(int(i)) for i in rows])
-
-
-def _texts(conn: Any, segment_ids: list[str], chunk: int = 500) -> list[str]:
-    """The current text of each segment ("" if it has none), read a chunk of ids at a time."""
-    found: dict[str, str] = {}
-    for start in range(0, len(segment_ids), chunk):
-        part = segment_ids[start:start + chunk]
-        found.update((r["id"], r["text"]) for r in _rows(
-            conn, f"SELECT id, text FROM current_segments WHERE id IN ({','.join('?' * len(part))})", tuple(part)))
-    return [found.get(s, "") for s in segment_ids]
 
 
 def _rows(conn: Any, sql: str, params: tuple = ()) -> list:

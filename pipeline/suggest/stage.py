@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import sqlite3
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterator, Sequence
@@ -35,7 +36,8 @@ if TYPE_CHECKING:
 # The learner (scikit-learn) is imported where a learned model is used, so the review
 # commands, which import latest_run from here, start without scikit-learn.
 
-__all__ = ["SuggestReport", "suggest_segments", "latest_run", "suggestions_frame", "set_aside_labels", "METHOD"]
+__all__ = ["SuggestReport", "suggest_segments", "latest_run", "suggestions_frame", "set_aside_labels", "segment_texts",
+           "METHOD"]
 
 METHOD = "definition-similarity-v2"
 LEARNED_METHOD = "learned-mix-v2"
@@ -113,7 +115,7 @@ def suggest_segments(
     # holds the whole study's vectors, and a new run embeds in the same batches as before.
     embedded = 0
     for page in _pages(segments if calibration is None else todo, EMBED_CHUNK):
-        embedded += cache_texts(store, embedder, _texts(store, page))
+        embedded += cache_texts(store, embedder, segment_texts(store.conn, page))
 
     def embed(texts: list[str]) -> np.ndarray:  # the code texts and background sentences
         nonlocal embedded
@@ -123,7 +125,7 @@ def suggest_segments(
 
     # the study's segments (all of them up to CALIBRATION_SAMPLE): the unlabelled data the scores adapt to
     sample = _calibration_sample(segments) if calibration is None else []
-    sample_texts = _texts(store, sample)
+    sample_texts = segment_texts(store.conn, sample)
     background = cached_vectors(store, embedder.identity, sample_texts) if sample else np.zeros((0, 0))
     # each set of codes adapts and is tested for fit on its own speakers' segments (scope); if a set
     # fails on whole segments that are longer than a sentence, their sentences decide (fit_sample)
@@ -197,12 +199,12 @@ def _pages(ids: list[str], size: int) -> Iterator[list[str]]:
         yield ids[start:start + size]
 
 
-def _texts(store: Store, ids: Sequence[str]) -> list[str]:
+def segment_texts(conn: sqlite3.Connection, ids: Sequence[str]) -> list[str]:
     """The segments' texts, in the order of ``ids``."""
     text = {}
     for page in _pages(list(ids), 500):  # host parameters per SELECT stay under SQLite's limit
         marks = ",".join("?" * len(page))
-        text.update(store.conn.execute(f"SELECT id, text FROM segments WHERE id IN ({marks})", page).fetchall())
+        text.update(conn.execute(f"SELECT id, text FROM segments WHERE id IN ({marks})", page).fetchall())
     return [text[i] for i in ids]
 
 
@@ -236,7 +238,7 @@ def _chunks(todo: list[str], layout: Layout, size: int, whole_documents: bool = 
 def _chunk_rows(store: Store, run_id: str, chunk: list[str], codebook: Codebook, suggester: CodebookSuggester,
                 learned: LearnedModel | None, layout: Layout, model: str, counts: dict[str, int]) -> Iterator[tuple]:
     """The suggestion rows of one chunk of whole documents, made as SQLite stores them."""
-    texts = _texts(store, chunk)
+    texts = segment_texts(store.conn, chunk)
     counts["too_long"] += sum(len(t) > WINDOW_CHARS for t in texts)
     X = cached_vectors(store, model, texts, suggester.dimension_)
     raw, scores = _scores(suggester, X, learned, texts)
