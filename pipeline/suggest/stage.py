@@ -25,7 +25,7 @@ from pipeline.errors import InputError
 from pipeline.store import Store
 from pipeline.suggest.fit_sample import sentence_sample
 from pipeline.suggest.scope import scope_mask
-from pipeline.suggest.calibration import Calibration, outside_groups
+from pipeline.suggest.calibration import Calibration
 from pipeline.suggest.scoring import PARAMETERS, CodebookSuggester
 from pipeline.embed.cache import EMBED_CHUNK, TextEmbedder, cache_texts, cached_vectors, embed_cached
 from pipeline.suggest.units import LARGER_UNITS, Layout, load_layout  # issue 13: speaker scope, units, hierarchy
@@ -169,10 +169,8 @@ def _few_examples(codebook: Codebook, suggester: CodebookSuggester) -> tuple[str
     """Labels of the codes in the sets the run set aside that have fewer than two examples:
     short utterances look less like a bare definition than generic sentences do, so such a
     set can be set aside although it belongs (docs/benchmarks.md, "Sparser codebooks")."""
-    calibration = suggester.calibration_
-    groups, free = calibration.set_aside()
-    rows = [j for i in groups for j in calibration.groups[i]]
-    rows += outside_groups(calibration.groups, len(suggester.codes_)) if free else []
+    groups, free = suggester.calibration_.set_aside()
+    rows = [j for i in groups for j in suggester.calibration_.groups[i]] + (suggester.free_ if free else [])
     codes = [codebook.get(suggester.codes_[j]) for j in rows]
     return tuple(code.label for code in codes if len(code.examples) < 2)
 
