@@ -32,6 +32,7 @@ import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Iterator
 
 import yaml
 
@@ -59,6 +60,15 @@ def variant(raw: dict, style: str) -> dict:
     return {**raw, "codes": [STYLES[style](code) for code in raw["codes"]]}
 
 
+def styled_files(codebook: Path, folder: Path) -> Iterator[tuple[str, Path]]:
+    """(style, path) of ``codebook`` written in each style into ``folder`` (the committed file is not touched)."""
+    raw = yaml.safe_load(codebook.read_text(encoding="utf-8"))
+    for style in STYLES:
+        path = folder / f"{codebook.stem}-{style.replace(' ', '_')}.yaml"
+        path.write_text(yaml.safe_dump(variant(raw, style)), encoding="utf-8")
+        yield style, path
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="*", choices=list(_datasets.BENCHMARKS), help="benchmarks to run (default: all)")
@@ -69,10 +79,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.only or _datasets.BENCHMARKS:
             b = _datasets.load(name)
-            raw = yaml.safe_load(b.codebook.read_text(encoding="utf-8"))
-            for style in STYLES:
-                path = Path(tmp) / f"{name}-{style.replace(' ', '_')}.yaml"
-                path.write_text(yaml.safe_dump(variant(raw, style)), encoding="utf-8")
+            for style, path in styled_files(b.codebook, Path(tmp)):
                 rows = run_benchmark(replace(b, codebook=path), embedder)
                 e, n = rows["engine"], rows["naive"]
                 verdict = "" if e["belongs"] else " set aside"

@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +33,7 @@ sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 import _datasets  # noqa: E402
-from int8_recipes import build, sample  # noqa: E402
+from int8_recipes import build, sample, timed_rounds  # noqa: E402
 from zero_shot import Engine, fit_vectors  # noqa: E402
 
 from pipeline.codebook import load_codebook  # noqa: E402
@@ -56,19 +55,6 @@ def margin(scores: np.ndarray, threshold: float = 0.5) -> np.ndarray:
     """How far each segment is from another top suggestion: to the runner-up or to the threshold."""
     ranked = np.sort(scores, axis=1)
     return np.minimum(ranked[:, -1] - ranked[:, -2], np.abs(ranked[:, -1] - threshold))
-
-
-def speeds(embedders: dict, texts: list[str], rounds: int) -> dict[str, float]:
-    best: dict[str, float] = {}
-    names = list(embedders)
-    for round_no in range(rounds):
-        shift = round_no % len(names)
-        for name in names[shift:] + names[:shift]:
-            embedders[name].embed(texts[:32])
-            started = time.perf_counter()
-            embedders[name].embed(texts)
-            best[name] = max(best.get(name, 0.0), len(texts) / (time.perf_counter() - started))
-    return best
 
 
 def agreement(int8: OnnxEmbedder, bench: _datasets.BenchEmbedder, name: str) -> tuple[float, list[float]]:
@@ -104,7 +90,7 @@ def main() -> None:
     embedders = {"torch": load_embedder(EmbedSettings(backend="torch", threads=args.threads)),
                  "onnx": load_embedder(EmbedSettings(backend="onnx", threads=args.threads)), args.recipe: int8}
     texts = sample(args.n, args.seed)["utterance_text"].tolist()
-    rate = speeds(embedders, texts, args.rounds)
+    rate, _ = timed_rounds(embedders, texts, args.rounds)
     print(f"{len(texts)} AnnoMI utterances (seed {args.seed}), best of {args.rounds} alternating rounds, load average "
           f"{os.getloadavg()[0]:.1f}")
     for name, r in rate.items():

@@ -210,6 +210,22 @@ def quality(frame: pd.DataFrame, embedder, tmp: Path) -> tuple[pd.Series, dict[s
     return top, kappas
 
 
+def timed_rounds(embedders: dict, texts: list[str], rounds: int) -> tuple[dict[str, float], dict[str, np.ndarray]]:
+    """Texts/s of each embedder (best of ``rounds``, the order rotating each round so load
+    changes hit all of them) and the vectors each gave."""
+    best: dict[str, float] = {}
+    vectors: dict[str, np.ndarray] = {}
+    names = list(embedders)
+    for round_no in range(rounds):
+        shift = round_no % len(names)
+        for name in names[shift:] + names[:shift]:
+            embedders[name].embed(texts[:32])
+            started = time.perf_counter()
+            vectors[name] = embedders[name].embed(texts)
+            best[name] = max(best.get(name, 0.0), len(texts) / (time.perf_counter() - started))
+    return best, vectors
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1000)
@@ -231,16 +247,8 @@ def main() -> None:
                                          f"recipe-{recipe}", max_tokens)
     print(f"{len(texts)} AnnoMI utterances (seed {args.seed}), {args.threads} threads, best of {args.rounds} "
           f"alternating rounds, load average {os.getloadavg()[0]:.1f}")
-    best: dict[str, float] = {}
-    vectors: dict[str, np.ndarray] = {}
+    best, vectors = timed_rounds(embedders, texts, args.rounds)
     names = list(embedders)
-    for round_no in range(args.rounds):
-        shift = round_no % len(names)
-        for name in names[shift:] + names[:shift]:
-            embedders[name].embed(texts[:32])
-            started = time.perf_counter()
-            vectors[name] = embedders[name].embed(texts)
-            best[name] = max(best.get(name, 0.0), len(texts) / (time.perf_counter() - started))
     with tempfile.TemporaryDirectory() as tmp:
         reference = embedders["torch"].embed
         results = {name: quality(frame, Precomputed(f"q-{name}", texts, vectors[name], reference), Path(tmp))

@@ -86,20 +86,26 @@ class Engine:
     def __init__(self, book: Codebook, embedder: BenchEmbedder, study: np.ndarray, steps: int | None = None,
                  fit: np.ndarray | None = None) -> None:
         self.codes = [c.id for c in book.codable]
-        texts = code_texts(book)
-        vectors = embedder.embed([t.text for t in texts] + list(BACKGROUND))
+        self.texts = code_texts(book)
+        self.vectors = embedder.embed([t.text for t in self.texts] + list(BACKGROUND))
         index = {c: j for j, c in enumerate(self.codes)}
-        groups = [[index[c] for c in ids] for ids in book.exclusive_groups().values() if ids]
-        kwargs = {} if steps is None else {"steps": steps}
-        self.calibration: Calibration = fit_calibration(study, vectors[:len(texts)], texts, self.codes, groups,
-                                                        vectors[len(texts):], **kwargs)
+        self.groups = [[index[c] for c in ids] for ids in book.exclusive_groups().values() if ids]
+        self.study, self.steps = study, steps
+        self.calibration: Calibration = self.calibrate()
         if fit is not None and any(self.calibration.set_aside()):  # as the stage: sentences decide a failed test
-            self.calibration = fit_calibration(study, vectors[:len(texts)], texts, self.codes, groups,
-                                               vectors[len(texts):], fit_segments=fit, **kwargs)
-        center = vectors[len(texts):].mean(axis=0)  # the background's mean, as fit_calibration centres
+            self.calibration = self.calibrate(fit)
+        n = len(self.texts)
+        center = self.vectors[n:].mean(axis=0)  # the background's mean, as fit_calibration centres
         # the temperatures the code texts ask for, before SEGMENT_WIDENING (the comparison row)
-        self.text_temperatures = [codebook_temperature(vectors[:len(texts)], texts, [self.codes[j] for j in g], center)
-                                  for g in groups]
+        self.text_temperatures = [codebook_temperature(self.vectors[:n], self.texts, [self.codes[j] for j in g], center)
+                                  for g in self.groups]
+
+    def calibrate(self, fit_segments: np.ndarray | None = None) -> Calibration:
+        """The calibration of the study, its fit tested on ``fit_segments`` (default the study itself)."""
+        kwargs = {} if self.steps is None else {"steps": self.steps}
+        n = len(self.texts)
+        return fit_calibration(self.study, self.vectors[:n], self.texts, self.codes, self.groups, self.vectors[n:],
+                               fit_segments=fit_segments, **kwargs)
 
     def proba(self, X: np.ndarray) -> np.ndarray:
         return self.calibration.scores(X)
