@@ -44,7 +44,7 @@ BENCHMARKS := ingest_speed annomi_suggest suggest_speed embed_backends review_ro
               zero_shot learning_curve hostile_inputs scale pseudonymise unit_rollup phase_units \
               qdpx_import_memory int8_recipes learn_speed fine_tune annomi_end_to_end \
               fit_by_length onnx_wrapper ranking_variants queue_speed fit_sample_cost \
-              temperature_widening codebook_styles int8_recheck fit_two_stage
+              temperature_widening codebook_styles int8_recheck fit_two_stage backend_quality
 
 benchmarks: setup
 	@missing=""; for name in $(BENCHMARKS); do \

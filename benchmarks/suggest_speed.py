@@ -6,8 +6,8 @@ to raw and its ratio to its own backend's encode of the same texts (the embedder
 directly, timed alternately with the stage; issue 13's target: >= 0.9); a warm re-run with the same inputs and one with a new
 threshold (a new run: all segments re-scored from cached embeddings), as a share of
 the cold time (target <= 5%); peak memory; and each faster backend's speed and its
-agreement with torch (cosine of embeddings, same top code). "torch-bf16" is included on a
-CPU with native bfloat16 (AMX or AVX-512 BF16).
+agreement with torch (cosine of embeddings, same top code). "torch-bf16" and
+"openvino-bf16" are included on a CPU with native bfloat16 (AMX or AVX-512 BF16).
 
     python benchmarks/suggest_speed.py [--n 3000] [--threads 2]
 """
@@ -29,13 +29,12 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _annomi import CODEBOOK, READ, ROLES, require_annomi  # noqa: E402
 
-from pipeline.embed import EmbedSettings, load_embedder  # noqa: E402
-from pipeline.embed.bf16_backend import native_bf16  # noqa: E402
+from pipeline.embed import EmbedSettings, load_embedder, runnable_backends  # noqa: E402
 from pipeline.study import Study  # noqa: E402
 
 
 def faster_backends() -> tuple[str, ...]:
-    return ("onnx", "onnx-int8") + (("torch-bf16",) if native_bf16() else ())
+    return tuple(b for b in runnable_backends() if b != "torch")
 
 
 def raw_encoder(threads: int):
@@ -127,7 +126,7 @@ def main() -> None:
             same_top = float((results[backend][3] == torch_top).mean())
             same_all = float((results[backend][4] == results["torch"][4]).mean())
             speedup = results["torch"][0] / results[backend][0]
-            print(f"{backend:<10} vs torch: {speedup:4.2f}x the suggest speed, same shown top code for {100 * same_top:5.1f}% "
+            print(f"{backend:<13} vs torch: {speedup:4.2f}x the suggest speed, same shown top code for {100 * same_top:5.1f}% "
                   f"of segments, identical shown suggestions (codes in rank order) for {100 * same_all:5.1f}%")
     cosine_agreement(texts[:1000], args.threads)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -140,7 +139,7 @@ def cosine_agreement(texts: list[str], threads: int) -> None:
         other = load_embedder(EmbedSettings(backend=backend, threads=threads)).embed(texts)
         cos = np.sum(torch_vectors * other, axis=1)
         verdict = "meets" if cos.mean() >= 0.99 else "misses"
-        print(f"{backend:<10} cosine to torch on {len(texts)} texts: mean {cos.mean():.4f}, 1st percentile "
+        print(f"{backend:<13} cosine to torch on {len(texts)} texts: mean {cos.mean():.4f}, 1st percentile "
               f"{np.percentile(cos, 1):.4f}, min {cos.min():.4f} ({verdict} the >= 0.99 rule)")
 
 

@@ -234,7 +234,7 @@ speaker_pattern = ""        # empty: the built-in pattern (Interviewer:, I:, P3:
 
 [embedding]
 model = "{s.embedding.model}"   # the packaged model, or a path to a sentence-transformers model
-backend = "{s.embedding.backend}"           # onnx (same vectors as torch, faster) | torch | onnx-int8 | torch-bf16 (approximate, faster)
+backend = "{s.embedding.backend}"           # onnx (same vectors as torch, faster) | torch | onnx-int8 | torch-bf16 | openvino-bf16 (approximate, faster)
 batch_size = {s.embedding.batch_size}
 threads = {s.embedding.threads or 0}                 # 0: library default
 

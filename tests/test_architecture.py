@@ -30,6 +30,7 @@ OWNERS = {
     "sentence_transformers": {"embed/torch_backend.py", "suggest/finetune.py"},  # finetune: learn --fine-tune trains the model
     "onnxruntime": {"embed/onnx_backend.py", "embed/onnx_export.py"},  # running; exporting and quantising
     "tokenizers": {"embed/onnx_backend.py"},
+    "openvino": {"embed/openvino_backend.py"},  # the openvino-bf16 backend
     "transformers": {"embed/bf16_backend.py", "embed/onnx_export.py"},  # bfloat16 backend; exporting to ONNX
     # every workbook cell is written through the one spreadsheet toolkit (no formula from outside text)
     "openpyxl": {"sheets.py"},

@@ -9,6 +9,7 @@ prints its result lines.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -41,7 +42,13 @@ def test_annomi_end_to_end_runs_the_whole_loop_through_the_cli() -> None:
 
 def test_suggest_speed_compares_every_backend_with_torch() -> None:
     out = run_script("suggest_speed.py", "--n", "30", "--repeat", "1")
-    assert "suggest stage (onnx)" in out and "onnx-int8  vs torch" in out
+    assert "suggest stage (onnx)" in out and re.search(r"onnx-int8 +vs torch", out)
+
+
+def test_backend_quality_compares_each_backend_with_torch_on_a_benchmark() -> None:
+    out = run_script("backend_quality.py", "--only", "annomi-counsellor", "--limit", "300", "--backends", "onnx")
+    assert re.search(r"annomi-counsellor +onnx +[0-9.]+ +\+0\.000 +100\.0%", out)  # the same vectors as torch
+    assert re.search(r"onnx +100\.0% +\+0\.000 +within the limits", out)
 
 
 def test_int8_recipes_scores_quality_against_the_gold_codes() -> None:

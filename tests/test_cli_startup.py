@@ -16,7 +16,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 HEAVY = {"pandas", "sklearn", "scipy", "matplotlib", "openpyxl", "spacy", "torch", "sentence_transformers",
-         "transformers", "onnxruntime", "pypdf", "docx", "prefect", "xlsxwriter"}
+         "transformers", "onnxruntime", "openvino", "pypdf", "docx", "prefect", "xlsxwriter"}
 
 
 def imported_top_level(*args: str) -> set[str]:

@@ -20,7 +20,7 @@ from pipeline.embed import (
     load_embedder,
     resolve_model,
 )
-from pipeline.embed.onnx_export import MIN_COSINE
+from pipeline.embed.onnx_export import MIN_COSINE, onnx_model_file
 from pipeline.errors import ConfigError, ModelError
 
 TEXTS = [
@@ -119,7 +119,7 @@ def test_batches_are_sorted_by_length_and_rows_return_in_input_order() -> None:
 @pytest.mark.parametrize(
     "settings, fragment",
     [
-        (EmbedSettings(backend="tensorflow"), "torch, onnx, onnx-int8, torch-bf16"),  # lists the choices
+        (EmbedSettings(backend="tensorflow"), "torch, onnx, onnx-int8, torch-bf16, openvino-bf16"),  # lists the choices
         (EmbedSettings(batch_size=0), "batch_size"),
         (EmbedSettings(threads=0), "threads"),
         (EmbedSettings(model="  "), "model is empty"),
@@ -494,3 +494,50 @@ def test_bf16_stays_close_to_torch_under_its_own_identity(torch_embedder: Embedd
     cosines = (vectors * torch_embedder.embed(texts)).sum(axis=1)
     assert 0.999 < cosines.min() and cosines.min() < 0.999999  # close, but not the same vectors
     assert bf16.identity.endswith(":torch-bf16") and bf16.identity != torch_embedder.identity
+
+
+def test_openvino_bf16_refuses_a_cpu_without_native_bfloat16(model_folder: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    import pipeline.embed.openvino_backend as openvino_backend
+
+    monkeypatch.setattr(openvino_backend, "openvino_bf16", lambda core=None: False)
+    with pytest.raises(ModelError, match="native bfloat16.*'onnx'"):
+        load_embedder(EmbedSettings(model=str(model_folder), backend="openvino-bf16"))
+
+
+def test_openvino_bf16_refuses_pooling_it_does_not_reproduce(model_folder: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    import pipeline.embed.openvino_backend as openvino_backend
+
+    monkeypatch.setattr(openvino_backend, "openvino_bf16", lambda core=None: True)
+    _write_modules(model_folder, {"pooling_mode_cls_token": True})
+    with pytest.raises(ModelError, match="openvino-bf16 backends do mean pooling only"):
+        load_embedder(EmbedSettings(model=str(model_folder), backend="openvino-bf16"))
+
+
+def test_openvino_bf16_needs_openvino(model_folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "openvino", None)  # import openvino now raises ImportError
+    with pytest.raises(ModelError, match="pip install openvino"):
+        load_embedder(EmbedSettings(model=str(model_folder), backend="openvino-bf16"))
+
+
+@pytest.mark.integration
+def test_openvino_bf16_stays_close_to_torch_under_its_own_identity(torch_embedder: Embedder, onnx_cache: Path) -> None:
+    from pipeline.embed.openvino_backend import openvino_bf16
+
+    settings = EmbedSettings(backend="openvino-bf16", threads=2, cache_dir=onnx_cache)
+    if not openvino_bf16():  # a CPU without it: refused, never float32 under this name
+        with pytest.raises(ModelError, match="native bfloat16"):
+            load_embedder(settings)
+        return
+    embedder = load_embedder(settings)
+    texts = [*SIMILAR, UNRELATED, "ok", "word " * 400, ""]
+    vectors = embedder.embed(texts)
+    assert vectors.dtype == np.float32 and vectors.shape == (6, 384)
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, rtol=1e-5)
+    cosines = (vectors * torch_embedder.embed(texts)).sum(axis=1)
+    assert 0.999 < cosines.min() and cosines.min() < 0.999999  # close, but not the same vectors
+    assert embedder.identity.endswith(":openvino-bf16") and embedder.identity != torch_embedder.identity
+    # its check against sentence-transformers is its own, beside the onnxruntime one of the same export
+    export = onnx_model_file(resolve_model(DEFAULT_MODEL), onnx_cache, int8=False)
+    assert export.with_name(f"check.{export.stem}.openvino-bf16.json").is_file()

@@ -5,6 +5,7 @@
 - ``fake``: ``FakeEmbedder``, the deterministic test double.
 - ``source``: finding a model folder offline and naming it by a hash of its files.
 - ``torch_backend`` / ``onnx_backend``: sentence-transformers, or the same model in onnxruntime.
+- ``bf16_backend`` / ``openvino_backend``: the same model in bfloat16 (torch, or OpenVINO on the ONNX export).
 - ``cache``: every text embedded at most once per model, kept in the study store.
 """
 
@@ -21,11 +22,12 @@ from pipeline.embed.seam import (
     normalize_rows,
 )
 from pipeline.embed.source import ModelSource, resolve_model
-from pipeline.embed.backends import LazyEmbedder, load_embedder, open_embedder
+from pipeline.embed.backends import LazyEmbedder, load_embedder, open_embedder, runnable_backends
 
 __all__ = [
     "BACKENDS", "DEFAULT_MODEL", "DEFAULT_ONNX_CACHE", "FAKE_MODEL", "EmbedSettings", "Embedder",
     "FakeEmbedder", "ModelSource", "TextEmbedder", "embed_cached", "embed_in_length_order",
-    "LazyEmbedder", "load_embedder", "normalize_rows", "open_embedder", "resolve_model", "stored_vectors",
+    "LazyEmbedder", "load_embedder", "normalize_rows", "open_embedder", "resolve_model", "runnable_backends",
+    "stored_vectors",
     "embedding_key",
 ]

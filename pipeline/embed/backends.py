@@ -3,7 +3,7 @@
 "onnx" (the default) runs the model's fp32 ONNX export; for a model it cannot reproduce
 (no export, other pooling, or vectors that differ from sentence-transformers') it logs
 one warning and uses torch, the same model. It never substitutes another model.
-"onnx-int8" and "torch-bf16" give approximate vectors, each under its own identity; each
+"onnx-int8", "torch-bf16" and "openvino-bf16" give approximate vectors, each under its own identity; each
 refuses (ModelError) where it cannot run, and nothing falls back to them.
 """
 
@@ -15,10 +15,10 @@ from collections.abc import Sequence
 import numpy as np
 
 from pipeline.embed.fake import FakeEmbedder
-from pipeline.embed.seam import FAKE_MODEL, Embedder, EmbedSettings, check_settings
+from pipeline.embed.seam import BACKENDS, FAKE_MODEL, Embedder, EmbedSettings, check_settings
 from pipeline.embed.source import ModelSource, go_offline, resolve_model
 
-__all__ = ["LazyEmbedder", "load_embedder", "open_embedder"]
+__all__ = ["LazyEmbedder", "load_embedder", "open_embedder", "runnable_backends"]
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,10 @@ def load_embedder(settings: EmbedSettings) -> Embedder:
         from pipeline.embed.bf16_backend import load_bf16_embedder
 
         return load_bf16_embedder(source, settings)
+    if settings.backend == "openvino-bf16":
+        from pipeline.embed.openvino_backend import load_openvino_embedder
+
+        return load_openvino_embedder(source, settings)
     from pipeline.embed.onnx_backend import CannotReproduce, load_onnx_embedder
 
     if settings.backend == "onnx-int8":
@@ -45,6 +49,16 @@ def load_embedder(settings: EmbedSettings) -> Embedder:
     except CannotReproduce as exc:
         log.warning("note: %s; using the torch backend for this model (same vectors, slower)", exc)
         return _torch(source, settings)
+
+
+def runnable_backends() -> list[str]:
+    """The backends this machine can run: the bfloat16 ones only on a CPU that computes
+    bfloat16 natively (each refuses to load elsewhere). Imports torch and openvino."""
+    from pipeline.embed.bf16_backend import native_bf16
+    from pipeline.embed.openvino_backend import openvino_bf16
+
+    needs = {"torch-bf16": native_bf16, "openvino-bf16": openvino_bf16}
+    return [b for b in BACKENDS if b not in needs or needs[b]()]
 
 
 def _torch(source: ModelSource, settings: EmbedSettings) -> Embedder:

@@ -92,10 +92,12 @@ def onnx_model_file(source: ModelSource, cache_dir: Path, int8: bool) -> Path:
     return quantised
 
 
-def checked_cosine(source: ModelSource, export: Path, embed: Callable[[Sequence[str]], np.ndarray]) -> float:
-    """The lowest cosine between ``embed`` (the export) and sentence-transformers on
-    CHECK_TEXTS, computed once per export and then read from its check file."""
-    record = export.with_name(f"check.{export.stem}.json")
+def checked_cosine(source: ModelSource, export: Path, embed: Callable[[Sequence[str]], np.ndarray],
+                   runner: str = "", threshold: float = MIN_COSINE) -> float:
+    """The lowest cosine between ``embed`` (the export, run by ``runner``: "" for
+    onnxruntime) and sentence-transformers on CHECK_TEXTS, computed once per export and
+    runner and then read from its check file (which records the caller's ``threshold``)."""
+    record = export.with_name(f"check.{export.stem}{'.' + runner if runner else ''}.json")
     if record.is_file():
         try:
             return float(json.loads(record.read_text(encoding="utf-8"))["min_cosine"])
@@ -106,7 +108,7 @@ def checked_cosine(source: ModelSource, export: Path, embed: Callable[[Sequence[
 
     reference = SentenceTransformerEmbedder.load(source, EmbedSettings(model=str(source.path), backend="torch"))
     cosine = float((np.asarray(embed(CHECK_TEXTS)) * reference.embed(CHECK_TEXTS)).sum(axis=1).min())
-    payload = {"min_cosine": cosine, "texts": len(CHECK_TEXTS), "threshold": MIN_COSINE, "model": source.name}
+    payload = {"min_cosine": cosine, "texts": len(CHECK_TEXTS), "threshold": threshold, "model": source.name}
     atomic_write(record, lambda tmp: tmp.write_text(json.dumps(payload, indent=2), encoding="utf-8"))
     return cosine
 

@@ -23,7 +23,7 @@ __all__ = ["BACKENDS", "DEFAULT_MODEL", "DEFAULT_ONNX_CACHE", "FAKE_MODEL", "INT
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 FAKE_MODEL = "fake"
-BACKENDS = ("torch", "onnx", "onnx-int8", "torch-bf16")
+BACKENDS = ("torch", "onnx", "onnx-int8", "torch-bf16", "openvino-bf16")
 DEFAULT_ONNX_CACHE = Path("~/.cache/deductive/onnx")
 # The int8 quantisation recipe (pipeline.embed.onnx_export.quantize_int8); part of the
 # "onnx-int8" identity, because a new recipe gives other vectors.
