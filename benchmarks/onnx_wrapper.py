@@ -10,7 +10,10 @@ torch embedder for:
   64 in token-length order, onnxruntime's default session options): the hardware's speed
   for this model and file, without our wrapper;
 - the bare loop with idle threads spinning (onnxruntime's default) and with our
-  no-spinning option, which is what the backends set.
+  no-spinning option, which is what the backends set;
+- the same loop over the fp32 file compiled by OpenVINO in float32 ("bare fp32 openvino"):
+  another runtime's speed for the same vectors (no backend runs it), and, on a CPU with
+  native bfloat16, the `openvino-bf16` backend.
 Then, for the ONNX embedders' sessions, the seconds and the share of them spent
 tokenising, in ``session.run`` and pooling, and how many of the tokens run are padding,
 with batches made as the wrapper makes them (word-piece order, cut where lengths drop
@@ -34,7 +37,7 @@ sys.path.insert(0, str(HERE))
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 from _annomi import require_annomi  # noqa: E402
 
-from pipeline.embed import DEFAULT_MODEL, EmbedSettings, load_embedder, resolve_model  # noqa: E402
+from pipeline.embed import DEFAULT_MODEL, EmbedSettings, load_embedder, resolve_model, runnable_backends  # noqa: E402
 from pipeline.embed.onnx_backend import BATCH_SPREAD, load_tokenizer, batches, mean_pool  # noqa: E402
 from pipeline.embed.onnx_export import onnx_model_file  # noqa: E402
 from pipeline.embed.source import read_max_tokens  # noqa: E402
@@ -71,6 +74,27 @@ def bare_loop(path: Path, tokenizer, threads: int, spinning: bool, batch: int = 
     def run(feeds: list[dict[str, np.ndarray]]) -> None:
         for feed in feeds:
             session.run(None, feed)
+
+    return prepare, run
+
+
+def bare_openvino(path: Path, tokenizer, threads: int, batch: int = 64):  # noqa: ANN001, ANN201
+    """The fp32 file compiled by OpenVINO in float32, with nothing around it (as bare_loop)."""
+    import openvino
+
+    compiled = openvino.Core().compile_model(str(path), "CPU", {
+        "INFERENCE_PRECISION_HINT": "f32", "PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": threads})
+    request = compiled.create_infer_request()
+    names = [port.get_any_name() for port in compiled.inputs]
+
+    def prepare(texts: list[str]) -> list[dict[str, np.ndarray]]:
+        encodings = sorted(tokenizer.encode_batch(texts), key=lambda e: -len(e.ids))
+        return [{k: v for k, v in padded(encodings[start:start + batch]).items() if k in names}
+                for start in range(0, len(encodings), batch)]
+
+    def run(feeds: list[dict[str, np.ndarray]]) -> None:
+        for feed in feeds:
+            request.infer(feed)
 
     return prepare, run
 
@@ -125,13 +149,16 @@ def main() -> None:
     source = resolve_model(DEFAULT_MODEL)
     tokenizer = load_tokenizer(source, read_max_tokens(source.path))
     cache = Path("~/.cache/deductive/onnx").expanduser()
-    ours = {b: load_embedder(EmbedSettings(backend=b, threads=args.threads)) for b in ("torch", "onnx", "onnx-int8")}
+    backends = [b for b in ("torch", "onnx", "onnx-int8", "openvino-bf16") if b in runnable_backends()]
+    ours = {b: load_embedder(EmbedSettings(backend=b, threads=args.threads)) for b in backends}
     contenders = {name: (lambda e=e: None, lambda _, e=e: e.embed(texts)) for name, e in ours.items()}
     for label, int8 in (("fp32", False), ("int8", True)):
         path = onnx_model_file(source, cache, int8=int8)
         for spinning in (True, False):
             prepare, run = bare_loop(path, tokenizer, args.threads, spinning)
             contenders[f"bare {label}{'' if spinning else ' no-spin'}"] = (lambda p=prepare: p(texts), run)
+    prepare, run = bare_openvino(onnx_model_file(source, cache, int8=False), tokenizer, args.threads)
+    contenders["bare fp32 openvino"] = (lambda p=prepare: p(texts), run)
     words = [len(t.split()) for t in texts]
     print(f"{len(texts)} AnnoMI utterances (seed {args.seed}; words mean {np.mean(words):.1f}, median "
           f"{np.median(words):.0f}, max {max(words)}), {args.threads} threads, best of {args.rounds} alternating "
