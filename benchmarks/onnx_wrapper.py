@@ -5,17 +5,19 @@
 On a seeded sample of AnnoMI utterances (a different seed from the other benchmarks'),
 rounds alternating between them (best of --rounds), texts/s and the ratio to the project's
 torch embedder for:
-- the project's embedders (`torch`, `onnx`, `onnx-int8`), as the suggest stage calls them;
+- the project's embedders (`torch`, `onnx`, `onnx-int8`), as the suggest stage calls them,
+  and the `onnx` wrapper on onnxruntime ("onnx, onnxruntime"), which `onnx` runs where
+  OpenVINO cannot;
 - a bare onnxruntime loop over the same exported files (pre-tokenised texts, batches of
   64 in token-length order, onnxruntime's default session options): the hardware's speed
   for this model and file, without our wrapper;
 - the bare loop with idle threads spinning (onnxruntime's default) and with our
   no-spinning option, which is what the backends set;
-- the same loop over the fp32 file compiled by OpenVINO in float32 ("bare fp32 openvino"):
-  another runtime's speed for the same vectors (no backend runs it), and, on a CPU with
-  native bfloat16, the `openvino-bf16` backend.
-Then, for the ONNX embedders' sessions, the seconds and the share of them spent
-tokenising, in ``session.run`` and pooling, and how many of the tokens run are padding,
+- the same loop over the fp32 file compiled by OpenVINO in float32 ("bare fp32 openvino",
+  what `onnx` runs where it can), and, on a CPU with native bfloat16, the `openvino-bf16`
+  backend.
+Then, for the ONNX embedders, the seconds and the share of them spent tokenising, running
+the model and pooling, and how many of the tokens run are padding,
 with batches made as the wrapper makes them (word-piece order, cut where lengths drop
 below BATCH_SPREAD of the batch's longest), of a fixed size in word-piece order, and of
 a fixed size in character order (what the wrapper did before).
@@ -38,7 +40,8 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 from _annomi import require_annomi  # noqa: E402
 
 from pipeline.embed import DEFAULT_MODEL, EmbedSettings, load_embedder, resolve_model, runnable_backends  # noqa: E402
-from pipeline.embed.onnx_backend import BATCH_SPREAD, load_tokenizer, batches, mean_pool  # noqa: E402
+from pipeline.embed.onnx_backend import (BATCH_SPREAD, OnnxEmbedder, _open_session, batches, load_tokenizer,  # noqa: E402
+                                         mean_pool)
 from pipeline.embed.onnx_export import onnx_model_file  # noqa: E402
 from pipeline.embed.source import read_max_tokens  # noqa: E402
 
@@ -114,7 +117,7 @@ ORDERS = ("wrapper", "word pieces", "characters")
 
 
 def profile(embedder, texts: list[str], order: str) -> tuple[float, float, float, float]:  # noqa: ANN001
-    """Seconds tokenising, in session.run and pooling, and the padding share of the tokens run,
+    """Seconds tokenising, running the model (``forward``) and pooling, and the padding share of the tokens run,
     for batches as the wrapper makes them (``batches``: word-piece order, a batch cut where
     lengths drop below BATCH_SPREAD of its longest), or of the embedder's batch size in
     word-piece order, or in character order (what the wrapper did before)."""
@@ -128,7 +131,7 @@ def profile(embedder, texts: list[str], order: str) -> tuple[float, float, float
         t0 = time.perf_counter()
         arrays = padded([encodings[i] for i in rows])
         t1 = time.perf_counter()
-        hidden = embedder.session.run(None, {k: arrays[k] for k in embedder._input_names})[0]
+        hidden = embedder.forward(arrays)
         t2 = time.perf_counter()
         mean_pool(hidden, arrays["attention_mask"])
         t3 = time.perf_counter()
@@ -151,13 +154,16 @@ def main() -> None:
     cache = Path("~/.cache/deductive/onnx").expanduser()
     backends = [b for b in ("torch", "onnx", "onnx-int8", "openvino-bf16") if b in runnable_backends()]
     ours = {b: load_embedder(EmbedSettings(backend=b, threads=args.threads)) for b in backends}
+    fp32 = onnx_model_file(source, cache, int8=False)
+    ours["onnx, onnxruntime"] = OnnxEmbedder(_open_session(fp32, args.threads), tokenizer, "ort",
+                                            read_max_tokens(source.path))
     contenders = {name: (lambda e=e: None, lambda _, e=e: e.embed(texts)) for name, e in ours.items()}
     for label, int8 in (("fp32", False), ("int8", True)):
         path = onnx_model_file(source, cache, int8=int8)
         for spinning in (True, False):
             prepare, run = bare_loop(path, tokenizer, args.threads, spinning)
             contenders[f"bare {label}{'' if spinning else ' no-spin'}"] = (lambda p=prepare: p(texts), run)
-    prepare, run = bare_openvino(onnx_model_file(source, cache, int8=False), tokenizer, args.threads)
+    prepare, run = bare_openvino(fp32, tokenizer, args.threads)
     contenders["bare fp32 openvino"] = (lambda p=prepare: p(texts), run)
     words = [len(t.split()) for t in texts]
     print(f"{len(texts)} AnnoMI utterances (seed {args.seed}; words mean {np.mean(words):.1f}, median "
@@ -177,13 +183,13 @@ def main() -> None:
     print(f"\n{'embedder':<20} {'texts/s':>8} {'x torch':>8}")
     for name in names:
         print(f"{name:<20} {best[name]:8.1f} {best[name] / best['torch']:8.2f}")
-    print(f"\n{'where the time goes':<26} {'seconds':>7} {'tokenise':>9} {'run':>6} {'pool':>6} {'padding':>8}")
-    for name in ("onnx", "onnx-int8"):
+    print(f"\n{'where the time goes':<32} {'seconds':>7} {'tokenise':>9} {'run':>6} {'pool':>6} {'padding':>8}")
+    for name in ("onnx", "onnx, onnxruntime", "onnx-int8"):
         for order in ORDERS:
             tok, run, pool, padding = profile(ours[name], texts, order)
             total = tok + run + pool
             label = f"{name}, {order}"
-            print(f"{label:<26} {total:7.1f} {100 * tok / total:8.1f}% {100 * run / total:5.1f}% {100 * pool / total:5.1f}% "
+            print(f"{label:<32} {total:7.1f} {100 * tok / total:8.1f}% {100 * run / total:5.1f}% {100 * pool / total:5.1f}% "
                   f"{100 * padding:7.1f}%")
     print(f"(load average now {os.getloadavg()[0]:.2f})")
 

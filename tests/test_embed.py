@@ -347,6 +347,36 @@ def test_onnx_matches_torch_and_reuses_its_export(torch_embedder: Embedder, onnx
 
 
 @pytest.mark.integration
+def test_onnx_runs_on_openvino_with_onnxruntimes_vectors(torch_embedder: Embedder, onnx_cache: Path) -> None:
+    from pipeline.embed.onnx_backend import OnnxEmbedder, _open_session, load_tokenizer
+    from pipeline.embed.openvino_backend import OpenVinoEmbedder
+
+    onnx = load_embedder(EmbedSettings(backend="onnx", threads=2, cache_dir=onnx_cache))
+    assert isinstance(onnx, OpenVinoEmbedder) and onnx.identity == torch_embedder.identity
+    source = resolve_model(DEFAULT_MODEL)
+    export = onnx_model_file(source, onnx_cache, int8=False)
+    runtime = OnnxEmbedder(_open_session(export, 2), load_tokenizer(source, 256), "ort", 256)
+    texts = [*SIMILAR, UNRELATED, "ok", "word " * 400, ""]
+    np.testing.assert_allclose(onnx.embed(texts), runtime.embed(texts), atol=1e-5)
+    assert json.loads(export.with_name(f"check.{export.stem}.openvino.json").read_text())["min_cosine"] >= MIN_COSINE
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("why", ["other vectors", "not installed"])
+def test_onnx_uses_onnxruntime_where_openvino_cannot_serve(why: str, torch_embedder: Embedder, onnx_cache: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    import pipeline.embed.openvino_backend as openvino_backend
+    from pipeline.embed.onnx_backend import OnnxEmbedder
+
+    if why == "other vectors":
+        monkeypatch.setattr(openvino_backend, "checked_cosine", lambda source, path, embed, runner: 0.999)
+    else:
+        monkeypatch.setitem(sys.modules, "openvino", None)  # import openvino now raises ImportError
+    onnx = load_embedder(EmbedSettings(backend="onnx", threads=2, cache_dir=onnx_cache))
+    assert isinstance(onnx, OnnxEmbedder) and onnx.identity == torch_embedder.identity
+
+
+@pytest.mark.integration
 def test_int8_stays_close_to_torch(torch_embedder: Embedder, onnx_cache: Path) -> None:
     int8 = load_embedder(EmbedSettings(backend="onnx-int8", threads=2, cache_dir=onnx_cache))
     cosines = (int8.embed([*SIMILAR, UNRELATED]) * torch_embedder.embed([*SIMILAR, UNRELATED])).sum(axis=1)

@@ -1,6 +1,7 @@
 """Choosing the backend: ``load_embedder(settings)`` returns the embedder they ask for.
 
-"onnx" (the default) runs the model's fp32 ONNX export; for a model it cannot reproduce
+"onnx" (the default) runs the model's fp32 ONNX export (with OpenVINO in float32 where it
+gives the same vectors, else with onnxruntime); for a model it cannot reproduce
 (no export, other pooling, or vectors that differ from sentence-transformers') it logs
 one warning and uses torch, the same model. It never substitutes another model.
 "onnx-int8", "torch-bf16" and "openvino-bf16" give approximate vectors, each under its own identity; each
@@ -44,8 +45,10 @@ def load_embedder(settings: EmbedSettings) -> Embedder:
 
     if settings.backend == "onnx-int8":
         return load_onnx_embedder(source, settings)
-    try:
-        return load_onnx_embedder(source, settings)
+    from pipeline.embed.openvino_backend import load_openvino_fp32
+
+    try:  # the fp32 export: OpenVINO where it runs it with the same vectors, else onnxruntime
+        return load_openvino_fp32(source, settings) or load_onnx_embedder(source, settings)
     except CannotReproduce as exc:
         log.warning("note: %s; using the torch backend for this model (same vectors, slower)", exc)
         return _torch(source, settings)
