@@ -10,7 +10,7 @@ pooling module does. Making the files (export, check, quantisation) is in
 torch; it raises ``CannotReproduce`` for a model it cannot reproduce, and the caller
 (``pipeline.embed.backends``) then uses torch for that model. Where OpenVINO is installed,
 compiles the export and passes the same check, "onnx" runs the export with OpenVINO in
-float32 instead (``openvino_backend.load_openvino_fp32``: ~1.2x onnxruntime's speed, the
+float32 instead (``openvino_backend.load_openvino_fp32``: ~1.1x onnxruntime's speed, the
 same vectors to ~5e-7); this module is its onnxruntime runner.
 """
 

@@ -11,7 +11,7 @@ backends. On a CPU without native bfloat16 OpenVINO would quietly compute in flo
 under this backend's name, so loading refuses instead.
 
 ``load_openvino_fp32`` compiles the same export in float32 for the default "onnx" backend: the
-same vectors as onnxruntime's to ~5e-7, about 1.2x its speed here (``benchmarks/onnx_wrapper.py``),
+same vectors as onnxruntime's to ~5e-7, about 1.1x its speed here (``benchmarks/onnx_wrapper.py``),
 so "onnx" uses it where OpenVINO is installed and passes the same check, and onnxruntime
 otherwise.
 
@@ -75,10 +75,12 @@ class OpenVinoEmbedder:
 
 
 def openvino_bf16(core: Any = None) -> bool:
-    """True if OpenVINO can compute bfloat16 natively on this CPU."""
+    """True if OpenVINO is installed and can compute bfloat16 natively on this CPU."""
     if core is None:
-        import openvino
-
+        try:
+            import openvino
+        except ImportError:
+            return False
         core = openvino.Core()
     return "BF16" in core.get_property("CPU", "OPTIMIZATION_CAPABILITIES")
 
