@@ -22,9 +22,9 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.embed.onnx_backend import CannotReproduce, check_pooling, embed_by_length, load_tokenizer, mean_pool
+from pipeline.embed.onnx_backend import CannotReproduce, embed_by_length, mean_pool, model_tokenizer
 from pipeline.embed.seam import EmbedSettings
-from pipeline.embed.source import ModelSource, read_max_tokens
+from pipeline.embed.source import ModelSource
 from pipeline.errors import ModelError
 
 __all__ = ["Bf16Embedder", "load_bf16_embedder", "native_bf16"]
@@ -78,9 +78,7 @@ def load_bf16_embedder(source: ModelSource, settings: EmbedSettings) -> Bf16Embe
             "would emulate it, slower than fp32. Use the default backend 'onnx' instead"
         )
     try:
-        check_pooling(source)
-        max_tokens = read_max_tokens(source.path)
-        tokenizer = load_tokenizer(source, max_tokens)
+        max_tokens, tokenizer = model_tokenizer(source)
     except CannotReproduce as exc:
         raise ModelError(str(exc).replace("the onnx backends", "the onnx and torch-bf16 backends")) from exc
     if settings.threads is not None:

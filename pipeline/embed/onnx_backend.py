@@ -29,7 +29,7 @@ from pipeline.embed.source import ModelSource, read_max_tokens
 from pipeline.errors import ModelError
 
 __all__ = ["RECIPE", "CannotReproduce", "OnnxEmbedder", "atomic_write", "batches", "check_pooling", "embed_by_length",
-           "load_onnx_embedder", "load_tokenizer", "onnx_model_file", "pooling_modes", "token_arrays"]
+           "load_onnx_embedder", "load_tokenizer", "model_tokenizer", "onnx_model_file", "pooling_modes", "token_arrays"]
 
 # Pooling config keys of sentence-transformers before 6 (one flag per mode), and their names in
 # the single "pooling_mode" key that sentence-transformers 6 writes (a fine-tuned model has it).
@@ -127,9 +127,7 @@ def load_onnx_embedder(source: ModelSource, settings: EmbedSettings) -> OnnxEmbe
     """
     int8 = settings.backend == "onnx-int8"
     try:
-        check_pooling(source)
-        max_tokens = read_max_tokens(source.path)
-        tokenizer = load_tokenizer(source, max_tokens)
+        max_tokens, tokenizer = model_tokenizer(source)
     except CannotReproduce as exc:
         if int8:
             raise ModelError(str(exc)) from exc
@@ -170,6 +168,15 @@ def _open_session(path: Path, threads: int | None) -> Any:
             f"the ONNX export {path} cannot be opened ({exc}); delete it and it will be "
             "exported again on the next run"
         ) from exc
+
+
+def model_tokenizer(source: ModelSource) -> tuple[int, Any]:
+    """The model's window (in word pieces) and its tokenizer, for the backends that tokenise,
+    batch and mean-pool with this module (onnx, onnx-int8, torch-bf16, openvino-bf16);
+    CannotReproduce where that would not give the model's vectors (its pooling or tokenizer)."""
+    check_pooling(source)
+    max_tokens = read_max_tokens(source.path)
+    return max_tokens, load_tokenizer(source, max_tokens)
 
 
 def load_tokenizer(source: ModelSource, max_tokens: int) -> Any:

@@ -31,7 +31,7 @@ import numpy as np
 from pipeline.embed import onnx_backend  # its helpers are looked up when called (tests replace some)
 from pipeline.embed.onnx_export import MIN_COSINE, CannotReproduce, checked_cosine
 from pipeline.embed.seam import DEFAULT_ONNX_CACHE, EmbedSettings
-from pipeline.embed.source import ModelSource, read_max_tokens
+from pipeline.embed.source import ModelSource
 from pipeline.errors import ModelError
 
 __all__ = ["OpenVinoEmbedder", "load_openvino_embedder", "load_openvino_fp32", "openvino_bf16"]
@@ -138,9 +138,7 @@ def load_openvino_fp32(source: ModelSource, settings: EmbedSettings) -> OpenVino
 def _export(source: ModelSource, settings: EmbedSettings) -> tuple[int, Any, Path]:
     """The model's window, tokenizer and fp32 export (made once); CannotReproduce if the ONNX
     path cannot give its vectors (pooling, tokenizer, export)."""
-    onnx_backend.check_pooling(source)
-    max_tokens = read_max_tokens(source.path)
-    tokenizer = onnx_backend.load_tokenizer(source, max_tokens)
+    max_tokens, tokenizer = onnx_backend.model_tokenizer(source)
     return max_tokens, tokenizer, onnx_backend.onnx_model_file(
         source, (settings.cache_dir or DEFAULT_ONNX_CACHE).expanduser(), int8=False)
 
